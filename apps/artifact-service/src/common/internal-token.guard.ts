@@ -1,0 +1,25 @@
+import { safeEqual } from '@kiln/crypto';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Request } from 'express';
+import { ARTIFACT_CONFIG, ArtifactConfig } from '../config';
+import { InvalidInternalTokenError } from './errors';
+
+export const INTERNAL_TOKEN_HEADER = 'x-kiln-internal-token';
+
+/** With KILN_INTERNAL_TOKEN set, only callers presenting it (executors, gateways) reach the internal API. */
+@Injectable()
+export class InternalTokenGuard implements CanActivate {
+  constructor(@Inject(ARTIFACT_CONFIG) private readonly config: ArtifactConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const expected = this.config.KILN_INTERNAL_TOKEN;
+    if (!expected) return true;
+    const given = context.switchToHttp().getRequest<Request>().headers[INTERNAL_TOKEN_HEADER];
+    if (typeof given !== 'string' || given === '') {
+      throw new InvalidInternalTokenError('the X-Kiln-Internal-Token header is required');
+    }
+    if (!safeEqual(given, expected))
+      throw new InvalidInternalTokenError('the X-Kiln-Internal-Token header is wrong');
+    return true;
+  }
+}

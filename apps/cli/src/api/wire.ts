@@ -1,0 +1,107 @@
+// Shapes of the gateway's JSON (SPEC.md §6 "Wire contract"): snake_case, lists as {items, next_cursor}.
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Me {
+  id: string;
+  name: string;
+  email?: string;
+  is_admin?: boolean;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  repo_url: string;
+  provider: string;
+  default_branch?: string;
+  created_at?: string;
+  last_activity_at?: string | null;
+}
+
+export interface Pipeline {
+  id: string;
+  project_id?: string;
+  name: string;
+  description?: string | null;
+  yaml_config?: string | null;
+  config_path?: string;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface Step {
+  id: string;
+  name: string;
+  status: StepStatus;
+  exit_code: number | null;
+  depends_on: string[];
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_ref: string | null;
+  error?: string | null;
+  image?: string;
+  attempt?: number;
+  /** Set when a failed-only retry reused this step's result from an earlier run. */
+  reused_from?: string | null;
+}
+
+export interface Run {
+  id: string;
+  number: number;
+  project_id?: string;
+  project_name?: string;
+  pipeline_id: string;
+  pipeline_name?: string;
+  status: RunStatus;
+  trigger: string;
+  triggered_by: string;
+  git_ref: string;
+  branch: string | null;
+  commit_sha: string | null;
+  error: string | null;
+  retry_of?: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  steps?: Step[];
+}
+
+export interface Artifact {
+  id: string;
+  run_id?: string;
+  name: string;
+  path: string;
+  content_type?: string;
+  size_bytes: number | string;
+  sha256?: string;
+  expires_at?: string | null;
+  created_at?: string;
+}
+
+export interface Runner {
+  id: string;
+  backend: string;
+  hostname?: string;
+  capacity: number;
+  running: number;
+  running_steps?: string[];
+  version?: string;
+  started_at?: string;
+  last_heartbeat_at?: string;
+  status?: string;
+  online?: boolean;
+}
+
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_RUN_STATUSES.includes(status);
+}

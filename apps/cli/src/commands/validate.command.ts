@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { CliContext } from '../context';
+import { FailedError } from '../errors';
+import { colors } from '../output/style';
+import { readDefinitionFile } from '../validate/definition-file';
+import { renderProblems } from '../validate/problem-report';
+
+export function registerValidateCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('validate [file]')
+    .description('check a definition offline, with the same rules and messages as the server')
+    .option('--json', 'print {valid, errors, warnings, steps} as JSON')
+    .action((file: string | undefined, options: { json?: boolean }) =>
+      validate(ctx, file ?? '.platform.yaml', options),
+    );
+}
+
+async function validate(ctx: CliContext, file: string, options: { json?: boolean }): Promise<void> {
+  const source = readDefinitionFile(file);
+  const { parseDefinition } = await import('@kiln/definition');
+  const result = parseDefinition(source, { filename: file });
+  if (options.json) {
+    ctx.json({
+      valid: result.ok,
+      errors: result.ok ? [] : result.errors,
+      warnings: result.warnings,
+      ...(result.ok ? { steps: result.definition.steps.map((s) => s.name) } : {}),
+    });
+  } else {
+    if (result.warnings.length) ctx.note(renderProblems(file, source, result.warnings, 'warning'));
+    if (!result.ok) ctx.print(renderProblems(file, source, result.errors));
+  }
+  if (!result.ok)
+    throw new FailedError(`${file} is not a valid definition (${result.errors.length} problem(s))`);
+  if (!options.json) {
+    const steps = result.definition.steps.map((s) => s.name).join(', ');
+    ctx.print(`${colors.green('✓')} ${file} is valid: ${result.definition.steps.length} step(s): ${steps}`);
+  }
+}

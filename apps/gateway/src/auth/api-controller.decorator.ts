@@ -1,0 +1,18 @@
+import { applyDecorators, Controller, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AuthGuard } from './auth.guard';
+import { TokenRateLimitGuard } from './rate-limit.guard';
+
+/**
+ * A tenant API controller: rate-limited per token, authenticated, documented under `tag`.
+ * (Health and metrics controllers live outside /api and need none of this.)
+ */
+export function ApiController(path: string, tag: string) {
+  return applyDecorators(
+    Controller(path),
+    ApiTags(tag),
+    ApiBearerAuth(),
+    ApiSecurity('api-key'),
+    UseGuards(TokenRateLimitGuard, AuthGuard),
+  );
+}

@@ -1,0 +1,68 @@
+import { hashToken } from '@kiln/crypto';
+import { PrismaService } from '@kiln/db';
+import { Injectable } from '@nestjs/common';
+import { Request } from 'express';
+import { UnauthenticatedError } from '../common/errors';
+import { Actor, Scope, SCOPES } from './actor';
+
+/** last_used_at is written at most this often per token, so reads stay reads. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Turns the credentials of a request into an Actor, or refuses with the reason. */
+@Injectable()
+export class AuthService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async authenticate(req: Request): Promise<Actor> {
+    const presented = presentedToken(req);
+    if (!presented) {
+      throw new UnauthenticatedError(
+        'missing API token: send "Authorization: Bearer <token>" or "X-API-Key: <token>"',
+      );
+    }
+    const token = await this.prisma.apiToken.findUnique({
+      where: { tokenHash: hashToken(presented) },
+      include: { user: true },
+    });
+    const now = new Date();
+    if (!token) throw new UnauthenticatedError('invalid API token');
+    if (token.revokedAt) throw new UnauthenticatedError('API token was revoked');
+    if (token.expiresAt && token.expiresAt <= now) throw new UnauthenticatedError('API token expired');
+    if (token.user.disabledAt) throw new UnauthenticatedError('the token owner is disabled');
+    await this.touch(token.id, token.lastUsedAt, now);
+    const scopes = token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+    return {
+      userId: token.userId,
+      userName: token.user.name,
+      tokenId: token.id,
+      scopes,
+      isAdmin: token.user.isAdmin && scopes.includes('admin'),
+      ip: req.ip ?? null,
+      userAgent: req.get('user-agent')?.slice(0, 500) ?? null,
+    };
+  }
+
+  private async touch(tokenId: string, lastUsedAt: Date | null, now: Date): Promise<void> {
+    if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    // Conditional, so concurrent requests of one token write once.
+    await this.prisma.apiToken.updateMany({
+      where: {
+        id: tokenId,
+        OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }],
+      },
+      data: { lastUsedAt: now },
+    });
+  }
+}
+
+/** The token from `X-API-Key` or `Authorization: Bearer`; null when neither is present. */
+export function presentedToken(req: Request): string | null {
+  const apiKey = req.get('x-api-key')?.trim();
+  if (apiKey) return apiKey;
+  const authorization = req.get('authorization')?.trim();
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+  if (!match)
+    throw new UnauthenticatedError('unsupported Authorization scheme: use "Authorization: Bearer <token>"');
+  return match[1]!;
+}

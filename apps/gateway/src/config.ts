@@ -1,0 +1,30 @@
+import { EnvBoolean, CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+class GatewayEnv {
+  @IsInt() @Min(0) @Max(65535) KILN_GATEWAY_PORT: number = 8080;
+  /** Bootstrap admin's API token; generated and printed once when unset. */
+  @IsOptional() @IsString() @MinLength(20) KILN_ADMIN_TOKEN?: string;
+  /** Accept local paths and file:// URLs as repositories (embedded default only). */
+  @EnvBoolean() KILN_ALLOW_LOCAL_REPOS: boolean = false;
+  /** Largest JSON body the API accepts; larger ones get 413. */
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
+  KILN_GATEWAY_BODY_LIMIT: string = '1mb';
+  /** Requests one token (or one address without a token) may make per window. */
+  @IsInt() @Min(1) KILN_RATE_LIMIT: number = 1200;
+  /** Length of the rate-limit window in milliseconds. */
+  @IsInt() @Min(1000) KILN_RATE_LIMIT_WINDOW_MS: number = 60_000;
+  /** How long a manual run request waits for the scheduler to create the run row before answering 202. */
+  @IsInt() @Min(0) @Max(30_000) KILN_RUN_CREATE_WAIT_MS: number = 5000;
+  /** Lifetime of presigned download URLs (S3). */
+  @IsInt() @Min(1) @Max(604_800) KILN_PRESIGN_TTL_SECONDS: number = 300;
+  /** The web UI's built files; defaults to apps/web/dist when it exists. */
+  @IsOptional() @IsString() KILN_WEB_DIR?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, GatewayEnv], env);
+}
+
+export type GatewayConfig = ReturnType<typeof loadConfig>;
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,53 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { NextFunction, Request, Response } from 'express';
+import { GatewayConfig } from './config';
+import { ForbiddenKeyError } from './common/errors';
+import { serveWebUi } from './web-ui';
+
+/** Routes every app keeps at the root (probes and scrapers do not know about /api). */
+export const ROOT_ROUTES = ['healthz', 'readyz', 'metrics'];
+
+/** HTTP set-up shared by main.ts and the tests: prefix, body limits, OpenAPI, the web UI. */
+export function configureGateway(app: NestExpressApplication, config: GatewayConfig): void {
+  // Behind an ingress or load balancer in the cluster, the client address is in X-Forwarded-For.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(requireJsonBodies);
+  app.useBodyParser('json', { limit: config.KILN_GATEWAY_BODY_LIMIT, reviver: refuseProtoKeys });
+  app.setGlobalPrefix('api', { exclude: ROOT_ROUTES });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Kiln API')
+      .setDescription(
+        'Tenant REST API of Kiln. JSON is snake_case; errors are {statusCode, error, message, details?}.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (kiln_…)' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    yamlDocumentUrl: 'api/docs-yaml',
+  });
+  serveWebUi(app, config);
+}
+
+/** A body the API cannot read is refused up front (415) instead of being silently ignored. */
+function requireJsonBodies(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (!req.path.startsWith('/api/') || !hasBody || req.is('application/json') || req.is('application/*+json'))
+    return next();
+  res.status(415).json({
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    message: `request bodies must be application/json, not ${req.get('content-type') ?? 'untyped'}`,
+  });
+}
+
+/** `__proto__` in a body could replace a DTO's prototype when it is turned into a class instance. */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ForbiddenKeyError(key);
+  return value;
+}

@@ -1,0 +1,62 @@
+import { LogChunkEvent, logSubjectSuffix, Subjects, validateEvent } from '@kiln/contracts';
+import { MessagingService } from '@kiln/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+
+export interface FeedItem {
+  chunk: LogChunkEvent;
+  /** Messages of this subject still in the stream after this one (0 = caught up). */
+  pending: number;
+}
+
+export type FeedNext = FeedItem | 'idle' | 'closed';
+
+/**
+ * Reads a step's log chunks from KILN_LOGS from the first one, then follows. `next(ms)` answers
+ * 'idle' when nothing arrived within `ms`, so callers can check on the step meanwhile.
+ */
+export class LogFeedReader {
+  private readonly logger = new Logger(LogFeedReader.name);
+  private pendingNext?: Promise<IteratorResult<{ data: unknown; pending: number }>>;
+  private closed = false;
+
+  constructor(private readonly iterator: AsyncIterator<{ data: unknown; pending: number }>) {}
+
+  async next(idleMs: number): Promise<FeedNext> {
+    while (!this.closed) {
+      this.pendingNext ??= this.iterator.next();
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), idleMs)));
+      const result = await Promise.race([this.pendingNext, idle]).finally(() => clearTimeout(timer));
+      if (result === 'idle') return 'idle';
+      this.pendingNext = undefined;
+      if (result.done) return 'closed';
+      try {
+        return { chunk: validateEvent(Subjects.Logs, result.value.data), pending: result.value.pending };
+      } catch (error) {
+        // One malformed chunk must not end everyone's log view; the archiver reports it too.
+        this.logger.warn({ error: String(error) }, 'skipped an invalid log chunk');
+      }
+    }
+    return 'closed';
+  }
+
+  /** Stops the underlying consumer; safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.iterator.return?.()?.catch((error: unknown) => {
+      // The reader is being discarded: a consumer that fails to stop ends with the connection anyway.
+      this.logger.debug({ error: String(error) }, 'log consumer did not stop cleanly');
+    });
+  }
+}
+
+@Injectable()
+export class LogFeed {
+  constructor(private readonly messaging: MessagingService) {}
+
+  open(runId: string, stepId: string): LogFeedReader {
+    const subject = `${Subjects.Logs}.${logSubjectSuffix(runId, stepId)}`;
+    return new LogFeedReader(this.messaging.readStream(subject)[Symbol.asyncIterator]());
+  }
+}

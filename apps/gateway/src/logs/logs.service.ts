@@ -1,0 +1,40 @@
+import { PrismaService } from '@kiln/db';
+import { Injectable } from '@nestjs/common';
+import { Request, Response } from 'express';
+import { Actor } from '../auth/actor';
+import { ProjectAccessService } from '../auth/project-access.service';
+import { NotFoundError } from '../common/errors';
+import { StepParams } from '../common/params';
+import { ArchivedLogService } from './archived-log.service';
+import { FINISHED_STEP, LiveLogService } from './live-log.service';
+import { LogsQuery } from './logs.dto';
+
+/** Picks how a step's log is served: live events, archived text, or the lines so far. */
+@Injectable()
+export class LogsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly access: ProjectAccessService,
+    private readonly live: LiveLogService,
+    private readonly archived: ArchivedLogService,
+  ) {}
+
+  async serve(
+    actor: Actor,
+    params: StepParams,
+    query: LogsQuery,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    await this.access.require(actor, params.id, 'read');
+    const step = await this.prisma.step.findFirst({
+      where: { id: params.sid, runId: params.rid, run: { projectId: params.id } },
+    });
+    if (!step) throw new NotFoundError('step', params.sid);
+    const wantsEvents = query.follow ?? (req.get('accept') ?? '').includes('text/event-stream');
+    if (wantsEvents) return this.live.sse(step, req, res);
+    if (step.logRef && FINISHED_STEP.includes(step.status))
+      return this.archived.send(step, step.logRef, req, res, query.tail);
+    return this.live.text(step, res, query.tail);
+  }
+}

@@ -1,0 +1,60 @@
+import { Response } from 'express';
+
+const KEEP_ALIVE_MS = 15_000;
+
+/** A Server-Sent Events answer: numbered events, keep-alive comments, and a clean end. */
+export class SseWriter {
+  private nextId: number;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  /** `lastEventId` (from the Last-Event-ID header) makes a reconnecting client skip what it has. */
+  constructor(
+    private readonly res: Response,
+    private readonly lastEventId: number,
+  ) {
+    this.nextId = 0;
+    res.status(200);
+    res.set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // Reverse proxies (nginx) must pass events through at once instead of buffering them.
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    this.keepAlive = setInterval(() => this.res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  }
+
+  /** A numbered `data:` event; skipped when the client already had it before reconnecting. */
+  data(payload: unknown): void {
+    const id = this.nextId++;
+    if (id <= this.lastEventId) return;
+    this.res.write(`id: ${id}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
+  /** Waits while the client reads slower than the log is replayed (backpressure). */
+  async drained(): Promise<void> {
+    if (!this.res.writableNeedDrain || this.res.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.off('drain', done).off('close', done);
+        resolve();
+      };
+      this.res.once('drain', done).once('close', done);
+    });
+  }
+
+  event(name: string, payload: unknown): void {
+    this.res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
+  end(): void {
+    clearInterval(this.keepAlive);
+    if (!this.res.writableEnded) this.res.end();
+  }
+}
+
+export function lastEventIdOf(header: string | undefined): number {
+  const id = Number(header);
+  return Number.isSafeInteger(id) && id >= 0 ? id : -1;
+}

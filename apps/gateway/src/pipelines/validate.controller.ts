@@ -1,0 +1,16 @@
+import { Body, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiController } from '../auth/api-controller.decorator';
+import { lintDefinition } from './definition-check';
+import { ValidateDefinitionDto, ValidationResultJson } from './pipelines.dto';
+
+@ApiController('pipelines', 'pipelines')
+export class ValidateController {
+  @Post('validate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Lint a definition: every problem with its YAML path and line' })
+  @ApiOkResponse({ type: ValidationResultJson })
+  validate(@Body() dto: ValidateDefinitionDto) {
+    return lintDefinition(dto.yaml_config);
+  }
+}

@@ -1,0 +1,17 @@
+import { Get, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { Actor, CurrentActor } from '../auth/actor';
+import { ApiController } from '../auth/api-controller.decorator';
+import { AllRunsQuery } from './runs.dto';
+import { RunsService } from './runs.service';
+
+@ApiController('runs', 'runs')
+export class AllRunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  @Get()
+  @ApiOperation({ summary: "Runs across the caller's projects, newest first, filtered" })
+  list(@CurrentActor() actor: Actor, @Query() query: AllRunsQuery) {
+    return this.runs.listAll(actor, query);
+  }
+}

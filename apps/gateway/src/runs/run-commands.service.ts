@@ -1,0 +1,143 @@
+import { RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { PrismaService } from '@kiln/db';
+import { MessagingService } from '@kiln/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Actor } from '../auth/actor';
+import { ProjectAccessService } from '../auth/project-access.service';
+import { AuditService } from '../audit/audit.service';
+import { ConflictError } from '../common/errors';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config';
+import { PipelinesService } from '../pipelines/pipelines.service';
+import { GitRefService } from './git-ref.service';
+import { presentRun, STEPS_IN_ORDER } from './run.presenter';
+import { RunsService } from './runs.service';
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+const POLL_MS = 100;
+
+/** What a run request answers: the run (201) once the scheduler created it, else its id (202). */
+export type RunAccepted =
+  { created: true; run: ReturnType<typeof presentRun> } | { created: false; run: object };
+
+/** Starting, cancelling and retrying runs: requests to the scheduler over NATS, never direct writes. */
+@Injectable()
+export class RunCommandsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly messaging: MessagingService,
+    private readonly access: ProjectAccessService,
+    private readonly pipelines: PipelinesService,
+    private readonly runs: RunsService,
+    private readonly refs: GitRefService,
+    private readonly audit: AuditService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  async start(actor: Actor, projectId: string, pipelineId: string, gitRef: string): Promise<RunAccepted> {
+    const { project } = await this.access.require(actor, projectId, 'write');
+    await this.pipelines.find(projectId, pipelineId);
+    const kind = await this.refs.classify(project.repoUrl, gitRef);
+    const request = this.request(actor, projectId, pipelineId, {
+      trigger: 'manual',
+      event: 'manual',
+      gitRef,
+      ...kind,
+    });
+    await this.messaging.publish(Subjects.RunRequested, request, { msgId: `run-requested:${request.runId}` });
+    await this.audit.record(actor, {
+      action: 'run.create',
+      targetType: 'run',
+      targetId: request.runId,
+      projectId,
+      details: { pipeline_id: pipelineId, git_ref: gitRef },
+    });
+    return this.awaitCreation(request);
+  }
+
+  async retry(actor: Actor, projectId: string, runId: string, failedOnly: boolean): Promise<RunAccepted> {
+    await this.access.require(actor, projectId, 'write');
+    const original = await this.runs.find(projectId, runId);
+    if (!TERMINAL.includes(original.status))
+      throw new ConflictError(`run ${runId} is still ${original.status}; retry it once it has finished`);
+    const request = this.request(actor, projectId, original.pipelineId, {
+      trigger: 'retry',
+      event: 'retry',
+      gitRef: original.gitRef,
+      branch: original.branch ?? undefined,
+      tag: original.tag ?? undefined,
+      commitSha: original.commitSha ?? undefined,
+      retryOfId: original.id,
+      failedOnly,
+    });
+    await this.messaging.publish(Subjects.RunRequested, request, { msgId: `run-requested:${request.runId}` });
+    await this.audit.record(actor, {
+      action: 'run.retry',
+      targetType: 'run',
+      targetId: request.runId,
+      projectId,
+      details: { retry_of: runId, failed_only: failedOnly },
+    });
+    return this.awaitCreation(request);
+  }
+
+  /** The scheduler stops running steps and cancels the rest; the answer comes before it has. */
+  async cancel(actor: Actor, projectId: string, runId: string, reason: string | undefined) {
+    await this.access.require(actor, projectId, 'write');
+    const run = await this.runs.find(projectId, runId);
+    if (TERMINAL.includes(run.status))
+      throw new ConflictError(`run ${runId} already ${run.status}; nothing to cancel`);
+    await this.messaging.publish(
+      Subjects.RunCancel,
+      { version: 1, runId, requestedBy: actor.userName, reason: reason ?? `cancelled by ${actor.userName}` },
+      { msgId: `cancel:${runId}` },
+    );
+    await this.audit.record(actor, {
+      action: 'run.cancel',
+      targetType: 'run',
+      targetId: runId,
+      projectId,
+      details: { reason: reason ?? null },
+    });
+    return { id: runId, status: run.status, cancel_requested: true };
+  }
+
+  private request(
+    actor: Actor,
+    projectId: string,
+    pipelineId: string,
+    fields: Partial<RunRequestedEvent>,
+  ): RunRequestedEvent {
+    return {
+      version: 1,
+      runId: randomUUID(),
+      projectId,
+      pipelineId,
+      triggeredBy: actor.userName,
+      applyTriggerFilters: false,
+      requestedAt: new Date().toISOString(),
+      ...fields,
+    } as RunRequestedEvent;
+  }
+
+  /** The scheduler creates the row; waiting briefly lets the answer be the run itself. */
+  private async awaitCreation(request: RunRequestedEvent): Promise<RunAccepted> {
+    const deadline = Date.now() + this.config.KILN_RUN_CREATE_WAIT_MS;
+    do {
+      const run = await this.prisma.run.findUnique({ where: { id: request.runId }, include: STEPS_IN_ORDER });
+      if (run) return { created: true, run: presentRun(run) };
+      await sleep(POLL_MS);
+    } while (Date.now() < deadline);
+    return {
+      created: false,
+      run: {
+        id: request.runId,
+        status: 'queued',
+        project_id: request.projectId,
+        pipeline_id: request.pipelineId,
+        git_ref: request.gitRef,
+      },
+    };
+  }
+}

@@ -1,0 +1,135 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsBoolean,
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  MaxLength,
+} from 'class-validator';
+import { IsGitRef } from '../common/git-names';
+import { PageQuery } from '../common/pagination';
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'] as const;
+
+export class CreateRunDto {
+  @ApiProperty({ example: 'main', description: 'branch, tag or commit sha, resolved against the repository' })
+  @IsString()
+  @IsGitRef('git_ref')
+  git_ref!: string;
+}
+
+export class RetryRunDto {
+  @ApiPropertyOptional({ default: false, description: 'reuse the results of the steps that succeeded' })
+  @IsOptional()
+  @IsBoolean()
+  failed_only?: boolean;
+}
+
+export class CancelRunDto {
+  @ApiPropertyOptional({ example: 'wrong branch' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  reason?: string;
+}
+
+const list = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((v) => v.trim()) : value;
+
+export class RunsQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'one or more, comma-separated', example: 'running,queued' })
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(RUN_STATUSES.length)
+  @IsIn(RUN_STATUSES, { each: true, message: `status must be one of: ${RUN_STATUSES.join(', ')}` })
+  status?: string[];
+
+  @ApiPropertyOptional({ description: 'git ref as requested, branch or tag (exact match)', example: 'main' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  ref?: string;
+
+  @ApiPropertyOptional({ example: 'main' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  branch?: string;
+
+  @ApiPropertyOptional({ description: 'one or more, comma-separated', enum: TRIGGERS })
+  @IsOptional()
+  @Transform(list)
+  @ArrayMaxSize(TRIGGERS.length)
+  @IsIn(TRIGGERS, { each: true, message: `trigger must be one of: ${TRIGGERS.join(', ')}` })
+  trigger?: string[];
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'pipeline_id must be a UUID' })
+  pipeline_id?: string;
+
+  @ApiPropertyOptional({ description: 'pipeline name' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  pipeline?: string;
+
+  @ApiPropertyOptional({ example: '2030-01-01T00:00:00Z', description: 'created at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'created_from must be an ISO 8601 date' })
+  created_from?: string;
+
+  @ApiPropertyOptional({ description: 'created before' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'created_to must be an ISO 8601 date' })
+  created_to?: string;
+}
+
+export class AllRunsQuery extends RunsQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'project_id must be a UUID' })
+  project_id?: string;
+}
+
+export class StepJson {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() status!: string;
+  @ApiProperty({ nullable: true, type: Number }) exit_code!: number | null;
+  @ApiProperty({ type: [String] }) depends_on!: string[];
+  @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) duration_ms!: number | null;
+  @ApiProperty({ nullable: true, type: String }) log_ref!: string | null;
+  @ApiProperty() image!: string;
+  @ApiProperty() attempt!: number;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+}
+
+export class RunJson {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() number!: number;
+  @ApiProperty({ format: 'uuid' }) project_id!: string;
+  @ApiProperty({ format: 'uuid' }) pipeline_id!: string;
+  @ApiProperty({ enum: RUN_STATUSES }) status!: string;
+  @ApiProperty({ enum: TRIGGERS }) trigger!: string;
+  @ApiProperty() triggered_by!: string;
+  @ApiProperty() event!: string;
+  @ApiProperty() git_ref!: string;
+  @ApiProperty({ nullable: true, type: String }) branch!: string | null;
+  @ApiProperty({ nullable: true, type: String }) tag!: string | null;
+  @ApiProperty({ nullable: true, type: String }) commit_sha!: string | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String }) retry_of!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
+  @ApiProperty({ type: [StepJson] }) steps!: StepJson[];
+}

@@ -1,0 +1,40 @@
+import { Body, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { Actor, CurrentActor } from '../auth/actor';
+import { ApiController } from '../auth/api-controller.decorator';
+import { ProjectParams, WebhookParams } from '../common/params';
+import { CreateWebhookDto, UpdateWebhookDto } from './webhooks-out.dto';
+import { WebhooksOutService } from './webhooks-out.service';
+
+@ApiController('projects/:id/webhooks', 'webhooks')
+export class WebhooksOutController {
+  constructor(private readonly webhooks: WebhooksOutService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Add an outbound webhook, HMAC-signed with its secret (project admins)' })
+  create(@CurrentActor() actor: Actor, @Param() params: ProjectParams, @Body() dto: CreateWebhookDto) {
+    return this.webhooks.create(actor, params.id, dto);
+  }
+
+  @Get()
+  list(@CurrentActor() actor: Actor, @Param() params: ProjectParams) {
+    return this.webhooks.list(actor, params.id);
+  }
+
+  @Get(':wid')
+  get(@CurrentActor() actor: Actor, @Param() params: WebhookParams) {
+    return this.webhooks.get(actor, params.id, params.wid);
+  }
+
+  @Patch(':wid')
+  update(@CurrentActor() actor: Actor, @Param() params: WebhookParams, @Body() dto: UpdateWebhookDto) {
+    return this.webhooks.update(actor, params.id, params.wid, dto);
+  }
+
+  @Delete(':wid')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  remove(@CurrentActor() actor: Actor, @Param() params: WebhookParams) {
+    return this.webhooks.remove(actor, params.id, params.wid);
+  }
+}

@@ -1,0 +1,160 @@
+import { bearer, Gateway, startGateway, TestUser } from './gateway.harness';
+
+describe('bad input', () => {
+  let gw: Gateway;
+  let owner: TestUser;
+  let projectId: string;
+  beforeAll(async () => {
+    gw = await startGateway();
+    owner = await gw.createUser();
+    projectId = (await gw.createProject(owner)).id;
+  });
+  afterAll(() => gw?.stop());
+
+  const valid = { name: 'fine', repo_url: 'https://github.com/a/b', provider: 'github' };
+  const fields = (body: { details?: { field: string }[] }) => (body.details ?? []).map((d) => d.field).sort();
+
+  it.each([
+    ['wrong types', { name: 123, repo_url: true, provider: 'svn' }, ['name', 'provider', 'repo_url']],
+    ['an unknown field', { ...valid, is_admin: true }, ['is_admin']],
+    [
+      'a prototype key',
+      JSON.parse(
+        `{"name":"fine","repo_url":"https://github.com/a/b","provider":"github","__proto__":{"isAdmin":true}}`,
+      ),
+      ['__proto__'],
+    ],
+    ['an operator object instead of a string', { ...valid, name: { $gt: '' } }, ['name']],
+    ['a SQL-looking name', { ...valid, name: "x'; DROP TABLE projects;--" }, ['name']],
+    ['a 10 000 character name', { ...valid, name: 'a'.repeat(10_000) }, ['name']],
+    ['missing required fields', {}, ['name', 'provider', 'repo_url']],
+  ])('answers 400 naming the field for %s', async (_, body, expected) => {
+    const res = await gw.http().post('/api/projects').set(bearer(owner.token)).send(body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
+    expect([...new Set(fields(res.body))]).toEqual(expected);
+  });
+
+  it('names the unknown field in the message', async () => {
+    const res = await gw
+      .http()
+      .post('/api/projects')
+      .set(bearer(owner.token))
+      .send({ ...valid, colour: 'red' });
+    expect(res.body.message).toBe('property colour should not exist');
+  });
+
+  it.each([
+    ['a JSON array', '[1,2]'],
+    ['malformed JSON', '{"name": '],
+    ['a bare string', '"project"'],
+  ])('answers 400 for %s as the body', async (_, raw) => {
+    const res = await gw
+      .http()
+      .post('/api/projects')
+      .set(bearer(owner.token))
+      .set('Content-Type', 'application/json')
+      .send(raw);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+  });
+
+  it('answers 413 JSON for a body over the limit', async () => {
+    const res = await gw
+      .http()
+      .post('/api/pipelines/validate')
+      .set(bearer(owner.token))
+      .send({ yaml_config: 'x'.repeat(2 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const res = await gw
+      .http()
+      .post('/api/projects')
+      .set(bearer(owner.token))
+      .set('Content-Type', 'text/plain')
+      .send('name=x');
+    expect(res.status).toBe(415);
+    expect(res.body.message).toContain('application/json');
+  });
+
+  it.each([
+    ['/api/projects/not-a-uuid', 'id'],
+    ['/api/projects/1%27%20OR%201=1', 'id'],
+    [`/api/projects/{id}/runs/42`, 'rid'],
+    [`/api/projects/{id}/runs/00000000-0000-4000-8000-000000000000/steps/..%2F..%2Fetc/logs`, 'sid'],
+    [`/api/projects/{id}/pipelines/%00`, 'pid'],
+  ])('answers 400 for the malformed id in %s', async (path, field) => {
+    const res = await gw.http().get(path.replace('{id}', projectId)).set(bearer(owner.token));
+    expect(res.status).toBe(400);
+    expect(fields(res.body)).toContain(field);
+    expect(res.body.message).toContain(`${field} must be a UUID`);
+  });
+
+  it.each([
+    ['an unknown query parameter', '/api/projects?colour=red', 'colour'],
+    ['a limit past 100', '/api/projects?limit=1000', 'limit'],
+    ['an absurd number', '/api/projects?limit=1e309', 'limit'],
+    ['a repeated parameter', '/api/projects?limit=1&limit=2', 'limit'],
+  ])('answers 400 for %s', async (_, path, field) => {
+    const res = await gw.http().get(path).set(bearer(owner.token));
+    expect(res.status).toBe(400);
+    expect(fields(res.body)).toContain(field);
+  });
+
+  it('treats SQL in filters and values as plain text', async () => {
+    const runs = await gw
+      .http()
+      .get(`/api/projects/${projectId}/runs?branch=${encodeURIComponent("' OR 1=1 --")}`)
+      .set(bearer(owner.token));
+    expect(runs.status).toBe(200);
+    expect(runs.body.items).toEqual([]);
+    const description = "'); DELETE FROM projects; --";
+    const created = await gw
+      .http()
+      .post(`/api/projects/${projectId}/pipelines`)
+      .set(bearer(owner.token))
+      .send({ name: 'sqlish', description });
+    expect(created.body.description).toBe(description);
+    const secret = await gw
+      .http()
+      .put(`/api/projects/${projectId}/secrets/SQL`)
+      .set(bearer(owner.token))
+      .send({ value: "' OR '1'='1" });
+    expect(secret.status).toBe(200);
+    expect(await gw.prisma.project.count()).toBeGreaterThan(0);
+  });
+
+  it('refuses control characters and option-like refs in git_ref', async () => {
+    const pid = (await gw.prisma.pipeline.findFirstOrThrow({ where: { projectId } })).id;
+    for (const git_ref of ['main\nrm -rf /', '-x', 'refs/heads/../../etc', 'a'.repeat(300), 42]) {
+      const res = await gw
+        .http()
+        .post(`/api/projects/${projectId}/pipelines/${pid}/runs`)
+        .set(bearer(owner.token))
+        .send({ git_ref });
+      expect(res.status).toBe(400);
+      expect(fields(res.body)).toContain('git_ref');
+    }
+  });
+
+  it('refuses a wrong type for booleans and enums in nested routes', async () => {
+    const member = await gw
+      .http()
+      .post(`/api/projects/${projectId}/members`)
+      .set(bearer(owner.token))
+      .send({ user_id: owner.id, role: 'owner' });
+    expect(member.status).toBe(400);
+    expect(member.body.message).toBe('role must be one of: read, write, admin');
+    const { runId } = await gw.insertRun(projectId);
+    const retry = await gw
+      .http()
+      .post(`/api/projects/${projectId}/runs/${runId}/retry`)
+      .set(bearer(owner.token))
+      .send({ failed_only: 'yes' });
+    expect(retry.status).toBe(400);
+    expect(fields(retry.body)).toEqual(['failed_only']);
+  });
+});

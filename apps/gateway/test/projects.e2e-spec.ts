@@ -1,0 +1,153 @@
+import { SecretBox } from '@kiln/crypto';
+import { SECRET_BOX } from '../src/common/secret-box.provider';
+import { bearer, Gateway, startGateway, TestUser } from './gateway.harness';
+
+describe('projects', () => {
+  let gw: Gateway;
+  let owner: TestUser;
+  beforeAll(async () => {
+    gw = await startGateway();
+    owner = await gw.createUser();
+  });
+  afterAll(() => gw?.stop());
+
+  const post = (token: string, body: object) => gw.http().post('/api/projects').set(bearer(token)).send(body);
+
+  it('creates a project whose creator is admin, with a default repository-sourced pipeline', async () => {
+    const res = await post(owner.token, {
+      name: 'api-server',
+      repo_url: 'git@github.com:acme/api-server.git',
+      provider: 'github',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      name: 'api-server',
+      repo_url: 'git@github.com:acme/api-server.git',
+      repo_full_name: 'acme/api-server',
+      provider: 'github',
+      default_branch: 'main',
+      role: 'admin',
+      webhook_secret: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+    });
+    const pipelines = await gw.http().get(`/api/projects/${res.body.id}/pipelines`).set(bearer(owner.token));
+    expect(pipelines.body.items).toEqual([
+      expect.objectContaining({ name: 'default', source: 'repository', config_path: '.platform.yaml' }),
+    ]);
+    const audit = await gw.prisma.auditLog.findFirstOrThrow({
+      where: { action: 'project.create', projectId: res.body.id },
+    });
+    expect(audit).toMatchObject({
+      actorId: owner.id,
+      ip: expect.stringMatching(/127\.0\.0\.1/),
+      targetType: 'project',
+    });
+  });
+
+  it('stores the webhook secret encrypted, bound to the project, and never returns a given one', async () => {
+    const res = await post(owner.token, {
+      name: 'hooked',
+      repo_url: 'https://gitlab.com/g/sub/app',
+      provider: 'gitlab',
+      webhook_secret: 'a-long-shared-secret',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.webhook_secret).toBeUndefined();
+    expect(res.body.repo_full_name).toBe('g/sub/app');
+    const row = await gw.prisma.project.findUniqueOrThrow({ where: { id: res.body.id } });
+    expect(row.webhookSecretEnc).not.toContain('a-long-shared-secret');
+    expect(gw.app.get<SecretBox>(SECRET_BOX).decrypt(row.webhookSecretEnc!, res.body.id)).toBe(
+      'a-long-shared-secret',
+    );
+  });
+
+  it('answers 409 when the name is taken', async () => {
+    await post(owner.token, { name: 'taken', repo_url: 'https://github.com/a/b', provider: 'github' });
+    const again = await post(owner.token, {
+      name: 'taken',
+      repo_url: 'https://github.com/a/c',
+      provider: 'github',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'a project named "taken" already exists',
+    });
+  });
+
+  it('refuses local repositories unless KILN_ALLOW_LOCAL_REPOS is on', async () => {
+    const strict = await startGateway({ KILN_ALLOW_LOCAL_REPOS: 'false' });
+    try {
+      const res = await strict
+        .http()
+        .post('/api/projects')
+        .set(bearer(strict.admin.token))
+        .send({ name: 'local', repo_url: 'file:///srv/repo', provider: 'git' });
+      expect(res.status).toBe(400);
+      expect(res.body.details).toEqual([
+        { field: 'repo_url', message: expect.stringContaining('KILN_ALLOW_LOCAL_REPOS is off') },
+      ]);
+    } finally {
+      await strict.stop();
+    }
+    expect(
+      (await post(owner.token, { name: 'local', repo_url: 'file:///srv/repo', provider: 'git' })).status,
+    ).toBe(201);
+  });
+
+  it('lists only the projects the caller is a member of, newest first, page by page', async () => {
+    const user = await gw.createUser();
+    const names = ['one', 'two', 'three'].map((n) => `list-${n}`);
+    for (const name of names)
+      await post(user.token, { name, repo_url: 'https://github.com/a/b', provider: 'github' });
+    const first = await gw.http().get('/api/projects?limit=2').set(bearer(user.token));
+    expect(first.body.items.map((p: { name: string }) => p.name)).toEqual(['list-three', 'list-two']);
+    const second = await gw
+      .http()
+      .get(`/api/projects?limit=2&cursor=${first.body.next_cursor}`)
+      .set(bearer(user.token));
+    expect(second.body).toEqual({
+      items: [expect.objectContaining({ name: 'list-one' })],
+      next_cursor: null,
+    });
+  });
+
+  it('changes a project, re-deriving the repository name, for project admins only', async () => {
+    const project = await gw.createProject(owner);
+    const res = await gw.http().patch(`/api/projects/${project.id}`).set(bearer(owner.token)).send({
+      repo_url: 'https://github.com/acme/renamed.git',
+      default_branch: 'trunk',
+      concurrency_limit: 2,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      repo_full_name: 'acme/renamed',
+      default_branch: 'trunk',
+      concurrency_limit: 2,
+    });
+    const writer = await gw.createUser();
+    await gw
+      .http()
+      .post(`/api/projects/${project.id}/members`)
+      .set(bearer(owner.token))
+      .send({ user_id: writer.id, role: 'write' });
+    const denied = await gw
+      .http()
+      .patch(`/api/projects/${project.id}`)
+      .set(bearer(writer.token))
+      .send({ default_branch: 'x' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toBe('this needs the "admin" role on the project; yours is "write"');
+  });
+
+  it('deletes a project with its rows, but not while runs are active', async () => {
+    const project = await gw.createProject(owner);
+    const { runId } = await gw.insertRun(project.id, { status: 'running' });
+    const busy = await gw.http().delete(`/api/projects/${project.id}`).set(bearer(owner.token));
+    expect(busy.status).toBe(409);
+    await gw.prisma.run.update({ where: { id: runId }, data: { status: 'cancelled' } });
+    expect((await gw.http().delete(`/api/projects/${project.id}`).set(bearer(owner.token))).status).toBe(204);
+    expect((await gw.http().get(`/api/projects/${project.id}`).set(bearer(owner.token))).status).toBe(404);
+    expect(await gw.prisma.run.count({ where: { projectId: project.id } })).toBe(0);
+  });
+});

@@ -1,0 +1,41 @@
+import { storageSettings } from '@kiln/config';
+import { DbModule, PrismaService } from '@kiln/db';
+import { MessagingModule, MessagingService } from '@kiln/messaging';
+import { ObservabilityModule } from '@kiln/observability';
+import { OBJECT_STORAGE, StorageModule } from '@kiln/storage';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ArchiveModule } from './archive/archive.module';
+import { deferredProbes } from './common/deferred-probes';
+import { ARCHIVER_CONFIG, ArchiverConfig } from './config';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ArchiverConfig): DynamicModule {
+    const probes = deferredProbes({
+      database: PrismaService,
+      nats: MessagingService,
+      storage: OBJECT_STORAGE,
+    });
+    return {
+      module: AppModule,
+      imports: [
+        ObservabilityModule.forRoot({
+          service: 'log-archiver',
+          logLevel: config.KILN_LOG_LEVEL,
+          readiness: probes.readiness,
+        }),
+        DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: 'log-archiver',
+          prefix: config.KILN_NATS_PREFIX,
+        }),
+        StorageModule.forRoot(storageSettings(config)),
+        ArchiveModule,
+      ],
+      providers: [{ provide: ARCHIVER_CONFIG, useValue: config }, ...probes.providers],
+      exports: [ARCHIVER_CONFIG],
+      global: true,
+    };
+  }
+}

@@ -1,0 +1,164 @@
+import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import { PrismaService } from '@kiln/db';
+import { MessageContext } from '@kiln/messaging';
+import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { ArchiverMetrics } from './archiver-metrics';
+import { AssembledLog, LogAssembler } from './log-assembler';
+import { logChunkProblem } from './log-chunk.guard';
+import { LogChunkReader } from './log-chunk.reader';
+
+/**
+ * Deliveries of a step.finished whose log has gaps before the gaps are archived as such. The
+ * executor stores every chunk before step.finished, so a gap that outlasts a few retries
+ * (about 8 s with the consumer's backoff) will not fill; waiting longer only delays the log.
+ */
+export const GAP_RETRY_DELIVERIES = 4;
+/** The handler tells JetStream it is still working this often, so long archives are not redelivered. */
+const HEARTBEAT_MS = 3_000;
+const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+/** Some chunks `logChunks` promised are not in the stream (yet): the delivery is retried. */
+export class IncompleteLogError extends Error {
+  constructor(stepId: string, missing: string) {
+    super(`log of step ${stepId} is missing chunks ${missing}; retrying before archiving it incomplete`);
+    this.name = 'IncompleteLogError';
+  }
+}
+
+interface StepRow {
+  runId: string;
+  name: string;
+  attempt: number;
+}
+
+/**
+ * Turns the log chunks of one finished step attempt into `logs/pipelines/<run>/<step>.log` and
+ * points `steps.log_ref` at it. Keeps no state between deliveries: a crash mid-archive leaves
+ * the event un-acked, and the redelivery rewrites the same object and the same log_ref.
+ */
+@Injectable()
+export class LogArchiverService {
+  private readonly logger = new Logger(LogArchiverService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly reader: LogChunkReader,
+    private readonly metrics: ArchiverMetrics,
+  ) {}
+
+  async archive(event: StepFinishedEvent, ctx: MessageContext): Promise<void> {
+    const heartbeat = setInterval(() => ctx.working(), HEARTBEAT_MS);
+    try {
+      const step = await this.stepToArchive(event);
+      if (step) await this.archiveStep(event, step, ctx.deliveryCount);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async stepToArchive(event: StepFinishedEvent): Promise<StepRow | null> {
+    const step = await this.prisma.step.findUnique({
+      where: { id: event.stepId },
+      select: { runId: true, name: true, attempt: true },
+    });
+    const ids = { runId: event.runId, stepId: event.stepId, attempt: event.attempt };
+    if (!step || step.runId !== event.runId) {
+      this.logger.warn(ids, 'step of a finished event does not exist (run deleted?); nothing to archive');
+      return null;
+    }
+    // One object per step: an earlier attempt's log must not overwrite the retry's.
+    if (step.attempt > event.attempt) {
+      this.logger.log(
+        { ...ids, current: step.attempt },
+        'step was retried since; skipping the older attempt',
+      );
+      return null;
+    }
+    return step;
+  }
+
+  private async archiveStep(event: StepFinishedEvent, step: StepRow, deliveryCount: number): Promise<void> {
+    const stopTimer = this.metrics.seconds.startTimer();
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-archive-'));
+    try {
+      const file = join(dir, 'step.log');
+      const log = await this.assemble(event, file);
+      if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
+        throw new IncompleteLogError(event.stepId, describe(log));
+      }
+      const key = `logs/pipelines/${event.runId}/${step.name}.log`;
+      await this.storage.put(key, createReadStream(file), { contentType: LOG_CONTENT_TYPE, size: log.bytes });
+      const { count } = await this.prisma.step.updateMany({
+        where: { id: event.stepId, attempt: event.attempt },
+        data: { logRef: key, logBytes: BigInt(log.bytes) },
+      });
+      const outcome = log.missing.length > 0 ? 'incomplete' : 'complete';
+      this.metrics.archived.inc({ outcome });
+      this.metrics.bytes.inc(log.bytes);
+      this.logger.log(
+        {
+          runId: event.runId,
+          step: step.name,
+          attempt: event.attempt,
+          key,
+          chunks: log.chunks,
+          lines: log.lines,
+          bytes: log.bytes,
+          outcome,
+          ...(log.missing.length > 0 ? { missing: describe(log) } : {}),
+          ...(count === 0 ? { logRef: 'left to the newer attempt' } : {}),
+        },
+        'step log archived',
+      );
+    } finally {
+      stopTimer();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Reads the attempt's chunks in order into `file`. */
+  private async assemble(event: StepFinishedEvent, file: string): Promise<AssembledLog & { bytes: number }> {
+    const out = createWriteStream(file);
+    try {
+      const assembler = new LogAssembler(event.attempt, event.logChunks, (text) => write(out, text));
+      const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
+      if (event.logChunks !== 0 && (await this.reader.hasMessages(subject))) {
+        for await (const { data, caughtUp } of this.reader.read(subject)) {
+          const chunk = this.toChunk(data, event);
+          if (chunk) await assembler.add(chunk);
+          if (assembler.complete || caughtUp) break;
+        }
+      }
+      const log = await assembler.finish();
+      out.end();
+      await finished(out);
+      return { ...log, bytes: out.bytesWritten };
+    } finally {
+      out.destroy();
+    }
+  }
+
+  private toChunk(data: unknown, event: StepFinishedEvent): LogChunkEvent | null {
+    const problem = logChunkProblem(data, event.runId, event.stepId);
+    if (problem === null) return data as LogChunkEvent;
+    // A malformed chunk can never become valid: leave it out; the gap it leaves is marked.
+    this.logger.warn({ runId: event.runId, stepId: event.stepId, problem }, 'skipped an unusable log chunk');
+    return null;
+  }
+}
+
+async function write(out: WriteStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+function describe(log: AssembledLog): string {
+  return log.missing.map(({ from, to }) => `${from}..${to}`).join(', ');
+}

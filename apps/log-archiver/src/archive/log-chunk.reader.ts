@@ -1,0 +1,47 @@
+import { MessagingConnection, MessagingService } from '@kiln/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+
+/** No message for this long while reading means the stream has nothing more to give. */
+const IDLE_TIMEOUT_MS = 10_000;
+
+export interface ReadChunk {
+  data: unknown;
+  /** Nothing else was stored on the subject when this message was read. */
+  caughtUp: boolean;
+}
+
+/** Reads a step's log subject back from KILN_LOGS, from its first message. */
+@Injectable()
+export class LogChunkReader {
+  constructor(
+    private readonly messaging: MessagingService,
+    @Inject(MessagingConnection) private readonly connection: MessagingConnection,
+  ) {}
+
+  /** Whether anything is stored on `subject`: a reader of an empty subject would only ever wait. */
+  async hasMessages(subject: string): Promise<boolean> {
+    const { jsm, names } = this.connection;
+    const full = names.subject(subject);
+    const stream = await jsm.streams.find(full);
+    return (await jsm.streams.getMessage(stream, { last_by_subj: full })) !== null;
+  }
+
+  /**
+   * Every message on `subject` in stream order, ending after the one that caught up with the
+   * stream. A message the reader skips (not JSON) cannot stall it: silence ends the read too.
+   */
+  async *read(subject: string): AsyncGenerator<ReadChunk> {
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), IDLE_TIMEOUT_MS);
+    try {
+      for await (const entry of this.messaging.readStream(subject, { signal: idle.signal })) {
+        clearTimeout(timer);
+        yield { data: entry.data, caughtUp: entry.pending === 0 };
+        if (entry.pending === 0) return;
+        timer = setTimeout(() => idle.abort(), IDLE_TIMEOUT_MS);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { startOrExit } from '@kiln/config';
+import { migrate } from '@kiln/db';
+import { startService } from '@kiln/observability';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+
+startOrExit('log-archiver', async () => {
+  const config = loadConfig();
+  if (config.KILN_MIGRATE_ON_START) await migrate(config.DATABASE_URL);
+  await startService(AppModule.forRoot(config), { port: config.KILN_ARCHIVER_PORT });
+});

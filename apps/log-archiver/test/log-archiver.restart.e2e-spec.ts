@@ -1,0 +1,102 @@
+import { createStorage, ObjectStorage } from '@kiln/storage';
+import { RunningApps, startApps } from '@kiln/testing';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ArchiverFixture,
+  createArchiverFixture,
+  createStep,
+  lines,
+  publishBigLog,
+  startArchiver,
+  waitForLogRef,
+} from './log-archiver.harness';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+describe('log-archiver restarts', () => {
+  let fx: ArchiverFixture;
+  let storage: ObjectStorage;
+
+  beforeAll(async () => {
+    fx = await createArchiverFixture();
+    storage = createStorage({ driver: 'fs', root: join(fx.dataDir, 'objects') });
+  });
+
+  afterAll(async () => {
+    await fx?.cleanUp();
+  });
+
+  it('archives every line exactly once when the archiver was replaced while the step ran', async () => {
+    const step = await createStep(fx.prisma, 'restarted');
+    const first = await startArchiver(fx.env);
+    await fx.publisher.chunk(step, 0, lines('before restart', 3));
+    await fx.publisher.chunk(step, 1, lines('still before', 2));
+    await first.stop();
+
+    const second = await startArchiver(fx.env);
+    try {
+      await fx.publisher.chunk(step, 2, lines('after restart', 3), { final: true });
+      await fx.publisher.finished(step, { logChunks: 3 });
+
+      const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+      const expected = [
+        ...lines('before restart', 3),
+        ...lines('still before', 2),
+        ...lines('after restart', 3),
+      ];
+      expect((await storage.get(logRef)).toString()).toBe(expected.map((l) => `${l}\n`).join(''));
+    } finally {
+      await second.stop();
+    }
+  });
+
+  describe('as a process killed with SIGKILL mid-archive', () => {
+    let apps: RunningApps | undefined;
+    let appTmp: string;
+
+    beforeAll(() => {
+      appTmp = mkdtempSync(join(tmpdir(), 'kiln-archiver-tmp-'));
+    });
+
+    afterAll(async () => {
+      await apps?.stop();
+      rmSync(appTmp, { recursive: true, force: true });
+    });
+
+    it('archives the whole log after the redelivery to a restarted process', async () => {
+      // The archiver's temp files go to its own TMPDIR, so the test can see an archive in progress.
+      apps = await startApps(['log-archiver'], { ...fx.env, TMPDIR: appTmp });
+      const step = await createStep(fx.prisma, 'killed');
+      const expected = await publishBigLog(fx, step, 2000, 100);
+      const published = Date.now();
+      await fx.publisher.finished(step, { logChunks: 2000 });
+
+      await waitUntil(() => readdirSync(appTmp).some((name) => name.startsWith('kiln-archive-')), 10_000, 5);
+      await apps.kill('log-archiver', 'SIGKILL');
+      const stepAtKill = await fx.prisma.step.findUniqueOrThrow({ where: { id: step.stepId } });
+      expect(stepAtKill.logRef).toBeNull();
+
+      await apps.start('log-archiver');
+      const { logRef, logBytes } = await waitForLogRef(fx.prisma, step.stepId, 45_000);
+
+      const archived = await storage.get(logRef);
+      expect(archived.length).toBe(Buffer.byteLength(expected));
+      expect(sha256(archived)).toBe(sha256(expected));
+      expect(logBytes).toBe(BigInt(archived.length));
+      console.log(
+        `${archived.length} byte log archived ${Date.now() - published} ms after step.finished, SIGKILL mid-archive included`,
+      );
+    }, 90_000);
+  });
+});
+
+async function waitUntil(check: () => boolean, timeoutMs: number, everyMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * How an executor runs steps (Woodpecker's `pipeline/backend/types/backend.go`). Lifecycle of a run:
+ *
+ *   setupRun(run)            once per run and executor, before its first step: the workspace holds the
+ *                            repository at the run's commit. Concurrent calls for one run clone once.
+ *   startStep(step)          starts the step's container/sandbox and returns its handle as soon as it is
+ *                            spawned; output produced from then on is buffered for tailLogs.
+ *   tailLogs(handle)         every output line in order, each with its stream and the time it was read;
+ *                            ends when the step's output is closed. One reader per handle.
+ *   wait(handle)             resolves when the step has ended: its exit code, the signal that ended it,
+ *                            or an error saying why it could not run. Never rejects.
+ *   kill(handle, reason)     ends the step now (timeout, cancel, shutdown); wait() then resolves.
+ *   destroyRun(runId)        kills what is left of the run and removes its workspace. Safe to call twice,
+ *                            for an unknown run, or after a failed setup/start.
+ *
+ * Every backend reports the same events, logs and exit codes, so callers never ask which one runs.
+ */
+export interface Backend {
+  readonly kind: 'local' | 'kubernetes';
+  /** Fails when the backend cannot run anything here (missing binary, no cluster access). */
+  verify(): Promise<void>;
+  setupRun(run: RunSpec): Promise<void>;
+  startStep(step: StepSpec): Promise<StepHandle>;
+  tailLogs(handle: StepHandle): AsyncIterable<OutputLine>;
+  wait(handle: StepHandle): Promise<StepExit>;
+  kill(handle: StepHandle, reason: string): Promise<void>;
+  destroyRun(runId: string): Promise<void>;
+  /**
+   * A directory on this host holding the run's workspace after its steps ended (artifacts are
+   * collected from it), or null when this executor has none.
+   */
+  workspaceDir(runId: string): Promise<string | null>;
+  /** Removes workspaces and sandboxes of runs not active here, untouched since `before`. */
+  reapOrphans(before: Date, activeRunIds: ReadonlySet<string>): Promise<string[]>;
+}
+
+export const BACKEND = Symbol('BACKEND');
+
+export interface RunSpec {
+  runId: string;
+  repoUrl: string;
+  /** Commit to check out; when empty, `gitRef` is fetched instead. */
+  commitSha: string;
+  gitRef: string;
+}
+
+export interface StepSpec extends RunSpec {
+  stepId: string;
+  stepName: string;
+  attempt: number;
+  /** Recorded; the local backend runs commands on the host's /usr instead of pulling it. */
+  image: string;
+  commands: string[];
+  env: Record<string, string>;
+  /** The caller kills the step after this long; a backend may also enforce it (pod deadline). */
+  timeoutMs: number;
+  projectId?: string;
+  /** Requests/limits (Kubernetes quantities); the local backend does not enforce them. */
+  resources?: { cpu?: string; memory?: string };
+}
+
+export interface StepHandle {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  /** Pod or sandbox name, reported in `kiln.step.started`. */
+  readonly sandboxName: string;
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  /** Milliseconds since the epoch when the line was read. */
+  ts: number;
+}
+
+export interface StepExit {
+  /** Null when the step never ran or was ended by a signal without an exit status. */
+  exitCode: number | null;
+  signal?: string;
+  error?: string;
+}
+
+/** A step that could not be started; the message says why in words a pipeline author understands. */
+export class StepStartError extends Error {
+  override readonly name = 'StepStartError';
+}
+
+/** The workspace could not be prepared (repository unreachable, commit missing). */
+export class WorkspaceSetupError extends Error {
+  override readonly name = 'WorkspaceSetupError';
+}

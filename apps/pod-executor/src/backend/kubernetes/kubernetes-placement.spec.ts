@@ -1,0 +1,236 @@
+import {
+  createGitRepo,
+  KubeApiSimulator,
+  kubernetesSchemaProblems,
+  startKubeApiSimulator,
+  TestGitRepo,
+} from '@kiln/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StepExit, StepSpec } from '../backend';
+import { createKubernetesBackend, KubernetesBackend, KubernetesBackendOptions } from './index';
+
+const NAMESPACE = 'kiln-builds';
+
+interface PodJson {
+  metadata: { name: string };
+  spec: { nodeName?: string; affinity?: unknown };
+}
+
+describe('kubernetes backend: placement, volumes and the objects it creates', () => {
+  let sim: KubeApiSimulator;
+  let repo: TestGitRepo;
+  let sha: string;
+  let collectDir: string;
+  const podNodes = new Map<string, string>();
+
+  beforeAll(async () => {
+    repo = createGitRepo();
+    sha = repo.commit({ 'README.md': 'placement\n' });
+    collectDir = mkdtempSync(join(tmpdir(), 'kiln-k8s-collect-'));
+    sim = await startKubeApiSimulator({
+      namespaces: [NAMESPACE],
+      hostReadOnlyPaths: [repo.dir],
+      storageClasses: ['standard', 'fast-ssd'],
+      nodes: [
+        { name: 'node-a', labels: { 'kiln.dev/builds': 'true' } },
+        { name: 'node-b', labels: { 'kiln.dev/builds': 'true' } },
+        { name: 'node-c' },
+      ],
+    });
+    sim.store.on('event', (event) => {
+      const spec = (event.object as unknown as PodJson).spec;
+      if (event.resource === 'pods' && spec?.nodeName)
+        podNodes.set(event.object.metadata.name, spec.nodeName);
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    repo?.remove();
+    rmSync(collectDir, { recursive: true, force: true });
+  });
+
+  function backend(options: Partial<KubernetesBackendOptions> = {}): KubernetesBackend {
+    return createKubernetesBackend({
+      namespace: NAMESPACE,
+      kubeConfig: sim.clientConfig(NAMESPACE),
+      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      killGracePeriodSeconds: 1,
+      collectDir,
+      ...options,
+    });
+  }
+
+  function step(runId: string, name: string, commands: string[], extra: Partial<StepSpec> = {}): StepSpec {
+    return {
+      runId,
+      repoUrl: repo.url,
+      commitSha: sha,
+      gitRef: '',
+      stepId: randomUUID(),
+      stepName: name,
+      attempt: 1,
+      image: 'node:20',
+      commands,
+      env: {},
+      timeoutMs: 60_000,
+      ...extra,
+    };
+  }
+
+  async function run(
+    b: KubernetesBackend,
+    spec: StepSpec,
+  ): Promise<{ exit: StepExit; lines: string[]; pod: string }> {
+    const handle = await b.startStep(spec);
+    const lines: string[] = [];
+    for await (const line of b.tailLogs(handle)) lines.push(line.text);
+    return { exit: await b.wait(handle), lines, pod: handle.sandboxName };
+  }
+
+  const nodeOf = (pod: string) => podNodes.get(pod);
+
+  it('pins every later pod of a run to the node of its first pod, so parallel steps share a ReadWriteOnce volume', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    await b.setupRun(step(runId, 'setup', []));
+    const first = await run(b, step(runId, 'checkout', ['test -f README.md']));
+    expect(first.exit).toEqual({ exitCode: 0 });
+    // The two steps meet through the volume: each waits for the file of the other.
+    const [left, right] = await Promise.all([
+      run(
+        b,
+        step(runId, 'left', [
+          'touch left.ready',
+          'for i in $(seq 1 100); do test -f right.ready && break; sleep 0.05; done',
+          'test -f right.ready',
+        ]),
+      ),
+      run(
+        b,
+        step(runId, 'right', [
+          'touch right.ready',
+          'for i in $(seq 1 100); do test -f left.ready && break; sleep 0.05; done',
+          'test -f left.ready',
+        ]),
+      ),
+    ]);
+    expect([left.exit, right.exit]).toEqual([{ exitCode: 0 }, { exitCode: 0 }]);
+    const node = nodeOf(first.pod);
+    expect(node).toBeDefined();
+    expect([nodeOf(left.pod), nodeOf(right.pod)]).toEqual([node, node]);
+    expect(sim.get('configmaps', NAMESPACE, `kiln-run-${runId}`)?.data).toMatchObject({
+      node,
+      checkout: 'done',
+    });
+    await b.destroyRun(runId);
+  });
+
+  it('does not pin pods when the volume is ReadWriteMany, and honours the node selector', async () => {
+    const b = backend({ accessMode: 'ReadWriteMany', nodeSelector: { 'kiln.dev/builds': 'true' } });
+    const runId = randomUUID();
+    await b.setupRun(step(runId, 'setup', []));
+    const pods: string[] = [];
+    for (const name of ['one', 'two', 'three', 'four'])
+      pods.push((await run(b, step(runId, name, ['true']))).pod);
+    const nodes = new Set(pods.map(nodeOf));
+    expect([...nodes].sort()).toEqual(['node-a', 'node-b']);
+    expect(
+      pods.every(
+        (pod) =>
+          !(sim.created.find((c) => c.body.metadata.name === pod)!.body.spec as PodJson['spec']).affinity,
+      ),
+    ).toBe(true);
+    await b.destroyRun(runId);
+  });
+
+  it('creates only objects that match the official Kubernetes schemas, with secrets never inline', async () => {
+    const createdBefore = sim.created.length;
+    const b = backend({
+      serviceAccount: 'kiln-step',
+      storageClass: 'fast-ssd',
+      workspaceSize: '2Gi',
+      nodeSelector: { 'kiln.dev/builds': 'true' },
+      tolerations: [{ key: 'builds', operator: 'Exists', effect: 'NoSchedule' }],
+      stepRunAsUser: 1001,
+      executorId: 'executor-7',
+    });
+    const runId = randomUUID();
+    const projectId = randomUUID();
+    const secretValue = `s3cr3t-${randomUUID()}`;
+    await b.setupRun(step(runId, 'setup', []));
+    const spec = step(
+      runId,
+      'Build & Test',
+      ['echo "token has ${#DEPLOY_TOKEN} characters"', 'mkdir -p out', 'echo x > out/a'],
+      {
+        env: { DEPLOY_TOKEN: secretValue, CI: 'true' },
+        projectId,
+        resources: { cpu: '500m', memory: '256Mi' },
+      },
+    );
+    const result = await run(b, spec);
+    expect(result.exit).toEqual({ exitCode: 0 });
+    expect(result.lines).toContain(`token has ${secretValue.length} characters`);
+    expect(await b.workspaceDir(runId, ['out'])).toBe(join(collectDir, runId));
+
+    const created = sim.created.slice(createdBefore);
+    expect(created.map((c) => c.resource).sort()).toEqual([
+      'configmaps',
+      'persistentvolumeclaims',
+      'pods',
+      'pods',
+      'secrets',
+      'secrets',
+    ]);
+    for (const { resource, body } of created)
+      expect({ [`${resource}/${body.metadata.name}`]: kubernetesSchemaProblems(resource, body) }).toEqual({
+        [`${resource}/${body.metadata.name}`]: [],
+      });
+
+    const pod = created.find((c) => c.body.metadata.name === result.pod)!.body as never as {
+      metadata: { labels: Record<string, string> };
+      spec: Record<string, unknown> & { containers: Record<string, unknown>[] };
+    };
+    expect(JSON.stringify(pod)).not.toContain(secretValue);
+    expect(pod.metadata.labels).toMatchObject({
+      'kiln.dev/run': runId,
+      'kiln.dev/step': 'Build-Test',
+      'kiln.dev/project': projectId,
+      'kiln.dev/executor': 'executor-7',
+    });
+    expect(pod.spec).toMatchObject({
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      serviceAccountName: 'kiln-step',
+      nodeSelector: { 'kiln.dev/builds': 'true' },
+      activeDeadlineSeconds: 60 + 300,
+    });
+    expect(pod.spec.tolerations).toEqual(
+      expect.arrayContaining([{ key: 'builds', operator: 'Exists', effect: 'NoSchedule' }]),
+    );
+    expect(pod.spec.containers[0]).toMatchObject({
+      image: 'node:20',
+      envFrom: [{ secretRef: { name: `${result.pod}-env` } }],
+      resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+      securityContext: { allowPrivilegeEscalation: false, runAsUser: 1001, runAsNonRoot: true },
+    });
+    expect(pod.spec.containers[0].env).toBeUndefined();
+    const envSecret = created.find((c) => c.body.metadata.name === `${result.pod}-env`)!.body as never as {
+      data: Record<string, string>;
+    };
+    expect(Buffer.from(envSecret.data.DEPLOY_TOKEN, 'base64').toString()).toBe(secretValue);
+    const claim = created.find((c) => c.resource === 'persistentvolumeclaims')!.body as never as {
+      spec: unknown;
+    };
+    expect(claim.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '2Gi' } },
+      storageClassName: 'fast-ssd',
+    });
+    await b.destroyRun(runId);
+  });
+});

@@ -1,0 +1,148 @@
+import { createGitRepo, KubeApiSimulator, startKubeApiSimulator, TestGitRepo } from '@kiln/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutputLine, StepExit, StepHandle, StepSpec, WorkspaceSetupError } from '../backend';
+import { createKubernetesBackend, KubernetesBackend, KubernetesBackendOptions } from './index';
+
+const NAMESPACE = 'kiln-builds';
+
+describe('kubernetes backend against the API server simulator', () => {
+  let sim: KubeApiSimulator;
+  let repo: TestGitRepo;
+  let sha: string;
+  let collectDir: string;
+
+  beforeAll(async () => {
+    repo = createGitRepo();
+    sha = repo.commit({ 'README.md': 'hello from the repository\n' });
+    collectDir = mkdtempSync(join(tmpdir(), 'kiln-k8s-collect-'));
+    sim = await startKubeApiSimulator({
+      namespaces: [NAMESPACE],
+      hostReadOnlyPaths: [repo.dir],
+      maxGraceMs: 1000,
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    repo?.remove();
+    rmSync(collectDir, { recursive: true, force: true });
+  });
+
+  function backend(options: Partial<KubernetesBackendOptions> = {}): KubernetesBackend {
+    return createKubernetesBackend({
+      namespace: NAMESPACE,
+      kubeConfig: sim.clientConfig(NAMESPACE),
+      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      killGracePeriodSeconds: 1,
+      logDrainTimeoutMs: 5000,
+      collectDir,
+      ...options,
+    });
+  }
+
+  function step(runId: string, name: string, commands: string[], extra: Partial<StepSpec> = {}): StepSpec {
+    return {
+      runId,
+      repoUrl: repo.url,
+      commitSha: sha,
+      gitRef: 'refs/heads/main',
+      stepId: randomUUID(),
+      stepName: name,
+      attempt: 1,
+      image: 'alpine:3.20',
+      commands,
+      env: { CI: 'true' },
+      timeoutMs: 60_000,
+      ...extra,
+    };
+  }
+
+  async function run(
+    b: KubernetesBackend,
+    spec: StepSpec,
+  ): Promise<{ handle: StepHandle; lines: OutputLine[]; exit: StepExit }> {
+    await b.setupRun(spec);
+    const handle = await b.startStep(spec);
+    const lines: OutputLine[] = [];
+    for await (const line of b.tailLogs(handle)) lines.push(line);
+    return { handle, lines, exit: await b.wait(handle) };
+  }
+
+  const texts = (lines: OutputLine[]) => lines.map((l) => l.text);
+
+  it('runs a step as a pod with the checked-out repository and reports its output and exit code 0', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const result = await run(
+      b,
+      step(runId, 'build', ['echo "on $(hostname)"', 'cat README.md', 'echo "CI=$CI"']),
+    );
+    expect(result.exit).toEqual({ exitCode: 0 });
+    expect(texts(result.lines)).toEqual([
+      '+ echo "on $(hostname)"',
+      `on ${result.handle.sandboxName}`,
+      '+ cat README.md',
+      'hello from the repository',
+      '+ echo "CI=$CI"',
+      'CI=true',
+    ]);
+    expect(result.lines.every((l) => l.ts > Date.now() - 60_000 && l.ts <= Date.now())).toBe(true);
+    expect(sim.get('pods', NAMESPACE, result.handle.sandboxName)).toBeUndefined();
+    await b.destroyRun(runId);
+  });
+
+  it('reports exit code 3 when a command exits 3 and runs nothing after it', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const result = await run(b, step(runId, 'test', ['echo before', 'exit 3', 'echo never']));
+    expect(result.exit).toEqual({ exitCode: 3 });
+    expect(texts(result.lines)).toEqual(['+ echo before', 'before', '+ exit 3']);
+    await b.destroyRun(runId);
+  });
+
+  it('shares the workspace between the steps of a run and clones the repository once', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const first = await run(b, step(runId, 'build', ['echo built > output.txt', 'git rev-parse HEAD']));
+    expect(first.exit.exitCode).toBe(0);
+    expect(texts(first.lines)).toContain(sha);
+    const second = await run(b, step(runId, 'test', ['cat output.txt', 'ls -a']));
+    expect(second.exit.exitCode).toBe(0);
+    expect(texts(second.lines)).toContain('built');
+    const firstPod = sim.created.find(
+      (c) => c.resource === 'pods' && c.body.metadata.name === first.handle.sandboxName,
+    );
+    const secondPod = sim.created.find(
+      (c) => c.resource === 'pods' && c.body.metadata.name === second.handle.sandboxName,
+    );
+    expect((firstPod!.body.spec as { initContainers?: unknown[] }).initContainers).toHaveLength(1);
+    expect((secondPod!.body.spec as { initContainers?: unknown[] }).initContainers).toBeUndefined();
+    await b.destroyRun(runId);
+  });
+
+  it('refuses a run whose commit is not a sha before creating anything', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    await expect(
+      b.setupRun({ runId, repoUrl: repo.url, commitSha: 'not-a-sha', gitRef: '' }),
+    ).rejects.toBeInstanceOf(WorkspaceSetupError);
+    expect(sim.list('configmaps', NAMESPACE, `kiln.dev/run=${runId}`)).toHaveLength(0);
+  });
+
+  it('copies artifacts out of the run volume into a local directory', async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const result = await run(
+      b,
+      step(runId, 'build', ['mkdir -p target/out', 'echo report > target/out/report.txt']),
+    );
+    expect(result.exit.exitCode).toBe(0);
+    const dir = await b.workspaceDir(runId, ['target/out', 'missing/path']);
+    expect(readFileSync(join(dir!, 'target/out/report.txt'), 'utf8')).toBe('report\n');
+    await b.destroyRun(runId);
+    expect(await b.workspaceDir(runId)).toBeNull();
+  });
+});

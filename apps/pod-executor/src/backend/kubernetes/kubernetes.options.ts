@@ -1,0 +1,59 @@
+import type { KubeConfig, V1Toleration } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type WorkspaceAccessMode = 'ReadWriteOnce' | 'ReadWriteMany';
+
+/** Everything the kubernetes backend is configured with; `kubernetesOptionsFromEnv` builds it from env. */
+export interface KubernetesBackendOptions {
+  /** Namespace of the step pods, their secrets and the run volumes. */
+  namespace: string;
+  /** Kubeconfig file; unset means in-cluster config when running in a pod, else ~/.kube/config. */
+  kubeconfigPath?: string;
+  /** A ready client configuration (tests); wins over `kubeconfigPath`. */
+  kubeConfig?: KubeConfig;
+  /** Service account of step pods (its token is never mounted). */
+  serviceAccount?: string;
+  /** Storage class of run volumes; unset uses the cluster default. */
+  storageClass?: string;
+  workspaceSize: string;
+  /** With ReadWriteOnce, every pod of a run is pinned to the node of its first pod. */
+  accessMode: WorkspaceAccessMode;
+  nodeSelector: Record<string, string>;
+  tolerations: V1Toleration[];
+  /** Image with sh, git, flock and tar: clones the repository and copies artifacts out. */
+  helperImage: string;
+  /** Labelled on pods so `kubectl get pods -l kiln.dev/executor=…` shows one executor's work. */
+  executorId?: string;
+  /** How long a killed step's container gets between SIGTERM and SIGKILL. */
+  killGracePeriodSeconds: number;
+  /** How long a pod stays bound to an unreachable node before it is evicted (default Kubernetes: 300). */
+  nodeLostTolerationSeconds: number;
+  /** Added to the step timeout for the pod's activeDeadlineSeconds, so a pod outlives no lost executor. */
+  deadlineMarginSeconds: number;
+  /** After a step ended, how long its remaining log may take to arrive before the pod is deleted anyway. */
+  logDrainTimeoutMs: number;
+  /** User of the helper containers; the workspace volume gets `fsGroup` so steps can write it. */
+  helperUser: number;
+  fsGroup: number;
+  /** Run step containers as this non-root user; unset keeps the image's user (many CI images need root). */
+  stepRunAsUser?: number;
+  /** Where artifacts copied out of a run's volume are kept on this host until the run is destroyed. */
+  collectDir: string;
+}
+
+export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
+  namespace: 'kiln-builds',
+  workspaceSize: '5Gi',
+  accessMode: 'ReadWriteOnce',
+  nodeSelector: {},
+  tolerations: [],
+  helperImage: 'ghcr.io/kiln-ci/kiln-helper:latest',
+  killGracePeriodSeconds: 10,
+  nodeLostTolerationSeconds: 60,
+  deadlineMarginSeconds: 300,
+  logDrainTimeoutMs: 30_000,
+  helperUser: 1000,
+  fsGroup: 1000,
+  collectDir: join(tmpdir(), 'kiln-k8s-collect'),
+};

@@ -1,0 +1,300 @@
+import type {
+  V1ConfigMap,
+  V1Container,
+  V1OwnerReference,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1Secret,
+  V1Toleration,
+} from '@kubernetes/client-node';
+import { RunSpec, StepSpec } from '../backend';
+import { stepScript } from '../local/bwrap-command';
+import { CHECKOUT_SCRIPT, COLLECT_SCRIPT, VOLUME_ROOT, WORKSPACE_SUBPATH } from './checkout-script';
+import { KubernetesBackendOptions } from './kubernetes.options';
+import {
+  ANNOTATION,
+  CHECKOUT_CONTAINER,
+  checkoutSecretName,
+  claimName,
+  COLLECT_CONTAINER,
+  Component,
+  envSecretName,
+  LABEL,
+  labelValue,
+  MANAGED_BY,
+  ownerName,
+  STEP_CONTAINER,
+  WORKSPACE_VOLUME,
+} from './names';
+
+/** The run owner as the other objects reference it. */
+export interface RunOwner {
+  runId: string;
+  uid: string;
+}
+
+export function runLabels(runId: string, component: Component, projectId?: string): Record<string, string> {
+  return {
+    [LABEL.managedBy]: MANAGED_BY,
+    [LABEL.component]: component,
+    [LABEL.run]: runId,
+    ...(projectId ? { [LABEL.project]: labelValue(projectId) } : {}),
+  };
+}
+
+export function ownerReference(owner: RunOwner): V1OwnerReference {
+  return { apiVersion: 'v1', kind: 'ConfigMap', name: ownerName(owner.runId), uid: owner.uid };
+}
+
+export function runOwnerManifest(runId: string, now = new Date()): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: ownerName(runId),
+      labels: runLabels(runId, 'run'),
+      annotations: { [ANNOTATION.lastActive]: now.toISOString() },
+    },
+    data: {},
+  };
+}
+
+export function workspaceClaimManifest(
+  owner: RunOwner,
+  options: KubernetesBackendOptions,
+): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: claimName(owner.runId),
+      labels: runLabels(owner.runId, 'run'),
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: {
+      accessModes: [options.accessMode],
+      resources: { requests: { storage: options.workspaceSize } },
+      ...(options.storageClass ? { storageClassName: options.storageClass } : {}),
+    },
+  };
+}
+
+/** The repository URL may carry a token, so it reaches the init container only through a Secret. */
+export function checkoutSecretManifest(owner: RunOwner, run: RunSpec): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: checkoutSecretName(owner.runId),
+      labels: runLabels(owner.runId, 'run'),
+      ownerReferences: [ownerReference(owner)],
+    },
+    data: {
+      'repo-url': base64(run.repoUrl),
+      'commit-sha': base64(run.commitSha),
+      'git-ref': base64(run.gitRef),
+    },
+  };
+}
+
+/** All of the step's environment, secrets included, for `envFrom`: no value is ever inline in the pod. */
+export function envSecretManifest(owner: RunOwner, step: StepSpec, podName: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: envSecretName(podName),
+      labels: stepLabels(step),
+      ownerReferences: [ownerReference(owner)],
+    },
+    data: Object.fromEntries(Object.entries(step.env).map(([name, value]) => [name, base64(value)])),
+  };
+}
+
+export function stepLabels(step: StepSpec, executorId?: string): Record<string, string> {
+  return {
+    ...runLabels(step.runId, 'step', step.projectId),
+    [LABEL.step]: labelValue(step.stepName) || 'step',
+    [LABEL.stepId]: step.stepId,
+    [LABEL.attempt]: String(step.attempt),
+    ...(executorId ? { [LABEL.executor]: labelValue(executorId) } : {}),
+  };
+}
+
+export interface StepPodPlacement {
+  podName: string;
+  owner: RunOwner;
+  /** Node the run's volume is attached to (ReadWriteOnce), when known. */
+  node?: string;
+  /** Whether the pod must check the repository out first. */
+  checkout: boolean;
+}
+
+export function stepPodManifest(
+  step: StepSpec,
+  at: StepPodPlacement,
+  options: KubernetesBackendOptions,
+): V1Pod {
+  const container: V1Container = {
+    name: STEP_CONTAINER,
+    image: step.image,
+    // `sh` from PATH rather than /bin/sh: some build images (kaniko's debug image) keep it elsewhere.
+    command: ['sh', '-c', `set -e\n${stepScript(step.commands)}`],
+    workingDir: '/workspace',
+    envFrom: [{ secretRef: { name: envSecretName(at.podName) } }],
+    resources: resources(step.resources),
+    volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH }],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      ...(options.stepRunAsUser ? { runAsUser: options.stepRunAsUser, runAsNonRoot: true } : {}),
+    },
+  };
+  const timeoutSeconds = step.timeoutMs ? Math.ceil(step.timeoutMs / 1000) : undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: at.podName,
+      labels: stepLabels(step, options.executorId),
+      annotations: { [ANNOTATION.stepName]: step.stepName },
+      ownerReferences: [ownerReference(at.owner)],
+    },
+    spec: {
+      ...podBasics(at.owner.runId, at.node, options),
+      ...(timeoutSeconds ? { activeDeadlineSeconds: timeoutSeconds + options.deadlineMarginSeconds } : {}),
+      ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
+      terminationGracePeriodSeconds: options.killGracePeriodSeconds,
+      initContainers: at.checkout ? [checkoutContainer(at.owner.runId, options)] : undefined,
+      containers: [container],
+    },
+  };
+}
+
+/** A helper pod that mounts the run's workspace so files can be copied out with `exec tar`. */
+export function collectorPodManifest(
+  owner: RunOwner,
+  podName: string,
+  node: string | undefined,
+  options: KubernetesBackendOptions,
+): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podName,
+      labels: runLabels(owner.runId, 'collect'),
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: {
+      ...podBasics(owner.runId, node, options),
+      // It only idles while files are copied; the deadline removes it should this executor die meanwhile.
+      activeDeadlineSeconds: 3600,
+      terminationGracePeriodSeconds: 0,
+      containers: [
+        {
+          name: COLLECT_CONTAINER,
+          image: options.helperImage,
+          command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'],
+          volumeMounts: [
+            { name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH, readOnly: true },
+          ],
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+          securityContext: helperSecurity(options),
+        },
+      ],
+    },
+  };
+}
+
+export const collectArgv = (paths: string[]) => ['sh', '-c', COLLECT_SCRIPT, 'kiln-collect', ...paths];
+
+function checkoutContainer(runId: string, options: KubernetesBackendOptions): V1Container {
+  return {
+    name: CHECKOUT_CONTAINER,
+    image: options.helperImage,
+    command: ['sh', '-c', CHECKOUT_SCRIPT],
+    env: [
+      ...[
+        ['KILN_REPO_URL', 'repo-url'],
+        ['KILN_COMMIT_SHA', 'commit-sha'],
+        ['KILN_GIT_REF', 'git-ref'],
+      ].map(([name, key]) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: checkoutSecretName(runId), key } },
+      })),
+      { name: 'HOME', value: '/tmp' },
+    ],
+    volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: VOLUME_ROOT }],
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+    securityContext: helperSecurity(options),
+  };
+}
+
+function podBasics(
+  runId: string,
+  node: string | undefined,
+  options: KubernetesBackendOptions,
+): Partial<V1PodSpec> {
+  return {
+    restartPolicy: 'Never',
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    ...(Object.keys(options.nodeSelector).length ? { nodeSelector: options.nodeSelector } : {}),
+    tolerations: [...options.tolerations, ...nodeLossTolerations(options.nodeLostTolerationSeconds)],
+    ...(node ? { affinity: pinnedTo(node) } : {}),
+    securityContext: {
+      fsGroup: options.fsGroup,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    volumes: [{ name: WORKSPACE_VOLUME, persistentVolumeClaim: { claimName: claimName(runId) } }],
+  };
+}
+
+// Shorter than Kubernetes' default five minutes: a step on a dead node fails sooner instead of hanging.
+function nodeLossTolerations(seconds: number): V1Toleration[] {
+  return ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'].map((key) => ({
+    key,
+    operator: 'Exists',
+    effect: 'NoExecute',
+    tolerationSeconds: seconds,
+  }));
+}
+
+// The node's name as a field, like the DaemonSet controller pins pods: labels may differ from names.
+function pinnedTo(node: string) {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+      },
+    },
+  };
+}
+
+function helperSecurity(options: KubernetesBackendOptions) {
+  return {
+    runAsUser: options.helperUser,
+    runAsGroup: options.fsGroup,
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
+// A memory limit equal to the request makes OOM predictable; CPU is requested and capped alike.
+function resources(requested: StepSpec['resources']): V1ResourceRequirements | undefined {
+  const values = Object.fromEntries(
+    Object.entries(requested ?? {}).filter(([, v]) => typeof v === 'string' && v !== ''),
+  );
+  if (Object.keys(values).length === 0) return undefined;
+  return { requests: values, limits: values };
+}
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}

@@ -1,0 +1,146 @@
+import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { StepExit } from '../backend';
+import { CHECKOUT_CONTAINER, STEP_CONTAINER } from './names';
+
+export interface OutcomeContext {
+  /** The pod no longer exists; `pod` is its last known state. */
+  gone: boolean;
+  /** This executor deleted the pod (kill) before its step container had ended. */
+  killed: boolean;
+  /** The step container ended a while ago and the pod phase still lags: decide without it. */
+  settled: boolean;
+}
+
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+const CREATE_FAILURES = new Set([
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'PreCreateHookError',
+]);
+const EVICTIONS = new Set([
+  'EvictionByEvictionAPI',
+  'PreemptionByScheduler',
+  'PreemptionByKubeScheduler',
+  'TerminationByKubelet',
+]);
+
+/**
+ * How a step pod's state ends the step, or undefined while it is still going. The order matters:
+ * a pod lost with its node, evicted or deleted by someone else is a failure with that reason even
+ * when its container reports an exit code (often 0 or 143) — never a success.
+ */
+export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefined {
+  const status = pod.status ?? {};
+  const step = containerStatus(status.containerStatuses, STEP_CONTAINER);
+  const init = containerStatus(status.initContainerStatuses, CHECKOUT_CONTAINER);
+  const terminated = step?.state?.terminated;
+  const disruption = condition(status.conditions, 'DisruptionTarget');
+  const deleting = Boolean(pod.metadata?.deletionTimestamp) || ctx.gone;
+
+  if (ctx.killed) {
+    if (!terminated && !ctx.gone && !isFinished(status.phase)) return undefined;
+    const exitCode = terminated?.exitCode ?? null;
+    return { exitCode, signal: exitCode === null || exitCode === 137 ? 'SIGKILL' : 'SIGTERM' };
+  }
+  if (
+    status.reason === 'NodeLost' ||
+    status.phase === 'Unknown' ||
+    disruption?.reason === 'DeletionByTaintManager'
+  ) {
+    const node = pod.spec?.nodeName ? `node ${pod.spec.nodeName}` : 'its node';
+    return {
+      exitCode: null,
+      error: `node lost: ${node} stopped responding while the step ran, and the pod was evicted`,
+    };
+  }
+  if (
+    (status.reason === 'Evicted' || (disruption && EVICTIONS.has(disruption.reason ?? ''))) &&
+    status.phase !== 'Succeeded'
+  ) {
+    const why = status.message || disruption?.message || disruption?.reason || 'no reason given';
+    return { exitCode: null, error: `pod evicted: ${why}` };
+  }
+  if (terminated) {
+    if (deleting && terminated.exitCode !== 0) return deleted();
+    if (terminated.reason === 'OOMKilled') {
+      const limit = pod.spec?.containers?.find((c) => c.name === STEP_CONTAINER)?.resources?.limits?.memory;
+      return {
+        exitCode: terminated.exitCode ?? 137,
+        error: `OOMKilled: the step used more memory than its limit${limit ? ` of ${limit}` : ''}`,
+      };
+    }
+    if (!isFinished(status.phase) && !ctx.settled && !deleting) return undefined;
+    if (status.reason === 'DeadlineExceeded') return deadlineExceeded(pod);
+    if (terminated.reason && !['Completed', 'Error'].includes(terminated.reason)) {
+      return {
+        exitCode: terminated.exitCode,
+        error: `${terminated.reason}: ${terminated.message ?? 'the container could not run'}`,
+      };
+    }
+    return { exitCode: terminated.exitCode };
+  }
+  const initEnd = init?.state?.terminated;
+  if (initEnd && initEnd.exitCode !== 0) {
+    const reason = initEnd.reason === 'OOMKilled' ? ', out of memory' : '';
+    return {
+      exitCode: null,
+      error: `checking the repository out failed (exit code ${initEnd.exitCode}${reason}); see the log`,
+    };
+  }
+  if (deleting) return deleted();
+  for (const container of [init, step]) {
+    const waiting = container?.state?.waiting;
+    if (waiting?.reason && PULL_FAILURES.has(waiting.reason)) {
+      return {
+        exitCode: null,
+        error:
+          `image pull failed (${waiting.reason}) for "${container!.image}": ${waiting.message ?? ''}`.trim(),
+      };
+    }
+    if (waiting?.reason && CREATE_FAILURES.has(waiting.reason)) {
+      return {
+        exitCode: null,
+        error: `the container could not be created (${waiting.reason}): ${waiting.message ?? ''}`.trim(),
+      };
+    }
+  }
+  if (status.reason === 'DeadlineExceeded') return deadlineExceeded(pod);
+  if (status.phase === 'Failed') {
+    return {
+      exitCode: null,
+      error: `pod failed${status.reason ? ` (${status.reason})` : ''}: ${status.message ?? 'no message'}`,
+    };
+  }
+  return undefined;
+}
+
+function deleted(): StepExit {
+  return {
+    exitCode: null,
+    error: 'pod deleted: the step pod was deleted by someone else before the step finished',
+  };
+}
+
+function deadlineExceeded(pod: V1Pod): StepExit {
+  const seconds = pod.spec?.activeDeadlineSeconds;
+  return {
+    exitCode: null,
+    error: `the pod ran past its deadline (activeDeadlineSeconds ${seconds ?? '?'}) and was stopped`,
+  };
+}
+
+export function isFinished(phase: string | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export function containerStatus(
+  list: V1ContainerStatus[] | undefined,
+  name: string,
+): V1ContainerStatus | undefined {
+  return list?.find((s) => s.name === name);
+}
+
+function condition(list: V1PodCondition[] | undefined, type: string): V1PodCondition | undefined {
+  return list?.find((c) => c.type === type && c.status === 'True');
+}

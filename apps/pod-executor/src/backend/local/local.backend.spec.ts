@@ -1,0 +1,188 @@
+import { createGitRepo, TestGitRepo } from '@kiln/testing';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend, OutputLine, StepExit, StepSpec, StepStartError, WorkspaceSetupError } from '../backend';
+import { LocalBackend } from './local.backend';
+
+describe('local backend (real bubblewrap)', () => {
+  let dataDir: string;
+  let repo: TestGitRepo;
+  let firstSha: string;
+  let secondSha: string;
+  let backend: Backend;
+
+  beforeAll(() => {
+    repo = createGitRepo();
+    firstSha = repo.commit({ 'README.md': 'first version\n' });
+    secondSha = repo.commit({ 'README.md': 'second version\n', 'src/app.txt': 'app\n' });
+  });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kiln-executor-'));
+    backend = new LocalBackend({ dataDir, bwrapPath: '/usr/bin/bwrap', network: false });
+  });
+
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => repo.remove());
+
+  function spec(commands: string[], overrides: Partial<StepSpec> = {}): StepSpec {
+    return {
+      runId: overrides.runId ?? randomUUID(),
+      repoUrl: repo.url,
+      commitSha: firstSha,
+      gitRef: 'refs/heads/main',
+      stepId: randomUUID(),
+      stepName: 'build',
+      attempt: 1,
+      image: 'node:20',
+      commands,
+      env: {},
+      timeoutMs: 60_000,
+      ...overrides,
+    };
+  }
+
+  async function runStep(step: StepSpec): Promise<{ lines: OutputLine[]; exit: StepExit; text: string }> {
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    const lines: OutputLine[] = [];
+    for await (const line of backend.tailLogs(handle)) lines.push(line);
+    const exit = await backend.wait(handle);
+    return { lines, exit, text: lines.map((l) => l.text).join('\n') };
+  }
+
+  it('runs the commands in /workspace with the step environment only, echoing each command', async () => {
+    const step = spec(['echo "project=$PLATFORM_PROJECT_NAME ci=$CI home=$HOME"', 'pwd', 'env | sort'], {
+      env: { PLATFORM_PROJECT_NAME: 'acme', CI: 'true' },
+    });
+    const { exit, text, lines } = await runStep(step);
+    expect(exit).toEqual({ exitCode: 0 });
+    expect(lines[0]).toMatchObject({
+      stream: 'stdout',
+      text: '+ echo "project=$PLATFORM_PROJECT_NAME ci=$CI home=$HOME"',
+    });
+    expect(text).toContain('project=acme ci=true home=/tmp');
+    expect(text).toContain('\n/workspace\n');
+    expect(text).not.toMatch(/^(NATS_URL|DATABASE_URL|JEST_WORKER_ID)=/m);
+    expect(lines.every((l) => l.ts > Date.now() - 60_000)).toBe(true);
+  });
+
+  it('checks out the repository at the run commit, not the branch tip', async () => {
+    const { text, exit } = await runStep(
+      spec(['cat README.md', 'git rev-parse HEAD', 'test ! -e src/app.txt']),
+    );
+    expect(exit.exitCode).toBe(0);
+    expect(text).toContain('first version');
+    expect(text).toContain(firstSha);
+    const later = await runStep(spec(['cat README.md src/app.txt'], { commitSha: secondSha }));
+    expect(later.text).toContain('second version\napp');
+  });
+
+  it('reports the exit code of the failing command and stops there', async () => {
+    const { exit, text, lines } = await runStep(spec(['echo before', 'echo oops >&2; exit 3', 'echo never']));
+    expect(exit).toEqual({ exitCode: 3 });
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', text: 'oops' }));
+    expect(text).not.toContain('never');
+  });
+
+  it('shares the workspace between the steps of a run, cloned once', async () => {
+    const runId = randomUUID();
+    const [first, second] = await Promise.all([
+      runStep(spec(['echo built > output.txt'], { runId, stepName: 'build' })),
+      runStep(spec(['true'], { runId, stepName: 'lint' })),
+    ]);
+    expect([first.exit.exitCode, second.exit.exitCode]).toEqual([0, 0]);
+    const next = await runStep(spec(['cat output.txt'], { runId, stepName: 'test' }));
+    expect(next.text).toContain('built');
+    expect(existsSync(join(dataDir, 'workspaces', runId, 'output.txt'))).toBe(true);
+  });
+
+  it('hides the host filesystem outside /usr and /etc, and the network', async () => {
+    const { text, exit } = await runStep(
+      spec([
+        'ls /',
+        'test ! -e /root && echo no-root',
+        `test ! -e ${dataDir} && echo no-data-dir`,
+        'cat /proc/net/dev',
+      ]),
+    );
+    expect(exit.exitCode).toBe(0);
+    expect(text).toContain('no-root');
+    expect(text).toContain('no-data-dir');
+    const interfaces = text.split('\n').filter((l) => /^\s*\w+:\s+\d/.test(l));
+    expect(interfaces.map((l) => l.trim().split(':')[0])).toEqual(['lo']);
+  });
+
+  it('kills the whole sandbox, including background processes', async () => {
+    const step = spec(['sleep 313 & echo started', 'sleep 314']);
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    const lines: string[] = [];
+    const tail = (async () => {
+      for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    })();
+    while (!lines.includes('started')) await new Promise((r) => setTimeout(r, 20));
+    const killedAt = Date.now();
+    await backend.kill(handle, 'timeout');
+    expect(await backend.wait(handle)).toEqual({ exitCode: 137, signal: 'SIGKILL' });
+    await tail;
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(processesMatching(/^sleep 31[34]$/)).toEqual([]);
+  });
+
+  it('kills a sandbox that is still being set up, leaving nothing behind', async () => {
+    const runId = randomUUID();
+    for (let i = 0; i < 40; i++) {
+      const step = spec(['sleep 315'], { runId, stepId: randomUUID() });
+      await backend.setupRun(step);
+      const handle = await backend.startStep(step);
+      await new Promise((r) => setTimeout(r, i % 10));
+      await backend.kill(handle, 'cancel');
+      const exit = await Promise.race([
+        backend.wait(handle),
+        new Promise((r) => setTimeout(() => r('hung'), 3000)),
+      ]);
+      expect(exit).toMatchObject({ signal: 'SIGKILL' });
+    }
+    expect(processesMatching(/^sleep 315$/)).toEqual([]);
+  });
+
+  it('refuses an environment variable name a process cannot carry', async () => {
+    const step = spec(['true'], { env: { 'BAD-NAME': 'x' } });
+    await backend.setupRun(step);
+    await expect(backend.startStep(step)).rejects.toThrow(
+      new StepStartError('invalid environment variable name "BAD-NAME"'),
+    );
+  });
+
+  it('fails setup with the reason when the commit does not exist', async () => {
+    const step = spec(['true'], { commitSha: 'f'.repeat(40) });
+    await expect(backend.setupRun(step)).rejects.toThrow(WorkspaceSetupError);
+    await expect(backend.setupRun(step)).rejects.toThrow(/cannot check out f{40} from file:/);
+  });
+
+  it('removes the workspace on destroy, safely twice and for unknown runs', async () => {
+    const step = spec(['true']);
+    await runStep(step);
+    expect(await backend.workspaceDir(step.runId)).toBe(join(dataDir, 'workspaces', step.runId));
+    await backend.destroyRun(step.runId);
+    await backend.destroyRun(step.runId);
+    await backend.destroyRun(randomUUID());
+    expect(await backend.workspaceDir(step.runId)).toBeNull();
+  });
+});
+
+function processesMatching(pattern: RegExp): string[] {
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        return ''; // the process ended while we looked
+      }
+    })
+    .filter((cmdline) => pattern.test(cmdline));
+}

@@ -1,0 +1,70 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { Readable } from 'node:stream';
+import { StepExit, StepStartError } from '../backend';
+import { STATUS_FD } from './bwrap-command';
+import { OutputLines } from './output-lines';
+
+/**
+ * One running bwrap process and the sandbox under it. Killing bwrap alone is not enough: killed
+ * while it is still setting up, its child (the PID-namespace init) may not yet be tied to it and
+ * would outlive it with the step. So kill() waits for the child's pid, which bwrap reports on
+ * STATUS_FD right after creating it, and kills that init too: the kernel then ends every process
+ * of the sandbox.
+ */
+export class SandboxProcess {
+  readonly lines: OutputLines;
+  readonly exit: Promise<StepExit>;
+  private readonly initPid: Promise<number | undefined>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.lines = new OutputLines({ stdout: child.stdout!, stderr: child.stderr! });
+    this.exit = new Promise((resolve) =>
+      child.once('close', (code, signal) => resolve(describeExit(code, signal))),
+    );
+    this.initPid = readInitPid(child.stdio[STATUS_FD] as Readable, child);
+  }
+
+  static async spawn(bwrapPath: string, args: string[]): Promise<SandboxProcess> {
+    const child = spawn(bwrapPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error) =>
+        reject(new StepStartError(`cannot start the sandbox: ${error.message}`)),
+      );
+    });
+    return new SandboxProcess(child);
+  }
+
+  async kill(): Promise<void> {
+    const initPid = await this.initPid;
+    if (initPid && this.child.exitCode === null && this.child.signalCode === null) {
+      try {
+        process.kill(initPid, 'SIGKILL');
+      } catch {
+        // The init has just ended on its own; bwrap follows it.
+      }
+    }
+    this.child.kill('SIGKILL');
+  }
+}
+
+function readInitPid(status: Readable, child: ChildProcess): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    status.on('data', (bytes: Buffer) => {
+      text += bytes.toString();
+      const match = /"child-pid":\s*(\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    // bwrap failed before creating the sandbox: nothing but bwrap to kill.
+    child.once('exit', () => resolve(undefined));
+  });
+}
+
+// bwrap exits with the step's status (128 + n when the step's shell died of signal n); a signal
+// on bwrap itself means the sandbox was killed from outside (our kill, the OOM killer).
+function describeExit(code: number | null, signal: NodeJS.Signals | null): StepExit {
+  if (signal) return { exitCode: 128 + (constants.signals[signal] ?? 0), signal };
+  return { exitCode: code };
+}

@@ -1,0 +1,73 @@
+import { LogChunkEvent } from '@kiln/contracts';
+import { StepLog } from './step-log';
+
+describe('step log', () => {
+  const identity = { runId: 'r', stepId: 's', stepName: 'build', attempt: 2 };
+
+  function capture(options: Partial<ConstructorParameters<typeof StepLog>[1]> = {}) {
+    const chunks: LogChunkEvent[] = [];
+    const log = new StepLog(identity, { maxBytes: 1_000_000, maskValues: [], ...options }, async (chunk) => {
+      chunks.push(chunk);
+    });
+    const text = () => chunks.flatMap((c) => c.lines.map((l) => l.text));
+    return { log, chunks, text };
+  }
+
+  it('numbers chunks from 0 without gaps and ends with a final chunk carrying the exit code', async () => {
+    const { log, chunks } = capture({ chunkBytes: 20 });
+    for (let i = 0; i < 10; i++) await log.write('stdout', `line number ${i}`);
+    expect(await log.close(3)).toBe(chunks.length);
+    expect(chunks.map((c) => c.seq)).toEqual([...chunks.keys()]);
+    expect(chunks.filter((c) => c.final)).toEqual([
+      expect.objectContaining({ seq: chunks.length - 1, exitCode: 3 }),
+    ]);
+    expect(chunks[0]).toMatchObject({ version: 1, runId: 'r', stepId: 's', stepName: 'build', attempt: 2 });
+  });
+
+  it('batches lines written close together into one chunk', async () => {
+    const { log, chunks } = capture({ flushIntervalMs: 50 });
+    await log.write('stdout', 'a');
+    await log.write('stderr', 'b');
+    await new Promise((r) => setTimeout(r, 120));
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0].lines.map((l) => [l.stream, l.text])).toEqual([
+      ['stdout', 'a'],
+      ['stderr', 'b'],
+    ]);
+    expect(chunks[0].final).toBe(false);
+    await log.close(0);
+  });
+
+  it('masks every secret value, each line of a multi-line one, but not values shorter than 3', async () => {
+    const { log, text } = capture({
+      maskValues: ['hunter2', 'ab', '-----BEGIN KEY-----\nc2VjcmV0\n-----END KEY-----'],
+    });
+    await log.write('stdout', 'password=hunter2 and again hunter2, ab stays');
+    await log.write('stdout', 'c2VjcmV0');
+    await log.close(0);
+    expect(text()).toEqual(['password=*** and again ***, ab stays', '***']);
+  });
+
+  it('stops at the byte limit with one truncation marker and sends the final chunk', async () => {
+    const { log, chunks, text } = capture({ maxBytes: 1024 });
+    for (let i = 0; i < 100; i++) await log.write('stdout', `${i}`.padEnd(99, '.'));
+    await log.close(0);
+    expect(text().filter((t) => t.startsWith('[log truncated'))).toEqual([
+      '[log truncated: limit of 1024 bytes reached]',
+    ]);
+    expect(text()).toHaveLength(11);
+    expect(chunks.at(-1)?.final).toBe(true);
+  });
+
+  it('fails every later send after a failed one, so the stream never has a gap', async () => {
+    const sent: number[] = [];
+    const log = new StepLog(identity, { maxBytes: 1e6, maskValues: [], chunkBytes: 1 }, async (chunk) => {
+      if (chunk.seq === 1) throw new Error('nats down');
+      sent.push(chunk.seq);
+    });
+    await log.write('stdout', 'zero');
+    await expect(log.write('stdout', 'one')).rejects.toThrow('nats down');
+    await expect(log.close(0)).rejects.toThrow('nats down');
+    expect(sent).toEqual([0]);
+  });
+});

@@ -1,0 +1,242 @@
+import { logSubjectSuffix, RunCancelEvent, StepDispatchedEvent, Subjects } from '@kiln/contracts';
+import { MessageContext, MessagingService } from '@kiln/messaging';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Backend,
+  BACKEND,
+  StepExit,
+  StepHandle,
+  StepSpec,
+  StepStartError,
+  WorkspaceSetupError,
+} from '../backend/backend';
+import { EXECUTOR_CONFIG, ExecutorConfig } from '../config';
+import { EXECUTOR_IDENTITY, ExecutorIdentity } from '../identity/executor-identity';
+import { ExecutorMetrics } from '../metrics/executor-metrics';
+import { KillReason, RunningStep, RunningSteps } from './running-steps';
+import { StepLog } from './step-log';
+import { outcomeLine, stepOutcome } from './step-outcome';
+
+/** How often a running step tells JetStream it is still being worked on (well inside ackWait). */
+export const WORKING_INTERVAL_MS = 10_000;
+// setTimeout cannot wait longer than 2^31-1 ms (~24 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Raised while the executor shuts down: the dispatch is returned to the stream for another executor. */
+export class ExecutorDrainingError extends Error {
+  override readonly name = 'ExecutorDrainingError';
+  constructor() {
+    super('executor is shutting down');
+  }
+}
+
+/**
+ * Runs one dispatched step attempt end to end: workspace, sandbox, `kiln.step.started`, log chunks,
+ * then `kiln.step.finished` with the chunk count. Kills on timeout, cancel and shutdown, and always
+ * reports the attempt it accepted unless NATS itself stays unreachable.
+ */
+@Injectable()
+export class StepRunnerService {
+  private readonly logger = new Logger(StepRunnerService.name);
+  private draining = false;
+  /** Runs cancelled recently: a dispatch for one of them that arrives late is not run. */
+  private readonly cancelledRuns = new Map<string, RunCancelEvent>();
+  private readonly inFlight = new Set<Promise<string>>();
+
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly running: RunningSteps,
+    private readonly metrics: ExecutorMetrics,
+    @Inject(BACKEND) private readonly backend: Backend,
+    @Inject(EXECUTOR_CONFIG) private readonly config: ExecutorConfig,
+    @Inject(EXECUTOR_IDENTITY) private readonly identity: ExecutorIdentity,
+  ) {}
+
+  async run(dispatch: StepDispatchedEvent, ctx: MessageContext): Promise<void> {
+    if (this.draining) throw new ExecutorDrainingError();
+    const step = this.running.add(dispatch.runId, dispatch.stepId, dispatch.attempt);
+    const fields = { runId: dispatch.runId, step: dispatch.stepName, attempt: dispatch.attempt };
+    if (!step) {
+      this.logger.log(fields, 'duplicate dispatch of a step running here ignored');
+      return;
+    }
+    const cancel = this.cancelledRuns.get(dispatch.runId);
+    if (cancel) this.markKilled(step, 'cancel', cancel.reason);
+    const keepAlive = setInterval(() => ctx.working(), WORKING_INTERVAL_MS);
+    const began = Date.now();
+    this.metrics.running.inc();
+    const work = this.execute(dispatch, step);
+    this.inFlight.add(work);
+    try {
+      const status = await work;
+      this.metrics.steps.inc({ status });
+      this.metrics.stepDuration.observe({ status }, (Date.now() - began) / 1000);
+      this.logger.log({ ...fields, status }, 'step finished');
+    } finally {
+      this.inFlight.delete(work);
+      clearInterval(keepAlive);
+      this.running.remove(step);
+      this.metrics.running.dec();
+    }
+  }
+
+  /** Resolves when every accepted step has been reported, or after `timeoutMs`; true when idle. */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const idle = Promise.allSettled([...this.inFlight]).then(() => true);
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Kills every step of the run running here; later dispatches of the run are reported cancelled. */
+  async cancelRun(event: RunCancelEvent): Promise<void> {
+    this.cancelledRuns.set(event.runId, event);
+    if (this.cancelledRuns.size > 1000) this.cancelledRuns.delete(this.cancelledRuns.keys().next().value!);
+    const steps = this.running.ofRun(event.runId);
+    if (steps.length > 0) this.logger.log({ runId: event.runId, steps: steps.length }, 'cancelling the run');
+    await Promise.all(steps.map((s) => this.kill(s, 'cancel', event.reason)));
+  }
+
+  /** Stops accepting dispatches; new ones are returned to the stream. */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
+  async killAll(reason: KillReason, detail: string): Promise<void> {
+    await Promise.all(this.running.all().map((s) => this.kill(s, reason, detail)));
+  }
+
+  private async execute(dispatch: StepDispatchedEvent, step: RunningStep): Promise<string> {
+    const log = new StepLog(
+      {
+        runId: dispatch.runId,
+        stepId: dispatch.stepId,
+        stepName: dispatch.stepName,
+        attempt: dispatch.attempt,
+      },
+      { maxBytes: this.config.KILN_LOG_MAX_BYTES, maskValues: dispatch.maskValues },
+      async (chunk) => {
+        await this.messaging.publish(Subjects.Logs, chunk, {
+          msgId: `log:${chunk.stepId}:${chunk.attempt}:${chunk.seq}`,
+          suffix: logSubjectSuffix(chunk.runId, chunk.stepId),
+        });
+      },
+    );
+    const { exit, startedAt } = await this.runInSandbox(toStepSpec(dispatch), step, log);
+    const outcome = stepOutcome(step, exit, dispatch.timeoutMs);
+    const closing = outcomeLine(outcome, exit);
+    if (closing) await log.system(closing);
+    const logChunks = await log.close(exit.exitCode);
+    await this.messaging.publish(
+      Subjects.StepFinished,
+      {
+        version: 1,
+        runId: dispatch.runId,
+        stepId: dispatch.stepId,
+        attempt: dispatch.attempt,
+        executorId: this.identity.id,
+        status: outcome.status,
+        ...(exit.exitCode !== null ? { exitCode: exit.exitCode } : {}),
+        ...(exit.signal ? { signal: exit.signal } : {}),
+        ...(outcome.error ? { error: outcome.error.slice(0, 4000) } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        finishedAt: new Date().toISOString(),
+        logChunks,
+      },
+      { msgId: `finished:${dispatch.stepId}:${dispatch.attempt}` },
+    );
+    return outcome.status;
+  }
+
+  private async runInSandbox(
+    spec: StepSpec,
+    step: RunningStep,
+    log: StepLog,
+  ): Promise<{ exit: StepExit; startedAt?: string }> {
+    if (step.killReason) return { exit: { exitCode: null } };
+    let handle: StepHandle;
+    try {
+      await this.backend.setupRun(spec);
+      if (step.killReason) return { exit: { exitCode: null } };
+      handle = await this.backend.startStep(spec);
+    } catch (error) {
+      if (!(error instanceof WorkspaceSetupError || error instanceof StepStartError)) throw error;
+      return { exit: { exitCode: null, error: error.message } };
+    }
+    step.handle = handle;
+    const startedAt = new Date().toISOString();
+    const timer = setTimeout(
+      () => void this.kill(step, 'timeout', 'timeout'),
+      Math.min(spec.timeoutMs, MAX_TIMER_MS),
+    );
+    try {
+      // A cancel that arrived while the sandbox was starting takes effect now.
+      if (step.killReason) await this.backend.kill(handle, step.killReason);
+      await this.publishStarted(spec, handle, startedAt);
+      for await (const line of this.backend.tailLogs(handle))
+        await log.write(line.stream, line.text, line.ts);
+      return { exit: await this.backend.wait(handle), startedAt };
+    } catch (error) {
+      // The step's events cannot get out (NATS unreachable): stop it; the dispatch is redelivered.
+      await this.backend.kill(handle, 'events could not be published');
+      await this.backend.wait(handle);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async publishStarted(spec: StepSpec, handle: StepHandle, startedAt: string): Promise<void> {
+    await this.messaging.publish(
+      Subjects.StepStarted,
+      {
+        version: 1,
+        runId: spec.runId,
+        stepId: spec.stepId,
+        attempt: spec.attempt,
+        executorId: this.identity.id,
+        sandboxName: handle.sandboxName,
+        startedAt,
+      },
+      { msgId: `started:${spec.stepId}:${spec.attempt}` },
+    );
+  }
+
+  private async kill(step: RunningStep, reason: KillReason, detail: string): Promise<void> {
+    if (!this.markKilled(step, reason, detail) || !step.handle) return;
+    this.logger.warn(
+      { runId: step.runId, stepId: step.stepId, attempt: step.attempt, reason },
+      'killing step',
+    );
+    await this.backend.kill(step.handle, reason);
+  }
+
+  private markKilled(step: RunningStep, reason: KillReason, detail: string): boolean {
+    if (step.killReason) return false;
+    step.killReason = reason;
+    step.killDetail = detail;
+    return true;
+  }
+}
+
+function toStepSpec(dispatch: StepDispatchedEvent): StepSpec {
+  return {
+    runId: dispatch.runId,
+    repoUrl: dispatch.repoUrl,
+    commitSha: dispatch.commitSha,
+    gitRef: dispatch.gitRef,
+    stepId: dispatch.stepId,
+    stepName: dispatch.stepName,
+    attempt: dispatch.attempt,
+    image: dispatch.image,
+    commands: dispatch.commands,
+    env: dispatch.env,
+    timeoutMs: dispatch.timeoutMs,
+    projectId: dispatch.projectId,
+    ...(dispatch.resources
+      ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
+      : {}),
+  };
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+
+const run = promisify(execFile);
+const GIT_TIMEOUT_MS = 120_000;
+
+export class GitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+/**
+ * A bare repository per project under the data directory: commits are fetched into it
+ * shallowly, so reading a definition never clones the whole history.
+ */
+@Injectable()
+export class GitCacheService {
+  private readonly logger = new Logger(GitCacheService.name);
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {}
+
+  /** The commit a branch, tag or sha points to in the remote repository. */
+  async resolveRef(projectId: string, repoUrl: string, ref: string): Promise<string> {
+    if (/^[0-9a-f]{40}$/i.test(ref)) return ref.toLowerCase();
+    const { stdout } = await this.git(null, ['ls-remote', '--', repoUrl, ref, `refs/heads/${ref}`, `refs/tags/${ref}`, `refs/tags/${ref}^{}`]);
+    const lines = stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
+    // An annotated tag's peeled entry (`^{}`) names the commit; prefer it.
+    const peeled = lines.find(([, name]) => name.endsWith('^{}'));
+    const match = peeled ?? lines[0];
+    if (match) return match[0];
+    if (/^[0-9a-f]{7,39}$/i.test(ref)) return this.expandShortSha(projectId, repoUrl, ref);
+    throw new GitError(`ref "${ref}" not found in ${repoUrl}`);
+  }
+
+  /** Contents of `path` at `sha`, or null when the file does not exist in that commit. */
+  async readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
+    const dir = await this.fetch(projectId, repoUrl, sha);
+    try {
+      const { stdout } = await this.git(dir, ['show', `${sha}:${path.replace(/^\.\//, '')}`]);
+      return stdout;
+    } catch (error) {
+      if (/does not exist|exists on disk, but not in/.test(String(error))) return null;
+      throw error;
+    }
+  }
+
+  private async fetch(projectId: string, repoUrl: string, sha: string): Promise<string> {
+    const dir = join(resolve(this.config.KILN_DATA_DIR), 'git-cache', `${projectId}.git`);
+    return this.serialized(dir, async () => {
+      await mkdir(dir, { recursive: true });
+      await this.git(dir, ['init', '-q', '--bare']);
+      if (await this.hasCommit(dir, sha)) return dir;
+      try {
+        await this.git(dir, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
+      } catch (error) {
+        // Some servers refuse to serve a commit by sha; fetch every ref instead.
+        this.logger.debug({ projectId, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
+        await this.git(dir, ['fetch', '-q', '--', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+      }
+      if (!(await this.hasCommit(dir, sha))) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
+      return dir;
+    });
+  }
+
+  private async expandShortSha(projectId: string, repoUrl: string, short: string): Promise<string> {
+    const dir = join(resolve(this.config.KILN_DATA_DIR), 'git-cache', `${projectId}.git`);
+    await this.serialized(dir, async () => {
+      await mkdir(dir, { recursive: true });
+      await this.git(dir, ['init', '-q', '--bare']);
+      await this.git(dir, ['fetch', '-q', '--', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+    });
+    try {
+      const { stdout } = await this.git(dir, ['rev-parse', '--verify', '--quiet', `${short}^{commit}`]);
+      return stdout.trim();
+    } catch {
+      throw new GitError(`ref "${short}" not found in ${repoUrl}`);
+    }
+  }
+
+  private async hasCommit(dir: string, sha: string): Promise<boolean> {
+    try {
+      await this.git(dir, ['cat-file', '-e', `${sha}^{commit}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // One git operation per cache directory at a time: concurrent fetches into one repo race.
+  private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.locks.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(key) === next) this.locks.delete(key);
+    }
+  }
+
+  private async git(cwd: string | null, args: string[]): Promise<{ stdout: string }> {
+    try {
+      return await run('git', cwd ? ['-C', cwd, ...args] : args, {
+        timeout: GIT_TIMEOUT_MS,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' },
+      });
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new GitError(stderr || (error as Error).message);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { SecretBox } from '@kiln/crypto';
+import { PrismaService } from '@kiln/db';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+
+export type CommitState = 'pending' | 'success' | 'failure';
+
+const GITLAB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed' };
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export class ProviderRequestError extends Error {}
+
+/**
+ * Reports a run's state as a commit status on GitHub or GitLab, with a link to the run.
+ * Needs the provider API token stored as a project secret (KILN_PROVIDER_TOKEN by default);
+ * projects without one (or with provider `git`) get no status.
+ */
+@Injectable()
+export class CommitStatusService {
+  private readonly logger = new Logger(CommitStatusService.name);
+  private readonly box: SecretBox;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+  ) {
+    this.box = new SecretBox(config.KILN_SECRET_KEY);
+  }
+
+  async report(runId: string, state: CommitState): Promise<void> {
+    const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { project: true, pipeline: true } });
+    if (!run?.commitSha || !run.project.repoFullName || run.project.provider === 'git') return;
+    const secret = await this.prisma.secret.findUnique({
+      where: { projectId_name: { projectId: run.projectId, name: this.config.KILN_PROVIDER_TOKEN_SECRET } },
+    });
+    if (!secret) return;
+    const token = this.box.decrypt(secret.valueEnc, run.projectId);
+    const link = `${this.config.KILN_PUBLIC_URL}/projects/${run.projectId}/runs/${run.id}`;
+    const context = `kiln/${run.pipeline.name}`;
+    const description = `Run #${run.number} ${state === 'pending' ? 'is running' : run.status}`;
+    const fullName = run.project.repoFullName;
+    const request: { url: string; headers: Record<string, string>; body: object } =
+      run.project.provider === 'github'
+        ? {
+            url: `${this.config.KILN_GITHUB_API_URL}/repos/${fullName}/statuses/${run.commitSha}`,
+            headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json' },
+            body: { state, target_url: link, description, context },
+          }
+        : {
+            url: `${this.config.KILN_GITLAB_API_URL}/projects/${encodeURIComponent(fullName)}/statuses/${run.commitSha}`,
+            headers: { 'private-token': token },
+            body: { state: GITLAB_STATE[state], target_url: link, description, name: context },
+          };
+    const res = await fetch(request.url, {
+      method: 'POST',
+      headers: { ...request.headers, 'content-type': 'application/json', 'user-agent': 'kiln' },
+      body: JSON.stringify(request.body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (!res.ok) {
+      throw new ProviderRequestError(`${run.project.provider} commit status answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    }
+    this.logger.log({ runId, state, provider: run.project.provider }, 'commit status reported');
+  }
+}

@@ -1,0 +1,80 @@
+import { hmacSha256Hex, SecretBox } from '@kiln/crypto';
+import { PrismaService } from '@kiln/db';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Sends `build.success` / `build.failure` to a project's outbound webhooks: JSON signed with
+ * HMAC-SHA256 (`X-Kiln-Signature-256: sha256=<hex>`, like GitHub's) and a delivery id the
+ * receiver can de-duplicate on (retries reuse it). Returns the hooks that failed.
+ */
+@Injectable()
+export class OutboundWebhookService {
+  private readonly logger = new Logger(OutboundWebhookService.name);
+  private readonly box: SecretBox;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+  ) {
+    this.box = new SecretBox(config.KILN_SECRET_KEY);
+  }
+
+  async send(runId: string): Promise<string[]> {
+    const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { project: true, steps: true } });
+    if (!run || (run.status !== 'succeeded' && run.status !== 'failed')) return [];
+    const event = run.status === 'succeeded' ? 'build.success' : 'build.failure';
+    const hooks = await this.prisma.outboundWebhook.findMany({
+      where: { projectId: run.projectId, active: true, events: { has: event } },
+    });
+    const body = JSON.stringify({
+      event,
+      project: { id: run.project.id, name: run.project.name },
+      run: {
+        id: run.id,
+        number: run.number,
+        status: run.status,
+        git_ref: run.gitRef,
+        branch: run.branch,
+        commit_sha: run.commitSha,
+        error: run.error,
+        url: `${this.config.KILN_PUBLIC_URL}/projects/${run.projectId}/runs/${run.id}`,
+        finished_at: run.finishedAt?.toISOString() ?? null,
+        steps: run.steps.map((s) => ({ name: s.name, status: s.status, exit_code: s.exitCode })),
+      },
+    });
+    const failed: string[] = [];
+    for (const hook of hooks) {
+      const outcome = await this.deliver(hook.url, this.box.decrypt(hook.secretEnc, run.projectId), event, `${run.id}:${hook.id}`, body);
+      await this.prisma.outboundWebhook.update({
+        where: { id: hook.id },
+        data: { lastStatusCode: outcome.status ?? null, lastError: outcome.error ?? null, lastSentAt: new Date() },
+      });
+      if (outcome.error) failed.push(hook.id);
+    }
+    return failed;
+  }
+
+  private async deliver(url: string, secret: string, event: string, deliveryId: string, body: string) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'kiln',
+          'x-kiln-event': event,
+          'x-kiln-delivery': deliveryId,
+          'x-kiln-signature-256': `sha256=${hmacSha256Hex(secret, body)}`,
+        },
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      return res.ok ? { status: res.status } : { status: res.status, error: `answered ${res.status}` };
+    } catch (error) {
+      this.logger.warn({ url, event, error: String(error) }, 'outbound webhook failed');
+      return { error: String(error) };
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import { RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { Prisma, PrismaService } from '@kiln/db';
+import { matchesMergeRequest, matchesPush, PipelineDefinition, topologicalOrder } from '@kiln/definition';
+import { MessagingService } from '@kiln/messaging';
+import { Injectable, Logger } from '@nestjs/common';
+import { CommitStatusService } from '../outcomes/commit-status.service';
+import { RunOutcomeService } from '../outcomes/run-outcome.service';
+import { PipelineScheduleService } from '../schedule/pipeline-schedule.service';
+import { RunStateService } from '../state/run-state.service';
+import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
+
+type Tx = Prisma.TransactionClient;
+
+/** Turns a run request into a run with its steps, exactly once per run id. */
+@Injectable()
+export class RunCreationService {
+  private readonly logger = new Logger(RunCreationService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly messaging: MessagingService,
+    private readonly loader: DefinitionLoaderService,
+    private readonly state: RunStateService,
+    private readonly outcomes: RunOutcomeService,
+    private readonly statuses: CommitStatusService,
+    private readonly schedules: PipelineScheduleService,
+  ) {}
+
+  async handle(request: RunRequestedEvent): Promise<void> {
+    if (await this.prisma.run.findUnique({ where: { id: request.runId }, select: { id: true } })) {
+      // Redelivered request: the run exists; make sure its ready steps were dispatched.
+      await this.state.advance(request.runId);
+      return;
+    }
+    const pipeline = await this.prisma.pipeline.findUnique({ where: { id: request.pipelineId }, include: { project: true } });
+    if (!pipeline || pipeline.projectId !== request.projectId || pipeline.deletedAt) {
+      this.logger.warn({ runId: request.runId, pipelineId: request.pipelineId }, 'run requested for an unknown pipeline');
+      return;
+    }
+    const loaded = request.retryOfId
+      ? await this.loadRetried(request.retryOfId)
+      : await this.loader.load(
+          { projectId: pipeline.projectId, repoUrl: pipeline.project.repoUrl, yamlConfig: pipeline.yamlConfig, configPath: pipeline.configPath },
+          request.gitRef,
+          request.commitSha || undefined,
+        );
+    if (loaded.ok && request.applyTriggerFilters) {
+      const match = request.event === 'merge_request'
+        ? matchesMergeRequest(loaded.definition.on, request.mrAction ?? '')
+        : matchesPush(loaded.definition.on, { branch: request.branch, tag: request.tag });
+      if (!match.matched) {
+        await this.recordFilteredDelivery(request, match.reason);
+        return;
+      }
+    }
+    await this.create(request, loaded);
+    if (!loaded.ok) {
+      await this.outcomes.runFinished(request.runId);
+      return;
+    }
+    if (pipeline.yamlConfig !== null || request.branch === pipeline.project.defaultBranch) {
+      await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
+    }
+    if (pipeline.cancelPrevious && request.branch) await this.cancelSuperseded(request);
+    // A provider outage must not hold up the run; the final status is retried by the notifier.
+    this.statuses
+      .report(request.runId, 'pending')
+      .catch((error: unknown) => this.logger.warn({ runId: request.runId, error: String(error) }, 'pending status not reported'));
+    await this.state.advance(request.runId);
+  }
+
+  /** `cancel_previous`: a new run on a branch cancels the older unfinished ones. */
+  private async cancelSuperseded(request: RunRequestedEvent): Promise<void> {
+    const older = await this.prisma.run.findMany({
+      where: {
+        pipelineId: request.pipelineId,
+        branch: request.branch,
+        id: { not: request.runId },
+        status: { in: ['queued', 'running'] },
+      },
+      select: { id: true },
+    });
+    for (const run of older) {
+      await this.messaging.publish(
+        Subjects.RunCancel,
+        { version: 1, runId: run.id, requestedBy: 'kiln', reason: `superseded by run ${request.runId}` },
+        { msgId: `cancel:${run.id}:superseded` },
+      );
+    }
+  }
+
+  private async loadRetried(retryOfId: string): Promise<LoadedDefinition> {
+    const original = await this.prisma.run.findUnique({ where: { id: retryOfId } });
+    if (!original) return { ok: false, commitSha: null, error: `run ${retryOfId} to retry does not exist` };
+    if (!original.definition || !original.commitSha) {
+      return { ok: false, commitSha: original.commitSha, error: `run ${retryOfId} never had a valid definition: ${original.error ?? ''}` };
+    }
+    return { ok: true, commitSha: original.commitSha, definition: original.definition as unknown as PipelineDefinition };
+  }
+
+  private async create(request: RunRequestedEvent, loaded: LoadedDefinition): Promise<void> {
+    const reused = request.retryOfId && request.failedOnly ? await this.succeededSteps(request.retryOfId) : new Map();
+    await this.prisma.$transaction(async (tx) => {
+      const number = await this.nextNumber(tx, request.projectId);
+      const now = new Date();
+      await tx.run.create({
+        data: {
+          id: request.runId,
+          projectId: request.projectId,
+          pipelineId: request.pipelineId,
+          number,
+          status: loaded.ok ? 'queued' : 'failed',
+          trigger: request.trigger,
+          triggeredBy: request.triggeredBy,
+          event: request.event,
+          gitRef: request.gitRef,
+          branch: request.branch ?? null,
+          tag: request.tag ?? null,
+          commitSha: loaded.commitSha,
+          definition: loaded.ok ? (loaded.definition as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+          error: loaded.ok ? null : loaded.error,
+          retryOfId: request.retryOfId ?? null,
+          deliveryId: request.deliveryId ?? null,
+          finishedAt: loaded.ok ? null : now,
+        },
+      });
+      if (loaded.ok) {
+        await tx.step.createMany({
+          data: topologicalOrder(loaded.definition.steps).map((step, position) => {
+            const previous = reused.get(step.name);
+            return {
+              runId: request.runId,
+              name: step.name,
+              position,
+              image: step.image,
+              commands: step.commands,
+              dependsOn: step.dependsOn,
+              deploy: step.deploy,
+              timeoutMs: step.timeoutMs ?? null,
+              ...(previous
+                ? {
+                    status: 'succeeded' as const,
+                    exitCode: previous.exitCode,
+                    logRef: previous.logRef,
+                    durationMs: previous.durationMs,
+                    reusedFrom: previous.id,
+                    startedAt: previous.startedAt,
+                    finishedAt: previous.finishedAt,
+                  }
+                : {}),
+            };
+          }),
+        });
+      }
+      await tx.project.update({ where: { id: request.projectId }, data: { lastActivityAt: now } });
+    });
+    this.logger.log({ runId: request.runId, projectId: request.projectId, ok: loaded.ok }, 'run created');
+  }
+
+  private async succeededSteps(runId: string) {
+    const steps = await this.prisma.step.findMany({ where: { runId, status: 'succeeded' } });
+    return new Map(steps.map((s) => [s.name, s]));
+  }
+
+  // The project row lock serialises number allocation between scheduler replicas.
+  private async nextNumber(tx: Tx, projectId: string): Promise<number> {
+    await tx.$queryRaw`SELECT id FROM projects WHERE id = ${projectId}::uuid FOR UPDATE`;
+    const { _max } = await tx.run.aggregate({ where: { projectId }, _max: { number: true } });
+    return (_max.number ?? 0) + 1;
+  }
+
+  private async recordFilteredDelivery(request: RunRequestedEvent, reason: string): Promise<void> {
+    this.logger.log({ runId: request.runId, reason }, 'run not started: trigger filters do not match');
+    if (!request.deliveryId) return;
+    await this.prisma.webhookDelivery.updateMany({
+      where: { id: request.deliveryId, runId: request.runId },
+      data: { status: 'ignored', reason: `pipeline ${request.pipelineId}: ${reason}`, runId: null },
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import { StepFinishedEvent, StepStartedEvent, Subjects } from '@kiln/contracts';
+import { EventConsumer } from '@kiln/messaging';
+import { Injectable } from '@nestjs/common';
+import { RunStateService } from './run-state.service';
+
+@Injectable()
+export class StepEventsConsumer {
+  constructor(private readonly state: RunStateService) {}
+
+  @EventConsumer({ subject: Subjects.StepStarted, durable: 'scheduler-step-started', concurrency: 8 })
+  onStepStarted(event: StepStartedEvent): Promise<void> {
+    return this.state.stepStarted(event);
+  }
+
+  @EventConsumer({ subject: Subjects.StepFinished, durable: 'scheduler-step-finished', concurrency: 8 })
+  onStepFinished(event: StepFinishedEvent): Promise<void> {
+    return this.state.stepFinished(event);
+  }
+}

@@ -1,0 +1,102 @@
+// The gateway's JSON (SPEC.md §6 "Wire contract"): snake_case, lists as {items, next_cursor}.
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface Me {
+  id: string;
+  name: string;
+  email?: string;
+  is_admin?: boolean;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  repo_url: string;
+  provider: string;
+  default_branch?: string;
+  created_at?: string;
+  last_activity_at?: string | null;
+}
+
+export interface Pipeline {
+  id: string;
+  name: string;
+  description?: string | null;
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface Step {
+  id: string;
+  name: string;
+  status: StepStatus;
+  exit_code: number | null;
+  depends_on: string[];
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_ref: string | null;
+  image?: string;
+  attempt?: number;
+  error?: string | null;
+  reused_from?: string | null;
+}
+
+export interface Run {
+  id: string;
+  number: number;
+  project_id?: string;
+  pipeline_id: string;
+  status: RunStatus;
+  trigger: string;
+  triggered_by: string;
+  git_ref: string;
+  branch: string | null;
+  tag?: string | null;
+  commit_sha: string | null;
+  error: string | null;
+  retry_of?: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  steps?: Step[];
+}
+
+export interface Artifact {
+  id: string;
+  name: string;
+  path: string;
+  content_type?: string;
+  size_bytes: number;
+  sha256?: string;
+  expires_at?: string | null;
+  download_path?: string;
+}
+
+export interface Runner {
+  id: string;
+  backend: string;
+  hostname?: string;
+  version?: string;
+  capacity: number;
+  running: number;
+  online?: boolean;
+  started_at?: string;
+  last_heartbeat_at?: string;
+}
+
+export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'];
+
+export function isTerminal(status: RunStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+export function isStepFinished(status: StepStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
+}

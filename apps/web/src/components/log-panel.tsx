@@ -1,0 +1,191 @@
+import { AnsiUp } from 'ansi_up';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiClient, ApiError } from '../api/api-client';
+import { followStepLog, LogLine } from '../api/log-stream';
+import { isStepFinished, Step } from '../api/wire';
+import { formatBytes } from '../format';
+import { useSession } from '../session';
+import { CopyButton } from './copy-button';
+import { downloadWithToken } from './download';
+
+/** The page renders at most this much of a log; the rest is one download away. */
+export const LOG_DISPLAY_LIMIT = 2 * 1024 * 1024;
+
+type Phase = 'waiting' | 'loading' | 'live' | 'done' | 'error';
+
+interface PanelState {
+  phase: Phase;
+  lines: number;
+  truncated: boolean;
+  totalBytes?: number;
+  exitCode?: number | null;
+  error?: string;
+}
+
+/**
+ * One step's log with ANSI colours: followed live (SSE) while the step runs, read as text once it
+ * finished. Lines are appended to the DOM as they come, and the view keeps to the bottom unless
+ * the reader scrolled up.
+ */
+export function LogPanel({
+  projectId,
+  runId,
+  runNumber,
+  step,
+}: {
+  projectId: string;
+  runId: string;
+  runNumber: number;
+  step: Step;
+}) {
+  const { client } = useSession();
+  const pre = useRef<HTMLPreElement>(null);
+  const plain = useRef<string[]>([]);
+  const [state, setState] = useState<PanelState>({ phase: 'waiting', lines: 0, truncated: false });
+  const started = step.status !== 'pending' && step.status !== 'queued';
+  const path = `/api/projects/${projectId}/runs/${runId}/steps/${step.id}/logs`;
+
+  useEffect(() => {
+    if (!started) return setState({ phase: 'waiting', lines: 0, truncated: false });
+    const view = pre.current;
+    if (!view) return;
+    view.textContent = '';
+    plain.current = [];
+    const controller = new AbortController();
+    const ansi = new AnsiUp();
+    ansi.use_classes = true;
+    let bytes = 0;
+    let truncated = false;
+    const append = (lines: LogLine[]) => {
+      if (truncated || !lines.length) return;
+      const shown: LogLine[] = [];
+      for (const line of lines) {
+        bytes += line.text.length + 1;
+        if (bytes > LOG_DISPLAY_LIMIT) {
+          truncated = true;
+          break;
+        }
+        shown.push(line);
+      }
+      const atBottom = view.scrollHeight - view.scrollTop - view.clientHeight < 32;
+      view.insertAdjacentHTML('beforeend', shown.map((l) => renderLine(ansi, l)).join(''));
+      plain.current.push(...shown.map((l) => l.text));
+      if (atBottom) view.scrollTop = view.scrollHeight;
+      setState((s) => ({ ...s, lines: plain.current.length, truncated }));
+    };
+    const fail = (error: Error) =>
+      !controller.signal.aborted && setState((s) => ({ ...s, phase: 'error', error: error.message }));
+
+    if (isStepFinished(step.status) && !step.started_at) {
+      setState({ phase: 'done', lines: 0, truncated: false, exitCode: null });
+    } else if (isStepFinished(step.status)) {
+      setState({ phase: 'loading', lines: 0, truncated: false });
+      readFinishedLog(client, path, controller.signal)
+        .then(({ text, totalBytes }) => {
+          const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+          append(lines.map((t) => ({ stream: 'stdout' as const, text: t })));
+          if (totalBytes > LOG_DISPLAY_LIMIT) truncated = true;
+          setState((s) => ({ ...s, phase: 'done', truncated, totalBytes, exitCode: step.exit_code }));
+        })
+        .catch(fail);
+    } else {
+      setState({ phase: 'live', lines: 0, truncated: false });
+      followStepLog(
+        client,
+        path,
+        {
+          lines: append,
+          attempt: (n) => append([{ stream: 'system', text: `── attempt ${n}: the step runs again ──` }]),
+          end: (exitCode) => setState((s) => ({ ...s, phase: 'done', exitCode })),
+        },
+        controller.signal,
+      ).catch(fail);
+    }
+    return () => controller.abort();
+  }, [client, path, started, step.attempt]);
+
+  const filename = `run-${runNumber}-${step.name}.log`;
+  return (
+    <section class="log-panel" aria-labelledby="log-title">
+      <div class="log-head">
+        <h2 id="log-title">
+          Log: <span class="mono">{step.name}</span>
+        </h2>
+        <p class="log-status" aria-live="polite">
+          {describe(state, step)}
+        </p>
+        <div class="actions">
+          <CopyButton text={() => plain.current.join('\n')} label={`Copy the log of ${step.name}`} />
+          <button
+            type="button"
+            class="secondary small"
+            disabled={!started}
+            onClick={() =>
+              downloadWithToken(client, path, filename, 'text/plain').catch((e: Error) =>
+                setState((s) => ({ ...s, error: e.message })),
+              )
+            }
+          >
+            Download log
+          </button>
+        </div>
+      </div>
+      {state.truncated && (
+        <p class="notice" role="status">
+          This log is bigger than {formatBytes(LOG_DISPLAY_LIMIT)}
+          {state.totalBytes ? ` (${formatBytes(state.totalBytes)})` : ''}: only its beginning is shown. Use
+          “Download log” for all of it.
+        </p>
+      )}
+      {state.error && (
+        <p class="error" role="alert">
+          {state.error}
+        </p>
+      )}
+      <pre ref={pre} class="log" tabIndex={0} aria-label={`Output of ${step.name}`} data-testid="log" />
+    </section>
+  );
+}
+
+function renderLine(ansi: AnsiUp, line: LogLine): string {
+  if (line.stream === 'system') return `<span class="log-system">${escapeHtml(line.text)}</span>\n`;
+  const html = ansi.ansi_to_html(`${line.text}\n`);
+  return line.stream === 'stderr' ? `<span class="log-stderr">${html}</span>` : html;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function describe(state: PanelState, step: Step): string {
+  if (state.phase === 'waiting') return `Waiting for ${step.name} to start…`;
+  if (state.phase === 'loading') return 'Loading the log…';
+  if (state.phase === 'live') return `Live: ${state.lines} line(s) so far`;
+  if (state.phase === 'error') return 'The log could not be shown.';
+  const exit = state.exitCode === null || state.exitCode === undefined ? '' : `, exit code ${state.exitCode}`;
+  if (!step.started_at) return `${step.name} never ran (${step.status}).`;
+  return `${state.lines} line(s)${exit}`;
+}
+
+/** The archived log's first LOG_DISPLAY_LIMIT bytes (a Range request) and its full size. */
+async function readFinishedLog(
+  client: ApiClient,
+  path: string,
+  signal: AbortSignal,
+): Promise<{ text: string; totalBytes: number }> {
+  let res: Response;
+  try {
+    res = await client.fetch(path, {
+      headers: { accept: 'text/plain', range: `bytes=0-${LOG_DISPLAY_LIMIT - 1}` },
+      signal,
+    });
+  } catch (error) {
+    // An empty archived log has no byte 0: the range is "not satisfiable", the log simply empty.
+    if (error instanceof ApiError && error.status === 416) return { text: '', totalBytes: 0 };
+    throw error;
+  }
+  const total = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1];
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const shown = bytes.subarray(0, LOG_DISPLAY_LIMIT);
+  return { text: new TextDecoder().decode(shown), totalBytes: total ? Number(total) : bytes.length };
+}

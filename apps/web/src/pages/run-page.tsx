@@ -1,0 +1,139 @@
+import { useState } from 'preact/hooks';
+import { Artifact, isTerminal, Page, Pipeline, Project, Run, Step } from '../api/wire';
+import { ArtifactsPanel } from '../components/artifacts-panel';
+import { CopyButton } from '../components/copy-button';
+import { LoadState } from '../components/load-state';
+import { LogPanel } from '../components/log-panel';
+import { StatusBadge } from '../components/status-badge';
+import { StepGraph } from '../components/step-graph';
+import { elapsed, formatDuration, shortSha } from '../format';
+import { useNow, usePoll, useTitle } from '../hooks';
+import { href } from '../routes';
+import { useSession } from '../session';
+import { RunActions } from './run-actions';
+
+/** After a run ends its artifacts are still being collected for a while: keep looking that long. */
+const ARTIFACT_GRACE_MS = 30_000;
+
+export function RunPage({ projectId, runId }: { projectId: string; runId: string }) {
+  const { client } = useSession();
+  const now = useNow(1000);
+  const base = `/api/projects/${projectId}`;
+  const project = usePoll(
+    () => client.get<Project>(base),
+    [client, projectId],
+    () => null,
+  );
+  const run = usePoll(
+    () => client.get<Run>(`${base}/runs/${runId}`),
+    [client, runId],
+    (r) => (r && isTerminal(r.status) ? 15_000 : 1000),
+  );
+  const pipelineId = run.data?.pipeline_id;
+  const pipeline = usePoll(
+    () => (pipelineId ? client.get<Pipeline>(`${base}/pipelines/${pipelineId}`) : Promise.resolve(undefined)),
+    [client, pipelineId],
+    () => null,
+  );
+  const artifacts = usePoll(
+    () => client.get<Page<Artifact>>(`${base}/runs/${runId}/artifacts`),
+    [client, runId, run.data?.status],
+    () => (collectingArtifacts(run.data) ? 3000 : null),
+  );
+  const [chosen, setChosen] = useState<string | null>(null);
+
+  const r = run.data;
+  useTitle(r ? `Run #${r.number} ${r.status}` : 'Run');
+  if (!r) return <LoadState error={run.error} loading what="the run" />;
+  const steps = r.steps ?? [];
+  const followed = chosen ?? followStep(steps);
+  const step = steps.find((s) => s.id === followed);
+  const projectName = project.data?.name ?? 'Project';
+
+  return (
+    <section aria-labelledby="run-title" class="run-page">
+      <nav aria-label="Breadcrumb" class="crumbs">
+        <a href="#/">Projects</a> <span aria-hidden="true">/</span>{' '}
+        <a href={href({ page: 'runs', projectId, filters: {} })}>{projectName}</a>{' '}
+        <span aria-hidden="true">/</span> Run #{r.number}
+      </nav>
+      <div class="page-head">
+        <h1 id="run-title">
+          Run #{r.number} <span class="muted">{pipeline.data?.name ?? ''}</span>
+        </h1>
+        <span aria-live="polite" data-testid="run-status">
+          <StatusBadge status={r.status} />
+        </span>
+        <RunActions run={r} projectId={projectId} />
+      </div>
+      <dl class="facts">
+        <div>
+          <dt>Ref</dt>
+          <dd class="mono">{r.git_ref}</dd>
+        </div>
+        <div>
+          <dt>Commit</dt>
+          <dd class="mono">
+            {shortSha(r.commit_sha)}{' '}
+            {r.commit_sha && <CopyButton text={() => r.commit_sha ?? ''} label="Copy the commit SHA" />}
+          </dd>
+        </div>
+        <div>
+          <dt>Trigger</dt>
+          <dd>
+            {r.trigger} by {r.triggered_by}
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(elapsed(r.started_at, r.finished_at, now))}</dd>
+        </div>
+        {r.retry_of && (
+          <div>
+            <dt>Retry of</dt>
+            <dd>
+              <a href={href({ page: 'run', projectId, runId: r.retry_of })}>an earlier run</a>
+            </dd>
+          </div>
+        )}
+      </dl>
+      {r.error && (
+        <p class="error" role="status">
+          {r.error}
+        </p>
+      )}
+      <h2 class="visually-hidden">Steps</h2>
+      <StepGraph steps={steps} selected={followed} now={now} onSelect={setChosen} />
+      {chosen && (
+        <p class="hint">
+          Showing the step you picked.{' '}
+          <button type="button" class="link" onClick={() => setChosen(null)}>
+            Follow the running step again
+          </button>
+        </p>
+      )}
+      {step && <LogPanel key={step.id} projectId={projectId} runId={r.id} runNumber={r.number} step={step} />}
+      <ArtifactsPanel
+        artifacts={artifacts.data?.items}
+        projectId={projectId}
+        runId={r.id}
+        collecting={collectingArtifacts(r)}
+      />
+    </section>
+  );
+}
+
+/** The step whose log to show unprompted: the running one, else the first failure, else the last that ran. */
+export function followStep(steps: Step[]): string | null {
+  const running = steps.find((s) => s.status === 'running');
+  if (running) return running.id;
+  const failed = steps.find((s) => s.status === 'failed');
+  if (failed) return failed.id;
+  const ran = steps.filter((s) => s.started_at);
+  return (ran[ran.length - 1] ?? steps[0])?.id ?? null;
+}
+
+function collectingArtifacts(run: Run | undefined): boolean {
+  if (!run || !isTerminal(run.status)) return true;
+  return !run.finished_at || Date.now() - Date.parse(run.finished_at) < ARTIFACT_GRACE_MS;
+}

@@ -1,0 +1,21 @@
+import { href, parseRoute } from './routes';
+
+describe('UI routes', () => {
+  it('round-trips every page through the URL hash', () => {
+    const routes = [
+      { page: 'projects' as const },
+      { page: 'runners' as const },
+      {
+        page: 'runs' as const,
+        projectId: 'p1',
+        filters: { status: 'failed', branch: 'release/1.x', cursor: 'abc' },
+      },
+      { page: 'run' as const, projectId: 'p1', runId: 'r9' },
+    ];
+    for (const route of routes) expect(parseRoute(href(route))).toEqual(route);
+  });
+
+  it('sends unknown paths to a not-found page', () => {
+    expect(parseRoute('#/nope/x')).toEqual({ page: 'not-found', path: '/nope/x' });
+  });
+});

@@ -1,0 +1,58 @@
+/** The UI's pages, addressed by the URL hash so the gateway serves one index.html for all. */
+export type Route =
+  | { page: 'projects' }
+  | { page: 'runs'; projectId: string; filters: RunFilters }
+  | { page: 'run'; projectId: string; runId: string }
+  | { page: 'runners' }
+  | { page: 'not-found'; path: string };
+
+export interface RunFilters {
+  status?: string;
+  branch?: string;
+  trigger?: string;
+  cursor?: string;
+}
+
+const FILTER_KEYS: (keyof RunFilters)[] = ['status', 'branch', 'trigger', 'cursor'];
+
+export function parseRoute(hash: string): Route {
+  const [path, search = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return { page: 'projects' };
+  if (parts[0] === 'runners' && parts.length === 1) return { page: 'runners' };
+  if (parts[0] === 'projects' && parts.length === 2) {
+    const params = new URLSearchParams(search);
+    const filters: RunFilters = {};
+    for (const key of FILTER_KEYS) {
+      const value = params.get(key);
+      if (value) filters[key] = value;
+    }
+    return { page: 'runs', projectId: parts[1], filters };
+  }
+  if (parts[0] === 'projects' && parts[2] === 'runs' && parts.length === 4) {
+    return { page: 'run', projectId: parts[1], runId: parts[3] };
+  }
+  return { page: 'not-found', path };
+}
+
+export function href(route: Route): string {
+  switch (route.page) {
+    case 'projects':
+      return '#/';
+    case 'runners':
+      return '#/runners';
+    case 'runs': {
+      const params = new URLSearchParams();
+      for (const key of FILTER_KEYS) {
+        const value = route.filters[key];
+        if (value) params.set(key, value);
+      }
+      const search = params.toString();
+      return `#/projects/${encodeURIComponent(route.projectId)}${search ? `?${search}` : ''}`;
+    }
+    case 'run':
+      return `#/projects/${encodeURIComponent(route.projectId)}/runs/${encodeURIComponent(route.runId)}`;
+    default:
+      return '#/';
+  }
+}

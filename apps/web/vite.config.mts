@@ -1,0 +1,19 @@
+import { defineConfig } from 'vite';
+
+// The UI is plain static files the gateway serves at `/`: relative asset URLs, everything bundled
+// (no CDN: the machines that install Kiln may be offline).
+export default defineConfig({
+  root: import.meta.dirname,
+  base: './',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 200,
+  },
+  server: {
+    proxy: { '/api': process.env.KILN_SERVER ?? 'http://localhost:8080' },
+  },
+});

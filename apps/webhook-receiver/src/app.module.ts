@@ -1,0 +1,38 @@
+import { DbModule, PrismaService } from '@kiln/db';
+import { MessagingModule, MessagingService } from '@kiln/messaging';
+import { ObservabilityModule } from '@kiln/observability';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { WEBHOOK_CONFIG, WebhookConfig } from './config';
+import { WebhookExceptionFilter } from './http/webhook-exception.filter';
+import { WebhooksModule } from './webhooks/webhooks.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: WebhookConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        ObservabilityModule.forRoot({
+          service: 'webhook-receiver',
+          logLevel: config.KILN_LOG_LEVEL,
+          readiness: { database: PrismaService, nats: MessagingService },
+        }),
+        DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          name: 'webhook-receiver',
+          prefix: config.KILN_NATS_PREFIX,
+          publishRetryMs: config.KILN_WEBHOOK_PUBLISH_TIMEOUT_MS,
+        }),
+        WebhooksModule,
+      ],
+      providers: [
+        { provide: WEBHOOK_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: WebhookExceptionFilter },
+      ],
+      exports: [WEBHOOK_CONFIG],
+    };
+  }
+}

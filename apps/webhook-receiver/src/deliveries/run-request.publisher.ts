@@ -1,0 +1,68 @@
+import { NormalizedWebhookEvent, RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { MessagingService } from '@kiln/messaging';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WEBHOOK_CONFIG, WebhookConfig } from '../config';
+import { RunQueueUnavailableError } from '../http/webhook.errors';
+import { PlannedRun } from '../triggers/run-planner.service';
+
+/** Publishes a delivery's run requests on `kiln.run.requested`, or fails with 503 in bounded time. */
+@Injectable()
+export class RunRequestPublisher {
+  private readonly logger = new Logger(RunRequestPublisher.name);
+
+  constructor(
+    private readonly messaging: MessagingService,
+    @Inject(WEBHOOK_CONFIG) private readonly config: WebhookConfig,
+  ) {}
+
+  /**
+   * Safe to call again for the same delivery: run ids are derived from it and every request
+   * carries msg-id `run-requested:<runId>`. A publish still in flight after the timeout may land
+   * later; the provider's retry is then answered as a replay of the same runs.
+   */
+  async publish(event: NormalizedWebhookEvent, runs: PlannedRun[], deliveryRowId: string, requestedAt: Date): Promise<void> {
+    const published = Promise.all(
+      runs.map((run) =>
+        this.messaging.publish(Subjects.RunRequested, this.request(event, run, deliveryRowId, requestedAt), {
+          msgId: `run-requested:${run.runId}`,
+        }),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no JetStream acknowledgement in time')), this.config.KILN_WEBHOOK_PUBLISH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([published, timeout]);
+    } catch (error) {
+      published.catch(() => undefined);
+      this.logger.error(
+        { deliveryId: deliveryRowId, runIds: runs.map((r) => r.runId), error: error instanceof Error ? error.message : String(error) },
+        'run requests not queued',
+      );
+      throw new RunQueueUnavailableError('the run requests could not be queued; deliver the webhook again');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private request(event: NormalizedWebhookEvent, run: PlannedRun, deliveryRowId: string, requestedAt: Date): RunRequestedEvent {
+    return {
+      version: 1,
+      runId: run.runId,
+      projectId: run.pipeline.projectId,
+      pipelineId: run.pipeline.id,
+      trigger: 'webhook',
+      triggeredBy: event.sender.slice(0, 200),
+      event: event.kind,
+      gitRef: event.ref,
+      ...(event.branch === undefined ? {} : { branch: event.branch }),
+      ...(event.tag === undefined ? {} : { tag: event.tag }),
+      commitSha: event.commitSha,
+      ...(event.action === undefined ? {} : { mrAction: event.action }),
+      deliveryId: deliveryRowId,
+      applyTriggerFilters: run.applyTriggerFilters,
+      requestedAt: requestedAt.toISOString(),
+    };
+  }
+}

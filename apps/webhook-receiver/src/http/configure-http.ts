@@ -1,0 +1,30 @@
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { WebhookConfig } from '../config';
+import { bodyErrorsMiddleware } from './body-errors.middleware';
+import { deliveryTimingMiddleware } from './delivery-timing.middleware';
+import { secretHeadersMiddleware } from './secret-headers.middleware';
+
+/**
+ * The HTTP pipeline in front of the routes, in order: delivery timing; secret headers moved out
+ * of the request logger's sight; JSON and form-encoded body parsers (keeping the raw bytes for
+ * signatures, within KILN_WEBHOOK_BODY_LIMIT); the JSON answer for bodies they refuse.
+ * The app must be created with `rawBody: true`.
+ */
+export function configureHttp(app: NestExpressApplication, config: WebhookConfig): void {
+  const trustProxy = parseTrustProxy(config.KILN_WEBHOOK_TRUST_PROXY);
+  if (trustProxy !== false) app.set('trust proxy', trustProxy);
+  const limit = config.KILN_WEBHOOK_BODY_LIMIT;
+  app.use(deliveryTimingMiddleware);
+  app.use(secretHeadersMiddleware);
+  app.useBodyParser('json', { limit });
+  // GitHub's form content type sends the JSON as one `payload=` field; no nested objects needed.
+  app.useBodyParser('urlencoded', { limit, extended: false });
+  app.use(bodyErrorsMiddleware(limit));
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  const text = value.trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  return /^\d+$/.test(text) ? Number(text) : text;
+}

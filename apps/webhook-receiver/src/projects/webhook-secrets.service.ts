@@ -1,0 +1,46 @@
+import { SecretBox, SecretDecryptionError } from '@kiln/crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { WEBHOOK_CONFIG, WebhookConfig } from '../config';
+import { ReceivedDelivery, WebhookProviderAdapter } from '../providers/webhook-provider';
+import { TargetProject } from './webhook-target';
+
+/**
+ * Checks a delivery against each candidate project's webhook secret (stored encrypted, bound to
+ * the project id). Secrets live only in this call's memory and are never logged.
+ */
+@Injectable()
+export class WebhookSecretsService {
+  private readonly logger = new Logger(WebhookSecretsService.name);
+  private readonly box: SecretBox;
+
+  constructor(@Inject(WEBHOOK_CONFIG) config: WebhookConfig) {
+    this.box = new SecretBox(config.KILN_SECRET_KEY);
+  }
+
+  /** The candidates whose secret signed the delivery (usually one; none means 401). */
+  async verified(
+    adapter: WebhookProviderAdapter,
+    candidates: TargetProject[],
+    delivery: ReceivedDelivery,
+  ): Promise<TargetProject[]> {
+    const checks = await Promise.all(
+      candidates.map(async (project) => {
+        const secret = this.secretOf(project);
+        return secret !== undefined && (await adapter.verify(secret, delivery));
+      }),
+    );
+    return candidates.filter((_, i) => checks[i]);
+  }
+
+  private secretOf(project: TargetProject): string | undefined {
+    if (!project.webhookSecretEnc) return undefined;
+    try {
+      return this.box.decrypt(project.webhookSecretEnc, project.id);
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      // A changed KILN_SECRET_KEY or a copied row: deliveries for this project fail with 401 until fixed.
+      this.logger.warn({ projectId: project.id }, 'the webhook secret of a project cannot be decrypted');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { WebhookRepository } from '@kiln/contracts';
+import { safeEqual } from '@kiln/crypto';
+import { normalizeMergeRequestAction } from '@kiln/definition';
+import { Injectable } from '@nestjs/common';
+import { IncomingHttpHeaders } from 'node:http';
+import { MalformedDeliveryError } from '../http/webhook.errors';
+import { describeRef, headerOf, isZeroSha, JsonObject, numberAt, objectAt, refTarget, requiredField, stringAt } from './payload-fields';
+import { Classification, normalizedEvent, ReceivedDelivery, WebhookProviderAdapter } from './webhook-provider';
+
+const PUSH_HOOK = 'Push Hook';
+const TAG_PUSH_HOOK = 'Tag Push Hook';
+const MERGE_REQUEST_HOOK = 'Merge Request Hook';
+const URL_FIELDS = ['git_http_url', 'git_ssh_url', 'http_url', 'ssh_url', 'url', 'web_url', 'homepage'];
+
+/** GitLab deliveries: `X-Gitlab-Token` compared in constant time; push, tag push and merge request hooks mapped. */
+@Injectable()
+export class GitlabProvider implements WebhookProviderAdapter {
+  readonly signatureHeader = 'X-Gitlab-Token';
+  readonly name = 'gitlab' as const;
+
+  eventName(headers: IncomingHttpHeaders): string {
+    const name = headerOf(headers, 'x-gitlab-event');
+    if (!name) throw new MalformedDeliveryError('the X-Gitlab-Event header is missing');
+    return name;
+  }
+
+  /**
+   * `Idempotency-Key` (GitLab 17.4+) is unique per hook and kept across retries; the older
+   * `X-Gitlab-Event-UUID` is shared by every hook the same event fires.
+   */
+  deliveryId(headers: IncomingHttpHeaders): string | undefined {
+    return headerOf(headers, 'idempotency-key') ?? headerOf(headers, 'x-gitlab-event-uuid');
+  }
+
+  repository(payload: JsonObject): WebhookRepository | undefined {
+    const project = objectAt(payload, 'project');
+    const fullName = stringAt(project, 'path_with_namespace');
+    if (!fullName) return undefined;
+    const repository = objectAt(payload, 'repository');
+    const urls = [project, repository].flatMap((source) => URL_FIELDS.map((key) => stringAt(source, key)));
+    return { fullName, cloneUrls: [...new Set(urls.filter((url): url is string => url !== undefined))] };
+  }
+
+  async verify(secret: string, delivery: ReceivedDelivery): Promise<boolean> {
+    const token = headerOf(delivery.headers, 'x-gitlab-token');
+    return token !== undefined && secret !== '' && safeEqual(token, secret);
+  }
+
+  classify(eventName: string, payload: JsonObject, deliveryId: string): Classification {
+    if (eventName === PUSH_HOOK || eventName === TAG_PUSH_HOOK) return this.push(eventName, payload, deliveryId);
+    if (eventName === MERGE_REQUEST_HOOK) return this.mergeRequest(payload, deliveryId);
+    return {
+      kind: 'ignored',
+      reason: `GitLab event "${eventName}" starts no runs (only Push Hook, Tag Push Hook and Merge Request Hook do)`,
+      record: false,
+    };
+  }
+
+  private push(eventName: string, payload: JsonObject, deliveryId: string): Classification {
+    const ref = requiredField(stringAt(payload, 'ref'), eventName, 'ref');
+    const after = stringAt(payload, 'after');
+    const target = refTarget(ref);
+    if (!target) return { kind: 'ignored', reason: `push to ${ref}, which is neither a branch nor a tag`, record: true };
+    if (isZeroSha(after)) {
+      return { kind: 'ignored', reason: `${describeRef(ref)} was deleted; deletions start no runs`, record: true };
+    }
+    return {
+      kind: 'event',
+      event: normalizedEvent('gitlab', {
+        kind: 'tag' in target ? 'tag' : 'push',
+        repository: requiredField(this.repository(payload), eventName, 'project.path_with_namespace'),
+        ref,
+        ...target,
+        commitSha: stringAt(payload, 'checkout_sha') ?? after!,
+        sender: stringAt(payload, 'user_username') ?? stringAt(payload, 'user_name') ?? 'gitlab',
+        deliveryId,
+      }),
+    };
+  }
+
+  private mergeRequest(payload: JsonObject, deliveryId: string): Classification {
+    const attributes = objectAt(payload, 'object_attributes');
+    const action = requiredField(stringAt(attributes, 'action'), MERGE_REQUEST_HOOK, 'object_attributes.action');
+    const canonical = normalizeMergeRequestAction(action);
+    if (!canonical) return { kind: 'ignored', reason: `merge request action "${action}" starts no runs`, record: false };
+    const iid = requiredField(numberAt(attributes, 'iid'), MERGE_REQUEST_HOOK, 'object_attributes.iid');
+    // GitLab sends `update` for title, label and description edits too; only `oldrev` means new commits.
+    if (action === 'update' && stringAt(attributes, 'oldrev') === undefined) {
+      return { kind: 'ignored', reason: `merge request !${iid} was updated without new commits`, record: false };
+    }
+    return {
+      kind: 'event',
+      event: normalizedEvent('gitlab', {
+        kind: 'merge_request',
+        repository: requiredField(this.repository(payload), MERGE_REQUEST_HOOK, 'project.path_with_namespace'),
+        // The merge request ref exists in the target project even when the branch lives in a fork.
+        ref: `refs/merge-requests/${iid}/head`,
+        branch: requiredField(stringAt(attributes, 'source_branch'), MERGE_REQUEST_HOOK, 'object_attributes.source_branch'),
+        commitSha: requiredField(stringAt(attributes, 'last_commit', 'id'), MERGE_REQUEST_HOOK, 'object_attributes.last_commit.id'),
+        action: canonical,
+        sender: stringAt(payload, 'user', 'username') ?? stringAt(payload, 'user', 'name') ?? 'gitlab',
+        deliveryId,
+      }),
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import { RawBodyRequest } from '@nestjs/common';
+import { Request } from 'express';
+import { headersWithSecrets } from '../http/secret-headers.middleware';
+import { MalformedDeliveryError, UnsupportedContentTypeError } from '../http/webhook.errors';
+import { isObject, JsonObject } from '../providers/payload-fields';
+import { ReceivedDelivery } from '../providers/webhook-provider';
+
+const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The delivery inside a request the body parsers have read: JSON, or GitHub's form-encoded
+ * `payload=<json>`. The raw bytes are kept as text for signature checks, decoded strictly so the
+ * text re-encodes to exactly the bytes the provider signed.
+ */
+export function readDelivery(req: RawBodyRequest<Request>): ReceivedDelivery {
+  const type = req.is([JSON_TYPE, FORM_TYPE]);
+  if (!type) {
+    const given = req.headers['content-type'];
+    throw new UnsupportedContentTypeError(
+      `Content-Type must be ${JSON_TYPE} or ${FORM_TYPE} (GitHub's payload= form), not ${given ? `"${given}"` : 'missing'}`,
+    );
+  }
+  if (!req.rawBody || req.rawBody.length === 0) throw new MalformedDeliveryError('the body is empty');
+  let rawBody: string;
+  try {
+    rawBody = utf8.decode(req.rawBody);
+  } catch {
+    // TextDecoder's error says nothing more than this.
+    throw new MalformedDeliveryError('the body is not valid UTF-8');
+  }
+  const payload = type === JSON_TYPE ? (req.body as unknown) : formPayload(req.body);
+  if (!isObject(payload)) throw new MalformedDeliveryError('the delivery must be a JSON object');
+  return { headers: headersWithSecrets(req), rawBody, payload };
+}
+
+function formPayload(body: unknown): JsonObject {
+  const field = isObject(body) ? body.payload : undefined;
+  if (typeof field !== 'string') throw new MalformedDeliveryError('a form-encoded delivery needs a "payload" field');
+  try {
+    return JSON.parse(field) as JsonObject;
+  } catch (error) {
+    throw new MalformedDeliveryError(`the "payload" field is not valid JSON: ${(error as Error).message}`);
+  }
+}

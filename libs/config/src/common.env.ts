@@ -1,0 +1,36 @@
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EnvBoolean } from './load-config';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Variables every app reads. */
+export class CommonEnv {
+  @IsString() @Matches(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  /** Prepended to NATS subjects, streams and consumers so installations can share a server. */
+  @IsOptional() @Matches(/^([a-z0-9_-]+\.)?$/, { message: 'must be empty or a lowercase token ending with "."' })
+  KILN_NATS_PREFIX: string = '';
+
+  @IsIn(LOG_LEVELS) KILN_LOG_LEVEL: string = 'info';
+}
+
+/** Apps that own tables read these. */
+export class DatabaseEnv {
+  @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgresql:// URL' })
+  DATABASE_URL!: string;
+
+  @IsInt() @Min(1) @Max(200) KILN_DB_POOL_MAX: number = 10;
+
+  /** Apply pending migrations at start-up (production may run `prisma migrate deploy` instead). */
+  @EnvBoolean() KILN_MIGRATE_ON_START: boolean = true;
+}
+
+/** AES-256-GCM key for secrets at rest (project secrets, webhook secrets). */
+export class SecretKeyEnv {
+  @IsString()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'must be 32 bytes written as 64 hex characters or 44 base64 characters',
+  })
+  KILN_SECRET_KEY!: string;
+}

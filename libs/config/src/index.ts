@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+export * from './load-config';
+export * from './common.env';
+export * from './storage.env';
+export * from './exit-on-config-error';

@@ -1,0 +1,44 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class StepResources {
+  @IsOptional() @IsString() cpu?: string;
+  @IsOptional() @IsString() memory?: string;
+}
+
+/**
+ * Run one step. Carries everything an executor needs, including resolved secret values
+ * (so executors need no database access); `maskValues` are replaced in logs.
+ */
+export class StepDispatchedEvent {
+  @IsIn([1]) version!: 1;
+  @IsUUID() runId!: string;
+  @IsUUID() stepId!: string;
+  @IsUUID() projectId!: string;
+  @IsString() projectName!: string;
+  @IsString() stepName!: string;
+  @IsInt() @Min(1) attempt!: number;
+  @IsString() @MaxLength(4000) repoUrl!: string;
+  @IsString() commitSha!: string;
+  @IsString() gitRef!: string;
+  @IsString() image!: string;
+  @IsArray() @IsString({ each: true }) commands!: string[];
+  /** Injected variables, definition environment and resolved secrets, merged. */
+  @IsObject() env!: Record<string, string>;
+  @IsArray() @IsString({ each: true }) maskValues!: string[];
+  @IsInt() @Min(1) timeoutMs!: number;
+  @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
+  @IsBoolean() deploy!: boolean;
+}

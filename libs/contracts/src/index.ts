@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+export * from './subjects';
+export * from './streams';
+export * from './event-map';
+export * from './validate-event';
+export * from './events/run-requested.event';
+export * from './events/run-cancel.event';
+export * from './events/run-finished.event';
+export * from './events/step-dispatched.event';
+export * from './events/step-started.event';
+export * from './events/step-finished.event';
+export * from './events/log-chunk.event';
+export * from './events/executor-heartbeat.event';
+export * from './events/deployment-updated.event';
+export * from './events/normalized-webhook.event';

@@ -1,0 +1,63 @@
+import { DEAD_LETTER_PREFIX, Subjects } from './subjects';
+
+export interface StreamDefinition {
+  name: string;
+  subjects: string[];
+  /** `workqueue` removes a message once acked; `limits` keeps it until max age/bytes. */
+  retention: 'limits' | 'workqueue';
+  maxAgeMs: number;
+  maxBytes?: number;
+  /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate. */
+  duplicateWindowMs: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** The JetStream streams; each app provisions them idempotently at start. */
+export const STREAMS: StreamDefinition[] = [
+  {
+    name: 'KILN_EVENTS',
+    subjects: [
+      Subjects.RunRequested,
+      Subjects.RunCancel,
+      Subjects.RunFinished,
+      Subjects.StepStarted,
+      Subjects.StepFinished,
+      Subjects.DeploymentUpdated,
+    ],
+    retention: 'limits',
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 10 * MINUTE,
+  },
+  {
+    // Dispatches carry resolved secrets: a work queue deletes each one once an executor acks it.
+    name: 'KILN_DISPATCH',
+    subjects: [Subjects.StepDispatched],
+    retention: 'workqueue',
+    maxAgeMs: DAY,
+    duplicateWindowMs: 10 * MINUTE,
+  },
+  {
+    name: 'KILN_LOGS',
+    subjects: [`${Subjects.Logs}.>`],
+    retention: 'limits',
+    maxAgeMs: 3 * DAY,
+    maxBytes: 8 * 1024 * 1024 * 1024,
+    duplicateWindowMs: 10 * MINUTE,
+  },
+  {
+    name: 'KILN_HEARTBEATS',
+    subjects: [Subjects.ExecutorHeartbeat],
+    retention: 'limits',
+    maxAgeMs: 10 * MINUTE,
+    duplicateWindowMs: MINUTE,
+  },
+  {
+    name: 'KILN_DEAD',
+    subjects: [`${DEAD_LETTER_PREFIX}.>`],
+    retention: 'limits',
+    maxAgeMs: 30 * DAY,
+    duplicateWindowMs: MINUTE,
+  },
+];

@@ -1,0 +1,41 @@
+import { Test } from '@nestjs/testing';
+import { DbModule } from './db.module';
+import { PrismaService } from './prisma.service';
+import { createScratchDatabase, ScratchDatabase } from './scratch-database.spec-helper';
+
+describe('DbModule', () => {
+  let db: ScratchDatabase;
+
+  beforeAll(async () => {
+    db = await createScratchDatabase();
+  });
+
+  afterAll(() => db.drop());
+
+  it('migrates on start-up when asked, answers ping and disconnects on close', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DbModule.forRoot({ url: db.url, poolMax: 2, migrate: true })],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    const prisma = app.get(PrismaService);
+
+    await expect(prisma.ping()).resolves.toBeUndefined();
+    expect(await prisma.user.count()).toBe(0);
+
+    await app.close();
+    const sessions = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    expect(sessions[0].n).toBe(0);
+  });
+
+  it('takes its options from a factory', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DbModule.forRootAsync({ useFactory: () => ({ url: db.url, migrate: true }) })],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+
+    await expect(app.get(PrismaService).ping()).resolves.toBeUndefined();
+    await app.close();
+  });
+});

@@ -1,0 +1,25 @@
+export * from './definition.model';
+export { parseDefinition } from './definition.parser';
+export { DEFINITION_LIMITS } from './limits';
+export type { DefinitionLimits } from './limits';
+export { topologicalOrder, readySteps, stepsSkippedBy } from './dag/dag';
+export { findCycle, findCycles } from './dag/dag-cycles';
+export { DagError } from './dag/dag-node';
+export type { DagNode, FinishedStatus } from './dag/dag-node';
+export { matchesPush, matchesMergeRequest } from './triggers/trigger-matcher';
+export type { PushEvent, TriggerMatch } from './triggers/trigger-matcher';
+export { globMatch } from './triggers/glob-match';
+export { nextScheduleTime, cronProblem } from './triggers/cron-schedule';
+export {
+  MERGE_REQUEST_ACTIONS,
+  DEFAULT_MERGE_REQUEST_ACTIONS,
+  normalizeMergeRequestAction,
+} from './triggers/mr-actions';
+export { findSecretReferences } from './env/secret-references';
+export { resolveStepEnvironment } from './env/step-environment';
+export type { ResolvedEnvironment } from './env/step-environment';
+export { INJECTED_VARIABLES, injectedEnvironment } from './env/injected-variables';
+export type { InjectedVariable, InjectionContext } from './env/injected-variables';
+export { parseDuration, formatDuration } from './values/duration';
+export { parseQuantity, cpuProblem, memoryProblem } from './values/quantity';
+export { NAME_PATTERN, NAME_MAX_LENGTH } from './values/names';

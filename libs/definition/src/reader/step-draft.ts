@@ -1,0 +1,19 @@
+import { StepDefinition } from '../definition.model';
+import { YamlNode } from '../yaml/yaml-node';
+
+/**
+ * A step as read from either file format, with the nodes and paths the cross-step checks
+ * (duplicates, unknown dependencies, cycles) need to point at the right place.
+ */
+export interface StepDraft {
+  step: StepDefinition;
+  node: YamlNode;
+  /** Where the name is written; for CircleCI, the workflow entry. */
+  nameNode: YamlNode;
+  path: string;
+  dependencies: Array<{ name: string; node: YamlNode }>;
+  dependsOnPath: string;
+}
+
+/** `step` in .platform.yaml messages, `job` in CircleCI ones, so errors use the file's own words. */
+export type StepNoun = 'step' | 'job';

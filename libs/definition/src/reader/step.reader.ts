@@ -1,0 +1,161 @@
+import { StepDefinition } from '../definition.model';
+import { hasExpression } from '../env/expressions';
+import { childPath } from '../problems/problem-collector';
+import { durationProblem, parseDuration } from '../values/duration';
+import { nameProblem } from '../values/names';
+import { cpuProblem, memoryProblem } from '../values/quantity';
+import { YamlMapping, YamlNode } from '../yaml/yaml-node';
+import { readEnvironment } from './environment.reader';
+import { FieldReader, StringItem, valueOf } from './field.reader';
+import { StepDraft } from './step-draft';
+
+const STEP_KEYS = [
+  'name',
+  'image',
+  'commands',
+  'environment',
+  'depends_on',
+  'timeout',
+  'resources',
+  'deploy',
+] as const;
+
+const UNSUPPORTED_STEP_KEYS: Record<string, string> = {
+  script: '"script" is spelt "commands" in Kiln',
+  run: '"run" is spelt "commands" in Kiln (a list of shell commands)',
+  env: '"env" is spelt "environment" in Kiln',
+  needs: '"needs" is spelt "depends_on" in Kiln',
+  services: 'service containers are not supported',
+  when: 'per-step conditions are not supported; use "on" for the whole pipeline',
+};
+
+const UNSUPPORTED_RESOURCE_KEYS: Record<string, string> = {
+  gpu: 'GPU requests are not supported',
+  requests: 'give "cpu" and "memory" directly; Kiln uses them as both request and limit',
+  limits: 'give "cpu" and "memory" directly; Kiln uses them as both request and limit',
+};
+
+/** Reads one entry of `steps`; problems go to the reader's collector, the draft is always returned. */
+export function readStep(node: YamlNode, path: string, reader: FieldReader): StepDraft {
+  const step: StepDefinition = {
+    name: '',
+    image: '',
+    commands: [],
+    environment: {},
+    dependsOn: [],
+    deploy: false,
+  };
+  const draft: StepDraft = {
+    step,
+    node,
+    nameNode: node,
+    path,
+    dependencies: [],
+    dependsOnPath: childPath(path, 'depends_on'),
+  };
+  const mapping = reader.mapping(node, path, 'a mapping with "name", "image" and "commands"');
+  if (!mapping) return draft;
+  reader.keys(mapping, path, STEP_KEYS, UNSUPPORTED_STEP_KEYS);
+
+  const nameNode = reader.required(mapping, path, 'name');
+  if (nameNode) {
+    draft.nameNode = nameNode;
+    step.name = readName(nameNode, childPath(path, 'name'), reader) ?? '';
+  }
+  const imageNode = reader.required(mapping, path, 'image');
+  if (imageNode) step.image = readImage(imageNode, childPath(path, 'image'), reader) ?? '';
+  const commandsNode = reader.required(mapping, path, 'commands');
+  if (commandsNode) step.commands = readCommands(commandsNode, childPath(path, 'commands'), reader);
+
+  readOptional(mapping, path, reader, step, draft);
+  return draft;
+}
+
+function readOptional(
+  mapping: YamlMapping,
+  path: string,
+  reader: FieldReader,
+  step: StepDefinition,
+  draft: StepDraft,
+): void {
+  const environment = valueOf(mapping, 'environment');
+  if (environment) step.environment = readEnvironment(environment, childPath(path, 'environment'), reader);
+
+  const dependsOn = valueOf(mapping, 'depends_on');
+  if (dependsOn) {
+    const items = reader.stringList(dependsOn, draft.dependsOnPath) ?? [];
+    draft.dependencies = items.map((item) => ({ name: item.value, node: item.node }));
+    step.dependsOn = [...new Set(items.map((item) => item.value))];
+  }
+
+  const timeout = valueOf(mapping, 'timeout');
+  if (timeout) {
+    const text = reader.string(timeout, childPath(path, 'timeout'));
+    const problem = text === undefined ? undefined : durationProblem(text);
+    if (problem) reader.problems.error(childPath(path, 'timeout'), timeout, problem);
+    else if (text !== undefined) step.timeoutMs = parseDuration(text);
+  }
+
+  const resources = valueOf(mapping, 'resources');
+  if (resources) step.resources = readResources(resources, childPath(path, 'resources'), reader);
+
+  const deploy = valueOf(mapping, 'deploy');
+  if (deploy) step.deploy = reader.boolean(deploy, childPath(path, 'deploy')) ?? false;
+}
+
+export function readName(
+  node: YamlNode,
+  path: string,
+  reader: FieldReader,
+  noun = 'step',
+): string | undefined {
+  const name = reader.string(node, path);
+  if (name === undefined) return undefined;
+  const problem = nameProblem(name, noun);
+  if (problem) reader.problems.error(path, node, problem);
+  return name;
+}
+
+export function readImage(node: YamlNode, path: string, reader: FieldReader): string | undefined {
+  const image = reader.string(node, path);
+  if (image !== undefined && /\s/.test(image.trim())) {
+    reader.problems.error(path, node, `"${image}" is not an image reference (it contains whitespace)`);
+  }
+  return image?.trim();
+}
+
+export function readCommands(node: YamlNode, path: string, reader: FieldReader): string[] {
+  const items = reader.stringList(node, path);
+  if (items && items.length === 0) reader.problems.error(path, node, 'must list at least one command');
+  for (const item of items ?? []) checkCommand(item, reader);
+  return (items ?? []).map((item) => item.value);
+}
+
+/** Secrets in commands would end up in the pod spec and in logs before masking; only env may hold them. */
+function checkCommand(item: StringItem, reader: FieldReader): void {
+  if (!hasExpression(item.value)) return;
+  reader.problems.error(
+    item.path,
+    item.node,
+    '"${{ }}" expressions are only resolved in "environment"; set a variable there (e.g. TOKEN: ${{ secrets.TOKEN }}) and use $TOKEN in the command',
+  );
+}
+
+function readResources(node: YamlNode, path: string, reader: FieldReader): StepDefinition['resources'] {
+  const mapping = reader.mapping(node, path, 'a mapping with "cpu" and/or "memory"');
+  if (!mapping) return undefined;
+  reader.keys(mapping, path, ['cpu', 'memory'], UNSUPPORTED_RESOURCE_KEYS);
+  const resources: NonNullable<StepDefinition['resources']> = {};
+  for (const [key, check] of [
+    ['cpu', cpuProblem],
+    ['memory', memoryProblem],
+  ] as const) {
+    const value = valueOf(mapping, key);
+    if (!value) continue;
+    const text = reader.string(value, childPath(path, key));
+    const problem = text === undefined ? undefined : check(text);
+    if (problem) reader.problems.error(childPath(path, key), value, problem);
+    else if (text !== undefined) resources[key] = text;
+  }
+  return resources;
+}

@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { NatsConnection } from '@nats-io/nats-core';
+import { EventMap, EventSubject, validateEvent } from '@kiln/contracts';
+import { MessagingConnection } from './messaging.connection';
+import { messagingMetrics } from './messaging.metrics';
+import { ReadStreamOptions, StreamEntry, StreamReader } from './stream.reader';
+import { routeOf, subjectMatches, withSuffix } from './subject-names';
+import { retryTransient } from './transient-error';
+
+export interface PublishOptions {
+  /** De-duplication key: a second publish with the same id inside the stream's window is dropped. */
+  msgId: string;
+  /** Tokens appended to the subject (`${runId}.${stepId}` for `kiln.logs`). */
+  suffix?: string;
+}
+
+export interface PublishResult {
+  seq: number;
+  /** The stream already had a message with this msgId (this one was not stored again). */
+  duplicate: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Publishing, broadcast subscriptions and stream reads, all in the contract's unprefixed names. */
+@Injectable()
+export class MessagingService {
+  private readonly logger = new Logger(MessagingService.name);
+
+  constructor(@Inject(MessagingConnection) private readonly connection: MessagingConnection) {}
+
+  /**
+   * Stores an event in its stream. Retries transient errors (a restarting server) for a bounded
+   * time; thanks to msgId a retry after a lost ack reports `duplicate` instead of storing twice.
+   */
+  async publish<S extends EventSubject>(
+    subject: S,
+    payload: EventMap[S],
+    opts: PublishOptions,
+  ): Promise<PublishResult> {
+    if (!opts.msgId) throw new Error(`publish ${subject}: msgId is required`);
+    validateEvent(subject, payload);
+    const full = withSuffix(subject, opts.suffix);
+    const route = routeOf(subject);
+    if (!subjectMatches(route.filter, full)) {
+      throw new Error(
+        `${full} is not stored by ${route.stream.name} (subjects ${route.stream.subjects.join(', ')})`,
+      );
+    }
+    const data = encoder.encode(JSON.stringify(payload));
+    const budget = this.connection.options.publishRetryMs ?? 10_000;
+    const ack = await retryTransient(budget, (remainingMs) =>
+      this.connection.js.publish(this.connection.names.subject(full), data, {
+        msgID: opts.msgId,
+        timeout: Math.min(remainingMs, 5_000),
+      }),
+    );
+    messagingMetrics.published.inc({ subject });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * A plain NATS subscription: every instance hears every message (all executors hear a
+   * cancel). Nothing is acked or replayed; messages sent while disconnected are missed.
+   */
+  subscribeBroadcast<S extends EventSubject>(
+    subject: S,
+    handler: (payload: EventMap[S]) => void | Promise<void>,
+  ): () => void {
+    const { filter } = routeOf(subject);
+    const onError = (err: unknown) =>
+      this.logger.error(
+        { subject, error: err instanceof Error ? err.message : String(err) },
+        'broadcast handler failed',
+      );
+    const sub = this.connection.nc.subscribe(this.connection.names.subject(filter), {
+      callback: (err, msg) => {
+        if (err) return onError(err);
+        let payload: EventMap[S];
+        try {
+          payload = validateEvent(subject, JSON.parse(decoder.decode(msg.data)));
+        } catch (invalid) {
+          const error = invalid instanceof Error ? invalid.message : String(invalid);
+          this.logger.warn({ subject: msg.subject, error }, 'dropped an invalid broadcast message');
+          return;
+        }
+        try {
+          Promise.resolve(handler(payload)).catch(onError);
+        } catch (thrown) {
+          onError(thrown);
+        }
+      },
+    });
+    return () => sub.unsubscribe();
+  }
+
+  /**
+   * Every stored message on `subject` (full, unprefixed, suffix tokens allowed) from the first
+   * one (or `fromSeq`), then live ones as they arrive. Leaving the loop removes the consumer.
+   */
+  readStream(subject: string, opts: ReadStreamOptions = {}): AsyncIterable<StreamEntry> {
+    return { [Symbol.asyncIterator]: () => new StreamReader(this.connection, subject, opts) };
+  }
+
+  /** Readiness: the connection is up and the JetStream API answers. */
+  async ping(): Promise<void> {
+    if (!this.connection.isConnected()) throw new Error('not connected to NATS');
+    await this.connection.jsm.getAccountInfo();
+  }
+
+  isConnected(): boolean {
+    return this.connection.isConnected();
+  }
+
+  get nc(): NatsConnection {
+    return this.connection.nc;
+  }
+
+  get js(): JetStreamClient {
+    return this.connection.js;
+  }
+
+  get jsm(): JetStreamManager {
+    return this.connection.jsm;
+  }
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import {
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  StreamConfig,
+  StreamInfo,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { STREAMS, StreamDefinition } from '@kiln/contracts';
+import { MessagingConnection } from './messaging.connection';
+
+/** JetStream's "stream name already in use": another replica created it a moment ago. */
+const STREAM_NAME_IN_USE = 10058;
+
+type WantedStream = Pick<
+  StreamConfig,
+  'name' | 'subjects' | 'retention' | 'storage' | 'max_age' | 'max_bytes' | 'duplicate_window'
+>;
+
+/**
+ * Creates the streams of `STREAMS` at start, or updates one whose settings drifted. It never
+ * deletes a stream or its messages; a change the server refuses (e.g. retention) stops start-up.
+ */
+@Injectable()
+export class StreamProvisioner implements OnModuleInit {
+  private readonly logger = new Logger(StreamProvisioner.name);
+
+  constructor(@Inject(MessagingConnection) private readonly connection: MessagingConnection) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.connection.options.provisionStreams === false) return;
+    await this.ensureAll();
+  }
+
+  async ensureAll(): Promise<void> {
+    for (const definition of STREAMS) await this.ensure(definition);
+  }
+
+  async ensure(definition: StreamDefinition): Promise<void> {
+    const wanted = this.configOf(definition);
+    // Several replicas may race: whoever loses the create sees the stream on the next round.
+    for (let round = 0; round < 5; round++) {
+      const existing = await this.info(wanted.name);
+      if (!existing) {
+        try {
+          await this.connection.jsm.streams.add(wanted);
+          this.logger.log({ stream: wanted.name }, 'created stream');
+          return;
+        } catch (err) {
+          if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) continue;
+          throw err;
+        }
+      }
+      const drift = differences(existing.config, wanted);
+      if (drift.length === 0) return;
+      try {
+        await this.connection.jsm.streams.update(wanted.name, wanted);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(
+          `stream ${wanted.name} differs in ${drift.join(', ')} and the server refused the update: ${reason}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      this.logger.log({ stream: wanted.name, changed: drift }, 'updated stream');
+      return;
+    }
+    throw new Error(`stream ${wanted.name} could not be created`);
+  }
+
+  private configOf(definition: StreamDefinition): WantedStream {
+    const names = this.connection.names;
+    return {
+      name: names.stream(definition.name),
+      subjects: definition.subjects.map((s) => names.subject(s)),
+      retention: definition.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(definition.maxAgeMs),
+      max_bytes: definition.maxBytes ?? -1,
+      duplicate_window: nanos(definition.duplicateWindowMs),
+    };
+  }
+
+  private async info(name: string): Promise<StreamInfo | null> {
+    try {
+      return await this.connection.jsm.streams.info(name);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'StreamNotFoundError') return null;
+      throw err;
+    }
+  }
+}
+
+function differences(actual: StreamConfig, wanted: WantedStream): string[] {
+  const drift: string[] = [];
+  const sameSubjects =
+    actual.subjects.length === wanted.subjects.length &&
+    wanted.subjects.every((s) => actual.subjects.includes(s));
+  if (!sameSubjects) drift.push('subjects');
+  for (const key of ['retention', 'storage', 'max_age', 'max_bytes', 'duplicate_window'] as const) {
+    if (actual[key] !== wanted[key]) drift.push(key);
+  }
+  return drift;
+}

@@ -1,0 +1,3 @@
+export * from './readiness';
+export * from './observability.module';
+export * from './start-service';

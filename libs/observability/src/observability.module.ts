@@ -1,0 +1,56 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { collectDefaultMetrics, register } from 'prom-client';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { NamedProbe, READINESS_PROBES, ReadinessProbe } from './readiness';
+
+export interface ObservabilityOptions {
+  /** Service name, added to every log line and metric. */
+  service: string;
+  logLevel: string;
+  /** Providers (by class or token) whose `ping()` decides readiness, keyed by a display name. */
+  readiness: Record<string, Type<ReadinessProbe> | string | symbol>;
+}
+
+/** JSON logs (pino), `/healthz`, `/readyz` and `/metrics` for one service. */
+@Module({})
+export class ObservabilityModule {
+  static forRoot(options: ObservabilityOptions): DynamicModule {
+    register.setDefaultLabels({ service: options.service });
+    if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
+    return {
+      module: ObservabilityModule,
+      global: true,
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: options.logLevel,
+            base: { service: options.service },
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+              censor: '[redacted]',
+            },
+            // Health and metrics scrapes would drown the request log.
+            autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? '') },
+          },
+        }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        {
+          provide: READINESS_PROBES,
+          inject: [ModuleRef],
+          useFactory: (moduleRef: ModuleRef): NamedProbe[] =>
+            Object.entries(options.readiness).map(([name, token]) => ({
+              name,
+              probe: moduleRef.get<ReadinessProbe>(token, { strict: false }),
+            })),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { startNatsServer } from './nats-server';
+
+/**
+ * Jest global setup: tests use DATABASE_URL / NATS_URL when they are set; otherwise a
+ * real PostgreSQL (embedded-postgres) and a real nats-server with JetStream are started
+ * here and their URLs exported to every test worker.
+ */
+export default async function globalSetup(): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  if (!process.env.DATABASE_URL) {
+    const pg = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'kiln-test-pg-')));
+    process.env.DATABASE_URL = pg.url;
+    stops.push(pg.stop);
+  }
+  if (!process.env.NATS_URL) {
+    const nats = await startNatsServer();
+    process.env.NATS_URL = nats.url;
+    stops.push(nats.stop);
+  }
+  (globalThis as { __kilnStops?: typeof stops }).__kilnStops = stops;
+}

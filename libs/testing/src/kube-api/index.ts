@@ -1,0 +1,8 @@
+export { KubeApiSimulator, startKubeApiSimulator } from './kube-api-simulator';
+export type { KubeApiSimulatorOptions } from './kube-api-simulator';
+export type { KubeObject, ResourceName } from './kube-object';
+export type { AdmissionHook, CreatedObject } from './resource-api';
+export type { SimulatedNode } from './kubelet';
+export { schemaCauses as kubernetesSchemaProblems } from './validation';
+export type { StoreEvent } from './object-store';
+export type { RequestAttributes } from './kube-api-server';

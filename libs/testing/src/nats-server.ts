@@ -1,0 +1,91 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+
+export interface RunningNatsServer {
+  url: string;
+  port: number;
+  /** JetStream store directory; it survives `restart()` and is removed by `stop()`. */
+  storeDir: string;
+  /** Stops the server for good and removes its store. */
+  stop(): Promise<void>;
+  /** Stops the server and starts it again on the same port and store (a server restart). */
+  restart(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+function natsServerBinary(): string {
+  if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
+  return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+}
+
+/** Starts a real `nats-server -js` on a free port of 127.0.0.1 with its own store directory. */
+export async function startNatsServer(): Promise<RunningNatsServer> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'kiln-test-nats-'));
+  let child = await spawnServer(port, storeDir);
+
+  const stop = async () => {
+    await terminate(child);
+    rmSync(storeDir, { recursive: true, force: true });
+  };
+  const restart = async () => {
+    await terminate(child);
+    child = await spawnServer(port, storeDir);
+  };
+  return { url: `nats://127.0.0.1:${port}`, port, storeDir, stop, restart };
+}
+
+function spawnServer(port: number, storeDir: string): Promise<ChildProcess> {
+  const args = ['-js', '-sd', storeDir, '-p', String(port), '-a', '127.0.0.1'];
+  const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const cleanUp = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('error', onError);
+      child.off('exit', onExit);
+      // Keep reading so a full pipe never blocks the server.
+      child.stdout?.resume();
+      child.stderr?.resume();
+    };
+    const fail = (reason: string) => {
+      cleanUp();
+      child.kill('SIGKILL');
+      reject(new Error(`${reason}\n${output}`));
+    };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      // Logged once the client port listens and JetStream has recovered its store.
+      if (output.includes('Server is ready')) {
+        cleanUp();
+        resolve(child);
+      }
+    };
+    const onError = (err: Error) => fail(`nats-server failed to start: ${err.message}`);
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`nats-server exited early (code ${code}, signal ${signal})`);
+    const timer = setTimeout(
+      () => fail(`nats-server not ready after ${READY_TIMEOUT_MS} ms`),
+      READY_TIMEOUT_MS,
+    );
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', onError);
+    child.once('exit', onExit);
+  });
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+}

