@@ -6,7 +6,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { ArtifactMetrics } from './common/artifact-metrics';
-import { deferredProbes } from './common/deferred-probes';
 import { InternalExceptionFilter } from './common/internal-exception.filter';
 import { ARTIFACT_CONFIG, ArtifactConfig } from './config';
 import { SweeperModule } from './sweeper/sweeper.module';
@@ -14,7 +13,6 @@ import { SweeperModule } from './sweeper/sweeper.module';
 @Module({})
 export class AppModule {
   static forRoot(config: ArtifactConfig): DynamicModule {
-    const probes = deferredProbes({ database: PrismaService, storage: OBJECT_STORAGE });
     return {
       module: AppModule,
       global: true,
@@ -22,7 +20,7 @@ export class AppModule {
         ObservabilityModule.forRoot({
           service: 'artifact-service',
           logLevel: config.KILN_LOG_LEVEL,
-          readiness: probes.readiness,
+          readiness: { database: PrismaService, storage: OBJECT_STORAGE },
         }),
         DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
         StorageModule.forRoot(storageSettings(config)),
@@ -33,7 +31,6 @@ export class AppModule {
         { provide: ARTIFACT_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: InternalExceptionFilter },
         ArtifactMetrics,
-        ...probes.providers,
       ],
       exports: [ARTIFACT_CONFIG, ArtifactMetrics],
     };

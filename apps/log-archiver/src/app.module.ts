@@ -5,24 +5,18 @@ import { ObservabilityModule } from '@kiln/observability';
 import { OBJECT_STORAGE, StorageModule } from '@kiln/storage';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ArchiveModule } from './archive/archive.module';
-import { deferredProbes } from './common/deferred-probes';
 import { ARCHIVER_CONFIG, ArchiverConfig } from './config';
 
 @Module({})
 export class AppModule {
   static forRoot(config: ArchiverConfig): DynamicModule {
-    const probes = deferredProbes({
-      database: PrismaService,
-      nats: MessagingService,
-      storage: OBJECT_STORAGE,
-    });
     return {
       module: AppModule,
       imports: [
         ObservabilityModule.forRoot({
           service: 'log-archiver',
           logLevel: config.KILN_LOG_LEVEL,
-          readiness: probes.readiness,
+          readiness: { database: PrismaService, nats: MessagingService, storage: OBJECT_STORAGE },
         }),
         DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
         MessagingModule.forRoot({
@@ -33,7 +27,7 @@ export class AppModule {
         StorageModule.forRoot(storageSettings(config)),
         ArchiveModule,
       ],
-      providers: [{ provide: ARCHIVER_CONFIG, useValue: config }, ...probes.providers],
+      providers: [{ provide: ARCHIVER_CONFIG, useValue: config }],
       exports: [ARCHIVER_CONFIG],
       global: true,
     };

@@ -1,3 +1,4 @@
+import { parseDuration } from '@kiln/definition';
 import { EnvBoolean, CommonEnv, DatabaseEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
 import { IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
@@ -38,3 +39,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
 
 export type SchedulerConfig = ReturnType<typeof loadConfig>;
 export const SCHEDULER_CONFIG = Symbol('SCHEDULER_CONFIG');
+
+/** A duration setting in milliseconds; the config class has already checked its shape. */
+export function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: "${text}"`);
+  return ms;
+}

@@ -44,10 +44,14 @@ export class ObservabilityModule {
         {
           provide: READINESS_PROBES,
           inject: [ModuleRef],
+          // Looked up on each check, not here: the probed providers may live in modules
+          // that are instantiated after this one.
           useFactory: (moduleRef: ModuleRef): NamedProbe[] =>
             Object.entries(options.readiness).map(([name, token]) => ({
               name,
-              probe: moduleRef.get<ReadinessProbe>(token, { strict: false }),
+              get probe() {
+                return moduleRef.get<ReadinessProbe>(token, { strict: false });
+              },
             })),
         },
       ],

@@ -6,3 +6,4 @@ export * from './apps';
 export * from './nats-server';
 export * from './s3-server';
 export * from './database';
+export * from './kube-api';

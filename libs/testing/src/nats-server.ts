@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -9,7 +9,7 @@ export interface RunningNatsServer {
   port: number;
   /** JetStream store directory; it survives `restart()` and is removed by `stop()`. */
   storeDir: string;
-  /** Stops the server for good and removes its store. */
+  /** Stops the server for good and removes its store (unless the caller chose the store). */
   stop(): Promise<void>;
   /** Stops the server and starts it again on the same port and store (a server restart). */
   restart(): Promise<void>;
@@ -22,15 +22,23 @@ function natsServerBinary(): string {
   return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
 }
 
-/** Starts a real `nats-server -js` on a free port of 127.0.0.1 with its own store directory. */
-export async function startNatsServer(): Promise<RunningNatsServer> {
-  const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), 'kiln-test-nats-'));
+export interface NatsServerOptions {
+  /** A store directory that is kept on stop (default: a temporary one, removed on stop). */
+  storeDir?: string;
+  /** Default: a free port. */
+  port?: number;
+}
+
+/** Starts a real `nats-server -js` on 127.0.0.1 with its own store directory. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<RunningNatsServer> {
+  const port = options.port ?? (await freePort());
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'kiln-test-nats-'));
+  if (options.storeDir) mkdirSync(storeDir, { recursive: true });
   let child = await spawnServer(port, storeDir);
 
   const stop = async () => {
     await terminate(child);
-    rmSync(storeDir, { recursive: true, force: true });
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
   };
   const restart = async () => {
     await terminate(child);

@@ -1,10 +1,10 @@
 import { Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Step } from '@kiln/db';
-import { parseDuration, PipelineDefinition, resolveStepEnvironment } from '@kiln/definition';
+import { PipelineDefinition, resolveStepEnvironment } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 
 export interface Undeliverable {
   step: Pick<Step, 'id' | 'attempt'>;
@@ -24,7 +24,7 @@ export class StepDispatcherService {
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {
     this.box = new SecretBox(config.KILN_SECRET_KEY);
-    this.defaultTimeoutMs = parseDuration(config.KILN_DEFAULT_STEP_TIMEOUT);
+    this.defaultTimeoutMs = durationMs(config.KILN_DEFAULT_STEP_TIMEOUT);
   }
 
   /**

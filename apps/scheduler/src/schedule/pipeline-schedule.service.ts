@@ -1,10 +1,10 @@
 import { Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
-import { nextScheduleTime, parseDuration } from '@kiln/definition';
+import { nextScheduleTime } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 
 /**
  * Cron triggers (`on.schedule`): each due pipeline is claimed with a conditional update of
@@ -27,7 +27,7 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
       this.ticking ??= this.fireDue()
         .catch((error: unknown) => this.logger.error({ error: String(error) }, 'schedule tick failed'))
         .finally(() => (this.ticking = undefined));
-    }, parseDuration(this.config.KILN_SCHEDULE_INTERVAL));
+    }, durationMs(this.config.KILN_SCHEDULE_INTERVAL));
   }
 
   async onApplicationShutdown(): Promise<void> {

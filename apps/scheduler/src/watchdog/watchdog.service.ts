@@ -1,7 +1,6 @@
 import { PrismaService } from '@kiln/db';
-import { parseDuration } from '@kiln/definition';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { RunStateService } from '../state/run-state.service';
 
 /** Grace after a step's own timeout before the platform stops waiting for its executor. */
@@ -28,10 +27,10 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
     private readonly state: RunStateService,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {
-    this.lostAfterMs = parseDuration(config.KILN_EXECUTOR_LOST_AFTER);
-    this.runTimeoutMs = parseDuration(config.KILN_RUN_TIMEOUT);
-    this.stallMs = parseDuration(config.KILN_RUN_STALL_TIMEOUT);
-    this.defaultStepTimeoutMs = parseDuration(config.KILN_DEFAULT_STEP_TIMEOUT);
+    this.lostAfterMs = durationMs(config.KILN_EXECUTOR_LOST_AFTER);
+    this.runTimeoutMs = durationMs(config.KILN_RUN_TIMEOUT);
+    this.stallMs = durationMs(config.KILN_RUN_STALL_TIMEOUT);
+    this.defaultStepTimeoutMs = durationMs(config.KILN_DEFAULT_STEP_TIMEOUT);
   }
 
   onApplicationBootstrap(): void {
@@ -39,7 +38,7 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
       this.sweeping ??= this.sweep()
         .catch((error: unknown) => this.logger.error({ error: String(error) }, 'watchdog sweep failed'))
         .finally(() => (this.sweeping = undefined));
-    }, parseDuration(this.config.KILN_WATCHDOG_INTERVAL));
+    }, durationMs(this.config.KILN_WATCHDOG_INTERVAL));
   }
 
   async onApplicationShutdown(): Promise<void> {

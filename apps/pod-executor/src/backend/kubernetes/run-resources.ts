@@ -1,4 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { RunSpec, StepStartError, WorkspaceSetupError } from '../backend';
 import { apiProblem, deleteIfPresent, isConflict, KubeApi, readIfPresent } from './kube-api';
