@@ -30,7 +30,7 @@ module.exports = {
   moduleNameMapper,
   // ESM-only packages (e.g. @octokit/*) are compiled to CommonJS for Jest.
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(@octokit|universal-user-agent|before-after-hook))'],
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(@octokit|universal-user-agent|before-after-hook|@kubernetes|openid-client|oauth4webapi|jose))'],
   setupFiles: ['reflect-metadata'],
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs on a fresh machine (Debian + Node 20): pnpm, the workspace's
-# dependencies, bubblewrap and nats-server (Debian packages, when root and missing), the
-# generated Prisma client, and the compiled apps in dist/. Safe to run again.
+# dependencies, Debian packages when root and missing (bubblewrap, nats-server, git, chromium,
+# docker-compose, kubectl), the generated Prisma client, the compiled apps in dist/ and the
+# web UI in apps/web/dist. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 command -v git >/dev/null 2>&1 || missing+=(git)
+# The web UI tests drive Debian's Chromium; the packaging tests render the manifests.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} (apt)"
@@ -35,4 +40,5 @@ say "generating the Prisma client"
 bash scripts/prisma-generate.sh >/dev/null
 say "compiling"
 node scripts/build.js >/dev/null
+pnpm exec vite build --config apps/web/vite.config.mts --logLevel error
 say "ready"

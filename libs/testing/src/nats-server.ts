@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -48,8 +48,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 }
 
 function spawnServer(port: number, storeDir: string): Promise<ChildProcess> {
-  const args = ['-js', '-sd', storeDir, '-p', String(port), '-a', '127.0.0.1'];
-  const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Streams reserve their max_bytes (KILN_LOGS: 8 GiB) against the server's storage limit,
+  // which defaults to a share of the free disk; tests create many prefixed streams, so the
+  // limit is raised far above what they ever write.
+  const config = join(storeDir, 'nats-server.conf');
+  writeFileSync(
+    config,
+    `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)}, max_file_store: 1TB }\n`,
+  );
+  const child = spawn(natsServerBinary(), ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const cleanUp = () => {
