@@ -48,6 +48,7 @@ describe('one push becomes a finished run', () => {
     const res = await platform.api<{ id: string }>('POST', '/api/projects', {
       name: 'spine',
       repo_url: repo.url,
+      repo_full_name: 'acme/spine',
       provider: 'github',
       webhook_secret: secret,
     });
@@ -65,7 +66,7 @@ describe('one push becomes a finished run', () => {
     const sha = repo.commit({ 'README.md': `readme ${randomUUID()}\n`, '.platform.yaml': definition(firstStepExit) });
     const delivery = await platform.pushToGithub(pushPayload(repo, sha, before), secret, randomUUID());
     expect(delivery.status).toBe(202);
-    expect(delivery.body.status).toBe('accepted');
+    expect([delivery.body.status, delivery.body.reason]).toEqual(['accepted', expect.any(String)]);
     const runId = delivery.body.run_id as string;
     const run = await platform.waitForRun(projectId, runId, (r) =>
       ['succeeded', 'failed'].includes(r.status) && r.steps.every((s) => s.status === 'skipped' || s.log_ref !== null),

@@ -43,6 +43,25 @@ describe('projects', () => {
     });
   });
 
+  it('takes the repository name webhooks are matched by from the caller when the URL is a mirror', async () => {
+    const res = await post(owner.token, {
+      name: 'mirrored',
+      repo_url: 'https://git.internal.example/mirrors/acme-mirrored.git',
+      repo_full_name: 'acme/mirrored',
+      provider: 'github',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.repo_full_name).toBe('acme/mirrored');
+    const bad = await post(owner.token, {
+      name: 'mirrored-2',
+      repo_url: 'https://git.internal.example/x.git',
+      repo_full_name: 'no slash here',
+      provider: 'github',
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('repo_full_name');
+  });
+
   it('stores the webhook secret encrypted, bound to the project, and never returns a given one', async () => {
     const res = await post(owner.token, {
       name: 'hooked',

@@ -4,6 +4,9 @@ import { IsGitRef } from '../common/git-names';
 
 export const PROVIDERS = ['github', 'gitlab', 'git'] as const;
 const PROJECT_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
+/** `owner/name` as the provider spells it (GitLab groups may nest: `group/sub/name`). */
+const FULL_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
+const FULL_NAME_RULE = 'repo_full_name must look like "owner/name" (letters, digits, "-", "_", ".")';
 const NAME_RULE =
   'name must be at most 63 lowercase letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
 
@@ -18,6 +21,17 @@ export class CreateProjectDto {
   @IsString()
   @Length(1, 2000)
   repo_url!: string;
+
+  @ApiPropertyOptional({
+    example: 'acme/api-server',
+    description:
+      "the repository's name at the provider, which webhooks are matched by; derived from repo_url when omitted (set it when repo_url is a mirror or a local path)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @Matches(FULL_NAME, { message: FULL_NAME_RULE })
+  repo_full_name?: string;
 
   @ApiProperty({ enum: PROVIDERS })
   @IsIn(PROVIDERS, { message: `provider must be one of: ${PROVIDERS.join(', ')}` })
@@ -48,6 +62,17 @@ export class UpdateProjectDto {
   @IsString()
   @Length(1, 2000)
   repo_url?: string;
+
+  @ApiPropertyOptional({
+    example: 'acme/api-server',
+    description:
+      "the repository's name at the provider, which webhooks are matched by; derived from repo_url when omitted (set it when repo_url is a mirror or a local path)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @Matches(FULL_NAME, { message: FULL_NAME_RULE })
+  repo_full_name?: string;
 
   @ApiPropertyOptional({ enum: PROVIDERS })
   @IsOptional()

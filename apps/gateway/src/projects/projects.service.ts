@@ -29,7 +29,7 @@ export class ProjectsService {
   /** The creator becomes project admin; a `default` pipeline reads `.platform.yaml` from the repository. */
   async create(actor: Actor, dto: CreateProjectDto) {
     requireScope(actor, 'write');
-    const fullName = this.repoFullName(dto.repo_url);
+    const fullName = this.repoFullName(dto.repo_url, dto.repo_full_name);
     await this.assertNameFree(dto.name);
     const id = randomUUID();
     const generated = dto.webhook_secret ? undefined : randomBytes(24).toString('base64url');
@@ -97,7 +97,9 @@ export class ProjectsService {
     }
     if (dto.repo_url !== undefined) {
       data.repoUrl = dto.repo_url;
-      data.repoFullName = this.repoFullName(dto.repo_url);
+      data.repoFullName = this.repoFullName(dto.repo_url, dto.repo_full_name);
+    } else if (dto.repo_full_name !== undefined) {
+      data.repoFullName = dto.repo_full_name;
     }
     if (dto.provider !== undefined) data.provider = dto.provider;
     if (dto.default_branch !== undefined) data.defaultBranch = dto.default_branch;
@@ -150,10 +152,11 @@ export class ProjectsService {
     }
   }
 
-  private repoFullName(url: string): string | null {
+  /** Checks the URL; the name given by the caller wins over the one the URL reveals. */
+  private repoFullName(url: string, given: string | undefined): string | null {
     const check = checkRepoUrl(url, this.config.KILN_ALLOW_LOCAL_REPOS);
     if (!check.ok) throw new InvalidInputError(check.reason, [{ field: 'repo_url', message: check.reason }]);
-    return check.fullName;
+    return given ?? check.fullName;
   }
 
   private async assertNameFree(name: string, exceptId?: string): Promise<void> {
