@@ -209,9 +209,16 @@ describe('the web UI in a real browser', () => {
     await page.getByRole('link', { name: 'webdemo' }).click();
     await page.getByLabel('Status').selectOption('succeeded');
     await page.waitForURL(/status=succeeded/);
-    const rows = page.locator('tbody tr');
-    await showsText(rows.first(), 'succeeded');
-    for (const row of await rows.all()) await showsText(row, 'succeeded');
+    // The list is replaced when the filtered page arrives: wait for the whole table, not for
+    // rows that may belong to the unfiltered list.
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll('tbody tr')];
+        return rows.length > 0 && rows.every((row) => row.textContent?.includes('succeeded'));
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
     await screenshot(page, 'runs-filtered');
   });
 
