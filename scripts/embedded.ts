@@ -10,10 +10,12 @@ import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@k
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+// What to stop, newest first; also run when start-up fails half-way, so nothing is left behind.
+const stops: (() => Promise<void>)[] = [];
+
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.KILN_DATA_DIR ?? '.kiln');
   mkdirSync(dataDir, { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
 
   const databaseUrl = process.env.DATABASE_URL || (await embeddedPostgres(dataDir, stops));
   const natsUrl = process.env.NATS_URL || (await embeddedNats(dataDir, stops));
@@ -83,7 +85,8 @@ function persisted(file: string, create: () => string): string {
   return value;
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error(`kiln: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  for (const stop of stops) await stop().catch((e: unknown) => console.error(`kiln: while stopping: ${String(e)}`));
   process.exit(1);
 });

@@ -212,10 +212,10 @@ describe('the web UI in a real browser', () => {
     // The list is replaced when the filtered page arrives: wait for the whole table, not for
     // rows that may belong to the unfiltered list.
     await page.waitForFunction(
-      () => {
+      `(() => {
         const rows = [...document.querySelectorAll('tbody tr')];
-        return rows.length > 0 && rows.every((row) => row.textContent?.includes('succeeded'));
-      },
+        return rows.length > 0 && rows.every((row) => row.textContent.includes('succeeded'));
+      })()`,
       undefined,
       { timeout: 15_000 },
     );

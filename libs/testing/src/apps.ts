@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
 
 export const APP_NAMES = [
@@ -31,7 +31,18 @@ export interface RunningApps {
   stop(): Promise<void>;
 }
 
-const repoRoot = resolve(__dirname, '../../..');
+/** The checkout's root, from the sources (libs/testing/src) or from compiled code (dist/...). */
+function findRepoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no pnpm-workspace.yaml above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+const repoRoot = findRepoRoot();
 
 /**
  * Starts compiled apps (`dist/apps/<app>/src/main.js`, built by `node scripts/build.js`)

@@ -7,3 +7,4 @@ export * from './nats-server';
 export * from './s3-server';
 export * from './database';
 export * from './kube-api';
+export * from './platform';

@@ -27,10 +27,14 @@ export interface Backend {
   destroyRun(runId: string): Promise<void>;
   /**
    * A directory on this host holding the run's workspace after its steps ended (artifacts are
-   * collected from it), or null when this executor has none.
+   * collected from it), or null when this executor has none. `paths` (relative to the workspace)
+   * say what is needed: a backend that must copy the workspace out copies only those.
    */
-  workspaceDir(runId: string): Promise<string | null>;
-  /** Removes workspaces and sandboxes of runs not active here, untouched since `before`. */
+  workspaceDir(runId: string, paths?: string[]): Promise<string | null>;
+  /**
+   * Removes workspaces and sandboxes of runs untouched since `before` that are neither in
+   * `activeRunIds` nor running a step on this executor. Returns the run ids (or names) removed.
+   */
   reapOrphans(before: Date, activeRunIds: ReadonlySet<string>): Promise<string[]>;
 }
 

@@ -88,12 +88,15 @@ export class LocalBackend implements Backend {
     await this.workspaces.remove(runId);
   }
 
+  /** The workspace itself: it is already on this host, so `paths` need no copying. */
   async workspaceDir(runId: string): Promise<string | null> {
     return (await this.workspaces.exists(runId)) ? this.workspaces.dir(runId) : null;
   }
 
   reapOrphans(before: Date, activeRunIds: ReadonlySet<string>): Promise<string[]> {
-    return this.workspaces.reap(before, activeRunIds);
+    // A long step leaves its workspace's mtime old: the runs with a sandbox here are kept too.
+    const running = [...this.sandboxes.keys()].map((handle) => handle.runId);
+    return this.workspaces.reap(before, new Set([...activeRunIds, ...running]));
   }
 
   private sandbox(handle: StepHandle): SandboxProcess {
