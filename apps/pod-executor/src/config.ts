@@ -1,5 +1,7 @@
 import { CommonEnv, ConfigError, EnvBoolean, loadEnv } from '@kiln/config';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { accessSync, constants, statSync } from 'node:fs';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { KubernetesEnv } from './backend/kubernetes/kubernetes.env';
 
 class ExecutorEnv {
   @IsInt() @Min(0) @Max(65535) KILN_EXECUTOR_PORT: number = 8083;
@@ -13,6 +15,8 @@ class ExecutorEnv {
   @IsString() KILN_DATA_DIR: string = '.kiln';
   /** Where collected artifacts are uploaded. */
   @IsString() KILN_ARTIFACT_SERVICE_URL: string = 'http://127.0.0.1:8085';
+  /** The artifact-service's KILN_INTERNAL_TOKEN, when it requires one. */
+  @IsOptional() @IsString() @MinLength(16) KILN_INTERNAL_TOKEN?: string;
   /** Per-step log cap; the rest is dropped with a truncation marker. */
   @IsInt() @Min(1024) KILN_LOG_MAX_BYTES: number = 100 * 1024 * 1024;
   /** Give local sandboxes the host network (package installs need it). */
@@ -21,18 +25,34 @@ class ExecutorEnv {
   @IsString() KILN_BWRAP_PATH: string = '/usr/bin/bwrap';
   /** On SIGTERM, running steps may finish for this long; then they are killed and reported failed. */
   @IsInt() @Min(0) @Max(3600) KILN_SHUTDOWN_GRACE_SECONDS: number = 20;
+  /** Seconds between sweeps for orphaned workspaces, pods and volumes (one also runs at start). */
+  @IsInt() @Min(1) @Max(86_400) KILN_ORPHAN_SWEEP_SECONDS: number = 900;
+  /**
+   * A run's leftovers are orphans once nothing touched them for this many seconds. Keep it above
+   * the scheduler's KILN_RUN_TIMEOUT, so no run that may still get a step loses its workspace.
+   */
+  @IsInt() @Min(60) KILN_ORPHAN_AGE_SECONDS: number = 86_400;
 }
 
-const BUILT_BACKENDS = ['local'];
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadEnv([CommonEnv, ExecutorEnv], env);
-  if (!BUILT_BACKENDS.includes(config.KILN_EXECUTOR_BACKEND)) {
-    throw new ConfigError([
-      `KILN_EXECUTOR_BACKEND ("${config.KILN_EXECUTOR_BACKEND}"): the ${config.KILN_EXECUTOR_BACKEND} backend is not available in this build; use local`,
-    ]);
+  const config = loadEnv([CommonEnv, ExecutorEnv, KubernetesEnv], env);
+  if (config.KILN_EXECUTOR_BACKEND === 'kubernetes' && config.KILN_KUBECONFIG) {
+    const problem = kubeconfigProblem(config.KILN_KUBECONFIG);
+    if (problem) throw new ConfigError([`KILN_KUBECONFIG ("${config.KILN_KUBECONFIG}"): ${problem}`]);
   }
   return config;
+}
+
+// The client would fail later with a bare ENOENT; said here, the message names the variable.
+function kubeconfigProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'is not a file';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(error)})`;
+  }
 }
 
 export type ExecutorConfig = ReturnType<typeof loadConfig>;

@@ -1,70 +1,80 @@
 import { RunFinishedEvent, Subjects } from '@kiln/contracts';
-import { createGitRepo, TestGitRepo } from '@kiln/testing';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createPrismaClient, PrismaClient } from '@kiln/db';
+import { createGitRepo, createTestDatabase, RunningApps, startApps, TestDatabase, TestGitRepo } from '@kiln/testing';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorHarness, startExecutor } from './executor-harness';
 
-interface ReceivedUpload {
-  path: string;
-  query: Record<string, string>;
-  contentType?: string;
-  projectId?: string;
-  body: string;
+const INTERNAL_TOKEN = 'executor-e2e-internal-token';
+
+/** The rows the artifact-service wants before it takes a run's files: a project, pipeline and run. */
+async function createRun(prisma: PrismaClient): Promise<{ projectId: string; runId: string }> {
+  const project = await prisma.project.create({
+    data: { name: `p-${randomUUID().slice(0, 8)}`, repoUrl: 'https://example.com/repo.git', provider: 'git' },
+  });
+  const pipeline = await prisma.pipeline.create({ data: { projectId: project.id, name: 'ci' } });
+  const run = await prisma.run.create({
+    data: {
+      id: randomUUID(),
+      projectId: project.id,
+      pipelineId: pipeline.id,
+      number: 1,
+      trigger: 'manual',
+      triggeredBy: 'tester',
+      event: 'manual',
+      gitRef: 'main',
+    },
+  });
+  return { projectId: project.id, runId: run.id };
 }
 
-/**
- * Stands in for the artifact-service's internal upload endpoint (its own engineer builds the
- * real one): records what arrives and answers like the contract says.
- */
-async function startArtifactService(): Promise<{ url: string; uploads: ReceivedUpload[]; server: Server }> {
-  const uploads: ReceivedUpload[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (piece) => (body += piece));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const upload = {
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        contentType: req.headers['content-type'],
-        projectId: req.headers['x-project-id'] as string | undefined,
-        body,
-      };
-      uploads.push(upload);
-      const exists = upload.query.path === 'already-stored.txt';
-      res.writeHead(exists ? 409 : 201, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          exists ? { statusCode: 409 } : { id: randomUUID(), size_bytes: body.length, sha256: 'x' },
-        ),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, uploads, server };
-}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('pod-executor collecting artifacts after a run', () => {
   let executor: ExecutorHarness;
-  let artifactService: Awaited<ReturnType<typeof startArtifactService>>;
+  let artifactService: RunningApps;
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  let storeDir: string;
   let repo: TestGitRepo;
   let sha: string;
 
   beforeAll(async () => {
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'readme\n' });
-    artifactService = await startArtifactService();
-    executor = await startExecutor({ KILN_ARTIFACT_SERVICE_URL: artifactService.url });
+    db = await createTestDatabase();
+    prisma = createPrismaClient(db.url);
+    storeDir = mkdtempSync(join(tmpdir(), 'kiln-executor-artifacts-'));
+    artifactService = await startApps(['artifact-service'], {
+      DATABASE_URL: db.url,
+      KILN_STORAGE_DRIVER: 'fs',
+      KILN_DATA_DIR: storeDir,
+      KILN_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    });
+    executor = await startExecutor({
+      KILN_ARTIFACT_SERVICE_URL: artifactService.url('artifact-service'),
+      KILN_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    });
   });
 
   afterAll(async () => {
     await executor?.stop();
-    artifactService?.server.close();
+    await artifactService?.stop();
+    await prisma?.$disconnect();
+    await db?.drop();
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
     repo?.remove();
   });
+
+  async function download(id: string, projectId: string): Promise<string> {
+    const res = await fetch(`${artifactService.url('artifact-service')}/internal/artifacts/${id}/download`, {
+      headers: { 'x-project-id': projectId, 'x-kiln-internal-token': INTERNAL_TOKEN },
+    });
+    expect(res.status).toBe(200);
+    return res.text();
+  }
 
   async function runFinished(
     event: Partial<RunFinishedEvent> & Pick<RunFinishedEvent, 'runId' | 'projectId'>,
@@ -77,14 +87,15 @@ describe('pod-executor collecting artifacts after a run', () => {
   }
 
   it('uploads the files of each artifact, refuses hostile paths and removes the workspace', async () => {
+    const ids = await createRun(prisma);
     const step = await executor.dispatch({
+      ...ids,
       repoUrl: repo.url,
       commitSha: sha,
       commands: [
         'mkdir -p reports/unit',
         'echo "<testsuite/>" > reports/junit.xml',
         'echo "all green" > reports/unit/summary.txt',
-        'echo old > reports/already-stored.txt',
         'ln -s /etc/passwd reports/passwd',
         'ln -s /etc/passwd passwd-link',
         'echo binary > app.bin',
@@ -94,9 +105,8 @@ describe('pod-executor collecting artifacts after a run', () => {
     const workspace = join(executor.dataDir, 'workspaces', step.runId);
     expect(existsSync(workspace)).toBe(true);
 
-    await runFinished({
-      runId: step.runId,
-      projectId: step.projectId,
+    const finished = {
+      ...ids,
       artifacts: [
         { name: 'test-reports', path: 'reports/', expiresMs: 604_800_000 },
         { name: 'binary', path: 'app.bin' },
@@ -105,32 +115,66 @@ describe('pod-executor collecting artifacts after a run', () => {
         { name: 'linked', path: 'passwd-link' },
         { name: 'absent', path: 'dist/' },
       ],
-    });
+    };
+    await runFinished(finished);
     await executor.waitFor('the workspace to be removed', () => (existsSync(workspace) ? undefined : true));
 
-    const uploads = artifactService.uploads.filter((u) => u.path.includes(step.runId));
-    expect(uploads.map((u) => [u.path, u.query.path]).sort()).toEqual([
-      [`/internal/artifacts/${step.runId}/binary`, 'app.bin'],
-      [`/internal/artifacts/${step.runId}/test-reports`, 'already-stored.txt'],
-      [`/internal/artifacts/${step.runId}/test-reports`, 'junit.xml'],
-      [`/internal/artifacts/${step.runId}/test-reports`, 'unit/summary.txt'],
+    const rows = await prisma.artifact.findMany({ where: { runId: ids.runId }, orderBy: { path: 'asc' } });
+    expect(rows.map((r) => [r.name, r.path])).toEqual([
+      ['binary', 'app.bin'],
+      ['test-reports', 'junit.xml'],
+      ['test-reports', 'unit/summary.txt'],
     ]);
-    const junit = uploads.find((u) => u.query.path === 'junit.xml')!;
+    const junit = rows.find((r) => r.path === 'junit.xml')!;
     expect(junit).toMatchObject({
+      projectId: ids.projectId,
       contentType: 'application/xml',
-      projectId: step.projectId,
-      body: '<testsuite/>\n',
-      query: { path: 'junit.xml', expires_ms: '604800000' },
+      sizeBytes: BigInt('<testsuite/>\n'.length),
+      sha256: sha256('<testsuite/>\n'),
     });
-    expect(uploads.find((u) => u.query.path === 'app.bin')).toMatchObject({
+    expect(junit.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+    expect(rows.find((r) => r.path === 'app.bin')).toMatchObject({
       contentType: 'application/octet-stream',
-      query: { path: 'app.bin' },
+      expiresAt: null,
     });
-    expect(uploads.map((u) => u.body).join('')).not.toContain('root:x:0:0');
+    expect(await download(junit.id, ids.projectId)).toBe('<testsuite/>\n');
+    const stored = await Promise.all(rows.map((r) => download(r.id, ids.projectId)));
+    expect(stored.join('')).not.toContain('root:x:0:0');
+  });
+
+  it('stores each file once when the run-finished event is delivered again', async () => {
+    const ids = await createRun(prisma);
+    const step = await executor.dispatch({
+      ...ids,
+      repoUrl: repo.url,
+      commitSha: sha,
+      commands: ['echo v1 > out.txt'],
+    });
+    await executor.finishedOf(step);
+    const workspace = join(executor.dataDir, 'workspaces', step.runId);
+    await runFinished({ ...ids, artifacts: [{ name: 'out', path: 'out.txt' }] });
+    await executor.waitFor('the workspace to be removed', () => (existsSync(workspace) ? undefined : true));
+    // A second delivery (another message id, as after a scheduler restart) finds no workspace left.
+    await executor.messaging.publish(
+      Subjects.RunFinished,
+      {
+        version: 1,
+        status: 'succeeded',
+        finishedAt: new Date().toISOString(),
+        ...ids,
+        artifacts: [{ name: 'out', path: 'out.txt' }],
+      },
+      { msgId: `run-finished-again:${ids.runId}` },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const rows = await prisma.artifact.findMany({ where: { runId: ids.runId } });
+    expect(rows.map((r) => [r.name, r.path, r.sha256])).toEqual([['out', 'out.txt', sha256('v1\n')]]);
   });
 
   it('keeps no artifacts of a cancelled run but still removes its workspace', async () => {
+    const ids = await createRun(prisma);
     const step = await executor.dispatch({
+      ...ids,
       repoUrl: repo.url,
       commitSha: sha,
       commands: ['echo partial > out.txt'],
@@ -138,12 +182,11 @@ describe('pod-executor collecting artifacts after a run', () => {
     await executor.finishedOf(step);
     const workspace = join(executor.dataDir, 'workspaces', step.runId);
     await runFinished({
-      runId: step.runId,
-      projectId: step.projectId,
+      ...ids,
       status: 'cancelled',
       artifacts: [{ name: 'out', path: 'out.txt' }],
     });
     await executor.waitFor('the workspace to be removed', () => (existsSync(workspace) ? undefined : true));
-    expect(artifactService.uploads.filter((u) => u.path.includes(step.runId))).toEqual([]);
+    expect(await prisma.artifact.count({ where: { runId: ids.runId } })).toBe(0);
   });
 });

@@ -27,14 +27,22 @@ export class ArtifactUploadError extends Error {
 
 const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 
+export interface ArtifactServiceTarget {
+  baseUrl: string;
+  /** Sent as X-Kiln-Internal-Token when the artifact-service requires one. */
+  internalToken?: string;
+}
+
 /**
  * Streams one file to `PUT <artifact-service>/internal/artifacts/<run>/<name>?path=…`. Answers
- * `stored` on 201 and `exists` on 409 (an earlier delivery stored it already).
+ * `stored` on 201, and `exists` when an earlier delivery stored it already (200: replaced by the
+ * same file, 409: kept).
  */
 export async function uploadArtifactFile(
-  baseUrl: string,
+  target: ArtifactServiceTarget,
   upload: ArtifactUpload,
 ): Promise<'stored' | 'exists'> {
+  const { baseUrl, internalToken } = target;
   const url = new URL(
     `/internal/artifacts/${encodeURIComponent(upload.runId)}/${encodeURIComponent(upload.artifactName)}`,
     baseUrl,
@@ -51,6 +59,7 @@ export async function uploadArtifactFile(
       'content-type': contentType(upload.file.relativePath),
       'content-length': size,
       'x-project-id': upload.projectId,
+      ...(internalToken ? { 'x-kiln-internal-token': internalToken } : {}),
     },
   });
   const answer = new Promise<IncomingMessage>((resolve, reject) => {
@@ -66,7 +75,7 @@ export async function uploadArtifactFile(
     const [response] = await Promise.all([answer, sent]);
     const body = await readBody(response);
     if (response.statusCode === 201) return 'stored';
-    if (response.statusCode === 409) return 'exists';
+    if (response.statusCode === 200 || response.statusCode === 409) return 'exists';
     const status = response.statusCode ?? 0;
     throw new ArtifactUploadError(
       `artifact-service answered ${status}: ${body.slice(0, 500)}`,

@@ -23,9 +23,17 @@ export class RunArtifactsService {
 
   /** `progress` is called after each file, so a long upload is not taken for a stuck one. */
   async runFinished(event: RunFinishedEvent, progress: () => void = () => undefined): Promise<void> {
-    const workspace = await this.backend.workspaceDir(event.runId);
-    if (workspace && event.status !== 'cancelled') {
-      for (const artifact of event.artifacts) await this.collect(event, workspace, artifact, progress);
+    const wanted = event.status === 'cancelled' ? [] : event.artifacts;
+    // Only what is wanted is asked for: the kubernetes backend copies it out of the run's volume.
+    const workspace =
+      wanted.length > 0
+        ? await this.backend.workspaceDir(
+            event.runId,
+            wanted.map((a) => a.path),
+          )
+        : null;
+    if (workspace) {
+      for (const artifact of wanted) await this.collect(event, workspace, artifact, progress);
     }
     await this.backend.destroyRun(event.runId);
   }
@@ -56,7 +64,11 @@ export class RunArtifactsService {
     }
     for (const file of found.files) {
       try {
-        const result = await uploadArtifactFile(this.config.KILN_ARTIFACT_SERVICE_URL, {
+        const target = {
+          baseUrl: this.config.KILN_ARTIFACT_SERVICE_URL,
+          internalToken: this.config.KILN_INTERNAL_TOKEN,
+        };
+        const result = await uploadArtifactFile(target, {
           runId: event.runId,
           projectId: event.projectId,
           artifactName: artifact.name,
