@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** The six deployable apps, with the port each listens on by default. */
 export const APPS = {
@@ -13,18 +13,8 @@ export const APPS = {
 export type AppName = keyof typeof APPS;
 export const APP_NAMES = Object.keys(APPS) as AppName[];
 
-/**
- * Settings of the executor's kubernetes backend, which the manifests already carry while that
- * backend is being built; once its config declares them they are checked like any other.
- */
-export const PLANNED_VARIABLES = [
-  'KILN_K8S_NAMESPACE',
-  'KILN_K8S_SERVICE_ACCOUNT',
-  'KILN_K8S_STORAGE_CLASS',
-  'KILN_K8S_WORKSPACE_SIZE',
-  'KILN_K8S_NODE_SELECTOR',
-  'KILN_K8S_HELPER_IMAGE',
-];
+/** Variables the manifests may carry before an app declares them (none now: each is checked like any other). */
+export const PLANNED_VARIABLES: string[] = [];
 
 export interface EnvVariable {
   name: string;
@@ -75,11 +65,21 @@ function sharedEnvClasses(root: string): Map<string, EnvVariable[]> {
   return all;
 }
 
+/** Env classes of the files `file` imports by relative path (e.g. a backend's own env class). */
+function importedEnvClasses(file: string, text: string): Map<string, EnvVariable[]> {
+  const all = new Map<string, EnvVariable[]>();
+  for (const m of text.matchAll(/^import [^;]*? from '(\.{1,2}\/[^']+)';$/gm)) {
+    const imported = resolve(dirname(file), `${m[1]}.ts`);
+    if (existsSync(imported)) for (const [name, vars] of envClasses(imported)) all.set(name, vars);
+  }
+  return all;
+}
+
 /** What one app reads: the env classes its `loadConfig` passes to `loadEnv`. */
 export function appEnv(root: string, app: AppName): AppEnv {
   const file = join(root, 'apps', app, 'src/config.ts');
   const text = readFileSync(file, 'utf8');
-  const own = envClasses(file);
+  const own = new Map([...importedEnvClasses(file, text), ...envClasses(file)]);
   const shared = sharedEnvClasses(root);
   const used =
     text

@@ -330,13 +330,15 @@ describe.each(kustomizations().map((dir) => [dir.slice(ROOT.length + 1), dir]))(
       const role = objects.find(
         (o) => o.kind === 'Role' && o.metadata.name === (bindings[0].roleRef as { name: string }).name,
       )!;
-      const grants = (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap(
-        (r) => r.resources.flatMap((res) => r.verbs.map((v) => `${r.apiGroups.join(',')}/${res}:${v}`)),
-      );
-      const wanted = ['pods', 'persistentvolumeclaims', 'secrets', 'configmaps'].flatMap((res) =>
-        ['create', 'get', 'list', 'watch', 'delete'].map((v) => `/${res}:${v}`),
-      );
-      expect(grants.sort()).toEqual([...wanted, '/pods/log:get'].sort());
+      const grantsOf = (o: K8sObject) =>
+        (o.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((r) =>
+          r.resources.flatMap((res) => r.verbs.map((v) => `${r.apiGroups.join(',')}/${res}:${v}`)),
+        );
+      // Exactly the backend's own RBAC manifest, which a backend test checks against every request it makes.
+      const backendRole = (
+        yaml.loadAll(read('apps/pod-executor/src/backend/kubernetes/rbac.yaml')) as K8sObject[]
+      ).find((o) => o?.kind === 'Role')!;
+      expect(grantsOf(role).sort()).toEqual(grantsOf(backendRole).sort());
       const stepAccount = objects.find(
         (o) =>
           o.kind === 'ServiceAccount' &&

@@ -1,24 +1,85 @@
 import { ConfigError } from '@kiln/config';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubernetesOptionsFromEnv } from './backend/kubernetes';
 import { loadConfig } from './config';
 
 describe('executor configuration', () => {
-  it('defaults to the local backend with 4 slots and a 20 s shutdown grace', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'kiln-executor-config-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('defaults to the local backend with 4 slots, a 20 s shutdown grace and a daily orphan age', () => {
     expect(loadConfig({})).toMatchObject({
       KILN_EXECUTOR_BACKEND: 'local',
       KILN_EXECUTOR_CAPACITY: 4,
       KILN_SHUTDOWN_GRACE_SECONDS: 20,
       KILN_SANDBOX_NETWORK: true,
+      KILN_ORPHAN_SWEEP_SECONDS: 900,
+      KILN_ORPHAN_AGE_SECONDS: 86_400,
     });
   });
 
-  it('refuses the kubernetes backend, which this build does not have', () => {
-    expect(() => loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes' })).toThrow(ConfigError);
-    expect(() => loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes' })).toThrow(
-      'KILN_EXECUTOR_BACKEND ("kubernetes"): the kubernetes backend is not available in this build; use local',
+  it('takes the kubernetes backend with its KILN_K8S_* settings', () => {
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    const config = loadConfig({
+      KILN_EXECUTOR_BACKEND: 'kubernetes',
+      KILN_KUBECONFIG: kubeconfig,
+      KILN_K8S_NAMESPACE: 'kiln-runs',
+      KILN_K8S_SERVICE_ACCOUNT: 'kiln-step',
+      KILN_K8S_STORAGE_CLASS: 'fast-ssd',
+      KILN_K8S_WORKSPACE_SIZE: '2Gi',
+      KILN_K8S_ACCESS_MODE: 'ReadWriteMany',
+      KILN_K8S_NODE_SELECTOR: '{"pool":"ci"}',
+      KILN_K8S_TOLERATIONS: '[{"key":"ci","operator":"Exists","effect":"NoSchedule"}]',
+      KILN_K8S_HELPER_IMAGE: 'registry.example.com/kiln-helper:1.0.0',
+    });
+    expect(config.KILN_EXECUTOR_BACKEND).toBe('kubernetes');
+    expect(kubernetesOptionsFromEnv(config, 'executor-1')).toMatchObject({
+      namespace: 'kiln-runs',
+      kubeconfigPath: kubeconfig,
+      serviceAccount: 'kiln-step',
+      storageClass: 'fast-ssd',
+      workspaceSize: '2Gi',
+      accessMode: 'ReadWriteMany',
+      nodeSelector: { pool: 'ci' },
+      tolerations: [{ key: 'ci', operator: 'Exists', effect: 'NoSchedule' }],
+      helperImage: 'registry.example.com/kiln-helper:1.0.0',
+      executorId: 'executor-1',
+    });
+  });
+
+  it('treats an empty storage class (as the Helm chart renders it) as the cluster default', () => {
+    const config = loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes', KILN_K8S_STORAGE_CLASS: '' });
+    expect(kubernetesOptionsFromEnv(config).storageClass).toBeUndefined();
+  });
+
+  it('names a kubeconfig file that does not exist', () => {
+    const missing = join(dir, 'missing.yaml');
+    expect(() => loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes', KILN_KUBECONFIG: missing })).toThrow(
+      new ConfigError([`KILN_KUBECONFIG ("${missing}"): no such file`]),
+    );
+    expect(() => loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes', KILN_KUBECONFIG: dir })).toThrow(
+      /KILN_KUBECONFIG \(".*"\): is not a file/,
+    );
+  });
+
+  it('stops on a bad kubernetes variable by name, whichever backend is chosen', () => {
+    expect(() => loadConfig({ KILN_EXECUTOR_BACKEND: 'kubernetes', KILN_K8S_NAMESPACE: 'Builds!' })).toThrow(
+      /KILN_K8S_NAMESPACE \("Builds!"\): must be a namespace name/,
+    );
+    expect(() => loadConfig({ KILN_K8S_NODE_SELECTOR: 'pool=ci' })).toThrow(
+      /KILN_K8S_NODE_SELECTOR \("pool=ci"\): must be a JSON object/,
     );
   });
 
   it('names a bad capacity', () => {
     expect(() => loadConfig({ KILN_EXECUTOR_CAPACITY: '0' })).toThrow(/KILN_EXECUTOR_CAPACITY \("0"\)/);
+  });
+
+  it('names an orphan sweep interval that is too short', () => {
+    expect(() => loadConfig({ KILN_ORPHAN_SWEEP_SECONDS: '0' })).toThrow(/KILN_ORPHAN_SWEEP_SECONDS \("0"\)/);
   });
 });

@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import { ExecutorConfig } from '../config';
+import { ExecutorIdentity } from '../identity/executor-identity';
 import { Backend } from './backend';
 import { LocalBackend } from './local/local.backend';
 
 /** The backend KILN_EXECUTOR_BACKEND names; each backend is one folder beside local/. */
-export function createBackend(config: ExecutorConfig): Backend {
+export async function createBackend(config: ExecutorConfig, identity: ExecutorIdentity): Promise<Backend> {
   switch (config.KILN_EXECUTOR_BACKEND) {
     case 'local':
       return new LocalBackend({
@@ -11,8 +13,14 @@ export function createBackend(config: ExecutorConfig): Backend {
         bwrapPath: config.KILN_BWRAP_PATH,
         network: config.KILN_SANDBOX_NETWORK,
       });
-    default:
-      // loadConfig already refused backends this build lacks.
-      throw new Error(`no ${config.KILN_EXECUTOR_BACKEND} backend in this build`);
+    case 'kubernetes': {
+      // Loaded only here: executors on the local backend never load the Kubernetes client.
+      const { createKubernetesBackend, kubernetesOptionsFromEnv } = await import('./kubernetes');
+      return createKubernetesBackend({
+        ...kubernetesOptionsFromEnv(config, identity.id),
+        // Artifacts copied out of run volumes wait here for upload (a writable volume in the manifests).
+        collectDir: resolve(config.KILN_DATA_DIR, 'collect'),
+      });
+    }
   }
 }

@@ -12,6 +12,7 @@ describe('Kubernetes API server simulator', () => {
     sim = await startKubeApiSimulator({
       maxGraceMs: 500,
       nodes: [{ name: 'a', labels: { disk: 'ssd' } }, { name: 'b' }],
+      unpullableImages: ['registry.example.com/missing:1'],
     });
     core = sim.clientConfig().makeApiClient(CoreV1Api);
   });
@@ -37,6 +38,38 @@ describe('Kubernetes API server simulator', () => {
     sim.waitFor('pods', NS, name, (p) =>
       ['Succeeded', 'Failed'].includes((p?.status as { phase: string })?.phase),
     );
+
+  it('fails pulling an image the registry lacks as a kubelet does, until the pod is deleted', async () => {
+    const reasons: string[] = [];
+    const seen = (event: StoreEvent) => {
+      if (event.resource !== 'pods' || event.object.metadata.name !== 'unpullable') return;
+      const statuses = (event.object.status as { containerStatuses?: V1Pod['status'] } | undefined)
+        ?.containerStatuses as { state?: { waiting?: { reason?: string } } }[] | undefined;
+      const reason = statuses?.[0]?.state?.waiting?.reason;
+      if (reason && reasons[reasons.length - 1] !== reason) reasons.push(reason);
+    };
+    sim.store.on('event', seen);
+    const body = pod('unpullable', 'echo never');
+    body.spec!.containers[0].image = 'registry.example.com/missing:1';
+    await core.createNamespacedPod({ namespace: NS, body });
+    const backOff = await sim.waitFor('pods', NS, 'unpullable', (p) =>
+      JSON.stringify(p?.status ?? {}).includes('"reason":"ImagePullBackOff"'),
+    );
+    expect(JSON.stringify(backOff?.status)).toContain(
+      'Back-off pulling image \\"registry.example.com/missing:1\\"',
+    );
+    await sim.waitFor('pods', NS, 'unpullable', () => reasons.length >= 4, 5000);
+    expect(reasons.slice(0, 4)).toEqual([
+      'ContainerCreating',
+      'ErrImagePull',
+      'ImagePullBackOff',
+      'ErrImagePull',
+    ]);
+    expect(phase('unpullable')).toBe('Pending');
+    await core.deleteNamespacedPod({ namespace: NS, name: 'unpullable', gracePeriodSeconds: 30 });
+    await sim.waitFor('pods', NS, 'unpullable', (p) => p === undefined, 2000);
+    sim.store.off('event', seen);
+  });
 
   it('answers 401 without the bearer token', async () => {
     const res = await fetch(`${sim.url}/api/v1/namespaces/default/pods`);

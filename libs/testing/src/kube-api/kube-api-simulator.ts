@@ -26,6 +26,11 @@ export interface KubeApiSimulatorOptions {
   network?: boolean;
   /** Host paths every container sees read-only at the same place (repositories behind file:// URLs). */
   hostReadOnlyPaths?: string[];
+  /**
+   * Images the simulated registry does not have (exact references): their pods show ErrImagePull,
+   * then ImagePullBackOff, and retry with a growing back-off until deleted, as a kubelet does.
+   */
+  unpullableImages?: string[];
   /** Upper bound on a pod's termination grace period, so deletions stay fast in tests. Default 2000 ms. */
   maxGraceMs?: number;
   /** Stamp log lines with whole seconds only, so many lines share one timestamp. */
@@ -39,7 +44,7 @@ export interface KubeApiSimulatorOptions {
  * pods/exec over WebSocket, ownerReference garbage collection and PVC protection. Pods really run:
  * every container is a bubblewrap sandbox with the pod's volumes, so logs and exit codes are real.
  *
- * Failure injection: `loseNode`, `evict`, `oomKill`, `breakWatches`, `compactHistory`, or the pod
+ * Failure injection: `unpullableImages`, `loseNode`, `evict`, `oomKill`, `breakWatches`, `compactHistory`, or the pod
  * annotations `kiln.test/simulate` (ErrImagePull, ImagePullBackOff, OOMKilled, Evicted, NodeLost),
  * `kiln.test/simulate-after-ms` and `kiln.test/break-log-after-lines`, set by an admission hook.
  */
@@ -63,6 +68,7 @@ export class KubeApiSimulator {
       bwrapPath: options.bwrapPath ?? '/usr/bin/bwrap',
       network: options.network ?? false,
       hostReadOnlyPaths: options.hostReadOnlyPaths ?? [],
+      unpullableImages: options.unpullableImages ?? [],
       maxGraceMs: options.maxGraceMs ?? 2000,
       coarseLogTimestamps: options.coarseLogTimestamps ?? false,
       dataDir: this.dataDir,

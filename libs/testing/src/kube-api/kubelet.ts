@@ -14,6 +14,7 @@ export interface KubeletOptions {
   bwrapPath: string;
   network: boolean;
   hostReadOnlyPaths: string[];
+  unpullableImages: string[];
   maxGraceMs: number;
   coarseLogTimestamps: boolean;
   dataDir: string;
@@ -66,6 +67,7 @@ export class Kubelet {
       bwrapPath: options.bwrapPath,
       network: options.network,
       hostReadOnlyPaths: options.hostReadOnlyPaths,
+      unpullableImages: options.unpullableImages,
       maxGraceMs: options.maxGraceMs,
       coarseLogTimestamps: options.coarseLogTimestamps,
       claimDir: (namespace, claim) => this.claimDir(namespace, claim),

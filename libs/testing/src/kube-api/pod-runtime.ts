@@ -13,6 +13,8 @@ export interface RuntimeContext {
   bwrapPath: string;
   network: boolean;
   hostReadOnlyPaths: string[];
+  /** Images the simulated registry does not have: pulling them fails, over and over. */
+  unpullableImages: string[];
   maxGraceMs: number;
   coarseLogTimestamps: boolean;
   claimDir(namespace: string, claim: KubeObject): string;
@@ -159,7 +161,7 @@ export class PodRuntime {
       ).unref();
 
     await this.ctx.waitForVolumes(pod, node, () => this.stopping);
-    if (this.stopping || !this.imagesPullable(pod, [...inits, ...spec.containers])) return this.settle();
+    if (this.stopping || !(await this.pullImages(pod, [...inits, ...spec.containers]))) return this.settle();
 
     for (const container of inits) {
       const exitCode = await this.runContainer(pod, container);
@@ -176,8 +178,13 @@ export class PodRuntime {
     this.settle();
   }
 
-  // Image references are checked like the runtime does; `kiln.test/simulate` fakes a registry failure.
-  private imagesPullable(pod: KubeObject, containers: ContainerJson[]): boolean {
+  /**
+   * Image references are checked like the runtime does. An image the registry lacks (or a pod
+   * annotated `kiln.test/simulate: ImagePullBackOff`) fails like a kubelet's pulls: ErrImagePull
+   * with the registry's answer, then ImagePullBackOff while it waits, then another attempt, until
+   * the pod is deleted. `kiln.test/simulate: ErrImagePull` stops after the first failed attempt.
+   */
+  private async pullImages(pod: KubeObject, containers: ContainerJson[]): Promise<boolean> {
     for (const c of containers) {
       if (!IMAGE_REFERENCE.test(c.image)) {
         const message = `Failed to apply default image tag "${c.image}": couldn't parse image reference "${c.image}": invalid reference format`;
@@ -187,20 +194,31 @@ export class PodRuntime {
       }
     }
     const simulate = pod.metadata.annotations?.['kiln.test/simulate'];
-    if (simulate !== 'ErrImagePull' && simulate !== 'ImagePullBackOff') return true;
-    const target =
-      pod.metadata.annotations?.['kiln.test/simulate-container'] ?? containers[containers.length - 1].name;
+    const simulated = simulate === 'ErrImagePull' || simulate === 'ImagePullBackOff';
+    const target = simulated
+      ? (pod.metadata.annotations?.['kiln.test/simulate-container'] ?? containers[containers.length - 1].name)
+      : containers.find((c) => this.ctx.unpullableImages.includes(c.image))?.name;
+    if (!target) return true;
     const image = containers.find((c) => c.name === target)?.image ?? '';
     const pullError = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
-    this.status.set(target, { waiting: { reason: 'ErrImagePull', message: pullError } });
-    this.write();
-    if (simulate === 'ImagePullBackOff') {
+    for (let backOffMs = 1000; !this.stopping; backOffMs = Math.min(backOffMs * 2, 5000)) {
+      this.status.set(target, { waiting: { reason: 'ErrImagePull', message: pullError } });
+      this.write();
+      if (simulate === 'ErrImagePull') return false;
+      await this.sleepUnlessStopping(100);
+      if (this.stopping) break;
       this.status.set(target, {
         waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` },
       });
       this.write();
+      await this.sleepUnlessStopping(backOffMs);
     }
     return false;
+  }
+
+  private async sleepUnlessStopping(ms: number): Promise<void> {
+    for (const end = Date.now() + ms; !this.stopping && Date.now() < end;)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, end - Date.now())));
   }
 
   /** Runs one container to its end; undefined when it could not be created. */

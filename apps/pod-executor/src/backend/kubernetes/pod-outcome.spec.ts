@@ -148,6 +148,29 @@ describe('podOutcome', () => {
     );
   });
 
+  it('waits out one failed pull attempt and ends at the back-off with the registry answer', () => {
+    const notFound = 'Failed to pull image "node:20": rpc error: code = NotFound desc = not found';
+    const attempt = pod({
+      phase: 'Pending',
+      containerStatuses: step({ waiting: { reason: 'ErrImagePull', message: notFound } }),
+    });
+    expect(podOutcome(attempt, { ...running, pullErrors: { step: notFound } })).toBeUndefined();
+    const backOff = pod({
+      phase: 'Pending',
+      containerStatuses: step({
+        waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "node:20"' },
+      }),
+    });
+    expect(podOutcome(backOff, { ...running, pullErrors: { step: notFound } })).toEqual({
+      exitCode: null,
+      error: `image pull failed (ImagePullBackOff) for "node:20": Back-off pulling image "node:20"; ${notFound}`,
+    });
+    expect(podOutcome(attempt, { ...running, pullErrors: { step: notFound }, pullStalled: true })).toEqual({
+      exitCode: null,
+      error: `image pull failed (ErrImagePull) for "node:20": ${notFound}`,
+    });
+  });
+
   it('reports a failed checkout from the init container', () => {
     const failed = pod({
       phase: 'Failed',

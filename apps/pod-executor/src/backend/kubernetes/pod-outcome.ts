@@ -9,9 +9,18 @@ export interface OutcomeContext {
   killed: boolean;
   /** The step container ended a while ago and the pod phase still lags: decide without it. */
   settled: boolean;
+  /** The last ErrImagePull message seen per container (the back-off state may not repeat it). */
+  pullErrors?: Record<string, string>;
+  /** A container has been in ErrImagePull for long without the kubelet backing off: decide now. */
+  pullStalled?: boolean;
 }
 
-const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+/**
+ * Image states that end the step. ErrImagePull is one failed attempt: the kubelet reports
+ * ImagePullBackOff right after it while it waits to retry, so the step ends there — with the
+ * reason users know and the registry's answer — or on an ErrImagePull that stalls.
+ */
+const PULL_FAILURES = new Set(['ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 const CREATE_FAILURES = new Set([
   'CreateContainerConfigError',
   'CreateContainerError',
@@ -91,11 +100,14 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
   if (deleting) return deleted();
   for (const container of [init, step]) {
     const waiting = container?.state?.waiting;
-    if (waiting?.reason && PULL_FAILURES.has(waiting.reason)) {
+    const reason = waiting?.reason;
+    if (reason && (PULL_FAILURES.has(reason) || (reason === 'ErrImagePull' && ctx.pullStalled))) {
+      const cause = ctx.pullErrors?.[container!.name];
+      const said = [waiting.message, cause && !waiting.message?.includes(cause) ? cause : undefined];
       return {
         exitCode: null,
         error:
-          `image pull failed (${waiting.reason}) for "${container!.image}": ${waiting.message ?? ''}`.trim(),
+          `image pull failed (${reason}) for "${container!.image}": ${said.filter(Boolean).join('; ')}`.trim(),
       };
     }
     if (waiting?.reason && CREATE_FAILURES.has(waiting.reason)) {

@@ -24,6 +24,8 @@ export interface ExecutionTiming {
 const SETTLE_MS = 3000;
 /** After a kill, how long the pod may take to stop before it is removed by force (a dead node's pod never stops). */
 const KILL_SLACK_MS = 15_000;
+/** How long an ErrImagePull may stand without the kubelet reporting its back-off before the step ends on it. */
+const PULL_STALL_MS = 30_000;
 
 /**
  * One step pod from creation to deletion: its watch decides the outcome, its log is followed into
@@ -51,6 +53,9 @@ export class StepExecution {
   private waited?: Promise<StepExit>;
   private node?: string;
   private checkedOut = false;
+  private readonly pullErrors: Record<string, string> = {};
+  private pullStalled = false;
+  private pullTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly api: KubeApi,
@@ -96,6 +101,7 @@ export class StepExecution {
     this.lines.close();
     clearTimeout(this.forceTimer);
     clearTimeout(this.settleTimer);
+    clearTimeout(this.pullTimer);
     this.watcher.stop();
     await this.deletePod(0);
     await deleteIfPresent(() =>
@@ -125,6 +131,7 @@ export class StepExecution {
       this.checkedOut = true;
       this.hooks.checkedOut();
     }
+    this.notePullErrors(pod);
     if (
       this.terminatedAt === undefined &&
       containerStatus(status?.containerStatuses, STEP_CONTAINER)?.state?.terminated
@@ -140,11 +147,31 @@ export class StepExecution {
   private evaluate(): void {
     if (this.outcome || !this.pod) return;
     const settled = this.terminatedAt !== undefined && Date.now() - this.terminatedAt >= SETTLE_MS;
-    const exit = podOutcome(this.pod, { gone: this.gone, killed: this.killed, settled });
+    const exit = podOutcome(this.pod, {
+      gone: this.gone,
+      killed: this.killed,
+      settled,
+      pullErrors: this.pullErrors,
+      pullStalled: this.pullStalled,
+    });
     if (!exit) return;
     this.outcome = exit;
     this.resolveOutcome(exit);
     this.resolveScheduled();
+  }
+
+  // Remembers each failed pull's message; the first one starts the clock on a stalled ErrImagePull.
+  private notePullErrors(pod: V1Pod): void {
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    for (const status of statuses) {
+      const waiting = status.state?.waiting;
+      if (waiting?.reason !== 'ErrImagePull') continue;
+      if (waiting.message) this.pullErrors[status.name] = waiting.message;
+      this.pullTimer ??= setTimeout(() => {
+        this.pullStalled = true;
+        this.evaluate();
+      }, PULL_STALL_MS).unref();
+    }
   }
 
   private async followLogs(): Promise<void> {

@@ -1,0 +1,77 @@
+import { KubeApiSimulator, KubeObject, Platform, startKubeApiSimulator, startPlatform } from '@kiln/testing';
+
+/** The namespace step pods run in, as the manifests name it. */
+export const RUNS_NAMESPACE = 'kiln-runs';
+export const HELPER_IMAGE = 'registry.example.com/kiln/kiln-helper:e2e';
+/** The simulated nodes; only `builds-*` carry the label the executor's node selector asks for. */
+export const BUILD_NODES = ['builds-1', 'builds-2'];
+
+export interface KubePlatform extends Platform {
+  sim: KubeApiSimulator;
+  /** Every object of one run in the runs namespace, as `<resource>/<name>`. */
+  runObjects(runId: string): string[];
+  /** What the executor sent to create the run's objects (bodies exactly as sent). */
+  createdFor(runId: string): { resource: string; body: KubeObject }[];
+}
+
+export interface KubePlatformOptions {
+  /** Host directories step pods may read (the test repositories behind file:// URLs). */
+  repoDirs: string[];
+  /** Images the simulated registry does not have. */
+  unpullableImages?: string[];
+}
+
+/**
+ * The six apps as processes with the executor on its kubernetes backend, talking HTTP to an API
+ * server simulator started here through a kubeconfig file: the production wiring (KILN_K8S_* from
+ * the environment, validated at start) with pods run as bubblewrap sandboxes by the simulator.
+ */
+export async function startKubePlatform(options: KubePlatformOptions): Promise<KubePlatform> {
+  const sim = await startKubeApiSimulator({
+    namespaces: [RUNS_NAMESPACE],
+    nodes: [
+      ...BUILD_NODES.map((name) => ({ name, labels: { 'kiln.dev/pool': 'builds' } })),
+      { name: 'general-1' },
+    ],
+    storageClasses: ['standard', 'fast-ssd'],
+    hostReadOnlyPaths: options.repoDirs,
+    unpullableImages: options.unpullableImages ?? [],
+    maxGraceMs: 1000,
+  });
+  let platform: Platform;
+  try {
+    platform = await startPlatform({
+      KILN_EXECUTOR_BACKEND: 'kubernetes',
+      KILN_KUBECONFIG: sim.writeKubeconfig(RUNS_NAMESPACE),
+      KILN_K8S_NAMESPACE: RUNS_NAMESPACE,
+      KILN_K8S_SERVICE_ACCOUNT: 'kiln-step',
+      KILN_K8S_STORAGE_CLASS: 'fast-ssd',
+      KILN_K8S_WORKSPACE_SIZE: '2Gi',
+      KILN_K8S_ACCESS_MODE: 'ReadWriteOnce',
+      KILN_K8S_NODE_SELECTOR: '{"kiln.dev/pool":"builds"}',
+      KILN_K8S_TOLERATIONS: '[{"key":"kiln.dev/builds","operator":"Exists","effect":"NoSchedule"}]',
+      KILN_K8S_HELPER_IMAGE: HELPER_IMAGE,
+      KILN_K8S_KILL_GRACE_SECONDS: '1',
+    });
+  } catch (error) {
+    await sim.stop();
+    throw error;
+  }
+  const selector = (runId: string) => `kiln.dev/run=${runId}`;
+  return {
+    ...platform,
+    sim,
+    runObjects: (runId) =>
+      (['configmaps', 'persistentvolumeclaims', 'pods', 'secrets'] as const).flatMap((resource) =>
+        sim.list(resource, RUNS_NAMESPACE, selector(runId)).map((o) => `${resource}/${o.metadata.name}`),
+      ),
+    createdFor: (runId) => sim.created.filter((c) => c.body.metadata.labels?.['kiln.dev/run'] === runId),
+    async stop() {
+      try {
+        await platform.stop();
+      } finally {
+        await sim.stop();
+      }
+    },
+  };
+}
