@@ -19,7 +19,10 @@ class SchedulerEnv {
   @IsString() @Matches(DURATION) KILN_EXECUTOR_LOST_AFTER: string = '30s';
   /** Longest a run may take from its first step to its end. */
   @IsString() @Matches(DURATION) KILN_RUN_TIMEOUT: string = '6h';
-  /** A run in which nothing happened for this long is ended as failed. */
+  /**
+   * A started run with no step running in which nothing happened for this long is ended as failed
+   * (runs waiting for a concurrency slot and running steps are watched by other rules).
+   */
   @IsString() @Matches(DURATION) KILN_RUN_STALL_TIMEOUT: string = '1h';
   @IsString() @Matches(DURATION) KILN_WATCHDOG_INTERVAL: string = '5s';
   /** Runs executing at once across all projects; 0 means no limit. Others wait queued. */

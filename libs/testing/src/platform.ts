@@ -64,10 +64,24 @@ export interface Platform {
   adminToken: string;
   dataDir: string;
   databaseUrl: string;
-  api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T }>;
   text(path: string, token?: string): Promise<{ status: number; text: string }>;
-  pushToGithub(payload: object, secret: string, deliveryId: string): Promise<{ status: number; body: Record<string, unknown> }>;
-  waitForRun(projectId: string, runId: string, until?: (run: RunJson) => boolean, timeoutMs?: number): Promise<RunJson>;
+  pushToGithub(
+    payload: object,
+    secret: string,
+    deliveryId: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  waitForRun(
+    projectId: string,
+    runId: string,
+    until?: (run: RunJson) => boolean,
+    timeoutMs?: number,
+  ): Promise<RunJson>;
   /** Creates a project on `repo`; its `default` pipeline reads `.platform.yaml` from each commit. */
   createProject(input: ProjectInput): Promise<{ id: string; defaultPipelineId: string }>;
   /** Creates a pipeline (inline when `yaml_config` is given) and answers its id. */
@@ -101,7 +115,14 @@ export function githubPushPayload(repo: TestGitRepo, fullName: string, sha: stri
     created: false,
     deleted: false,
     forced: false,
-    repository: { id: 1, name, full_name: fullName, clone_url: repo.url, html_url: repo.url, default_branch: 'main' },
+    repository: {
+      id: 1,
+      name,
+      full_name: fullName,
+      clone_url: repo.url,
+      html_url: repo.url,
+      default_branch: 'main',
+    },
     pusher: { name: 'octocat', email: 'octocat@example.com' },
     sender: { login: 'octocat', id: 1 },
     head_commit: { id: sha, message: 'change', timestamp: new Date().toISOString() },
@@ -143,7 +164,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   };
 
   const expectStatus = <T>(what: string, res: { status: number; body: T }, ...ok: number[]): T => {
-    if (!ok.includes(res.status)) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (!ok.includes(res.status))
+      throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   };
 

@@ -131,5 +131,12 @@ export class RunJson {
   @ApiProperty() created_at!: string;
   @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    description:
+      'GET of one run only: its place in the queue while it waits for a concurrency slot (1 = next), else null',
+  })
+  queue_position?: number | null;
   @ApiProperty({ type: [StepJson] }) steps!: StepJson[];
 }

@@ -30,7 +30,28 @@ export class RunsService {
 
   async get(actor: Actor, projectId: string, runId: string) {
     await this.access.require(actor, projectId, 'read');
-    return presentRun(await this.find(projectId, runId));
+    const run = await this.find(projectId, runId);
+    return { ...presentRun(run), queue_position: await this.queuePosition(run) };
+  }
+
+  /**
+   * Where a queued run waits: 1 + the queued runs created before it that compete for the same
+   * slots (its project's when the project has a concurrency limit, every project's otherwise).
+   */
+  private async queuePosition(run: RunWithSteps): Promise<number | null> {
+    if (run.status !== 'queued') return null;
+    const project = await this.prisma.project.findUnique({
+      where: { id: run.projectId },
+      select: { concurrencyLimit: true },
+    });
+    const ahead = await this.prisma.run.count({
+      where: {
+        status: 'queued',
+        createdAt: { lt: run.createdAt },
+        ...(project?.concurrencyLimit ? { projectId: run.projectId } : {}),
+      },
+    });
+    return ahead + 1;
   }
 
   async find(projectId: string, runId: string): Promise<RunWithSteps> {

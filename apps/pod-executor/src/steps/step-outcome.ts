@@ -8,13 +8,17 @@ export interface Outcome {
   error?: string;
 }
 
+/** 128 + SIGKILL: how a sandbox reports a step whose processes were killed before it was. */
+const KILLED_EXIT_CODE = 137;
+
 /**
  * What a step's end means. A kill decided by the executor explains the end only if it took effect
  * (the step was ended by a signal, or never started); a step that exited on its own just before
- * its timeout keeps its own result.
+ * its timeout keeps its own result. A kill ends the sandbox's init first, so the sandbox may exit
+ * with 137 before its own SIGKILL lands: that is the kill taking effect too.
  */
 export function stepOutcome(step: RunningStep, exit: StepExit, timeoutMs: number): Outcome {
-  const killed = !!step.killReason && (!!exit.signal || !step.handle);
+  const killed = !!step.killReason && (!!exit.signal || !step.handle || exit.exitCode === KILLED_EXIT_CODE);
   if (killed && step.killReason === 'cancel') return { status: 'cancelled', error: step.killDetail };
   if (killed && step.killReason === 'timeout')
     return { status: 'failed', error: `timed out after ${formatDuration(timeoutMs)}` };

@@ -94,10 +94,11 @@ export class StepDispatcherService {
     return undeliverable;
   }
 
-  async cancelRun(runId: string, requestedBy: string): Promise<void> {
+  /** Tells every executor to kill the run's steps; `reason` closes their logs. */
+  async cancelRun(runId: string, requestedBy: string, reason = `cancelled by ${requestedBy}`): Promise<void> {
     await this.messaging.publish(
       Subjects.RunCancel,
-      { version: 1, runId, requestedBy, reason: `cancelled by ${requestedBy}` },
+      { version: 1, runId, requestedBy, reason },
       { msgId: `cancel:${runId}:${requestedBy}` },
     );
   }

@@ -2,10 +2,13 @@ import { SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { runLink } from './run-link';
 
-export type CommitState = 'pending' | 'success' | 'failure';
+export type CommitState = 'pending' | 'success' | 'failure' | 'cancelled';
 
-const GITLAB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed' };
+// GitHub has no cancelled state; "error" closes the status without calling the build failed.
+const GITHUB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failure', cancelled: 'error' };
+const GITLAB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed', cancelled: 'canceled' };
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export class ProviderRequestError extends Error {}
@@ -35,7 +38,7 @@ export class CommitStatusService {
     });
     if (!secret) return;
     const token = this.box.decrypt(secret.valueEnc, run.projectId);
-    const link = `${this.config.KILN_PUBLIC_URL}/projects/${run.projectId}/runs/${run.id}`;
+    const link = runLink(this.config.KILN_PUBLIC_URL, run.projectId, run.id);
     const context = `kiln/${run.pipeline.name}`;
     const description = `Run #${run.number} ${state === 'pending' ? 'is running' : run.status}`;
     const fullName = run.project.repoFullName;
@@ -44,7 +47,7 @@ export class CommitStatusService {
         ? {
             url: `${this.config.KILN_GITHUB_API_URL}/repos/${fullName}/statuses/${run.commitSha}`,
             headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json' },
-            body: { state, target_url: link, description, context },
+            body: { state: GITHUB_STATE[state], target_url: link, description, context },
           }
         : {
             url: `${this.config.KILN_GITLAB_API_URL}/projects/${encodeURIComponent(fullName)}/statuses/${run.commitSha}`,

@@ -1,8 +1,15 @@
 import { RunFinishedEvent, Subjects } from '@kiln/contracts';
 import { EventConsumer } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
-import { CommitStatusService } from './commit-status.service';
+import { CommitState, CommitStatusService } from './commit-status.service';
 import { OutboundWebhookService } from './outbound-webhook.service';
+
+// A cancelled run closes its pending status too, or the commit shows it running forever.
+const FINAL_STATE: Record<RunFinishedEvent['status'], CommitState> = {
+  succeeded: 'success',
+  failed: 'failure',
+  cancelled: 'cancelled',
+};
 
 /**
  * Reports finished runs to the outside world off the scheduling path; a provider that is
@@ -26,6 +33,6 @@ export class NotifierConsumer {
     // Webhooks go out once per run (each records its own outcome); redeliveries of this
     // message only retry the commit status.
     if (ctx.deliveryCount === 1) await this.webhooks.send(event.runId);
-    if (event.status !== 'cancelled') await this.statuses.report(event.runId, event.status === 'succeeded' ? 'success' : 'failure');
+    await this.statuses.report(event.runId, FINAL_STATE[event.status]);
   }
 }

@@ -2,6 +2,7 @@ import { hmacSha256Hex, SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { runLink } from './run-link';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -40,7 +41,7 @@ export class OutboundWebhookService {
         branch: run.branch,
         commit_sha: run.commitSha,
         error: run.error,
-        url: `${this.config.KILN_PUBLIC_URL}/projects/${run.projectId}/runs/${run.id}`,
+        url: runLink(this.config.KILN_PUBLIC_URL, run.projectId, run.id),
         finished_at: run.finishedAt?.toISOString() ?? null,
         steps: run.steps.map((s) => ({ name: s.name, status: s.status, exit_code: s.exitCode })),
       },

@@ -44,6 +44,13 @@ export class RunCreationService {
           request.gitRef,
           request.commitSha || undefined,
         );
+    // Before the trigger filters: a definition with only `on.schedule` turns every push away, and
+    // reading it from the default branch is still how its schedule becomes known. A retry runs an
+    // old snapshot and a merge request's branch may be a fork's: neither may change the schedule.
+    const current =
+      pipeline.yamlConfig !== null ||
+      (request.branch === pipeline.project.defaultBranch && request.event !== 'merge_request');
+    if (loaded.ok && current && !request.retryOfId) await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
     if (loaded.ok && request.applyTriggerFilters) {
       const match = request.event === 'merge_request'
         ? matchesMergeRequest(loaded.definition.on, request.mrAction ?? '')
@@ -57,9 +64,6 @@ export class RunCreationService {
     if (!loaded.ok) {
       await this.outcomes.runFinished(request.runId);
       return;
-    }
-    if (pipeline.yamlConfig !== null || request.branch === pipeline.project.defaultBranch) {
-      await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
     }
     if (pipeline.cancelPrevious && request.branch) await this.cancelSuperseded(request);
     // A provider outage must not hold up the run; the final status is retried by the notifier.

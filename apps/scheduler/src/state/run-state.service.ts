@@ -73,7 +73,7 @@ export class RunStateService {
   /** Reports the end of a run and lets runs that waited for its slot start. */
   private async finished(runId: string): Promise<void> {
     await this.outcomes.runFinished(runId);
-    if (!this.config.KILN_MAX_ACTIVE_RUNS && !(await this.anyProjectLimit())) return;
+    // No "are there limits at all" shortcut: a limit removed since these runs queued must free them.
     const waiting = await this.prisma.run.findMany({
       where: { status: 'queued' },
       orderBy: { createdAt: 'asc' },
@@ -81,10 +81,6 @@ export class RunStateService {
       select: { id: true },
     });
     for (const run of waiting) await this.advance(run.id);
-  }
-
-  private async anyProjectLimit(): Promise<boolean> {
-    return (await this.prisma.project.count({ where: { concurrencyLimit: { gt: 0 } } })) > 0;
   }
 
   async stepStarted(event: StepStartedEvent): Promise<void> {
@@ -128,20 +124,26 @@ export class RunStateService {
     });
     if (updated.count === 0) return;
     this.logger.log({ runId: event.runId, step: step.name, status: event.status, exitCode: event.exitCode }, 'step finished');
-    await this.advance(event.runId);
+    // An executor cancels a step only on a run cancel, which is on its way here too: whichever
+    // arrives first ends the run the same way (pending steps cancelled, not skipped or started).
+    if (event.status === 'cancelled') await this.terminate(event.runId, 'cancelled', event.error ?? 'cancelled');
+    else await this.advance(event.runId);
   }
 
   /** Cancels a run: unfinished steps cancelled, the run cancelled; executors kill what runs. */
-  cancel(runId: string, requestedBy: string, reason: string): Promise<boolean> {
-    return this.terminate(runId, 'cancelled', `cancelled by ${requestedBy}`, reason);
+  async cancel(runId: string, requestedBy: string, reason: string): Promise<boolean> {
+    const ended = await this.terminate(runId, 'cancelled', reason);
+    if (ended) this.logger.log({ runId, requestedBy, reason }, 'run cancelled');
+    return ended;
   }
 
   /** Ends a run the platform gave up on (run timeout, no progress) as failed. */
   fail(runId: string, reason: string): Promise<boolean> {
-    return this.terminate(runId, 'failed', reason, reason);
+    return this.terminate(runId, 'failed', reason);
   }
 
-  private async terminate(runId: string, status: 'cancelled' | 'failed', stepError: string, runError: string) {
+  /** Ends a run and its unfinished steps with one reason, the same whichever event got here first. */
+  private async terminate(runId: string, status: 'cancelled' | 'failed', reason: string) {
     const ended = await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
       const run = await tx.run.findUnique({ where: { id: runId } });
@@ -149,16 +151,21 @@ export class RunStateService {
       const now = new Date();
       await tx.step.updateMany({
         where: { runId, status: { in: UNFINISHED_STEP } },
-        data: { status: 'cancelled', error: stepError, finishedAt: now, version: { increment: 1 } },
+        data: { status: 'cancelled', error: reason, finishedAt: now, version: { increment: 1 } },
       });
       await tx.run.update({
         where: { id: runId },
-        data: { status, error: runError, finishedAt: now, lastProgressAt: now, version: { increment: 1 } },
+        data: { status, error: reason, finishedAt: now, lastProgressAt: now, version: { increment: 1 } },
       });
       return true;
     });
-    if (ended) await this.finished(runId);
-    return ended;
+    if (!ended) return false;
+    // A run the platform ended (timeout, no progress) may still have sandboxes running on any
+    // executor; `kiln.run.finished` reaches only one of them, a cancel reaches all, and it goes
+    // first so the steps' logs say why they were stopped.
+    if (status === 'failed') await this.dispatcher.cancelRun(runId, 'kiln', reason);
+    await this.finished(runId);
+    return true;
   }
 
   /** Ends steps the platform gave up on (lost executor, no report after the timeout). */

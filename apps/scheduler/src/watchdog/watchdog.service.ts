@@ -1,4 +1,5 @@
-import { PrismaService } from '@kiln/db';
+import { Executor, PrismaService, Step } from '@kiln/db';
+import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { RunStateService } from '../state/run-state.service';
@@ -6,11 +7,19 @@ import { RunStateService } from '../state/run-state.service';
 /** Grace after a step's own timeout before the platform stops waiting for its executor. */
 const REPORT_GRACE_MS = 60_000;
 const MAX_ATTEMPTS = 2;
+/**
+ * How late a `kiln.step.finished` may still come after its executor stopped listing the step:
+ * after a database outage the scheduler's consumer retries it with backoff, up to 30 s apart.
+ */
+const LATE_REPORT_MS = 30_000;
+/** Oldest queued runs re-examined per sweep; admission itself keeps the order fair. */
+const ADMISSIONS_PER_SWEEP = 50;
 
 /**
  * No run stays unfinished forever: steps of lost executors are retried once, then failed;
  * steps whose executor never reports are failed after their timeout; runs past their
- * deadline or without progress are ended. Every change is guarded, so replicas may overlap.
+ * deadline or without progress are ended; queued runs are re-admitted. Every change is
+ * guarded, so replicas may overlap.
  */
 @Injectable()
 export class WatchdogService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,10 +30,19 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   private readonly runTimeoutMs: number;
   private readonly stallMs: number;
   private readonly defaultStepTimeoutMs: number;
+  /**
+   * Since when heartbeats could reach the executors table without a break. A database or NATS
+   * outage silences every executor at once, so silence proves a loss only once the scheduler
+   * has been able to hear heartbeats for a whole KILN_EXECUTOR_LOST_AFTER again.
+   */
+  private hearingSince = Date.now();
+  /** `<stepId>:<attempt>` → when a running step was first seen missing from its live executor's heartbeat. */
+  private readonly missingSince = new Map<string, number>();
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly state: RunStateService,
+    private readonly messaging: MessagingService,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {
     this.lostAfterMs = durationMs(config.KILN_EXECUTOR_LOST_AFTER);
@@ -36,7 +54,10 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.sweeping ??= this.sweep()
-        .catch((error: unknown) => this.logger.error({ error: String(error) }, 'watchdog sweep failed'))
+        .catch((error: unknown) => {
+          this.hearingSince = Date.now();
+          this.logger.error({ error: String(error) }, 'watchdog sweep failed');
+        })
         .finally(() => (this.sweeping = undefined));
     }, durationMs(this.config.KILN_WATCHDOG_INTERVAL));
   }
@@ -47,12 +68,30 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async sweep(now = new Date()): Promise<void> {
+    if (!this.messaging.isConnected()) this.hearingSince = now.getTime();
     await this.recoverLostSteps(now);
     await this.endOverdueRuns(now);
+    await this.admitQueuedRuns();
+  }
+
+  /**
+   * Queued runs are otherwise admitted only when another run ends; a limit raised or removed
+   * in the meantime (PATCH concurrency_limit) must not leave them waiting for that.
+   */
+  private async admitQueuedRuns(): Promise<void> {
+    const queued = await this.prisma.run.findMany({
+      where: { status: 'queued' },
+      orderBy: { createdAt: 'asc' },
+      take: ADMISSIONS_PER_SWEEP,
+      select: { id: true },
+    });
+    for (const run of queued) await this.state.advance(run.id);
   }
 
   private async recoverLostSteps(now: Date): Promise<void> {
     const running = await this.prisma.step.findMany({ where: { status: 'running' } });
+    const runningKeys = new Set(running.map((s) => `${s.id}:${s.attempt}`));
+    for (const key of this.missingSince.keys()) if (!runningKeys.has(key)) this.missingSince.delete(key);
     if (running.length === 0) return;
     const executorIds = [...new Set(running.map((s) => s.executorId).filter((id): id is string => !!id))];
     const executors = new Map(
@@ -63,9 +102,8 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
       const startedAt = step.startedAt?.getTime() ?? now.getTime();
       const executor = step.executorId ? executors.get(step.executorId) : undefined;
       const heartbeat = executor?.lastHeartbeatAt.getTime() ?? 0;
-      const silent = heartbeat < lostBefore && startedAt < lostBefore;
-      // A live executor that no longer lists the step (it restarted) lost it as well.
-      const forgotten = !!executor && heartbeat > startedAt + this.lostAfterMs && !executor.runningSteps.includes(`${step.id}:${step.attempt}`);
+      const silent = heartbeat < lostBefore && startedAt < lostBefore && this.hearingSince < lostBefore;
+      const forgotten = this.forgotten(step, executor, now);
       const overdue = startedAt + (step.timeoutMs ?? this.defaultStepTimeoutMs) + REPORT_GRACE_MS < now.getTime();
       if (silent || forgotten) {
         await this.retryOrFail(step, `executor ${step.executorId ?? 'unknown'} lost`);
@@ -74,6 +112,24 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
         await this.state.advance(step.runId);
       }
     }
+  }
+
+  /**
+   * A live executor lost a running step when it restarted since the step started (same
+   * KILN_EXECUTOR_ID, new process), or when its heartbeats have left the step out for longer
+   * than a late `kiln.step.finished` could take to arrive (it could not report the end).
+   */
+  private forgotten(step: Step, executor: Executor | undefined, now: Date): boolean {
+    const key = `${step.id}:${step.attempt}`;
+    const startedAt = step.startedAt?.getTime() ?? now.getTime();
+    if (!executor || executor.lastHeartbeatAt.getTime() <= startedAt || executor.runningSteps.includes(key)) {
+      this.missingSince.delete(key);
+      return false;
+    }
+    if (executor.startedAt.getTime() > startedAt) return true;
+    const since = this.missingSince.get(key) ?? now.getTime();
+    this.missingSince.set(key, since);
+    return now.getTime() - since >= this.lostAfterMs + LATE_REPORT_MS;
   }
 
   private async retryOrFail(step: { id: string; runId: string; attempt: number; name: string }, reason: string) {
@@ -99,12 +155,17 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async endOverdueRuns(now: Date): Promise<void> {
+    // A run waiting for a concurrency slot, or one with a step still running, is not stalled:
+    // the admission sweep and the step checks above (lost executor, step timeout) look after those.
     const overdue = await this.prisma.run.findMany({
       where: {
-        status: { in: ['queued', 'running'] },
         OR: [
-          { startedAt: { lt: new Date(now.getTime() - this.runTimeoutMs) } },
-          { lastProgressAt: { lt: new Date(now.getTime() - this.stallMs) } },
+          { status: { in: ['queued', 'running'] }, startedAt: { lt: new Date(now.getTime() - this.runTimeoutMs) } },
+          {
+            status: 'running',
+            lastProgressAt: { lt: new Date(now.getTime() - this.stallMs) },
+            steps: { none: { status: 'running' } },
+          },
         ],
       },
       select: { id: true, startedAt: true },
