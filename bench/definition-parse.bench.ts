@@ -2,13 +2,8 @@
 // same text as the baseline: the difference is what positions, validation and the DAG checks cost.
 import { parseDefinition } from '@kiln/definition';
 import { load } from 'js-yaml';
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-}
+import { BenchResult } from './support/result';
+import { runStandalone } from './support/standalone';
 
 const STEPS = 500;
 const LAYERS = 10;
@@ -92,16 +87,4 @@ export async function run(): Promise<BenchResult[]> {
   ];
 }
 
-if (require.main === module) {
-  run()
-    .then((results) => {
-      for (const r of results) {
-        const baseline = r.baseline ? `   (baseline ${r.baseline.name}: ${r.baseline.value} ${r.unit})` : '';
-        console.log(`${r.name}: ${r.value} ${r.unit}${baseline}`);
-      }
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
-}
+if (require.main === module) runStandalone(run);

@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EVENT_CLASSES, EventMap, EventSubject } from './event-map';
+import { checkedLogChunk } from './log-chunk.fast-check';
+import { Subjects } from './subjects';
 
 export class InvalidEventError extends Error {
   constructor(
@@ -16,6 +18,10 @@ export class InvalidEventError extends Error {
 export function validateEvent<S extends EventSubject>(subject: S, data: unknown): EventMap[S] {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new InvalidEventError(subject, ['payload is not a JSON object']);
+  }
+  if (subject === Subjects.Logs) {
+    const chunk = checkedLogChunk(data);
+    if (chunk) return chunk as EventMap[S];
   }
   const instance = plainToInstance(EVENT_CLASSES[subject], data) as EventMap[S];
   const errors = validateSync(instance as object, { forbidUnknownValues: true });

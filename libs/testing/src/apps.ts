@@ -26,6 +26,8 @@ export interface RunningApps {
   url(app: AppName): string;
   /** Output each app printed so far (JSON log lines), for failure messages. */
   output(app: AppName): string;
+  /** Process id of the app's current process (undefined when it was never started or has exited). */
+  pid(app: AppName): number | undefined;
   kill(app: AppName, signal?: NodeJS.Signals): Promise<void>;
   start(app: AppName): Promise<void>;
   stop(): Promise<void>;
@@ -96,6 +98,10 @@ export async function startApps(
   return {
     url: urlOf,
     output: (app) => (logs.get(app) ?? []).join(''),
+    pid: (app) => {
+      const child = children.get(app);
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     kill,
     start,
     stop: async () => {

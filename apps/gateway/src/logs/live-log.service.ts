@@ -93,7 +93,7 @@ export class LiveLogService {
       const verdict = attempt.judge(chunk.attempt, chunk.seq);
       if (verdict === 'skip') continue;
       if (verdict === 'restart') sse.event('attempt', { attempt: chunk.attempt });
-      for (const line of chunk.lines) sse.data({ ts: line.ts, stream: line.stream, text: line.text });
+      sse.dataMany(chunk.lines.map((line) => ({ ts: line.ts, stream: line.stream, text: line.text })));
       await sse.drained();
       if (chunk.final) return sse.event('end', { exit_code: chunk.exitCode ?? null });
     }

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+
+/** Resident set size of a process in MiB (VmRSS of /proc/<pid>/status); undefined once it is gone. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    // The process has exited between the caller's check and this read.
+    return undefined;
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system, ms) a whole process has used so far, from /proc/<pid>/stat. */
+export function processCpuMs(pid: number): number {
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * CPU time (user + system, ms) one thread of this process has used, from /proc/self/task/<tid>/stat.
+ * The main thread's tid is the pid. Unlike wall time this does not grow when other processes on
+ * a shared machine take the CPU, so it compares code paths fairly on a busy host.
+ */
+export function threadCpuMs(tid = process.pid): number {
+  return cpuMsOfStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+}
+
+function cpuMsOfStat(stat: string): number {
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+}

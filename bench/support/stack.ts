@@ -1,0 +1,222 @@
+import { generateApiToken, generateKey, hmacSha256Hex } from '@kiln/crypto';
+import {
+  AppName,
+  createGitRepo,
+  createTestDatabase,
+  RunningApps,
+  startApps,
+  TestGitRepo,
+  uniqueNatsPrefix,
+} from '@kiln/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/** Every app but the executor, which benchmarks start with the settings they measure. */
+export const CONTROL_APPS = [
+  'gateway',
+  'webhook-receiver',
+  'scheduler',
+  'log-archiver',
+  'artifact-service',
+] as const;
+
+export interface BenchProject {
+  id: string;
+  repo: TestGitRepo;
+  fullName: string;
+  /** Sends a signed GitHub push of `sha` on main; answers once the receiver answered. */
+  push(sha: string, deliveryId?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+}
+
+export interface Stack {
+  env: Record<string, string>;
+  dataDir: string;
+  /** The stack's own database, for setting up data and reading timestamps. */
+  sql: Client;
+  url(app: AppName): string;
+  /** Pid of the app's process (the current executor's for pod-executor). */
+  pid(app: AppName): number | undefined;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  adminToken: string;
+  /** Starts a pod-executor with these settings, stopping the one running before. */
+  startExecutor(env?: Record<string, string>): Promise<void>;
+  stopExecutor(): Promise<void>;
+  /** A git repository holding `files` and a GitHub project for it (default pipeline from .platform.yaml). */
+  createProject(files: Record<string, string>): Promise<BenchProject & { sha: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The compiled apps (dist/) as real processes on a fresh database, NATS prefix and data
+ * directory of the servers in DATABASE_URL / NATS_URL, like e2e/platform.ts, but with the
+ * executor apart so a benchmark can start it with the settings it measures.
+ */
+export async function startStack(
+  options: { executor?: Record<string, string> | false; env?: Record<string, string> } = {},
+): Promise<Stack> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+  const adminToken = generateApiToken();
+  const prefix = uniqueNatsPrefix();
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    NATS_URL: process.env.NATS_URL ?? '',
+    KILN_NATS_PREFIX: prefix,
+    KILN_DATA_DIR: dataDir,
+    KILN_SECRET_KEY: generateKey(),
+    KILN_ADMIN_TOKEN: adminToken,
+    KILN_ALLOW_LOCAL_REPOS: 'true',
+    KILN_STORAGE_DRIVER: 'fs',
+    KILN_SANDBOX_NETWORK: 'false',
+    KILN_MIGRATE_ON_START: 'false',
+    KILN_LOG_LEVEL: 'info',
+    // The benchmark client is one token at one address; the limits are not what is measured.
+    KILN_RATE_LIMIT: '100000000',
+    KILN_WEBHOOK_RATE_LIMIT: '0',
+    // A way to profile the apps under a benchmark (e.g. `--require <a script starting the profiler>`).
+    ...(process.env.KILN_BENCH_APP_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.KILN_BENCH_APP_NODE_OPTIONS }
+      : {}),
+    ...options.env,
+  };
+  const sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  let apps: RunningApps | undefined;
+  let executor: RunningApps | undefined;
+  const repos: TestGitRepo[] = [];
+
+  const stopExecutor = async () => {
+    await executor?.stop();
+    executor = undefined;
+  };
+  const stop = async () => {
+    await stopExecutor();
+    await apps?.stop();
+    await sql.end().catch(() => undefined);
+    await db.drop();
+    await deleteStreams(env.NATS_URL, prefix);
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const repo of repos) repo.remove();
+  };
+
+  try {
+    apps = await startApps(CONTROL_APPS, env);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const running = apps;
+  const url = (app: AppName) => (app === 'pod-executor' && executor ? executor : running).url(app);
+
+  const api: Stack['api'] = async (method, path, body) => {
+    const res = await fetch(`${running.url('gateway')}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const stack: Stack = {
+    env,
+    dataDir,
+    sql,
+    adminToken,
+    url,
+    pid: (app) => (app === 'pod-executor' ? executor?.pid(app) : running.pid(app)),
+    api,
+    async startExecutor(overrides = {}) {
+      await stopExecutor();
+      executor = await startApps(['pod-executor'], {
+        ...env,
+        KILN_ARTIFACT_SERVICE_URL: running.url('artifact-service'),
+        ...overrides,
+      });
+    },
+    stopExecutor,
+    async createProject(files) {
+      const repo = createGitRepo();
+      repos.push(repo);
+      const sha = repo.commit(files, 'bench');
+      const fullName = `bench/${randomUUID()}`;
+      const secret = `bench-${randomUUID()}`;
+      const res = await api<{ id: string }>('POST', '/api/projects', {
+        name: `bench-${randomUUID().slice(0, 8)}`,
+        repo_url: repo.url,
+        repo_full_name: fullName,
+        provider: 'github',
+        webhook_secret: secret,
+      });
+      if (res.status !== 201)
+        throw new Error(`project not created: ${res.status} ${JSON.stringify(res.body)}`);
+      const push = async (commitSha: string, deliveryId = randomUUID()) => {
+        const body = JSON.stringify(pushPayload(repo.url, fullName, commitSha));
+        const answer = await fetch(`${running.url('webhook-receiver')}/webhooks/github`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            'x-github-delivery': deliveryId,
+            'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, body)}`,
+          },
+          body,
+        });
+        return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+      };
+      return { id: res.body.id, repo, fullName, sha, push };
+    },
+    stop,
+  };
+  if (options.executor !== false) {
+    try {
+      await stack.startExecutor(options.executor ?? {});
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+  return stack;
+}
+
+function pushPayload(cloneUrl: string, fullName: string, sha: string) {
+  return {
+    ref: 'refs/heads/main',
+    before: '0'.repeat(40),
+    after: sha,
+    created: false,
+    deleted: false,
+    forced: false,
+    repository: {
+      id: 1,
+      name: fullName.split('/')[1],
+      full_name: fullName,
+      clone_url: cloneUrl,
+      html_url: cloneUrl,
+      default_branch: 'main',
+    },
+    pusher: { name: 'bench', email: 'bench@kiln.dev' },
+    sender: { login: 'bench', id: 1 },
+    head_commit: { id: sha, message: 'bench', timestamp: new Date().toISOString() },
+    commits: [{ id: sha, message: 'bench' }],
+  };
+}
+
+/** Removes the stack's streams (a 200 MB log stays on the server's disk otherwise). */
+async function deleteStreams(url: string, prefix: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const namePrefix = prefix.replace(/\./g, '_');
+    for await (const info of jsm.streams.list()) {
+      if (info.config.name.startsWith(namePrefix)) await jsm.streams.delete(info.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+}

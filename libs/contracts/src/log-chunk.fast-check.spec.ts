@@ -1,0 +1,77 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { LogChunkEvent } from './events/log-chunk.event';
+import { checkedLogChunk } from './log-chunk.fast-check';
+
+const valid = () => ({
+  version: 1,
+  runId: randomUUID(),
+  stepId: randomUUID(),
+  stepName: 'build',
+  attempt: 1,
+  seq: 0,
+  lines: [
+    { ts: Date.now(), stream: 'stdout', text: 'hello' },
+    { ts: Date.now(), stream: 'system', text: '' },
+  ],
+  final: true,
+  exitCode: 0,
+});
+
+const oddValue = fc.oneof(
+  fc.constantFrom<unknown>(
+    null,
+    undefined,
+    '',
+    'x',
+    'stdout',
+    -1,
+    0,
+    1,
+    1.5,
+    2,
+    NaN,
+    true,
+    [],
+    {},
+    'not-a-uuid',
+  ),
+  fc.uuid(),
+  fc.string(),
+  fc.integer(),
+);
+
+describe('checkedLogChunk', () => {
+  it('accepts a valid chunk as the same instances class-transformer makes', () => {
+    const data = valid();
+    const fast = checkedLogChunk(data);
+    expect(fast).toBeInstanceOf(LogChunkEvent);
+    expect(fast).toEqual(plainToInstance(LogChunkEvent, data));
+    expect(fast!.lines[0].constructor.name).toBe('LogLine');
+  });
+
+  it('never accepts a chunk class-validator rejects', () => {
+    const keys = ['version', 'runId', 'stepId', 'stepName', 'attempt', 'seq', 'final', 'exitCode', 'lines'];
+    const lineKeys = ['ts', 'stream', 'text'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...keys),
+        oddValue,
+        fc.constantFrom(...lineKeys),
+        oddValue,
+        fc.boolean(),
+        (key, value, lineKey, lineValue, mutateLine) => {
+          const data: Record<string, unknown> = valid();
+          if (mutateLine) (data.lines as Record<string, unknown>[])[1][lineKey] = lineValue;
+          else data[key] = value;
+          const fast = checkedLogChunk(data);
+          const errors = validateSync(plainToInstance(LogChunkEvent, data), { forbidUnknownValues: true });
+          if (fast !== undefined) expect(errors).toEqual([]);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
