@@ -3,11 +3,13 @@ import {
   createGitRepo,
   finishedWithLogs,
   Platform,
+  RecordedRequest,
+  RecordingServer,
   RunJson,
   startPlatform,
+  startRecordingServer,
   TestGitRepo,
 } from '@kiln/testing';
-import { RecordedRequest, RecordingServer, startRecordingServer } from './support/recording-server';
 
 const PUBLIC_URL = 'http://kiln.example.test';
 const oneStep = (exitCode: number) =>

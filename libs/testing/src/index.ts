@@ -8,3 +8,4 @@ export * from './s3-server';
 export * from './database';
 export * from './kube-api';
 export * from './platform';
+export * from './recording-server';
