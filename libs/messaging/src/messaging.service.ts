@@ -104,6 +104,16 @@ export class MessagingService {
     return { [Symbol.asyncIterator]: () => new StreamReader(this.connection, subject, opts) };
   }
 
+  /**
+   * The event stored at `seq` in the stream of `subject`, or null when it is gone. A duplicate
+   * publish answers the sequence of the message first stored under its msgId: this reads that one.
+   */
+  async stored<S extends EventSubject>(subject: S, seq: number): Promise<EventMap[S] | null> {
+    const stream = this.connection.names.stream(routeOf(subject).stream.name);
+    const msg = await this.connection.jsm.streams.getMessage(stream, { seq });
+    return msg ? (JSON.parse(decoder.decode(msg.data)) as EventMap[S]) : null;
+  }
+
   /** Readiness: the connection is up and the JetStream API answers. */
   async ping(): Promise<void> {
     if (!this.connection.isConnected()) throw new Error('not connected to NATS');

@@ -21,6 +21,10 @@ import { outcomeLine, stepOutcome } from './step-outcome';
 export const WORKING_INTERVAL_MS = 10_000;
 // setTimeout cannot wait longer than 2^31-1 ms (~24 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Finished runs remembered; a dispatch arriving later than this many run ends is caught by the started check. */
+const FINISHED_RUNS_KEPT = 10_000;
+/** What `execute` answers when another execution of the same attempt had already started it. */
+const DUPLICATE = 'duplicate';
 
 /** Raised while the executor shuts down: the dispatch is returned to the stream for another executor. */
 export class ExecutorDrainingError extends Error {
@@ -41,6 +45,8 @@ export class StepRunnerService {
   private draining = false;
   /** Runs cancelled recently: a dispatch for one of them that arrives late is not run. */
   private readonly cancelledRuns = new Map<string, RunCancelEvent>();
+  /** Runs that ended: a late copy of one of their dispatches must neither run nor recreate the workspace. */
+  private readonly finishedRuns = new Set<string>();
   private readonly inFlight = new Set<Promise<string>>();
 
   constructor(
@@ -54,8 +60,12 @@ export class StepRunnerService {
 
   async run(dispatch: StepDispatchedEvent, ctx: MessageContext): Promise<void> {
     if (this.draining) throw new ExecutorDrainingError();
-    const step = this.running.add(dispatch.runId, dispatch.stepId, dispatch.attempt);
     const fields = { runId: dispatch.runId, step: dispatch.stepName, attempt: dispatch.attempt };
+    if (this.finishedRuns.has(dispatch.runId)) {
+      this.logger.log(fields, 'dispatch of a finished run ignored');
+      return;
+    }
+    const step = this.running.add(dispatch.runId, dispatch.stepId, dispatch.attempt);
     if (!step) {
       this.logger.log(fields, 'duplicate dispatch of a step running here ignored');
       return;
@@ -99,6 +109,11 @@ export class StepRunnerService {
     await Promise.all(steps.map((s) => this.kill(s, 'cancel', event.reason)));
   }
 
+  runFinished(runId: string): void {
+    this.finishedRuns.add(runId);
+    if (this.finishedRuns.size > FINISHED_RUNS_KEPT) this.finishedRuns.delete(this.finishedRuns.values().next().value!);
+  }
+
   /** Stops accepting dispatches; new ones are returned to the stream. */
   stopAccepting(): void {
     this.draining = true;
@@ -124,7 +139,9 @@ export class StepRunnerService {
         });
       },
     );
-    const { exit, startedAt } = await this.runInSandbox(toStepSpec(dispatch), step, log);
+    const ran = await this.runInSandbox(toStepSpec(dispatch), step, log);
+    if (!ran) return DUPLICATE;
+    const { exit, startedAt } = ran;
     const outcome = stepOutcome(step, exit, dispatch.timeoutMs);
     const closing = outcomeLine(outcome, exit);
     if (closing) await log.system(closing);
@@ -154,7 +171,7 @@ export class StepRunnerService {
     spec: StepSpec,
     step: RunningStep,
     log: StepLog,
-  ): Promise<{ exit: StepExit; startedAt?: string }> {
+  ): Promise<{ exit: StepExit; startedAt?: string } | null> {
     if (step.killReason) return { exit: { exitCode: null } };
     let handle: StepHandle;
     try {
@@ -174,7 +191,17 @@ export class StepRunnerService {
     try {
       // A cancel that arrived while the sandbox was starting takes effect now.
       if (step.killReason) await this.backend.kill(handle, step.killReason);
-      await this.publishStarted(spec, handle, startedAt);
+      if (!(await this.publishStarted(spec, handle, startedAt))) {
+        // Another execution of this attempt (a repeated or redelivered dispatch) owns its log and
+        // its result; a second one would mix its lines into that log. Stopped before any is sent.
+        this.logger.warn(
+          { runId: spec.runId, step: spec.stepName, attempt: spec.attempt },
+          'attempt already started by another execution; stopping this one',
+        );
+        await this.backend.kill(handle, 'duplicate dispatch');
+        await this.backend.wait(handle);
+        return null;
+      }
       for await (const line of this.backend.tailLogs(handle))
         await log.write(line.stream, line.text, line.ts);
       return { exit: await this.backend.wait(handle), startedAt };
@@ -188,8 +215,9 @@ export class StepRunnerService {
     }
   }
 
-  private async publishStarted(spec: StepSpec, handle: StepHandle, startedAt: string): Promise<void> {
-    await this.messaging.publish(
+  /** Announces the attempt; false when another execution announced the same attempt first. */
+  private async publishStarted(spec: StepSpec, handle: StepHandle, startedAt: string): Promise<boolean> {
+    const { seq, duplicate } = await this.messaging.publish(
       Subjects.StepStarted,
       {
         version: 1,
@@ -202,6 +230,10 @@ export class StepRunnerService {
       },
       { msgId: `started:${spec.stepId}:${spec.attempt}` },
     );
+    if (!duplicate) return true;
+    // A publish retried after a lost ack also answers duplicate: then the stored start is ours.
+    const first = await this.messaging.stored(Subjects.StepStarted, seq);
+    return !first || (first.executorId === this.identity.id && first.startedAt === startedAt);
   }
 
   private async kill(step: RunningStep, reason: KillReason, detail: string): Promise<void> {

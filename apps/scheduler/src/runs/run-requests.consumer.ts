@@ -1,8 +1,11 @@
 import { RunCancelEvent, RunRequestedEvent, Subjects } from '@kiln/contracts';
-import { EventConsumer } from '@kiln/messaging';
+import { EventConsumer, MessageContext } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
 import { RunStateService } from '../state/run-state.service';
 import { RunCreationService } from './run-creation.service';
+
+/** How often a run request being created (definition fetch, possibly a slow clone) tells JetStream it is alive. */
+const WORKING_INTERVAL_MS = 5_000;
 
 @Injectable()
 export class RunRequestsConsumer {
@@ -11,9 +14,16 @@ export class RunRequestsConsumer {
     private readonly state: RunStateService,
   ) {}
 
-  @EventConsumer({ subject: Subjects.RunRequested, durable: 'scheduler-run-requested', concurrency: 8, ackWaitMs: 120_000 })
-  onRunRequested(event: RunRequestedEvent): Promise<void> {
-    return this.creation.handle(event);
+  // A short ack wait kept alive while the handler works: requests a crashed scheduler held come
+  // back within seconds, not after the longest definition fetch one could wait for.
+  @EventConsumer({ subject: Subjects.RunRequested, durable: 'scheduler-run-requested', concurrency: 8, ackWaitMs: 15_000 })
+  async onRunRequested(event: RunRequestedEvent, ctx: MessageContext): Promise<void> {
+    const keepAlive = setInterval(() => ctx.working(), WORKING_INTERVAL_MS);
+    try {
+      await this.creation.handle(event);
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   @EventConsumer({ subject: Subjects.RunCancel, durable: 'scheduler-run-cancel', concurrency: 4 })
