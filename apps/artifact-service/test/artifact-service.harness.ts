@@ -1,8 +1,7 @@
 import { createPrismaClient, PrismaClient } from '@kiln/db';
 import { startService } from '@kiln/observability';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createRunRows, createTestDatabase, TestDatabase } from '@kiln/testing';
 import { INestApplication } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -48,25 +47,7 @@ export async function createFixture(): Promise<Fixture> {
 }
 
 /** A project with one pipeline and one run; answers their ids. */
-export async function createRun(prisma: PrismaClient): Promise<{ projectId: string; runId: string }> {
-  const project = await prisma.project.create({
-    data: { name: `p-${randomUUID().slice(0, 8)}`, repoUrl: 'https://example.com/repo.git', provider: 'git' },
-  });
-  const pipeline = await prisma.pipeline.create({ data: { projectId: project.id, name: 'ci' } });
-  const run = await prisma.run.create({
-    data: {
-      id: randomUUID(),
-      projectId: project.id,
-      pipelineId: pipeline.id,
-      number: 1,
-      trigger: 'manual',
-      triggeredBy: 'tester',
-      event: 'manual',
-      gitRef: 'main',
-    },
-  });
-  return { projectId: project.id, runId: run.id };
-}
+export const createRun = (prisma: PrismaClient) => createRunRows(prisma);
 
 export interface HttpAnswer {
   status: number;

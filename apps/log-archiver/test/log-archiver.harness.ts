@@ -2,10 +2,9 @@ import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@k
 import { createPrismaClient, PrismaClient } from '@kiln/db';
 import { MessagingModule, MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';
-import { createTestDatabase, TestDatabase, uniqueNatsPrefix } from '@kiln/testing';
+import { createRunRows, createTestDatabase, TestDatabase, uniqueNatsPrefix } from '@kiln/testing';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,26 +142,10 @@ export interface StepIds {
 
 /** A project, pipeline and run with one step row named `name` at `attempt`. */
 export async function createStep(prisma: PrismaClient, name = 'build', attempt = 1): Promise<StepIds> {
-  const project = await prisma.project.create({
-    data: { name: `p-${randomUUID().slice(0, 8)}`, repoUrl: 'https://example.com/repo.git', provider: 'git' },
-  });
-  const pipeline = await prisma.pipeline.create({ data: { projectId: project.id, name: 'ci' } });
-  const run = await prisma.run.create({
-    data: {
-      id: randomUUID(),
-      projectId: project.id,
-      pipelineId: pipeline.id,
-      number: 1,
-      trigger: 'manual',
-      triggeredBy: 'tester',
-      event: 'manual',
-      gitRef: 'main',
-      status: 'running',
-    },
-  });
+  const { runId } = await createRunRows(prisma, 'running');
   const step = await prisma.step.create({
     data: {
-      runId: run.id,
+      runId,
       name,
       position: 0,
       image: 'node:20',
@@ -171,7 +154,7 @@ export async function createStep(prisma: PrismaClient, name = 'build', attempt =
       attempt,
     },
   });
-  return { runId: run.id, stepId: step.id, name };
+  return { runId, stepId: step.id, name };
 }
 
 export function logKey(step: StepIds): string {

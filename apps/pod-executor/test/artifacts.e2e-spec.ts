@@ -1,34 +1,21 @@
 import { RunFinishedEvent, Subjects } from '@kiln/contracts';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
-import { createGitRepo, createTestDatabase, RunningApps, startApps, TestDatabase, TestGitRepo } from '@kiln/testing';
-import { createHash, randomUUID } from 'node:crypto';
+import {
+  createGitRepo,
+  createRunRows,
+  createTestDatabase,
+  RunningApps,
+  startApps,
+  TestDatabase,
+  TestGitRepo,
+} from '@kiln/testing';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecutorHarness, startExecutor } from './executor-harness';
 
 const INTERNAL_TOKEN = 'executor-e2e-internal-token';
-
-/** The rows the artifact-service wants before it takes a run's files: a project, pipeline and run. */
-async function createRun(prisma: PrismaClient): Promise<{ projectId: string; runId: string }> {
-  const project = await prisma.project.create({
-    data: { name: `p-${randomUUID().slice(0, 8)}`, repoUrl: 'https://example.com/repo.git', provider: 'git' },
-  });
-  const pipeline = await prisma.pipeline.create({ data: { projectId: project.id, name: 'ci' } });
-  const run = await prisma.run.create({
-    data: {
-      id: randomUUID(),
-      projectId: project.id,
-      pipelineId: pipeline.id,
-      number: 1,
-      trigger: 'manual',
-      triggeredBy: 'tester',
-      event: 'manual',
-      gitRef: 'main',
-    },
-  });
-  return { projectId: project.id, runId: run.id };
-}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -87,7 +74,7 @@ describe('pod-executor collecting artifacts after a run', () => {
   }
 
   it('uploads the files of each artifact, refuses hostile paths and removes the workspace', async () => {
-    const ids = await createRun(prisma);
+    const ids = await createRunRows(prisma);
     const step = await executor.dispatch({
       ...ids,
       repoUrl: repo.url,
@@ -143,7 +130,7 @@ describe('pod-executor collecting artifacts after a run', () => {
   });
 
   it('stores each file once when the run-finished event is delivered again', async () => {
-    const ids = await createRun(prisma);
+    const ids = await createRunRows(prisma);
     const step = await executor.dispatch({
       ...ids,
       repoUrl: repo.url,
@@ -172,7 +159,7 @@ describe('pod-executor collecting artifacts after a run', () => {
   });
 
   it('keeps no artifacts of a cancelled run but still removes its workspace', async () => {
-    const ids = await createRun(prisma);
+    const ids = await createRunRows(prisma);
     const step = await executor.dispatch({
       ...ids,
       repoUrl: repo.url,

@@ -9,3 +9,4 @@ export * from './database';
 export * from './kube-api';
 export * from './platform';
 export * from './recording-server';
+export * from './run-rows';
