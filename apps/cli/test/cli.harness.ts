@@ -1,5 +1,4 @@
-import { generateApiToken, generateKey } from '@kiln/crypto';
-import { APP_NAMES, createTestDatabase, RunningApps, startApps, uniqueNatsPrefix } from '@kiln/testing';
+import { Platform, startPlatform } from '@kiln/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,51 +92,10 @@ export class KilnCli {
   }
 }
 
-export interface TestPlatform {
-  apps: RunningApps;
-  gateway: string;
-  adminToken: string;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  stop(): Promise<void>;
-}
+export type TestPlatform = Platform & { gateway: string };
 
 /** All six apps as real processes (from dist/) on a fresh database, NATS prefix and data directory. */
 export async function startTestPlatform(): Promise<TestPlatform> {
-  const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'kiln-cli-e2e-'));
-  const adminToken = generateApiToken();
-  const apps = await startApps(APP_NAMES, {
-    DATABASE_URL: db.url,
-    NATS_URL: process.env.NATS_URL ?? '',
-    KILN_NATS_PREFIX: uniqueNatsPrefix(),
-    KILN_DATA_DIR: dataDir,
-    KILN_SECRET_KEY: generateKey(),
-    KILN_ADMIN_TOKEN: adminToken,
-    KILN_ALLOW_LOCAL_REPOS: 'true',
-    KILN_STORAGE_DRIVER: 'fs',
-    KILN_SANDBOX_NETWORK: 'false',
-  }).catch(async (error: unknown) => {
-    await db.drop();
-    throw error;
-  });
-  const gateway = apps.url('gateway');
-  return {
-    apps,
-    gateway,
-    adminToken,
-    async api(method, path, body) {
-      const res = await fetch(`${gateway}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
-    async stop() {
-      await apps.stop();
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const platform = await startPlatform();
+  return { ...platform, gateway: platform.apps.url('gateway') };
 }

@@ -1,8 +1,6 @@
-import { generateApiToken, generateKey } from '@kiln/crypto';
-import { APP_NAMES, createTestDatabase, RunningApps, startApps, uniqueNatsPrefix } from '@kiln/testing';
+import { Platform, startPlatform } from '@kiln/testing';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 
@@ -29,54 +27,12 @@ export function buildWebUi(): void {
   );
 }
 
-export interface TestPlatform {
-  apps: RunningApps;
-  gateway: string;
-  adminToken: string;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  stop(): Promise<void>;
-}
+export type TestPlatform = Platform & { gateway: string };
 
 /** All six apps as real processes (from dist/) on a fresh database, NATS prefix and data directory. */
 export async function startTestPlatform(): Promise<TestPlatform> {
-  const db = await createTestDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'kiln-web-e2e-'));
-  const adminToken = generateApiToken();
-  const apps = await startApps(APP_NAMES, {
-    DATABASE_URL: db.url,
-    NATS_URL: process.env.NATS_URL ?? '',
-    KILN_NATS_PREFIX: uniqueNatsPrefix(),
-    KILN_DATA_DIR: dataDir,
-    KILN_SECRET_KEY: generateKey(),
-    KILN_ADMIN_TOKEN: adminToken,
-    KILN_ALLOW_LOCAL_REPOS: 'true',
-    KILN_STORAGE_DRIVER: 'fs',
-    KILN_SANDBOX_NETWORK: 'false',
-    KILN_WEB_DIR: join(repoRoot, 'apps/web/dist'),
-  }).catch(async (error: unknown) => {
-    await db.drop();
-    throw error;
-  });
-  const gateway = apps.url('gateway');
-  return {
-    apps,
-    gateway,
-    adminToken,
-    async api(method, path, body) {
-      const res = await fetch(`${gateway}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
-    async stop() {
-      await apps.stop();
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const platform = await startPlatform({ KILN_WEB_DIR: join(repoRoot, 'apps/web/dist') });
+  return { ...platform, gateway: platform.apps.url('gateway') };
 }
 
 /** Debian's Chromium, headless (never a downloaded browser: the machine may be offline). */
