@@ -1,8 +1,9 @@
-import { generateApiToken, generateKey, hmacSha256Hex } from '@kiln/crypto';
+import { generateApiToken, generateKey } from '@kiln/crypto';
 import {
   AppName,
   createGitRepo,
   createTestDatabase,
+  githubHeaders,
   RunningApps,
   startApps,
   TestGitRepo,
@@ -159,12 +160,7 @@ export async function startStack(
         const body = JSON.stringify(pushPayload(repo.url, fullName, commitSha));
         const answer = await fetch(`${running.url('webhook-receiver')}/webhooks/github`, {
           method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-github-event': 'push',
-            'x-github-delivery': deliveryId,
-            'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, body)}`,
-          },
+          headers: githubHeaders('push', body, secret, deliveryId),
           body,
         });
         return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };

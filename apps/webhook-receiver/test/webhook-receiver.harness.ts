@@ -6,7 +6,7 @@ import { MessagingService } from '@kiln/messaging';
 import { StartedService } from '@kiln/observability';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { createTestDatabase, TestDatabase, uniqueNatsPrefix } from '@kiln/testing';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, WebhookConfig } from '../src/config';
 import { startWebhookReceiver } from '../src/start';
@@ -135,15 +135,7 @@ function marker(runId: string): RunRequestedEvent {
   };
 }
 
-/** GitHub's headers for a body signed with `secret` (`X-Hub-Signature-256: sha256=<hmac>`). */
-export function githubHeaders(event: string, body: string, secret: string, deliveryId: string | null = randomUUID()) {
-  return {
-    'content-type': 'application/json',
-    'x-github-event': event,
-    ...(deliveryId === null ? {} : { 'x-github-delivery': deliveryId }),
-    'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-  };
-}
+export { githubHeaders } from '@kiln/testing';
 
 export function gitlabHeaders(event: string, token: string, eventUuid: string | null = randomUUID()) {
   return {

@@ -10,3 +10,4 @@ export * from './kube-api';
 export * from './platform';
 export * from './recording-server';
 export * from './run-rows';
+export * from './github-headers';

@@ -1,10 +1,11 @@
-import { generateApiToken, generateKey, hmacSha256Hex } from '@kiln/crypto';
+import { generateApiToken, generateKey } from '@kiln/crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { APP_NAMES, RunningApps, startApps } from './apps';
 import { createTestDatabase } from './database';
+import { githubHeaders } from './github-headers';
 import { TestGitRepo } from './git-repo';
 import { uniqueNatsPrefix } from './names';
 
@@ -203,12 +204,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
       const body = JSON.stringify(payload);
       const res = await fetch(`${apps.url('webhook-receiver')}/webhooks/github`, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': 'push',
-          'x-github-delivery': deliveryId,
-          'x-hub-signature-256': `sha256=${hmacSha256Hex(secret, body)}`,
-        },
+        headers: githubHeaders('push', body, secret, deliveryId),
         body,
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
