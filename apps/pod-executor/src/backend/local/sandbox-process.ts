@@ -16,11 +16,12 @@ export class SandboxProcess {
   readonly lines: OutputLines;
   readonly exit: Promise<StepExit>;
   private readonly initPid: Promise<number | undefined>;
+  private killed = false;
 
   private constructor(private readonly child: ChildProcess) {
     this.lines = new OutputLines({ stdout: child.stdout!, stderr: child.stderr! });
     this.exit = new Promise((resolve) =>
-      child.once('close', (code, signal) => resolve(describeExit(code, signal))),
+      child.once('close', (code, signal) => resolve(describeExit(code, signal, this.killed))),
     );
     this.initPid = readInitPid(child.stdio[STATUS_FD] as Readable, child);
   }
@@ -37,6 +38,7 @@ export class SandboxProcess {
   }
 
   async kill(): Promise<void> {
+    this.killed = true;
     const initPid = await this.initPid;
     if (initPid && this.child.exitCode === null && this.child.signalCode === null) {
       try {
@@ -62,9 +64,14 @@ function readInitPid(status: Readable, child: ChildProcess): Promise<number | un
   });
 }
 
+const SIGKILL_STATUS = 128 + constants.signals.SIGKILL;
+
 // bwrap exits with the step's status (128 + n when the step's shell died of signal n); a signal
-// on bwrap itself means the sandbox was killed from outside (our kill, the OOM killer).
-function describeExit(code: number | null, signal: NodeJS.Signals | null): StepExit {
+// on bwrap itself means the sandbox was killed from outside (our kill, the OOM killer). Our kill
+// ends the sandbox's init first, and bwrap may pass that on as status 137 before its own SIGKILL
+// lands: either way the sandbox was killed.
+function describeExit(code: number | null, signal: NodeJS.Signals | null, killed: boolean): StepExit {
   if (signal) return { exitCode: 128 + (constants.signals[signal] ?? 0), signal };
+  if (killed && code === SIGKILL_STATUS) return { exitCode: code, signal: 'SIGKILL' };
   return { exitCode: code };
 }
