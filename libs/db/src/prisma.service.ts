@@ -1,16 +1,28 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { DB_OPTIONS, DbOptions } from './db.options';
 import { PrismaClient } from './generated/client';
 import { migrate } from './migrator';
-import { createPgAdapter } from './prisma-client.factory';
 
-/** The Prisma client as a Nest provider: connects on start-up, disconnects on shutdown. */
+/**
+ * The Prisma client as a Nest provider: connects on start-up, disconnects on shutdown.
+ * Its connection pool is also `pool`, for the few hot paths where one hand-written statement
+ * through pg beats Prisma's per-call query compilation and result mapping.
+ */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
+  readonly pool: Pool;
 
   constructor(@Inject(DB_OPTIONS) private readonly options: DbOptions) {
-    super({ adapter: createPgAdapter(options.url, options) });
+    const pool = new Pool({ connectionString: options.url, max: options.poolMax });
+    super({ adapter: new PrismaPg(pool) });
+    this.pool = pool;
+    // A connection that breaks while idle is dropped by the pool; without a listener it would crash the app.
+    pool.on('error', (error) =>
+      this.logger.warn({ error: error.message }, 'an idle database connection failed'),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -23,6 +35,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
 
   async onModuleDestroy(): Promise<void> {
     await this.$disconnect();
+    await this.pool.end();
   }
 
   /** Readiness probe: resolves when the database answers a query. */

@@ -17,6 +17,7 @@ export const PROVIDER_LABELS = ['github', 'gitlab'] as const;
 export interface WebhookMetrics {
   deliveries: Counter<'provider' | 'outcome'>;
   duration: Histogram<'provider' | 'outcome'>;
+  routing: Counter<'source'>;
 }
 
 let metrics: WebhookMetrics | undefined;
@@ -27,17 +28,28 @@ let metrics: WebhookMetrics | undefined;
  */
 export function webhookMetrics(): WebhookMetrics {
   metrics ??= {
-    deliveries: existing<Counter<'provider' | 'outcome'>>('kiln_webhook_deliveries_total') ?? new Counter({
-      name: 'kiln_webhook_deliveries_total',
-      help: 'Webhook deliveries by provider and outcome',
-      labelNames: ['provider', 'outcome'],
-    }),
-    duration: existing<Histogram<'provider' | 'outcome'>>('kiln_webhook_request_duration_seconds') ?? new Histogram({
-      name: 'kiln_webhook_request_duration_seconds',
-      help: 'Time from the first byte of a delivery to its answer',
-      labelNames: ['provider', 'outcome'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    }),
+    deliveries:
+      existing<Counter<'provider' | 'outcome'>>('kiln_webhook_deliveries_total') ??
+      new Counter({
+        name: 'kiln_webhook_deliveries_total',
+        help: 'Webhook deliveries by provider and outcome',
+        labelNames: ['provider', 'outcome'],
+      }),
+    duration:
+      existing<Histogram<'provider' | 'outcome'>>('kiln_webhook_request_duration_seconds') ??
+      new Histogram({
+        name: 'kiln_webhook_request_duration_seconds',
+        help: 'Time from the first byte of a delivery to its answer',
+        labelNames: ['provider', 'outcome'],
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      }),
+    routing:
+      existing<Counter<'source'>>('kiln_webhook_routing_lookups_total') ??
+      new Counter({
+        name: 'kiln_webhook_routing_lookups_total',
+        help: 'Project routing lookups: source "cache" (memory), "database", or "stale" (a cached routing the claim found out of date)',
+        labelNames: ['source'],
+      }),
   };
   return metrics;
 }

@@ -8,7 +8,7 @@ import { RunRequestPublisher } from '../deliveries/run-request.publisher';
 import { setDeliveryOutcome } from '../http/delivery-timing.middleware';
 import { MalformedDeliveryError, SignatureRejectedError } from '../http/webhook.errors';
 import { DeliveryOutcome } from '../metrics/webhook.metrics';
-import { ProjectRoutingService } from '../projects/project-routing.service';
+import { ProjectRoutingService, Routing } from '../projects/project-routing.service';
 import { TargetProject } from '../projects/webhook-target';
 import { WebhookSecretsService } from '../projects/webhook-secrets.service';
 import { assertUsableEvent, ReceivedDelivery, WebhookProviderAdapter } from '../providers/webhook-provider';
@@ -24,6 +24,21 @@ export interface DeliveryRoute {
 }
 
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
+const MAX_ATTEMPTS = 3;
+
+/** One delivery as read from the request, before it is routed. */
+interface Intake {
+  adapter: WebhookProviderAdapter;
+  route: DeliveryRoute;
+  delivery: ReceivedDelivery;
+  eventName: string;
+  deliveryId: string;
+}
+
+interface Answered {
+  outcome: DeliveryOutcome;
+  answer: DeliveryAnswer;
+}
 
 /**
  * A delivery from the request to its 202: read the body, find the addressed project, check the
@@ -46,37 +61,80 @@ export class DeliveryIntakeService {
   async receive(route: DeliveryRoute, req: RawBodyRequest<Request>, res: Response): Promise<DeliveryAnswer> {
     const adapter = this.providers.get(route.provider);
     const delivery = readDelivery(req);
-    const eventName = adapter.eventName(delivery.headers);
-    const deliveryId = this.deliveryIdOf(adapter, delivery);
-    const candidates = await this.candidates(adapter, route, delivery);
-    if (typeof candidates === 'string') return answered(res, 'ignored', unstoredAnswer(candidates));
-    const projects = await this.secrets.verified(adapter, candidates, delivery);
-    if (projects.length === 0) throw new SignatureRejectedError(this.rejection(adapter, delivery));
+    const intake: Intake = {
+      adapter,
+      route,
+      delivery,
+      eventName: adapter.eventName(delivery.headers),
+      deliveryId: this.deliveryIdOf(adapter, delivery),
+    };
+    // Planned from cached routing first; if the routing changed meanwhile the ledger claims
+    // nothing and the delivery is planned again from the database. The last try claims regardless.
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.attempt(intake, attempt > 1, attempt === MAX_ATTEMPTS);
+      if (answer) return answered(res, answer.outcome, answer.answer);
+      this.routing.forget();
+    }
+  }
+
+  private async attempt(intake: Intake, fresh: boolean, last: boolean): Promise<Answered | undefined> {
+    const { adapter, route, delivery, eventName, deliveryId } = intake;
+    const target = await this.verifiedTargets(intake, fresh);
+    if (typeof target === 'string') return { outcome: 'ignored', answer: unstoredAnswer(target) };
+    const { projects, version } = target;
     const classification = adapter.classify(eventName, delivery.payload, deliveryId);
     if (classification.kind === 'ignored' && !classification.record) {
-      return answered(res, 'ignored', unstoredAnswer(classification.reason));
+      return { outcome: 'ignored', answer: unstoredAnswer(classification.reason) };
     }
     const event = classification.kind === 'event' ? classification.event : undefined;
-    const plan = event ? this.plan(event, projects) : ignoredPlan(classification.kind === 'ignored' ? classification.reason : '');
+    const plan = event
+      ? this.plan(event, projects)
+      : ignoredPlan(classification.kind === 'ignored' ? classification.reason : '');
     const first = plan.runs[0];
-    const { delivery: record, replayed } = await this.ledger.claim({
-      provider: adapter.name,
-      deliveryId,
-      event: eventName.slice(0, 200),
-      projectId: projects[0].id,
-      pipelineId: first?.pipeline.id ?? route.pipelineId ?? null,
-      status: plan.status,
-      reason: plan.reason,
-      runId: first?.runId ?? null,
-      bodySha256: sha256Hex(delivery.rawBody),
-    });
-    if (replayed) return this.replay(res, record, plan, event);
-    if (event && plan.runs.length > 0) await this.publisher.publish(event, plan.runs, record.id, record.receivedAt);
+    const claimed = await this.ledger.claim(
+      {
+        provider: adapter.name,
+        deliveryId,
+        event: eventName.slice(0, 200),
+        projectId: projects[0].id,
+        pipelineId: first?.pipeline.id ?? route.pipelineId ?? null,
+        status: plan.status,
+        reason: plan.reason,
+        runId: first?.runId ?? null,
+        bodySha256: sha256Hex(delivery.rawBody),
+      },
+      last ? null : version,
+    );
+    if (!claimed) return undefined;
+    const { delivery: record, replayed } = claimed;
+    if (replayed) return this.replay(record, plan, event);
+    if (event && plan.runs.length > 0)
+      await this.publisher.publish(event, plan.runs, record.id, record.receivedAt);
     this.logger.log(
-      { provider: adapter.name, deliveryId: record.id, status: plan.status, runIds: plan.runs.map((r) => r.runId) },
+      {
+        provider: adapter.name,
+        deliveryId: record.id,
+        status: plan.status,
+        runIds: plan.runs.map((r) => r.runId),
+      },
       plan.reason,
     );
-    return answered(res, plan.status, storedAnswer(record, false, plan.runs, plan.skipped));
+    return { outcome: plan.status, answer: storedAnswer(record, false, plan.runs, plan.skipped) };
+  }
+
+  /**
+   * The addressed projects whose secret signed the delivery, or why none is addressed. A 401
+   * from cached routing is checked once more against the database: the secret may have just
+   * been changed.
+   */
+  private async verifiedTargets(intake: Intake, fresh: boolean): Promise<Routing | string> {
+    const { adapter, route, delivery } = intake;
+    const routing = await this.candidates(adapter, route, delivery, fresh);
+    if (typeof routing === 'string') return routing;
+    const projects = await this.secrets.verified(adapter, routing.projects, delivery);
+    if (projects.length > 0) return { ...routing, projects };
+    if (routing.cached) return this.verifiedTargets(intake, true);
+    throw new SignatureRejectedError(this.rejection(adapter, delivery));
   }
 
   /**
@@ -86,34 +144,39 @@ export class DeliveryIntakeService {
    * Pipelines created after the first delivery are left out; they never belonged to it.
    */
   private async replay(
-    res: Response,
     record: WebhookDelivery,
     plan: RunPlan,
     event: NormalizedWebhookEvent | undefined,
-  ): Promise<DeliveryAnswer> {
+  ): Promise<Answered> {
     const existed = <T extends { pipeline: { createdAt: Date } }>(items: T[]) =>
       items.filter((item) => item.pipeline.createdAt <= record.receivedAt);
     const runs = record.status === 'accepted' ? existed(plan.runs) : [];
     if (event && runs.length > 0) await this.publisher.publish(event, runs, record.id, record.receivedAt);
-    return answered(res, 'replayed', storedAnswer(record, true, runs, existed(plan.skipped)));
+    return { outcome: 'replayed', answer: storedAnswer(record, true, runs, existed(plan.skipped)) };
   }
 
   private plan(event: NormalizedWebhookEvent, projects: TargetProject[]): RunPlan {
     assertUsableEvent(event);
-    return this.planner.plan(event, projects.flatMap((p) => p.pipelines));
+    return this.planner.plan(
+      event,
+      projects.flatMap((p) => p.pipelines),
+    );
   }
 
   private async candidates(
     adapter: WebhookProviderAdapter,
     route: DeliveryRoute,
     delivery: ReceivedDelivery,
-  ): Promise<TargetProject[] | string> {
-    if (route.pipelineId !== undefined) return [await this.routing.byPipeline(route.pipelineId)];
+    fresh: boolean,
+  ): Promise<Routing | string> {
+    if (route.pipelineId !== undefined) return this.routing.byPipeline(route.pipelineId, fresh);
     const repository = adapter.repository(delivery.payload);
     if (!repository) return 'the delivery names no repository';
     // Not stored: anyone can send this, and a stranger must not be able to fill the table.
-    const projects = await this.routing.byRepository(repository);
-    return projects.length > 0 ? projects : `no project for repository ${repository.fullName.slice(0, 200)}`;
+    const routing = await this.routing.byRepository(repository, fresh);
+    return routing.projects.length > 0
+      ? routing
+      : `no project for repository ${repository.fullName.slice(0, 200)}`;
   }
 
   private deliveryIdOf(adapter: WebhookProviderAdapter, delivery: ReceivedDelivery): string {
