@@ -1,8 +1,6 @@
 import { LogChunkEvent, LogLine } from './events/log-chunk.event';
+import { isInt, isUuid } from './fast-check-rules';
 
-// class-validator's IsUUID() (validator.js, version "all"): versions 1-8, RFC variant, nil and max.
-const UUID =
-  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/i;
 const STREAMS = new Set(['stdout', 'stderr', 'system']);
 
 /**
@@ -16,10 +14,8 @@ export function checkedLogChunk(data: object): LogChunkEvent | undefined {
   const chunk = data as Partial<Record<keyof LogChunkEvent, unknown>>;
   const valid =
     chunk.version === 1 &&
-    typeof chunk.runId === 'string' &&
-    UUID.test(chunk.runId) &&
-    typeof chunk.stepId === 'string' &&
-    UUID.test(chunk.stepId) &&
+    isUuid(chunk.runId) &&
+    isUuid(chunk.stepId) &&
     typeof chunk.stepName === 'string' &&
     isInt(chunk.attempt, 1) &&
     isInt(chunk.seq, 0) &&
@@ -30,10 +26,6 @@ export function checkedLogChunk(data: object): LogChunkEvent | undefined {
   if (!valid) return undefined;
   const lines = (chunk.lines as object[]).map((line) => Object.assign(new LogLine(), line));
   return Object.assign(new LogChunkEvent(), data, { lines });
-}
-
-function isInt(value: unknown, min: number): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min;
 }
 
 function isLine(line: unknown): boolean {

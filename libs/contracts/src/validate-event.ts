@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EVENT_CLASSES, EventMap, EventSubject } from './event-map';
 import { checkedLogChunk } from './log-chunk.fast-check';
+import { checkedRunRequest } from './run-requested.fast-check';
 import { Subjects } from './subjects';
 
 export class InvalidEventError extends Error {
@@ -22,6 +23,10 @@ export function validateEvent<S extends EventSubject>(subject: S, data: unknown)
   if (subject === Subjects.Logs) {
     const chunk = checkedLogChunk(data);
     if (chunk) return chunk as EventMap[S];
+  }
+  if (subject === Subjects.RunRequested) {
+    const request = checkedRunRequest(data);
+    if (request) return request as EventMap[S];
   }
   const instance = plainToInstance(EVENT_CLASSES[subject], data) as EventMap[S];
   const errors = validateSync(instance as object, { forbidUnknownValues: true });
