@@ -8,7 +8,10 @@ const push = githubExample('push', (p) => p.ref === 'refs/heads/master');
 const body = JSON.stringify(push);
 
 function deliver(url: string, secret: string, deliveryId: string | null, payload = body) {
-  return request(url).post('/webhooks/github').set(githubHeaders('push', payload, secret, deliveryId)).send(payload);
+  return request(url)
+    .post('/webhooks/github')
+    .set(githubHeaders('push', payload, secret, deliveryId))
+    .send(payload);
 }
 
 describe('delivery idempotency', () => {
@@ -51,7 +54,9 @@ describe('delivery idempotency', () => {
     const [a, b] = h.urls;
 
     const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => deliver(i % 2 === 0 ? a : b, project.secret, 'simultaneous-delivery')),
+      Array.from({ length: 6 }, (_, i) =>
+        deliver(i % 2 === 0 ? a : b, project.secret, 'simultaneous-delivery'),
+      ),
     );
 
     expect(answers.map((r) => r.status)).toEqual(Array(6).fill(202));
@@ -60,6 +65,27 @@ describe('delivery idempotency', () => {
     expect(runIds.size).toBe(1);
     expect(await runRequestsOf([...runIds][0])).toHaveLength(1);
     expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: 'simultaneous-delivery' } })).toBe(1);
+  });
+
+  it('claims a burst of deliveries, each sent three times to both replicas at once, exactly once each', async () => {
+    const project = await h.createProject(HELLO_WORLD);
+    const ids = Array.from({ length: 60 }, (_, i) => `burst-${i}-${project.id}`);
+    // Interleaved so that copies of one id land in the same claim batch and in the other replica's.
+    const sends = [0, 1, 2].flatMap((copy) => ids.map((id, i) => ({ id, url: h.urls[(i + copy) % 2] })));
+
+    const answers = await Promise.all(sends.map(({ id, url }) => deliver(url, project.secret, id)));
+
+    expect(answers.map((r) => r.status)).toEqual(Array(sends.length).fill(202));
+    for (const id of ids) {
+      const forId = answers.filter((_, i) => sends[i].id === id).map((r) => r.body);
+      expect(forId.filter((b) => !b.replayed)).toHaveLength(1);
+      expect(new Set(forId.map((b) => `${b.delivery_id} ${b.run_id}`)).size).toBe(1);
+    }
+    const runIds = new Set(answers.map((r) => r.body.run_id));
+    expect(runIds.size).toBe(ids.length);
+    const requested = (await h.runRequests()).filter((r) => runIds.has(r.runId));
+    expect(requested).toHaveLength(ids.length);
+    expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: { in: ids } } })).toBe(ids.length);
   });
 
   it('keys a delivery without an id by the sha256 of its body', async () => {

@@ -10,51 +10,73 @@ export interface ClaimedDelivery {
   replayed: boolean;
 }
 
-const COLUMNS = `id, provider, delivery_id AS "deliveryId", event, project_id AS "projectId",
-  pipeline_id AS "pipelineId", status, reason, run_id AS "runId", body_sha256 AS "bodySha256",
-  received_at AT TIME ZONE 'UTC' AS "receivedAt"`;
+interface PendingClaim {
+  id: string;
+  entry: NewDelivery;
+  routingVersion: string | null;
+  resolve: (claimed: ClaimedDelivery | undefined) => void;
+  reject: (error: unknown) => void;
+}
 
-type ClaimRow = WebhookDelivery & { replayed: boolean; fresh: boolean };
+type ClaimRow = WebhookDelivery & { n: string; replayed: boolean; fresh: boolean };
 
-// One round trip for the common cases. `current` is whether the routing the delivery was
-// planned with is still the database's ($11 null: do not check). Stale: nothing is inserted.
+/** Claim statements in flight at once; claims arriving meanwhile wait and go together in the next. */
+const MAX_IN_FLIGHT = 2;
+const MAX_BATCH = 200;
+
+const columns = (t: string) => `${t}.id, ${t}.provider, ${t}.delivery_id AS "deliveryId", ${t}.event,
+  ${t}.project_id AS "projectId", ${t}.pipeline_id AS "pipelineId", ${t}.status, ${t}.reason,
+  ${t}.run_id AS "runId", ${t}.body_sha256 AS "bodySha256", ${t}.received_at AT TIME ZONE 'UTC' AS "receivedAt"`;
+
+// Many deliveries, one statement, one commit. `fresh`: the routing a delivery was planned with is
+// still the database's (routing_version null: do not check); a stale one is not inserted. Rows
+// are inserted in key order, so two replicas claiming overlapping batches cannot deadlock.
 // A delivery id stored before this statement began comes back as a replay; one a concurrent
 // statement is still inserting is waited for by ON CONFLICT but not visible to this snapshot,
 // so it comes back as no row at all.
 const CLAIM = {
-  name: 'kiln-webhook-claim-delivery',
+  name: 'kiln-webhook-claim-deliveries',
   text: `
-    WITH current AS (
-      SELECT $11::bigint IS NULL
-             OR $11::bigint = (SELECT version FROM webhook_routing_version WHERE id = 1) AS fresh
+    WITH checked AS MATERIALIZED (
+      SELECT i.*, (i.routing_version IS NULL
+                   OR i.routing_version = (SELECT version FROM webhook_routing_version WHERE id = 1)) AS fresh
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[],
+                    $7::"DeliveryStatus"[], $8::text[], $9::uuid[], $10::text[], $11::bigint[])
+             WITH ORDINALITY AS i(id, provider, delivery_id, event, project_id, pipeline_id, status,
+                                  reason, run_id, body_sha256, routing_version, n)
     ), inserted AS (
-      INSERT INTO webhook_deliveries
+      INSERT INTO webhook_deliveries AS w
              (id, provider, delivery_id, event, project_id, pipeline_id, status, reason, run_id, body_sha256)
-      SELECT $1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::"DeliveryStatus", $8, $9::uuid, $10
-        FROM current WHERE fresh
+      SELECT id, provider, delivery_id, event, project_id, pipeline_id, status, reason, run_id, body_sha256
+        FROM checked WHERE fresh ORDER BY n
       ON CONFLICT (provider, delivery_id) DO NOTHING
-      RETURNING ${COLUMNS}
+      RETURNING ${columns('w')}
     )
-    SELECT *, false AS replayed, true AS fresh FROM inserted
+    SELECT c.n, ins.*, false AS replayed, true AS fresh
+      FROM inserted ins JOIN checked c ON c.id = ins.id
     UNION ALL
-    SELECT ${COLUMNS}, true AS replayed, (SELECT fresh FROM current) AS fresh
-      FROM webhook_deliveries
-     WHERE provider = $2 AND delivery_id = $3 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+    SELECT c.n, ${columns('d')}, true AS replayed, c.fresh
+      FROM checked c JOIN webhook_deliveries d ON d.provider = c.provider AND d.delivery_id = c.delivery_id
+     WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.id = c.id)`,
 };
 
 const BY_KEY = {
   name: 'kiln-webhook-delivery-by-key',
-  text: `SELECT ${COLUMNS} FROM webhook_deliveries WHERE provider = $1 AND delivery_id = $2`,
+  text: `SELECT ${columns('d')} FROM webhook_deliveries d WHERE d.provider = $1 AND d.delivery_id = $2`,
 };
 
 /**
  * The `webhook_deliveries` table as the arbiter of "first delivery wins": its unique
  * `(provider, delivery_id)` key decides between replicas and across restarts, never memory.
- * Written as SQL through pg: Prisma's per-call compilation and mapping were most of the
- * receiver's CPU per delivery.
+ * Claims are written by hand through pg (Prisma's per-call compilation and mapping were most of
+ * the receiver's CPU per delivery) and grouped: a claim goes at once when fewer than
+ * MAX_IN_FLIGHT statements are running, else with the others that arrive before one ends.
  */
 @Injectable()
 export class DeliveryLedgerService {
+  private queue: PendingClaim[] = [];
+  private inFlight = 0;
+
   constructor(private readonly prisma: PrismaService) {}
 
   /**
@@ -63,36 +85,100 @@ export class DeliveryLedgerService {
    * be planned again from fresh routing (this also covers the instant a replica is still
    * inserting the same id). Without one the claim always ends in this delivery or the first.
    */
-  async claim(entry: NewDelivery, routingVersion: string | null): Promise<ClaimedDelivery | undefined> {
+  claim(entry: NewDelivery, routingVersion: string | null): Promise<ClaimedDelivery | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: randomUUID(), entry, routingVersion, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.inFlight++;
+      this.write(batch)
+        .catch((error: unknown) => batch.forEach((claim) => claim.reject(error)))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  /** Up to MAX_BATCH claims, one per delivery key (a second claim of a key waits for the next batch). */
+  private takeBatch(): PendingClaim[] {
+    const keys = new Set<string>();
+    const batch: PendingClaim[] = [];
+    const rest: PendingClaim[] = [];
+    for (const claim of this.queue) {
+      const key = `${claim.entry.provider}\0${claim.entry.deliveryId}`;
+      if (batch.length < MAX_BATCH && !keys.has(key)) {
+        keys.add(key);
+        batch.push(claim);
+      } else {
+        rest.push(claim);
+      }
+    }
+    this.queue = rest;
+    return batch.sort((a, b) =>
+      a.entry.provider === b.entry.provider
+        ? compare(a.entry.deliveryId, b.entry.deliveryId)
+        : compare(a.entry.provider, b.entry.provider),
+    );
+  }
+
+  private async write(batch: PendingClaim[]): Promise<void> {
+    const column = <T>(pick: (claim: PendingClaim) => T) => batch.map(pick);
     const { rows } = await this.prisma.pool.query<ClaimRow>({
       ...CLAIM,
       values: [
-        randomUUID(),
-        entry.provider,
-        entry.deliveryId,
-        entry.event,
-        entry.projectId,
-        entry.pipelineId,
-        entry.status,
-        entry.reason,
-        entry.runId,
-        entry.bodySha256,
-        routingVersion,
+        column((c) => c.id),
+        column((c) => c.entry.provider),
+        column((c) => c.entry.deliveryId),
+        column((c) => c.entry.event),
+        column((c) => c.entry.projectId),
+        column((c) => c.entry.pipelineId),
+        column((c) => c.entry.status),
+        column((c) => c.entry.reason),
+        column((c) => c.entry.runId),
+        column((c) => c.entry.bodySha256),
+        column((c) => c.routingVersion),
       ],
     });
-    const [row] = rows;
+    const byPosition = new Map(rows.map((row) => [Number(row.n), row]));
+    await Promise.all(
+      batch.map(async (claim, i) => {
+        try {
+          claim.resolve(await this.outcome(claim, byPosition.get(i + 1)));
+        } catch (error) {
+          claim.reject(error);
+        }
+      }),
+    );
+  }
+
+  private async outcome(
+    claim: PendingClaim,
+    row: ClaimRow | undefined,
+  ): Promise<ClaimedDelivery | undefined> {
     if (row) {
-      const { replayed, fresh, ...delivery } = row;
+      const { n: _position, replayed, fresh, ...delivery } = row;
       return fresh ? { delivery, replayed } : undefined;
     }
-    if (routingVersion !== null) return undefined;
+    if (claim.routingVersion !== null) return undefined;
     // ON CONFLICT waited for the concurrent insert to commit, so a new snapshot sees its row.
-    const { rows: existing } = await this.prisma.pool.query<WebhookDelivery>({
+    const { rows } = await this.prisma.pool.query<WebhookDelivery>({
       ...BY_KEY,
-      values: [entry.provider, entry.deliveryId],
+      values: [claim.entry.provider, claim.entry.deliveryId],
     });
-    if (!existing[0])
-      throw new Error(`delivery ${entry.provider}/${entry.deliveryId} was neither stored nor found`);
-    return { delivery: existing[0], replayed: true };
+    if (!rows[0])
+      throw new Error(
+        `delivery ${claim.entry.provider}/${claim.entry.deliveryId} was neither stored nor found`,
+      );
+    return { delivery: rows[0], replayed: true };
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

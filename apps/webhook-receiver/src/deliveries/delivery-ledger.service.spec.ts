@@ -1,0 +1,84 @@
+import { PrismaService } from '@kiln/db';
+import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { randomUUID } from 'node:crypto';
+import { DeliveryLedgerService, NewDelivery } from './delivery-ledger.service';
+
+// The ledger against a real database: claims issued together are written together, and the
+// routing version decides whether a claim counts.
+describe('DeliveryLedgerService', () => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+  let ledger: DeliveryLedgerService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = new PrismaService({ url: db.url, poolMax: 4 });
+    await prisma.onModuleInit();
+    ledger = new DeliveryLedgerService(prisma);
+  });
+  afterAll(async () => {
+    await prisma.onModuleDestroy();
+    await db.drop();
+  });
+
+  const entry = (deliveryId: string): NewDelivery => ({
+    provider: 'github',
+    deliveryId,
+    event: 'push',
+    projectId: null,
+    pipelineId: null,
+    status: 'accepted',
+    reason: `push ${deliveryId}`,
+    runId: randomUUID(),
+    bodySha256: 'f'.repeat(64),
+  });
+  const version = async () =>
+    (await prisma.webhookRoutingVersion.findUniqueOrThrow({ where: { id: 1 } })).version;
+  const stored = (ids: string[]) => prisma.webhookDelivery.count({ where: { deliveryId: { in: ids } } });
+
+  it('writes claims made together in a few statements, each key once, replays with the first row', async () => {
+    const ids = Array.from({ length: 50 }, () => `together-${randomUUID()}`);
+    const current = String(await version());
+    const statements = jest.spyOn(prisma.pool, 'query');
+
+    // Three claims of every id, all issued before the first statement answers.
+    const claims = [0, 1, 2].flatMap((copy) =>
+      ids.map((id) => ledger.claim(entry(id), copy === 1 ? null : current).then((c) => ({ id, c }))),
+    );
+    const outcomes = await Promise.all(claims);
+    statements.mockRestore();
+
+    expect(statements.mock.calls.length).toBeLessThan(10);
+    for (const id of ids) {
+      const forId = outcomes.filter((o) => o.id === id).map((o) => o.c);
+      expect(forId.every((c) => c !== undefined)).toBe(true);
+      expect(forId.filter((c) => !c!.replayed)).toHaveLength(1);
+      expect(new Set(forId.map((c) => c!.delivery.id)).size).toBe(1);
+      expect(forId[0]!.delivery).toMatchObject({ deliveryId: id, status: 'accepted', reason: `push ${id}` });
+      expect(forId[0]!.delivery.receivedAt).toBeInstanceOf(Date);
+    }
+    expect(await stored(ids)).toBe(ids.length);
+  });
+
+  it('claims nothing with a routing version that is no longer current, and says so', async () => {
+    const before = await version();
+    await prisma.project.create({
+      data: {
+        name: `moves-the-version-${randomUUID()}`,
+        repoUrl: 'https://example.com/a/b.git',
+        provider: 'git',
+      },
+    });
+    expect(await version()).toBe(before + 1n);
+    const [fresh, stale] = [`fresh-${randomUUID()}`, `stale-${randomUUID()}`];
+
+    expect(await ledger.claim(entry(stale), String(before))).toBeUndefined();
+    expect(await stored([stale])).toBe(0);
+    const claimed = await ledger.claim(entry(fresh), String(before + 1n));
+    expect(claimed).toMatchObject({ replayed: false, delivery: { deliveryId: fresh } });
+
+    // A replay planned at an old version is not answered from that plan either; without a version it is.
+    expect(await ledger.claim(entry(fresh), String(before))).toBeUndefined();
+    expect(await ledger.claim(entry(fresh), null)).toEqual({ replayed: true, delivery: claimed!.delivery });
+  });
+});
