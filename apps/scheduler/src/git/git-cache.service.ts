@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +8,7 @@ import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 
 const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 120_000;
+const MISSING_COMMIT = Symbol('missing commit');
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -29,8 +31,20 @@ export class GitCacheService {
   /** The commit a branch, tag or sha points to in the remote repository. */
   async resolveRef(projectId: string, repoUrl: string, ref: string): Promise<string> {
     if (/^[0-9a-f]{40}$/i.test(ref)) return ref.toLowerCase();
-    const { stdout } = await this.git(null, ['ls-remote', '--', repoUrl, ref, `refs/heads/${ref}`, `refs/tags/${ref}`, `refs/tags/${ref}^{}`]);
-    const lines = stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
+    const { stdout } = await this.git(null, [
+      'ls-remote',
+      '--',
+      repoUrl,
+      ref,
+      `refs/heads/${ref}`,
+      `refs/tags/${ref}`,
+      `refs/tags/${ref}^{}`,
+    ]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t') as [string, string]);
     // An annotated tag's peeled entry (`^{}`) names the commit; prefer it.
     const peeled = lines.find(([, name]) => name.endsWith('^{}'));
     const match = peeled ?? lines[0];
@@ -39,57 +53,83 @@ export class GitCacheService {
     throw new GitError(`ref "${ref}" not found in ${repoUrl}`);
   }
 
-  /** Contents of `path` at `sha`, or null when the file does not exist in that commit. */
+  /**
+   * Contents of `path` at `sha`, or null when the file does not exist in that commit. A commit
+   * already in the cache costs one git process; a new one three (show, fetch, show).
+   */
   async readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
-    const dir = await this.fetch(projectId, repoUrl, sha);
+    const dir = this.dirOf(projectId);
+    const file = path.replace(/^\.\//, '');
+    if (existsSync(join(dir, 'HEAD'))) {
+      const cached = await this.show(dir, sha, file);
+      if (cached !== MISSING_COMMIT) return cached;
+    }
+    await this.fetch(dir, repoUrl, sha);
+    const fetched = await this.show(dir, sha, file);
+    if (fetched === MISSING_COMMIT) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
+    return fetched;
+  }
+
+  private async show(dir: string, sha: string, file: string): Promise<string | null | typeof MISSING_COMMIT> {
     try {
-      const { stdout } = await this.git(dir, ['show', `${sha}:${path.replace(/^\.\//, '')}`]);
+      const { stdout } = await this.git(dir, ['show', `${sha}^{commit}:${file}`]);
       return stdout;
     } catch (error) {
       if (/does not exist|exists on disk, but not in/.test(String(error))) return null;
+      // Not fetched yet, or the cache repository is still being created by a concurrent fetch.
+      if (/invalid object name|not a git repository/.test(String(error))) return MISSING_COMMIT;
       throw error;
     }
   }
 
-  private async fetch(projectId: string, repoUrl: string, sha: string): Promise<string> {
-    const dir = join(resolve(this.config.KILN_DATA_DIR), 'git-cache', `${projectId}.git`);
-    return this.serialized(dir, async () => {
-      await mkdir(dir, { recursive: true });
-      await this.git(dir, ['init', '-q', '--bare']);
-      if (await this.hasCommit(dir, sha)) return dir;
+  private dirOf(projectId: string): string {
+    return join(resolve(this.config.KILN_DATA_DIR), 'git-cache', `${projectId}.git`);
+  }
+
+  private async init(dir: string): Promise<void> {
+    if (existsSync(join(dir, 'HEAD'))) return;
+    await mkdir(dir, { recursive: true });
+    await this.git(dir, ['init', '-q', '--bare']);
+  }
+
+  private async fetch(dir: string, repoUrl: string, sha: string): Promise<void> {
+    await this.serialized(dir, async () => {
+      await this.init(dir);
       try {
         await this.git(dir, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
       } catch (error) {
         // Some servers refuse to serve a commit by sha; fetch every ref instead.
-        this.logger.debug({ projectId, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
-        await this.git(dir, ['fetch', '-q', '--', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+        this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
+        await this.git(dir, [
+          'fetch',
+          '-q',
+          '--',
+          repoUrl,
+          '+refs/heads/*:refs/heads/*',
+          '+refs/tags/*:refs/tags/*',
+        ]);
       }
-      if (!(await this.hasCommit(dir, sha))) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
-      return dir;
     });
   }
 
   private async expandShortSha(projectId: string, repoUrl: string, short: string): Promise<string> {
-    const dir = join(resolve(this.config.KILN_DATA_DIR), 'git-cache', `${projectId}.git`);
+    const dir = this.dirOf(projectId);
     await this.serialized(dir, async () => {
-      await mkdir(dir, { recursive: true });
-      await this.git(dir, ['init', '-q', '--bare']);
-      await this.git(dir, ['fetch', '-q', '--', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+      await this.init(dir);
+      await this.git(dir, [
+        'fetch',
+        '-q',
+        '--',
+        repoUrl,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ]);
     });
     try {
       const { stdout } = await this.git(dir, ['rev-parse', '--verify', '--quiet', `${short}^{commit}`]);
       return stdout.trim();
     } catch {
       throw new GitError(`ref "${short}" not found in ${repoUrl}`);
-    }
-  }
-
-  private async hasCommit(dir: string, sha: string): Promise<boolean> {
-    try {
-      await this.git(dir, ['cat-file', '-e', `${sha}^{commit}`]);
-      return true;
-    } catch {
-      return false;
     }
   }
 
@@ -110,7 +150,8 @@ export class GitCacheService {
       return await run('git', cwd ? ['-C', cwd, ...args] : args, {
         timeout: GIT_TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' },
+        // LC_ALL=C: errors are told apart by their English text.
+        env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' },
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
