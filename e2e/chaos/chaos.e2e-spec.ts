@@ -144,6 +144,7 @@ describe('the platform under faults', () => {
       expect(unexpected.map((r) => ({ ...r, steps: steps.filter((s) => s.run_id === r.id) }))).toEqual([]);
     } catch (error) {
       record.outcome = `FAILED: ${String(error).split('\n')[0].slice(0, 200)}`;
+      console.log(`${fault} failed; what the platform did since the wave began:\n${await postMortem(chaos, waveBegan)}`);
       const keep = process.env.KILN_CHAOS_APP_LOGS;
       if (keep && !outcomes.some((o) => o !== record && o.outcome.startsWith('FAILED'))) keepAppLogs(chaos, join(keep, 'first-failure'));
       throw error;
@@ -389,6 +390,36 @@ describe('the platform under faults', () => {
     return { runs, steps };
   }
 });
+
+/**
+ * For the CI log, where app logs are not kept: the runs created since `since` with their steps'
+ * states, and every warning or error the apps logged since then (the last 30 per app).
+ */
+async function postMortem(chaos: ChaosPlatform, since: number): Promise<string> {
+  const runs = await chaos.query<{ id: string; status: string; steps: string | null }>(
+    `SELECT r.id, r.status, string_agg(s.name || '=' || s.status || '#' || s.attempt, ' ' ORDER BY s.position) AS steps
+       FROM runs r LEFT JOIN steps s ON s.run_id = r.id
+      WHERE r.created_at >= to_timestamp($1 / 1000.0) AT TIME ZONE 'UTC'
+      GROUP BY r.id, r.status`,
+    [since],
+  );
+  const problems = APP_NAMES.map((app) => {
+    const lines = chaos.platform.apps
+      .output(app)
+      .split('\n')
+      .filter((line) => {
+        try {
+          const entry = JSON.parse(line) as { level?: number; time?: number };
+          return (entry.level ?? 0) >= 40 && (entry.time ?? 0) >= since;
+        } catch {
+          return false;
+        }
+      });
+    return lines.length > 0 ? `${app}:\n${lines.slice(-30).join('\n')}` : `${app}: no warnings`;
+  });
+  const runLines = runs.map((r) => `run ${r.id} ${r.status}: ${r.steps ?? 'no steps'}`);
+  return [`${runs.length} runs created`, ...runLines, ...problems].join('\n');
+}
 
 /** Writes each app's output (JSON log lines, restarts included) to `<dir>/<app>.log` for a post-mortem. */
 function keepAppLogs(chaos: ChaosPlatform, dir: string): void {

@@ -9,6 +9,12 @@ import { settledWithin } from './settled-within';
 
 /** A pull request waits this long for messages before the loop asks again. */
 const FETCH_EXPIRES_MS = 5_000;
+/**
+ * A pull that has not ended this long after it expired is given up and a new one made. The
+ * client ends pulls itself after missed heartbeats or a reconnect; this bounds the cost of any
+ * path where it does not (a server restart at the wrong instant), so a consumer never stalls.
+ */
+const FETCH_STALL_MS = FETCH_EXPIRES_MS * 4;
 const RETRY_PAUSE_MS = 1_000;
 
 /**
@@ -86,12 +92,18 @@ export class ConsumerRunner {
     // stop() may have run while the pull was being set up. Not awaited: close() completes
     // only once the loop below has drained the batch.
     if (this.stopping) void this.batch.close();
+    const batch = this.batch;
+    const watchdog = setTimeout(() => {
+      this.logger.warn({ afterMs: FETCH_STALL_MS }, 'pull request did not end; replacing it');
+      batch.stop(new Error('pull request stalled'));
+    }, FETCH_STALL_MS);
     try {
-      for await (const msg of this.batch) {
+      for await (const msg of batch) {
         if (this.stopping) msg.nak();
         else this.dispatch(msg);
       }
     } finally {
+      clearTimeout(watchdog);
       this.batch = undefined;
     }
   }
