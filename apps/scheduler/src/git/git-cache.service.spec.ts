@@ -1,6 +1,6 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerConfig } from '../config';
@@ -54,6 +54,24 @@ describe('GitCacheService', () => {
       git.readFile(randomUUID(), repo.url, third, 'other.yaml'),
     ]);
     expect(reads).toEqual(['two', null, 'three', 'three']);
+  });
+
+  it('fetches again when the cache repository is damaged, as a scheduler killed mid-fetch can leave it', async () => {
+    const project = randomUUID();
+    const sha = repo.commit({ '.platform.yaml': 'first' });
+    expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe('first');
+
+    const objects = join(dataDir, 'git-cache', `${project}.git`, 'objects');
+    const loose = readdirSync(objects)
+      .filter((d) => /^[0-9a-f]{2}$/.test(d))
+      .flatMap((d) => readdirSync(join(objects, d)).map((f) => join(objects, d, f)));
+    expect(loose.length).toBeGreaterThan(0);
+    for (const file of loose) {
+      chmodSync(file, 0o644);
+      writeFileSync(file, 'not zlib');
+    }
+
+    expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe('first');
   });
 
   it('names a commit the repository does not have', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -9,6 +9,8 @@ import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 120_000;
 const MISSING_COMMIT = Symbol('missing commit');
+/** What git says about a damaged repository (as opposed to a missing commit, path or remote). */
+const DAMAGED = /corrupt|is empty|inflate|bad object|unable to (read|unpack)|packfile|object file/i;
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -60,6 +62,21 @@ export class GitCacheService {
   async readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
     const dir = this.dirOf(projectId);
     const file = path.replace(/^\.\//, '');
+    try {
+      return await this.readFileIn(dir, repoUrl, sha, file);
+    } catch (error) {
+      if (!(error instanceof GitError) || !DAMAGED.test(error.message)) throw error;
+      // Only a cache: a scheduler killed during a fetch can leave a damaged object behind.
+      this.logger.warn(
+        { projectId, error: error.message },
+        'git cache repository damaged; fetching it again',
+      );
+      await this.serialized(dir, () => rm(dir, { recursive: true, force: true }));
+      return this.readFileIn(dir, repoUrl, sha, file);
+    }
+  }
+
+  private async readFileIn(dir: string, repoUrl: string, sha: string, file: string): Promise<string | null> {
     if (existsSync(join(dir, 'HEAD'))) {
       const cached = await this.show(dir, sha, file);
       if (cached !== MISSING_COMMIT) return cached;
