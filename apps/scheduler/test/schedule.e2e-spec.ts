@@ -99,9 +99,12 @@ describe('cron-scheduled runs (on.schedule)', () => {
     const after = await pipeline(projectId, pipelineId);
     expect(new Date(after.next_schedule_at!).getTime()).toBeGreaterThan(Date.now());
     expect(isMinuteBoundary(after.next_schedule_at!)).toBe(true);
-    // Several ticks later the fire time that came due has started exactly one run.
+    // Several ticks later the fire time that came due has started exactly one run (a run of
+    // the next fire time, when the wait crosses a minute boundary, is not a second one).
+    const nextFire = new Date(after.next_schedule_at!).getTime();
     await new Promise((r) => setTimeout(r, 2_500));
-    expect(await scheduledRuns(projectId)).toHaveLength(1);
+    const ofThisFireTime = (await scheduledRuns(projectId)).filter((r) => new Date(r.created_at).getTime() < nextFire);
+    expect(ofThisFireTime).toHaveLength(1);
   });
 
   it('picks up the schedule of a repository definition from a push to the default branch', async () => {

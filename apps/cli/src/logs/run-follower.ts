@@ -42,8 +42,20 @@ export class RunFollower {
     const readers = new Map<string, Promise<void>>();
     let current = this.run;
     for (;;) {
+      // Steps first seen already finished are shown one after the other in step order, then
+      // the running ones side by side: a run joined late reads top to bottom.
+      let finished = Promise.resolve();
       for (const step of this.selected(current.steps ?? [])) {
-        if (hasLog(step) && !readers.has(step.id)) readers.set(step.id, this.showStep(step));
+        if (!hasLog(step) || readers.has(step.id)) continue;
+        if (step.status === 'running') {
+          readers.set(
+            step.id,
+            finished.then(() => this.showStep(step)),
+          );
+        } else {
+          finished = finished.then(() => this.showStep(step));
+          readers.set(step.id, finished);
+        }
       }
       if (!this.options.follow || isTerminal(current.status)) break;
       await sleep(this.options.pollMs ?? 1000);

@@ -60,6 +60,28 @@ describe('DeliveryLedgerService', () => {
     expect(await stored(ids)).toBe(ids.length);
   });
 
+  it('answers with the row of a concurrent claim of the same id once that one commits', async () => {
+    const id = `concurrent-${randomUUID()}`;
+    const current = String(await version());
+    // Another replica's statement: inserted, not yet committed.
+    const other = await prisma.pool.connect();
+    try {
+      await other.query('BEGIN');
+      const { rows } = await other.query<{ id: string }>(
+        `INSERT INTO webhook_deliveries (id, provider, delivery_id, event, status, reason, body_sha256)
+         VALUES (gen_random_uuid(), 'github', $1, 'push', 'ignored', 'first', '') RETURNING id`,
+        [id],
+      );
+      const claim = ledger.claim(entry(id), current);
+      await new Promise((r) => setTimeout(r, 200));
+      await other.query('COMMIT');
+
+      expect(await claim).toMatchObject({ replayed: true, delivery: { id: rows[0].id, reason: 'first' } });
+    } finally {
+      other.release();
+    }
+  });
+
   it('claims nothing with a routing version that is no longer current, and says so', async () => {
     const before = await version();
     await prisma.project.create({

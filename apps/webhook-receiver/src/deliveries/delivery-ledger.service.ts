@@ -18,6 +18,7 @@ interface PendingClaim {
   reject: (error: unknown) => void;
 }
 
+/** One per claim; the delivery columns are null when its row was inserted by a concurrent statement. */
 type ClaimRow = WebhookDelivery & { n: string; replayed: boolean; fresh: boolean };
 
 /** Claim statements in flight at once; claims arriving meanwhile wait and go together in the next. */
@@ -28,12 +29,12 @@ const columns = (t: string) => `${t}.id, ${t}.provider, ${t}.delivery_id AS "del
   ${t}.project_id AS "projectId", ${t}.pipeline_id AS "pipelineId", ${t}.status, ${t}.reason,
   ${t}.run_id AS "runId", ${t}.body_sha256 AS "bodySha256", ${t}.received_at AT TIME ZONE 'UTC' AS "receivedAt"`;
 
-// Many deliveries, one statement, one commit. `fresh`: the routing a delivery was planned with is
-// still the database's (routing_version null: do not check); a stale one is not inserted. Rows
-// are inserted in key order, so two replicas claiming overlapping batches cannot deadlock.
-// A delivery id stored before this statement began comes back as a replay; one a concurrent
-// statement is still inserting is waited for by ON CONFLICT but not visible to this snapshot,
-// so it comes back as no row at all.
+// Many deliveries, one statement, one commit, one answer row per delivery. `fresh`: the routing
+// it was planned with is still the database's (routing_version null: do not check); a stale one
+// is not inserted. Rows are inserted in key order, so two replicas claiming overlapping groups
+// cannot deadlock. A delivery id stored before this statement began comes back as a replay;
+// one a concurrent statement was inserting is waited for by ON CONFLICT but is not visible to
+// this snapshot: its row comes back empty (id null) and is read afterwards.
 const CLAIM = {
   name: 'kiln-webhook-claim-deliveries',
   text: `
@@ -50,14 +51,16 @@ const CLAIM = {
       SELECT id, provider, delivery_id, event, project_id, pipeline_id, status, reason, run_id, body_sha256
         FROM checked WHERE fresh ORDER BY n
       ON CONFLICT (provider, delivery_id) DO NOTHING
-      RETURNING ${columns('w')}
+      RETURNING ${columns('w')}, false AS replayed
+    ), found AS (
+      SELECT * FROM inserted
+      UNION ALL
+      SELECT ${columns('d')}, true AS replayed
+        FROM checked c JOIN webhook_deliveries d ON d.provider = c.provider AND d.delivery_id = c.delivery_id
+       WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.provider = c.provider AND ins."deliveryId" = c.delivery_id)
     )
-    SELECT c.n, ins.*, false AS replayed, true AS fresh
-      FROM inserted ins JOIN checked c ON c.id = ins.id
-    UNION ALL
-    SELECT c.n, ${columns('d')}, true AS replayed, c.fresh
-      FROM checked c JOIN webhook_deliveries d ON d.provider = c.provider AND d.delivery_id = c.delivery_id
-     WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.id = c.id)`,
+    SELECT c.n, c.fresh, f.*
+      FROM checked c LEFT JOIN found f ON f.provider = c.provider AND f."deliveryId" = c.delivery_id`,
 };
 
 const BY_KEY = {
@@ -82,8 +85,8 @@ export class DeliveryLedgerService {
   /**
    * Stores the delivery unless its id was seen before. With a routing version, only while the
    * routing is still at that version: undefined means nothing was claimed and the delivery must
-   * be planned again from fresh routing (this also covers the instant a replica is still
-   * inserting the same id). Without one the claim always ends in this delivery or the first.
+   * be planned again from fresh routing. Without one the claim always ends in this delivery or
+   * the first with its id.
    */
   claim(entry: NewDelivery, routingVersion: string | null): Promise<ClaimedDelivery | undefined> {
     return new Promise((resolve, reject) => {
@@ -161,11 +164,9 @@ export class DeliveryLedgerService {
     claim: PendingClaim,
     row: ClaimRow | undefined,
   ): Promise<ClaimedDelivery | undefined> {
-    if (row) {
-      const { n: _position, replayed, fresh, ...delivery } = row;
-      return fresh ? { delivery, replayed } : undefined;
-    }
-    if (claim.routingVersion !== null) return undefined;
+    if (!row?.fresh) return undefined;
+    const { n: _position, fresh: _fresh, replayed, ...delivery } = row;
+    if (delivery.id !== null) return { delivery, replayed };
     // ON CONFLICT waited for the concurrent insert to commit, so a new snapshot sees its row.
     const { rows } = await this.prisma.pool.query<WebhookDelivery>({
       ...BY_KEY,
