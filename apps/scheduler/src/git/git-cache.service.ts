@@ -9,8 +9,13 @@ import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 120_000;
 const MISSING_COMMIT = Symbol('missing commit');
-/** What git says about a damaged repository (as opposed to a missing commit, path or remote). */
-const DAMAGED = /corrupt|is empty|inflate|bad object|unable to (read|unpack)|packfile|object file/i;
+/**
+ * What git says about a damaged repository (as opposed to a missing commit, path or remote), or
+ * one that changed during a read ("exists, but not": only another process, such as the git of a
+ * killed scheduler, writes while this one reads).
+ */
+const DAMAGED =
+  /corrupt|is empty|inflate|bad object|unable to (read|unpack)|packfile|object file|exists, but not/i;
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -66,7 +71,8 @@ export class GitCacheService {
       return await this.readFileIn(dir, repoUrl, sha, file);
     } catch (error) {
       if (!(error instanceof GitError) || !DAMAGED.test(error.message)) throw error;
-      // Only a cache: a scheduler killed during a fetch can leave a damaged object behind.
+      // Only a cache: a scheduler killed during a fetch can leave a damaged object behind, or its
+      // git still writing.
       this.logger.warn(
         { projectId, error: error.message },
         'git cache repository damaged; fetching it again',
@@ -76,15 +82,20 @@ export class GitCacheService {
     }
   }
 
-  private async readFileIn(dir: string, repoUrl: string, sha: string, file: string): Promise<string | null> {
-    if (existsSync(join(dir, 'HEAD'))) {
-      const cached = await this.show(dir, sha, file);
-      if (cached !== MISSING_COMMIT) return cached;
-    }
-    await this.fetch(dir, repoUrl, sha);
-    const fetched = await this.show(dir, sha, file);
-    if (fetched === MISSING_COMMIT) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
-    return fetched;
+  // One git operation per cache repository at a time, reads included: a commit being fetched
+  // can have its commit object written before its tree and blobs, and a read in between would
+  // take a file that is there for one that is not.
+  private readFileIn(dir: string, repoUrl: string, sha: string, file: string): Promise<string | null> {
+    return this.serialized(dir, async () => {
+      if (existsSync(join(dir, 'HEAD'))) {
+        const cached = await this.show(dir, sha, file);
+        if (cached !== MISSING_COMMIT) return cached;
+      }
+      await this.fetch(dir, repoUrl, sha);
+      const fetched = await this.show(dir, sha, file);
+      if (fetched === MISSING_COMMIT) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
+      return fetched;
+    });
   }
 
   private async show(dir: string, sha: string, file: string): Promise<string | null | typeof MISSING_COMMIT> {
@@ -93,7 +104,7 @@ export class GitCacheService {
       return stdout;
     } catch (error) {
       if (/does not exist|exists on disk, but not in/.test(String(error))) return null;
-      // Not fetched yet, or the cache repository is still being created by a concurrent fetch.
+      // Not fetched yet.
       if (/invalid object name|not a git repository/.test(String(error))) return MISSING_COMMIT;
       throw error;
     }
@@ -109,24 +120,23 @@ export class GitCacheService {
     await this.git(dir, ['init', '-q', '--bare']);
   }
 
+  /** Only inside `serialized(dir)`. */
   private async fetch(dir: string, repoUrl: string, sha: string): Promise<void> {
-    await this.serialized(dir, async () => {
-      await this.init(dir);
-      try {
-        await this.git(dir, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
-      } catch (error) {
-        // Some servers refuse to serve a commit by sha; fetch every ref instead.
-        this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
-        await this.git(dir, [
-          'fetch',
-          '-q',
-          '--',
-          repoUrl,
-          '+refs/heads/*:refs/heads/*',
-          '+refs/tags/*:refs/tags/*',
-        ]);
-      }
-    });
+    await this.init(dir);
+    try {
+      await this.git(dir, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
+    } catch (error) {
+      // Some servers refuse to serve a commit by sha; fetch every ref instead.
+      this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
+      await this.git(dir, [
+        'fetch',
+        '-q',
+        '--',
+        repoUrl,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ]);
+    }
   }
 
   private async expandShortSha(projectId: string, repoUrl: string, short: string): Promise<string> {
