@@ -77,6 +77,10 @@ export async function startApps(
     logs.set(app, lines);
     child.stdout?.on('data', (d: Buffer) => lines.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => lines.push(d.toString()));
+    // In the app's own log format, so post-mortems see how (and when) a process ended.
+    child.once('exit', (code, signal) =>
+      lines.push(`${JSON.stringify({ level: 60, time: Date.now(), service: app, code, signal, msg: 'process exited' })}\n`),
+    );
     children.set(app, child);
     await waitReady(app, urlOf(app), child, lines);
   };
