@@ -128,29 +128,27 @@ export class GitCacheService {
     } catch (error) {
       // Some servers refuse to serve a commit by sha; fetch every ref instead.
       this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
-      await this.git(dir, [
-        'fetch',
-        '-q',
-        '--',
-        repoUrl,
-        '+refs/heads/*:refs/heads/*',
-        '+refs/tags/*:refs/tags/*',
-      ]);
+      await this.fetchAllRefs(dir, repoUrl);
     }
+  }
+
+  /** Only inside `serialized(dir)`. */
+  private async fetchAllRefs(dir: string, repoUrl: string): Promise<void> {
+    await this.git(dir, [
+      'fetch',
+      '-q',
+      '--',
+      repoUrl,
+      '+refs/heads/*:refs/heads/*',
+      '+refs/tags/*:refs/tags/*',
+    ]);
   }
 
   private async expandShortSha(projectId: string, repoUrl: string, short: string): Promise<string> {
     const dir = this.dirOf(projectId);
     await this.serialized(dir, async () => {
       await this.init(dir);
-      await this.git(dir, [
-        'fetch',
-        '-q',
-        '--',
-        repoUrl,
-        '+refs/heads/*:refs/heads/*',
-        '+refs/tags/*:refs/tags/*',
-      ]);
+      await this.fetchAllRefs(dir, repoUrl);
     });
     try {
       const { stdout } = await this.git(dir, ['rev-parse', '--verify', '--quiet', `${short}^{commit}`]);
