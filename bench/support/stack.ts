@@ -4,6 +4,7 @@ import {
   createGitRepo,
   createTestDatabase,
   githubHeaders,
+  githubPushPayload,
   RunningApps,
   startApps,
   TestGitRepo,
@@ -157,7 +158,7 @@ export async function startStack(
       if (res.status !== 201)
         throw new Error(`project not created: ${res.status} ${JSON.stringify(res.body)}`);
       const push = async (commitSha: string, deliveryId = randomUUID()) => {
-        const body = JSON.stringify(pushPayload(repo.url, fullName, commitSha));
+        const body = JSON.stringify(githubPushPayload(repo, fullName, commitSha));
         const answer = await fetch(`${running.url('webhook-receiver')}/webhooks/github`, {
           method: 'POST',
           headers: githubHeaders('push', body, secret, deliveryId),
@@ -178,29 +179,6 @@ export async function startStack(
     }
   }
   return stack;
-}
-
-function pushPayload(cloneUrl: string, fullName: string, sha: string) {
-  return {
-    ref: 'refs/heads/main',
-    before: '0'.repeat(40),
-    after: sha,
-    created: false,
-    deleted: false,
-    forced: false,
-    repository: {
-      id: 1,
-      name: fullName.split('/')[1],
-      full_name: fullName,
-      clone_url: cloneUrl,
-      html_url: cloneUrl,
-      default_branch: 'main',
-    },
-    pusher: { name: 'bench', email: 'bench@kiln.dev' },
-    sender: { login: 'bench', id: 1 },
-    head_commit: { id: sha, message: 'bench', timestamp: new Date().toISOString() },
-    commits: [{ id: sha, message: 'bench' }],
-  };
 }
 
 /** Removes the stack's streams (a 200 MB log stays on the server's disk otherwise). */
