@@ -11,6 +11,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { secretBoxProvider, SECRET_BOX } from './common/secret-box.provider';
+import { ControlCharactersPipe } from './common/control-characters.pipe';
 import { apiValidationPipe } from './common/validation.pipe';
 import { GATEWAY_CONFIG, GatewayConfig } from './config';
 import { DeploymentsModule } from './deployments/deployments.module';
@@ -64,6 +65,8 @@ export class AppModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         secretBoxProvider,
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        // Global pipes run in the order given: control characters are refused before DTO rules.
+        { provide: APP_PIPE, useClass: ControlCharactersPipe },
         { provide: APP_PIPE, useFactory: apiValidationPipe },
       ],
       exports: [GATEWAY_CONFIG, SECRET_BOX],

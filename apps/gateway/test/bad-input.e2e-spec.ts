@@ -35,6 +35,94 @@ describe('bad input', () => {
     expect([...new Set(fields(res.body))]).toEqual(expected);
   });
 
+  describe('control characters', () => {
+    const nul = 'a\u0000b';
+    const problem = (res: { body: { message?: string } }, field: string) =>
+      expect(res.body.message).toContain(`${field} must not contain control characters`);
+
+    it.each([
+      ['a user name', 'post', '/api/users', { name: nul, email: 'nul@example.com' }, 'name'],
+      ['a token name', 'post', '/api/tokens', { name: nul }, 'name'],
+      ['a pipeline name', 'post', '/api/projects/{id}/pipelines', { name: nul }, 'name'],
+      [
+        'an escape in a cancel reason',
+        'post',
+        '/api/projects/{id}/runs/{rid}/cancel',
+        { reason: 'x\u001b[2J' },
+        'reason',
+      ],
+      [
+        'a NUL in a definition',
+        'post',
+        '/api/pipelines/validate',
+        { yaml_config: `pipeline:\n  steps: []\u0000` },
+        'yaml_config',
+      ],
+      ['a NUL in a secret value', 'put', '/api/projects/{id}/secrets/NUL', { value: nul }, 'value'],
+    ] as const)('answers 400 naming the field for %s', async (_, method, path, body, field) => {
+      const { runId } = await gw.insertRun(projectId, { status: 'running' });
+      const url = path.replace('{id}', projectId).replace('{rid}', runId);
+      const token = url === '/api/users' ? gw.admin.token : owner.token;
+      const res = await gw.http()[method](url).set(bearer(token)).send(body);
+      expect(res.status).toBe(400);
+      expect(fields(res.body)).toEqual([field]);
+      problem(res, field);
+    });
+
+    it.each([
+      ['branch', 'get', '/api/projects/{id}/runs?branch=a%00b'],
+      ['ref', 'get', '/api/projects/{id}/runs?ref=%00'],
+      ['pipeline', 'get', '/api/runs?pipeline=x%00'],
+      ['cursor', 'get', '/api/projects?cursor=%00'],
+      ['name', 'delete', '/api/projects/{id}/secrets/A%00B'],
+      ['pid', 'get', '/api/projects/{id}/pipelines/%00'],
+    ] as const)('answers 400 for a NUL in the %s parameter', async (field, method, path) => {
+      const res = await gw.http()[method](path.replace('{id}', projectId)).set(bearer(owner.token));
+      expect(res.status).toBe(400);
+      problem(res, field);
+    });
+
+    it('keeps tabs and line breaks in multi-line text', async () => {
+      const description = 'line one\r\n\tline two';
+      const created = await gw
+        .http()
+        .post(`/api/projects/${projectId}/pipelines`)
+        .set(bearer(owner.token))
+        .send({ name: 'multiline', description });
+      expect(created.status).toBe(201);
+      expect(created.body.description).toBe(description);
+      const named = await gw
+        .http()
+        .post(`/api/projects/${projectId}/pipelines`)
+        .set(bearer(owner.token))
+        .send({ name: 'tab\tname' });
+      expect(named.status).toBe(400);
+      problem(named, 'name');
+    });
+  });
+
+  describe('cursors', () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    it.each([
+      ['/api/projects', cursor(['-200000-01-01T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])],
+      ['/api/projects', cursor(['+275760-09-13T00:00:00.000Z', '00000000-0000-4000-8000-000000000000'])],
+      ['/api/tokens', 'not-a-cursor'],
+      ['/api/users', cursor([42])],
+      ['/api/projects/{id}/runs', cursor(['2030-01-01T00:00:00.000Z', 'not-a-uuid'])],
+      ['/api/projects/{id}/pipelines', cursor({ createdAt: 1 })],
+      ['/api/runs', '%FF%FE'],
+      ['/api/audit', cursor(['2030-01-01T00:00:00.000Z', '9999999999999999999'])],
+    ])('answers 400 for a cursor outside its domain on %s', async (path, value) => {
+      const url = `${path.replace('{id}', projectId)}?cursor=${value}`;
+      const token = path === '/api/users' || path === '/api/audit' ? gw.admin.token : owner.token;
+      const res = await gw.http().get(url).set(bearer(token));
+      expect(res.status).toBe(400);
+      expect(fields(res.body)).toEqual(['cursor']);
+      expect(res.body.message).toBe('cursor is not a next_cursor this API returned');
+    });
+  });
+
   it('names the unknown field in the message', async () => {
     const res = await gw
       .http()
@@ -85,7 +173,7 @@ describe('bad input', () => {
     ['/api/projects/1%27%20OR%201=1', 'id'],
     [`/api/projects/{id}/runs/42`, 'rid'],
     [`/api/projects/{id}/runs/00000000-0000-4000-8000-000000000000/steps/..%2F..%2Fetc/logs`, 'sid'],
-    [`/api/projects/{id}/pipelines/%00`, 'pid'],
+    [`/api/projects/{id}/pipelines/1%3B%20DROP`, 'pid'],
   ])('answers 400 for the malformed id in %s', async (path, field) => {
     const res = await gw.http().get(path.replace('{id}', projectId)).set(bearer(owner.token));
     expect(res.status).toBe(400);

@@ -57,6 +57,11 @@ function after<K>(cursor: string | undefined, idPattern: RegExp, key: (id: strin
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGITS = /^\d{1,19}$/;
+/** PostgreSQL's bigint; a longer sequence number would be a database error, not an empty page. */
+const MAX_SEQUENCE = 2n ** 63n - 1n;
+/** Rows are stamped by the database clock: a position outside these years was never handed out. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(10_000, 0, 1);
 
 /** Rows fetched with `take: limit + 1` become one page and the cursor of the next. */
 export function toPage<R extends Keyed, T>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
@@ -84,8 +89,10 @@ export function decodeCursor(text: string, idPattern: RegExp): Cursor {
     if (
       typeof at === 'string' &&
       typeof id === 'string' &&
-      !Number.isNaN(createdAt.getTime()) &&
-      idPattern.test(id)
+      createdAt.getTime() >= EARLIEST &&
+      createdAt.getTime() < LATEST &&
+      idPattern.test(id) &&
+      (idPattern !== DIGITS || BigInt(id) <= MAX_SEQUENCE)
     ) {
       return { createdAt, id };
     }

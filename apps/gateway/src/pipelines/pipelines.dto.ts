@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { MultilineText } from '../common/control-characters.pipe';
 
 const NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
 const NAME_RULE =
@@ -21,6 +22,7 @@ export class CreatePipelineDto {
   @IsOptional()
   @IsString()
   @MaxLength(1000)
+  @MultilineText()
   description?: string;
 
   @ApiPropertyOptional({
@@ -29,6 +31,7 @@ export class CreatePipelineDto {
   @IsOptional()
   @IsString()
   @MaxLength(MAX_YAML)
+  @MultilineText()
   yaml_config?: string;
 
   @ApiPropertyOptional({ default: '.platform.yaml' })
@@ -60,12 +63,14 @@ export class UpdatePipelineDto {
   @ValidateIf((_, v) => v !== undefined && v !== null)
   @IsString()
   @MaxLength(1000)
+  @MultilineText()
   description?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String })
   @ValidateIf((_, v) => v !== undefined && v !== null)
   @IsString()
   @MaxLength(MAX_YAML)
+  @MultilineText()
   yaml_config?: string | null;
 
   @ApiPropertyOptional()
@@ -85,6 +90,7 @@ export class ValidateDefinitionDto {
   @ApiProperty({ description: 'the .platform.yaml text to lint' })
   @IsString()
   @MaxLength(MAX_YAML)
+  @MultilineText()
   yaml_config!: string;
 }
 

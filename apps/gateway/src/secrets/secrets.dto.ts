@@ -1,10 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
+import { MultilineText } from '../common/control-characters.pipe';
 
 export class PutSecretDto {
   @ApiProperty({ description: 'write-only: never returned by the API', writeOnly: true })
   @IsString()
   @Length(1, 65_536)
+  @MultilineText()
   value!: string;
 }
 
