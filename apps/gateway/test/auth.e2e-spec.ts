@@ -150,6 +150,52 @@ describe('authentication and tokens', () => {
     expect(res.body.message).toBe('this token lacks the "project:write" scope');
   });
 
+  it('never lets a token mint a child that outlives it', async () => {
+    const user = await gw.createUser();
+    const parent = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(user.token))
+      .send({ name: 'week', expires_in_days: 7 });
+    const inherited = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(parent.body.token))
+      .send({ name: 'child' });
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.expires_at).toBe(parent.body.expires_at);
+    const later = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(parent.body.token))
+      .send({ name: 'longer', expires_in_days: 30 });
+    expect(later.status).toBe(400);
+    expect(later.body.message).toBe(
+      `the calling token expires at ${parent.body.expires_at}; a token it creates cannot expire later`,
+    );
+    const sooner = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(parent.body.token))
+      .send({ name: 'day', expires_in_days: 1 });
+    expect(sooner.status).toBe(201);
+  });
+
+  it("refuses a read-only token revoking its owner's write token", async () => {
+    const user = await gw.createUser();
+    const readOnly = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(user.token))
+      .send({ name: 'ro', scopes: ['project:read'] });
+    const res = await gw.http().delete(`/api/tokens/${user.tokenId}`).set(bearer(readOnly.body.token));
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe('this token cannot revoke a token with scopes it lacks: project:write');
+    expect((await gw.http().get('/api/me').set(bearer(user.token))).status).toBe(200);
+    const own = await gw.http().delete(`/api/tokens/${readOnly.body.id}`).set(bearer(user.token));
+    expect(own.status).toBe(204);
+  });
+
   it("never lets a user revoke another user's token", async () => {
     const alice = await gw.createUser();
     const bob = await gw.createUser();
@@ -310,7 +356,11 @@ describe('bootstrap admin', () => {
       KILN_LOG_LEVEL: 'silent',
       KILN_MIGRATE_ON_START: 'false',
     });
-    const { app } = await startService(AppModule.forRoot(config), { port: 0, host: '127.0.0.1', configure: (a) => configureGateway(a, config) });
+    const { app } = await startService(AppModule.forRoot(config), {
+      port: 0,
+      host: '127.0.0.1',
+      configure: (a) => configureGateway(a, config),
+    });
     try {
       expect((await request(app.getHttpServer()).get('/api/me').set(bearer(rotated))).status).toBe(200);
       const old = await request(app.getHttpServer()).get('/api/me').set(bearer(gw.admin.token));

@@ -10,6 +10,8 @@ export interface Actor {
   userName: string;
   tokenId: string;
   scopes: Scope[];
+  /** When the calling token expires (null: never); tokens it mints cannot outlive it. */
+  tokenExpiresAt: Date | null;
   /** A platform admin whose token carries the `admin` scope: sees and manages every project. */
   isAdmin: boolean;
   ip: string | null;

@@ -36,6 +36,7 @@ export class AuthService {
       userName: token.user.name,
       tokenId: token.id,
       scopes,
+      tokenExpiresAt: token.expiresAt,
       isAdmin: token.user.isAdmin && scopes.includes('admin'),
       ip: req.ip ?? null,
       userAgent: req.get('user-agent')?.slice(0, 500) ?? null,

@@ -24,7 +24,7 @@ export class TokensService {
     // A token can only hand out what it holds, so a read-only token cannot mint a writer.
     if (beyond.length > 0)
       throw new ForbiddenError(`this token cannot grant scopes it lacks: ${beyond.join(', ')}`);
-    const expiresAt = expiry(dto);
+    const expiresAt = boundedByParent(expiry(dto), actor.tokenExpiresAt);
     const { token, row } = await this.issuer.issue({
       userId: actor.userId,
       name: dto.name,
@@ -55,6 +55,10 @@ export class TokensService {
     const token = await this.prisma.apiToken.findUnique({ where: { id: tokenId } });
     if (!token || (token.userId !== actor.userId && !actor.isAdmin))
       throw new NotFoundError('token', tokenId);
+    const wider = token.scopes.filter((s) => !actor.isAdmin && !(actor.scopes as string[]).includes(s));
+    // Otherwise a leaked read-only token could lock its owner out by revoking their write token.
+    if (wider.length > 0)
+      throw new ForbiddenError(`this token cannot revoke a token with scopes it lacks: ${wider.join(', ')}`);
     if (token.revokedAt) return;
     await this.prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
     await this.audit.record(actor, {
@@ -81,6 +85,20 @@ function expiry(dto: CreateTokenDto): Date | null {
     ]);
   }
   return at;
+}
+
+/**
+ * A token never outlives the token that minted it: without an asked expiry the child takes the
+ * parent's, and a later one is refused rather than silently shortened.
+ */
+function boundedByParent(asked: Date | null, parent: Date | null): Date | null {
+  if (!parent) return asked;
+  if (!asked) return parent;
+  if (asked > parent) {
+    const message = `the calling token expires at ${parent.toISOString()}; a token it creates cannot expire later`;
+    throw new InvalidInputError(message, [{ field: 'expires_at', message }]);
+  }
+  return asked;
 }
 
 export function presentToken(row: ApiToken) {
