@@ -123,6 +123,36 @@ describe('bad input', () => {
     });
   });
 
+  it.each(['../../evil', 'acme/../../evil', '/acme/app', 'acme/app/', 'acme'])(
+    'refuses the repo_full_name %s with 400',
+    async (repo_full_name) => {
+      const res = await gw
+        .http()
+        .post('/api/projects')
+        .set(bearer(owner.token))
+        .send({ ...valid, repo_full_name });
+      expect(res.status).toBe(400);
+      expect(fields(res.body)).toEqual(['repo_full_name']);
+      expect(res.body.message).toContain('repo_full_name must look like "owner/name"');
+      const update = await gw
+        .http()
+        .patch(`/api/projects/${projectId}`)
+        .set(bearer(owner.token))
+        .send({ repo_full_name });
+      expect(update.status).toBe(400);
+    },
+  );
+
+  it('routes no webhooks by a name derived from a traversing repository path', async () => {
+    const res = await gw
+      .http()
+      .post('/api/projects')
+      .set(bearer(owner.token))
+      .send({ ...valid, name: 'derived-traversal', repo_url: 'git@github.com:../../evil.git' });
+    expect(res.status).toBe(201);
+    expect(res.body.repo_full_name).toBeNull();
+  });
+
   it('names the unknown field in the message', async () => {
     const res = await gw
       .http()

@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsGitRef } from '../common/git-names';
+import { IsRepoFullName } from './repo-full-name';
 
 export const PROVIDERS = ['github', 'gitlab', 'git'] as const;
 const PROJECT_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/;
-/** `owner/name` as the provider spells it (GitLab groups may nest: `group/sub/name`). */
-const FULL_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
-const FULL_NAME_RULE = 'repo_full_name must look like "owner/name" (letters, digits, "-", "_", ".")';
 const NAME_RULE =
   'name must be at most 63 lowercase letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
 
@@ -30,7 +28,7 @@ export class CreateProjectDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
-  @Matches(FULL_NAME, { message: FULL_NAME_RULE })
+  @IsRepoFullName()
   repo_full_name?: string;
 
   @ApiProperty({ enum: PROVIDERS })
@@ -71,7 +69,7 @@ export class UpdateProjectDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
-  @Matches(FULL_NAME, { message: FULL_NAME_RULE })
+  @IsRepoFullName()
   repo_full_name?: string;
 
   @ApiPropertyOptional({ enum: PROVIDERS })

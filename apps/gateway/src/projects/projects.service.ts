@@ -11,6 +11,7 @@ import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../commo
 import { SECRET_BOX } from '../common/secret-box.provider';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { CreateProjectDto, UpdateProjectDto } from './projects.dto';
+import { isRepoFullName } from './repo-full-name';
 import { checkRepoUrl } from './repo-url';
 
 @Injectable()
@@ -156,7 +157,9 @@ export class ProjectsService {
   private repoFullName(url: string, given: string | undefined): string | null {
     const check = checkRepoUrl(url, this.config.KILN_ALLOW_LOCAL_REPOS);
     if (!check.ok) throw new InvalidInputError(check.reason, [{ field: 'repo_url', message: check.reason }]);
-    return given ?? check.fullName;
+    if (given !== undefined) return given;
+    // A path that is no repository name (`/../x`, `~user/x`) routes no webhooks; set repo_full_name then.
+    return check.fullName !== null && isRepoFullName(check.fullName) ? check.fullName : null;
   }
 
   private async assertNameFree(name: string, exceptId?: string): Promise<void> {
