@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bwrapArgs } from '../apps/pod-executor/src/backend/local/bwrap-command';
+import { writeSandboxEtc } from '../apps/pod-executor/src/backend/local/sandbox-etc';
 import { commitSeries } from './support/commits';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
@@ -130,11 +131,12 @@ async function directRunsPerMinute(runs: number, concurrency: number): Promise<n
   const limit = semaphore(concurrency);
   const started = performance.now();
   try {
+    const etcDir = await writeSandboxEtc(root, SANDBOX_USER);
     await Promise.all(
       Array.from({ length: runs }, async (_, i) => {
         const workspace = join(root, `run-${i}`);
         mkdirSync(workspace);
-        const step = (index: number) => limit(() => sandbox(workspace, i, STEPS[index]));
+        const step = (index: number) => limit(() => sandbox(workspace, etcDir, i, STEPS[index]));
         await step(0);
         await Promise.all([step(1), step(2)]);
       }),
@@ -145,9 +147,18 @@ async function directRunsPerMinute(runs: number, concurrency: number): Promise<n
   return runs / ((performance.now() - started) / 60_000);
 }
 
-function sandbox(workspace: string, run: number, step: { name: string; command: string }): Promise<void> {
+const SANDBOX_USER = { uid: 1000, gid: 1000 };
+
+function sandbox(
+  workspace: string,
+  etcDir: string,
+  run: number,
+  step: { name: string; command: string },
+): Promise<void> {
   const args = bwrapArgs({
     workspaceDir: workspace,
+    etcDir,
+    user: SANDBOX_USER,
     hostname: `bench-${run}-${step.name}`,
     env: { CI: 'true', STEP_NAME: step.name, RUN_NUMBER: String(run) },
     commands: [step.command],

@@ -1,8 +1,10 @@
-import { bwrapArgs, sandboxName, stepScript } from './bwrap-command';
+import { bwrapArgs, HOST_ETC_FILES, sandboxName, stepScript } from './bwrap-command';
 
 describe('bubblewrap command', () => {
   const base = {
     workspaceDir: '/data/workspaces/r1',
+    etcDir: '/data/sandbox-etc/1000-1000',
+    user: { uid: 1000, gid: 1000 },
     hostname: 'kiln-r1-build-1',
     commands: ['make'],
     network: false,
@@ -12,13 +14,23 @@ describe('bubblewrap command', () => {
     return args.flatMap((a, i) => (a === flag ? [args.slice(i + 1, i + 3)] : []));
   }
 
-  it('builds an empty root with read-only /usr and /etc and the workspace at /workspace', () => {
+  it('builds an empty root with read-only /usr, a minimal /etc and the workspace at /workspace', () => {
     const args = bwrapArgs({ ...base, env: {} });
     expect(args.slice(0, 4)).toEqual(['--json-status-fd', '3', '--tmpfs', '/']);
     expect(pairs(args, '--ro-bind')).toEqual([
       ['/usr', '/usr'],
-      ['/etc', '/etc'],
+      ['/data/sandbox-etc/1000-1000/passwd', '/etc/passwd'],
+      ['/data/sandbox-etc/1000-1000/group', '/etc/group'],
+      ['/data/sandbox-etc/1000-1000/hosts', '/etc/hosts'],
+      ['/data/sandbox-etc/1000-1000/nsswitch.conf', '/etc/nsswitch.conf'],
     ]);
+    expect(pairs(args, '--ro-bind-try')).toEqual(HOST_ETC_FILES.map((path) => [path, path]));
+    const sources = ['--bind', '--ro-bind', '--ro-bind-try'].flatMap((flag) =>
+      pairs(args, flag).map(([source]) => source),
+    );
+    expect(
+      sources.filter((source) => source === '/etc' || /^\/(run|var|tmp|home|root)(\/|$)/.test(source)),
+    ).toEqual([]);
     expect(pairs(args, '--bind')).toEqual([['/data/workspaces/r1', '/workspace']]);
     expect(pairs(args, '--symlink')).toEqual([
       ['usr/bin', '/bin'],
@@ -29,13 +41,22 @@ describe('bubblewrap command', () => {
     expect(args).toEqual(
       expect.arrayContaining(['--unshare-all', '--die-with-parent', '--new-session', '--clearenv']),
     );
+    expect(args.join(' ')).toContain('--unshare-user --uid 1000 --gid 1000 --disable-userns');
     expect(args[args.indexOf('--chdir') + 1]).toBe('/workspace');
     expect(args).not.toContain('--share-net');
     expect(args.slice(-4, -1)).toEqual(['/bin/sh', '-e', '-c']);
   });
 
-  it('shares the network only when asked', () => {
-    expect(bwrapArgs({ ...base, env: {}, network: true })).toContain('--share-net');
+  it('shares the network and the host resolv.conf only when asked', () => {
+    const args = bwrapArgs({ ...base, env: {}, network: true });
+    expect(args).toContain('--share-net');
+    expect(pairs(args, '--ro-bind-try')).toContainEqual(['/etc/resolv.conf', '/etc/resolv.conf']);
+  });
+
+  it('runs the step as the configured uid and gid', () => {
+    const args = bwrapArgs({ ...base, env: {}, user: { uid: 2345, gid: 6789 } });
+    expect(args[args.indexOf('--uid') + 1]).toBe('2345');
+    expect(args[args.indexOf('--gid') + 1]).toBe('6789');
   });
 
   it('sets HOME, PATH and the step environment, which may override the defaults', () => {

@@ -1,6 +1,12 @@
+import { GENERATED_ETC_FILES, SandboxUser } from './sandbox-etc';
+
 export interface SandboxSpec {
   /** Host directory bound read-write at /workspace. */
   workspaceDir: string;
+  /** Host directory holding the generated passwd, group, hosts and nsswitch.conf (sandbox-etc.ts). */
+  etcDir: string;
+  /** The uid and gid the step runs as, inside a user namespace of its own. */
+  user: SandboxUser;
   /** Hostname inside the sandbox (its name, as reported in events). */
   hostname: string;
   env: Record<string, string>;
@@ -29,10 +35,27 @@ export function environmentProblems(env: Record<string, string>): string[] {
 /** bwrap writes `{"child-pid": N}` here: the sandbox's PID-namespace init, killed to end the sandbox. */
 export const STATUS_FD = 3;
 
+/** Host files every step may read: CA certificates, Debian's alternatives, the linker's cache. */
+export const HOST_ETC_FILES: readonly string[] = [
+  '/etc/alternatives',
+  '/etc/ca-certificates',
+  '/etc/ca-certificates.conf',
+  '/etc/ld.so.cache',
+  '/etc/localtime',
+  '/etc/ssl/certs',
+  '/etc/ssl/openssl.cnf',
+];
+
 /**
- * The bubblewrap argv for one step (bubblewrap 0.8): an empty root with the host's /usr and /etc
- * read-only, fresh /proc, /dev and /tmp, the run's workspace at /workspace, every namespace
- * unshared, and only the given environment.
+ * The bubblewrap argv for one step (bubblewrap 0.8): an empty root with the host's /usr read-only,
+ * a minimal /etc (the generated files and HOST_ETC_FILES, read-only), fresh /proc, /dev and /tmp,
+ * the run's workspace at /workspace, every namespace unshared, and only the given environment.
+ * The step runs as an unprivileged uid in its own user namespace, which maps it to the executor's
+ * uid: the workspace, owned by the executor, is the step's own, and what the step writes there is
+ * the executor's again. It has no capability, but under an executor running as root it is host
+ * uid 0 towards the files bound here: hence only these few, all read-only but the workspace.
+ * Nothing else of the host is bound (no /run, /var or host /tmp, so no host socket), and the
+ * abstract socket namespace belongs to the network namespace, unshared too.
  */
 export function bwrapArgs(spec: SandboxSpec): string[] {
   // A read-only root bind would leave no place to create /workspace, hence the tmpfs root.
@@ -40,11 +63,16 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     '--json-status-fd', String(STATUS_FD),
     '--tmpfs', '/',
     '--ro-bind', '/usr', '/usr',
-    '--ro-bind', '/etc', '/etc',
     '--symlink', 'usr/bin', '/bin',
     '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64',
     '--symlink', 'usr/sbin', '/sbin',
+    ...GENERATED_ETC_FILES.flatMap((name) => [
+      '--ro-bind', `${spec.etcDir}/${name}`, `/etc/${name}`,
+    ]),
+    ...[...HOST_ETC_FILES, ...(spec.network ? ['/etc/resolv.conf'] : [])].flatMap((path) => [
+      '--ro-bind-try', path, path,
+    ]),
     '--proc', '/proc',
     '--dev', '/dev',
     '--tmpfs', '/tmp',
@@ -52,6 +80,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     '--chdir', '/workspace',
     '--unshare-all',
     ...(spec.network ? ['--share-net'] : []),
+    // --unshare-all only tries a user namespace; without one the uid below would not apply.
+    '--unshare-user',
+    '--uid', String(spec.user.uid),
+    '--gid', String(spec.user.gid),
+    // A user namespace of its own would give the step every capability over the kernel in it.
+    '--disable-userns',
     '--hostname', spec.hostname,
     // The sandbox dies with the executor, and a step cannot inject keystrokes into our terminal.
     '--die-with-parent',

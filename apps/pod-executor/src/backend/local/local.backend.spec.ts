@@ -1,6 +1,7 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backend, OutputLine, StepExit, StepSpec, StepStartError, WorkspaceSetupError } from '../backend';
@@ -59,7 +60,7 @@ describe('local backend (real bubblewrap)', () => {
     });
     const { exit, text, lines } = await runStep(step);
     expect(exit).toEqual({ exitCode: 0 });
-    expect(lines[0]).toMatchObject({
+    expect(lines[1]).toMatchObject({
       stream: 'stdout',
       text: '+ echo "project=$PLATFORM_PROJECT_NAME ci=$CI home=$HOME"',
     });
@@ -99,20 +100,107 @@ describe('local backend (real bubblewrap)', () => {
     expect(existsSync(join(dataDir, 'workspaces', runId, 'output.txt'))).toBe(true);
   });
 
-  it('hides the host filesystem outside /usr and /etc, and the network', async () => {
+  it('says first, before any output of the step, that the image is not used', async () => {
+    const { lines } = await runStep(spec(['echo hello'], { image: 'alpine:3.20' }));
+    expect(lines[0]).toMatchObject({
+      stream: 'stdout',
+      text: `[kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "alpine:3.20" is not used`,
+    });
+    expect(lines.slice(1).map((l) => l.text)).toEqual(['+ echo hello', 'hello']);
+  });
+
+  it('hides the host filesystem outside /usr, and the network', async () => {
     const { text, exit } = await runStep(
       spec([
         'ls /',
         'test ! -e /root && echo no-root',
         `test ! -e ${dataDir} && echo no-data-dir`,
+        'test ! -e /run && test ! -e /var && echo no-run-no-var',
+        'test -z "$(ls -A /tmp)" && echo empty-tmp',
         'cat /proc/net/dev',
       ]),
     );
     expect(exit.exitCode).toBe(0);
     expect(text).toContain('no-root');
     expect(text).toContain('no-data-dir');
+    expect(text).toContain('no-run-no-var');
+    expect(text).toContain('empty-tmp');
     const interfaces = text.split('\n').filter((l) => /^\s*\w+:\s+\d/.test(l));
     expect(interfaces.map((l) => l.trim().split(':')[0])).toEqual(['lo']);
+  });
+
+  it('runs the step as an unprivileged uid with a minimal /etc and no /etc/shadow', async () => {
+    const { text, exit } = await runStep(
+      spec([
+        'echo "uid=$(id -u) gid=$(id -g) user=$(id -un)"',
+        'cat /etc/passwd',
+        'test ! -e /etc/shadow && echo no-shadow',
+        'ls /etc',
+      ]),
+    );
+    expect(exit.exitCode).toBe(0);
+    expect(text).toContain('\nuid=1000 gid=1000 user=kiln\n');
+    expect(text).toContain(
+      'root:x:0:0:root:/root:/usr/sbin/nologin\n' +
+        'kiln:x:1000:1000:kiln step:/tmp:/bin/sh\n' +
+        'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+    );
+    expect(text).toContain('no-shadow');
+    const etc = text.slice(text.lastIndexOf('+ ls /etc\n') + '+ ls /etc\n'.length).split('\n');
+    expect(
+      etc.filter(
+        (name) => name && !/^(alternatives|ca-certificates(\.conf)?|ld\.so\.cache|localtime|ssl)$/.test(name),
+      ),
+    ).toEqual(['group', 'hosts', 'nsswitch.conf', 'passwd']);
+  });
+
+  it('writes the workspace as the step user, leaving files the executor owns and can collect', async () => {
+    const step = spec([
+      'mkdir -p dist && echo built > dist/app.txt',
+      'echo changed >> README.md',
+      'git status --porcelain',
+      'git -c user.name=ci -c user.email=ci@example.com commit -qam "built in ci" && git log -1 --format=%s',
+    ]);
+    const { text, exit } = await runStep(step);
+    expect(exit.exitCode).toBe(0);
+    expect(text).toContain(' M README.md\n?? dist/');
+    expect(text).toContain('built in ci');
+    const workspace = (await backend.workspaceDir(step.runId))!;
+    expect(readFileSync(join(workspace, 'dist/app.txt'), 'utf8')).toBe('built\n');
+    expect(statSync(join(workspace, 'dist/app.txt')).uid).toBe(process.getuid!());
+  });
+
+  it('cannot connect to a TCP listener or an abstract socket of the host', async () => {
+    const connections: string[] = [];
+    const tcp = await listen(
+      createServer(() => connections.push('tcp')),
+      { port: 0, host: '127.0.0.1' },
+    );
+    const abstractName = `kiln-test-${randomUUID()}`;
+    const abstract = await listen(
+      createServer(() => connections.push('abstract')),
+      { path: `\0${abstractName}` },
+    );
+    const port = (tcp.address() as { port: number }).port;
+    const connect = (target: string) =>
+      `node -e 'require("net").connect(${target}).on("connect", () => { console.log("connected"); process.exit(0) }).on("error", (e) => console.log("failed", e.code))'`;
+    try {
+      const isolated = await runStep(
+        spec([connect(`${port}, "127.0.0.1"`), connect(`"\\0${abstractName}"`)]),
+      );
+      expect(isolated.exit.exitCode).toBe(0);
+      expect(isolated.text).toContain('failed ECONNREFUSED\n');
+      expect(isolated.text).not.toMatch(/^connected$/m);
+      expect(connections).toEqual([]);
+      // The same commands with the host network reach both: the check above can see a connection.
+      backend = new LocalBackend({ dataDir, bwrapPath: '/usr/bin/bwrap', network: true });
+      const shared = await runStep(spec([connect(`${port}, "127.0.0.1"`), connect(`"\\0${abstractName}"`)]));
+      expect(shared.text.split('\n').filter((l) => l === 'connected')).toHaveLength(2);
+      expect(connections.sort()).toEqual(['abstract', 'tcp']);
+    } finally {
+      tcp.close();
+      abstract.close();
+    }
   });
 
   it('kills the whole sandbox, including background processes', async () => {
@@ -173,6 +261,13 @@ describe('local backend (real bubblewrap)', () => {
     expect(await backend.workspaceDir(step.runId)).toBeNull();
   });
 });
+
+function listen(server: Server, address: { port: number; host: string } | { path: string }): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address, () => resolve(server));
+  });
+}
 
 function processesMatching(pattern: RegExp): string[] {
   return readdirSync('/proc')

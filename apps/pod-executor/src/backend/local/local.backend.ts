@@ -2,25 +2,39 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { bwrapArgs, environmentProblems, sandboxName } from './bwrap-command';
+import { SandboxUser, writeSandboxEtc } from './sandbox-etc';
 import { SandboxProcess } from './sandbox-process';
 import { Workspaces } from './workspaces';
 
 export interface LocalBackendOptions {
   dataDir: string;
   bwrapPath: string;
-  /** Give sandboxes the host network (package installs need it). */
+  /** Give sandboxes the host network (package installs need it); without it only a loopback. */
   network: boolean;
+  /** The uid/gid steps run as inside their user namespace; 1000:1000 by default. */
+  user?: SandboxUser;
+}
+
+const DEFAULT_USER: SandboxUser = { uid: 1000, gid: 1000 };
+
+interface Sandbox {
+  process: SandboxProcess;
+  /** Says, before the step's output, that the step's image is not used here. */
+  notice: OutputLine;
 }
 
 /**
  * Runs each step as `/bin/sh -e -c <script>` in a bubblewrap sandbox on this host, with the run's
- * workspace bound at /workspace. The step's image is not pulled: the host's /usr is the toolchain.
+ * workspace bound at /workspace, as an unprivileged uid with a minimal /etc and, unless the
+ * executor shares the host network, a private loopback only (bwrap-command.ts). The step's image
+ * is not pulled: the host's /usr is the toolchain, and the step's log says so first.
  * Each step has its own PID namespace, so killing it ends everything the step started.
  */
 export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly workspaces: Workspaces;
-  private readonly sandboxes = new Map<StepHandle, SandboxProcess>();
+  private readonly sandboxes = new Map<StepHandle, Sandbox>();
+  private etcDir?: Promise<string>;
 
   constructor(private readonly options: LocalBackendOptions) {
     this.workspaces = new Workspaces(options.dataDir);
@@ -52,37 +66,43 @@ export class LocalBackend implements Backend {
       attempt: step.attempt,
       sandboxName: sandboxName(step.runId, step.stepName, step.attempt),
     };
+    const user = this.options.user ?? DEFAULT_USER;
     const args = bwrapArgs({
       workspaceDir: this.workspaces.dir(step.runId),
+      etcDir: await this.sandboxEtc(user),
+      user,
       hostname: handle.sandboxName,
       env: step.env,
       commands: step.commands,
       network: this.options.network,
     });
-    this.sandboxes.set(handle, await SandboxProcess.spawn(this.options.bwrapPath, args));
+    const notice = imageNotice(step.image);
+    this.sandboxes.set(handle, { process: await SandboxProcess.spawn(this.options.bwrapPath, args), notice });
     return handle;
   }
 
-  tailLogs(handle: StepHandle): AsyncIterable<OutputLine> {
-    return this.sandbox(handle).lines;
+  async *tailLogs(handle: StepHandle): AsyncIterable<OutputLine> {
+    const sandbox = this.sandbox(handle);
+    yield sandbox.notice;
+    yield* sandbox.process.lines;
   }
 
   async wait(handle: StepHandle): Promise<StepExit> {
     const sandbox = this.sandboxes.get(handle);
     if (!sandbox) return { exitCode: null, error: 'the step is not running on this executor' };
-    const exit = await sandbox.exit;
+    const exit = await sandbox.process.exit;
     this.sandboxes.delete(handle);
     return exit;
   }
 
   async kill(handle: StepHandle): Promise<void> {
-    await this.sandboxes.get(handle)?.kill();
+    await this.sandboxes.get(handle)?.process.kill();
   }
 
   async destroyRun(runId: string): Promise<void> {
     const left = [...this.sandboxes]
       .filter(([handle]) => handle.runId === runId)
-      .map(([, sandbox]) => sandbox);
+      .map(([, sandbox]) => sandbox.process);
     await Promise.all(left.map((sandbox) => sandbox.kill()));
     await Promise.all(left.map((sandbox) => sandbox.exit));
     await this.workspaces.remove(runId);
@@ -99,9 +119,27 @@ export class LocalBackend implements Backend {
     return this.workspaces.reap(before, new Set([...activeRunIds, ...running]));
   }
 
-  private sandbox(handle: StepHandle): SandboxProcess {
+  // Written once per executor; a failed write is retried by the next step.
+  private sandboxEtc(user: SandboxUser): Promise<string> {
+    this.etcDir ??= writeSandboxEtc(this.options.dataDir, user).catch((error: Error) => {
+      this.etcDir = undefined;
+      throw new StepStartError(`cannot write the sandbox's /etc: ${error.message}`);
+    });
+    return this.etcDir;
+  }
+
+  private sandbox(handle: StepHandle): Sandbox {
     const sandbox = this.sandboxes.get(handle);
     if (!sandbox) throw new Error(`no sandbox ${handle.sandboxName} on this executor`);
     return sandbox;
   }
+}
+
+/** Lines from the executor itself are marked `[kiln]`: the port has no system stream (yet). */
+function imageNotice(image: string): OutputLine {
+  return {
+    stream: 'stdout',
+    text: `[kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image ${JSON.stringify(image)} is not used`,
+    ts: Date.now(),
+  };
 }
