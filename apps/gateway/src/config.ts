@@ -1,5 +1,7 @@
 import { EnvBoolean, CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsProxyList } from './common/proxy-list';
 
 class GatewayEnv {
   @IsInt() @Min(0) @Max(65535) KILN_GATEWAY_PORT: number = 8080;
@@ -12,6 +14,22 @@ class GatewayEnv {
   KILN_GATEWAY_BODY_LIMIT: string = '1mb';
   /** Requests one token (or one address without a token) may make per window. */
   @IsInt() @Min(1) KILN_RATE_LIMIT: number = 1200;
+  /** Failed authentications one client address may make per window before it gets 429. */
+  @IsInt() @Min(1) KILN_AUTH_FAILURE_LIMIT: number = 30;
+  /**
+   * Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client; empty trusts
+   * none, so a client cannot pick the address its audit entries and failure budget are kept under.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @IsProxyList()
+  KILN_TRUSTED_PROXIES: string[] = [];
   /** Length of the rate-limit window in milliseconds. */
   @IsInt() @Min(1000) KILN_RATE_LIMIT_WINDOW_MS: number = 60_000;
   /** How long a manual run request waits for the scheduler to create the run row before answering 202. */

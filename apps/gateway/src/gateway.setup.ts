@@ -10,8 +10,8 @@ export const ROOT_ROUTES = ['healthz', 'readyz', 'metrics'];
 
 /** HTTP set-up shared by main.ts and the tests: prefix, body limits, OpenAPI, the web UI. */
 export function configureGateway(app: NestExpressApplication, config: GatewayConfig): void {
-  // Behind an ingress or load balancer in the cluster, the client address is in X-Forwarded-For.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // X-Forwarded-For names the client only when the hop that sent it is a proxy the operator listed.
+  app.set('trust proxy', config.KILN_TRUSTED_PROXIES.length > 0 ? config.KILN_TRUSTED_PROXIES : false);
   app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: config.KILN_GATEWAY_BODY_LIMIT, reviver: refuseProtoKeys });
   app.setGlobalPrefix('api', { exclude: ROOT_ROUTES });

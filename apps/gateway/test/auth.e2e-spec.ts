@@ -1,6 +1,7 @@
 import { generateApiToken, generateKey, hashToken } from '@kiln/crypto';
 import { startService } from '@kiln/observability';
 import { uniqueNatsPrefix } from '@kiln/testing';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import request from 'supertest';
 import { AppModule } from '../src/app.module';
 import { loadConfig } from '../src/config';
 import { configureGateway } from '../src/gateway.setup';
-import { bearer, Gateway, startGateway } from './gateway.harness';
+import { bearer, Gateway, startGateway, TestUser } from './gateway.harness';
 
 describe('authentication and tokens', () => {
   let gw: Gateway;
@@ -290,6 +291,78 @@ describe('rate limit', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect((await gw.http().get('/api/me').set(bearer(other.token))).status).toBe(200);
     expect((await gw.http().get('/healthz')).status).toBe(200);
+  });
+});
+
+describe('failed authentication and proxies', () => {
+  const fake = () => `kiln_${randomBytes(24).toString('hex')}`;
+  const auditIp = async (gw: Gateway, user: TestUser, forwardedFor: string) => {
+    const res = await gw
+      .http()
+      .post('/api/tokens')
+      .set(bearer(user.token))
+      .set('X-Forwarded-For', forwardedFor)
+      .send({ name: 'audited' });
+    const entry = await gw.prisma.auditLog.findFirstOrThrow({
+      where: { action: 'token.create', targetId: res.body.id },
+    });
+    return entry.ip;
+  };
+
+  describe('with no trusted proxy', () => {
+    let gw: Gateway;
+    beforeAll(async () => {
+      gw = await startGateway({ KILN_AUTH_FAILURE_LIMIT: '3' });
+    });
+    afterAll(() => gw?.stop());
+
+    it('records the connecting address, not a forwarded one', async () => {
+      const user = await gw.createUser();
+      expect(await auditIp(gw, user, '203.0.113.9')).toMatch(/127\.0\.0\.1$/);
+    });
+
+    it('answers 429 once an address used up its failures, whatever tokens or forwarded addresses it tries', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (await gw.http().get('/api/me').set(bearer(fake())).set('X-Forwarded-For', `203.0.113.${i}`))
+            .status,
+        );
+      expect(statuses).toEqual([401, 401, 401]);
+      const limited = await gw
+        .http()
+        .get('/api/me')
+        .set(bearer(fake()))
+        .set('X-Forwarded-For', '198.51.100.1');
+      expect(limited.status).toBe(429);
+      expect(limited.body.message).toContain('too many failed authentications from this address');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await gw.http().get('/api/me')).status).toBe(429);
+      expect((await gw.http().get('/healthz')).status).toBe(200);
+    });
+  });
+
+  describe('behind a trusted proxy', () => {
+    let gw: Gateway;
+    beforeAll(async () => {
+      gw = await startGateway({
+        KILN_AUTH_FAILURE_LIMIT: '2',
+        KILN_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1',
+      });
+    });
+    afterAll(() => gw?.stop());
+
+    it('takes the client address from X-Forwarded-For', async () => {
+      const user = await gw.createUser();
+      expect(await auditIp(gw, user, '203.0.113.9')).toBe('203.0.113.9');
+    });
+
+    it('counts failures per forwarded client', async () => {
+      const from = (ip: string) => gw.http().get('/api/me').set(bearer(fake())).set('X-Forwarded-For', ip);
+      expect([(await from('203.0.113.20')).status, (await from('203.0.113.20')).status]).toEqual([401, 401]);
+      expect((await from('203.0.113.20')).status).toBe(429);
+      expect((await from('203.0.113.21')).status).toBe(401);
+    });
   });
 });
 

@@ -4,7 +4,8 @@ import { AuthGuard } from './auth.guard';
 import { TokenRateLimitGuard } from './rate-limit.guard';
 
 /**
- * A tenant API controller: rate-limited per token, authenticated, documented under `tag`.
+ * A tenant API controller: authenticated (failures limited per address), then rate-limited per
+ * token, documented under `tag`.
  * (Health and metrics controllers live outside /api and need none of this.)
  */
 export function ApiController(path: string, tag: string) {
@@ -13,6 +14,6 @@ export function ApiController(path: string, tag: string) {
     ApiTags(tag),
     ApiBearerAuth(),
     ApiSecurity('api-key'),
-    UseGuards(TokenRateLimitGuard, AuthGuard),
+    UseGuards(AuthGuard, TokenRateLimitGuard),
   );
 }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AdminBootstrapService } from './admin-bootstrap.service';
+import { AuthFailureLimiter } from './auth-failure-limiter.service';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { ProjectAccessService } from './project-access.service';
@@ -12,11 +13,19 @@ import { TokenIssuer } from './token-issuer.service';
   providers: [
     AuthService,
     AuthGuard,
+    AuthFailureLimiter,
     TokenRateLimitGuard,
     ProjectAccessService,
     TokenIssuer,
     AdminBootstrapService,
   ],
-  exports: [AuthService, AuthGuard, TokenRateLimitGuard, ProjectAccessService, TokenIssuer],
+  exports: [
+    AuthService,
+    AuthGuard,
+    AuthFailureLimiter,
+    TokenRateLimitGuard,
+    ProjectAccessService,
+    TokenIssuer,
+  ],
 })
 export class AuthModule {}

@@ -1,22 +1,16 @@
-import { sha256Hex } from '@kiln/crypto';
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { Request } from 'express';
+import { AuthedRequest } from './actor';
 
 /**
- * One budget per presented token (its hash, never the token) across every route, or per
- * address for requests without one.
+ * One request budget per authenticated token across every route. It runs after AuthGuard, so a
+ * made-up token never gets a budget of its own: failures are counted per address there instead.
  */
 @Injectable()
 export class TokenRateLimitGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const request = req as unknown as Request;
-    const authorization = request.get('authorization')?.trim();
-    // The same token counts once whichever header carries it.
-    const token =
-      request.get('x-api-key')?.trim() ||
-      (authorization && (/^Bearer\s+(\S+)$/i.exec(authorization)?.[1] ?? authorization));
-    return token ? `token:${sha256Hex(token)}` : `ip:${request.ip ?? 'unknown'}`;
+    const request = req as unknown as AuthedRequest;
+    return request.actor ? `token:${request.actor.tokenId}` : `ip:${request.ip ?? 'unknown'}`;
   }
 
   // Throttler's default key includes the route; the limit is per caller, not per caller and route.

@@ -40,6 +40,11 @@ export class ConflictError extends ApiError {
   readonly status = 409;
 }
 
+/** 429: the caller used up a budget (failed authentications); Retry-After says when to come back. */
+export class TooManyRequestsError extends ApiError {
+  readonly status = 429;
+}
+
 /** 416: a byte range beyond the end of a log. */
 export class RangeNotSatisfiableError extends ApiError {
   readonly status = 416;
