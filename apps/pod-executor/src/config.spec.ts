@@ -10,12 +10,12 @@ describe('executor configuration', () => {
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'kiln-executor-config-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('defaults to the local backend with 4 slots, a 20 s shutdown grace and a daily orphan age', () => {
+  it('defaults to the local backend with 4 slots, no sandbox network, a 20 s shutdown grace and a daily orphan age', () => {
     expect(loadConfig({})).toMatchObject({
       KILN_EXECUTOR_BACKEND: 'local',
       KILN_EXECUTOR_CAPACITY: 4,
       KILN_SHUTDOWN_GRACE_SECONDS: 20,
-      KILN_SANDBOX_NETWORK: true,
+      KILN_SANDBOX_NETWORK: false,
       KILN_ORPHAN_SWEEP_SECONDS: 900,
       KILN_ORPHAN_AGE_SECONDS: 86_400,
     });

@@ -19,8 +19,12 @@ class ExecutorEnv {
   @IsOptional() @IsString() @MinLength(16) KILN_INTERNAL_TOKEN?: string;
   /** Per-step log cap; the rest is dropped with a truncation marker. */
   @IsInt() @Min(1024) KILN_LOG_MAX_BYTES: number = 100 * 1024 * 1024;
-  /** Give local sandboxes the host network (package installs need it). */
-  @EnvBoolean() KILN_SANDBOX_NETWORK: boolean = true;
+  /**
+   * Give local sandboxes the host network. Off, a step has a private loopback only: no package
+   * installs or fetches, but no reach to this host's services (NATS, PostgreSQL, internal APIs)
+   * either; on, it reaches everything the host reaches, the platform included.
+   */
+  @EnvBoolean() KILN_SANDBOX_NETWORK: boolean = false;
   /** The bubblewrap binary (local backend). */
   @IsString() KILN_BWRAP_PATH: string = '/usr/bin/bwrap';
   /** On SIGTERM, running steps may finish for this long; then they are killed and reported failed. */
