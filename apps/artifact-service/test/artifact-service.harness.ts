@@ -16,9 +16,17 @@ export interface ArtifactService {
   stop(): Promise<void>;
 }
 
+/** What executors send as X-Kiln-Internal-Token to the services these tests start. */
+export const TEST_INTERNAL_TOKEN = 'artifact-service-test-internal-token';
+
 /** The artifact-service in this process, on a free port, with the given extra environment. */
 export async function startArtifactService(env: Record<string, string>): Promise<ArtifactService> {
-  const config = loadConfig({ KILN_LOG_LEVEL: 'warn', KILN_MIGRATE_ON_START: 'false', ...env });
+  const config = loadConfig({
+    KILN_LOG_LEVEL: 'warn',
+    KILN_MIGRATE_ON_START: 'false',
+    KILN_INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    ...env,
+  });
   const { app, url } = await startService(AppModule.forRoot(config), { port: 0, configure: configureHttp });
   return { url, app, stop: () => app.close() };
 }
@@ -58,15 +66,20 @@ export interface HttpAnswer {
 
 /**
  * A raw HTTP request, so tests control framing: `chunked` sends the body without Content-Length,
- * in pieces, as a streaming client would.
+ * in pieces, as a streaming client would. It carries TEST_INTERNAL_TOKEN unless `token` says
+ * otherwise (null: no token header).
  */
 export function send(
   method: string,
   url: string,
-  opts: { headers?: Record<string, string>; body?: Buffer; chunked?: boolean } = {},
+  opts: { headers?: Record<string, string>; body?: Buffer; chunked?: boolean; token?: string | null } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { ...opts.headers };
+    const token = opts.token === undefined ? TEST_INTERNAL_TOKEN : opts.token;
+    const headers: Record<string, string | number> = {
+      ...(token === null ? {} : { 'x-kiln-internal-token': token }),
+      ...opts.headers,
+    };
     if (opts.body && !opts.chunked) headers['content-length'] = opts.body.length;
     const req = httpRequest(url, { method, headers }, (res) => {
       const parts: Buffer[] = [];

@@ -260,11 +260,7 @@ describe('artifact-service internal token', () => {
 
   beforeAll(async () => {
     fx = await createFixture();
-    service = await startArtifactService({
-      DATABASE_URL: fx.db.url,
-      KILN_DATA_DIR: fx.dataDir,
-      KILN_INTERNAL_TOKEN: 'a-shared-internal-secret',
-    });
+    service = await startArtifactService({ DATABASE_URL: fx.db.url, KILN_DATA_DIR: fx.dataDir });
   });
 
   afterAll(async () => {
@@ -272,25 +268,33 @@ describe('artifact-service internal token', () => {
     await fx?.cleanUp();
   });
 
-  it('refuses callers without the right X-Kiln-Internal-Token and accepts the right one', async () => {
+  it('answers 401 to uploads and downloads without the right X-Kiln-Internal-Token and accepts the right one', async () => {
     const { projectId, runId } = await createRun(fx.prisma);
     const url = `${service.url}/internal/artifacts/${runId}/logs?path=a.txt`;
     const headers = { 'x-project-id': projectId };
 
-    const missing = await send('PUT', url, { body: Buffer.from('x'), headers });
-    const wrong = await send('PUT', url, {
-      body: Buffer.from('x'),
-      headers: { ...headers, 'x-kiln-internal-token': 'guess' },
-    });
-    const right = await send('PUT', url, {
-      body: Buffer.from('x'),
-      headers: { ...headers, 'x-kiln-internal-token': 'a-shared-internal-secret' },
-    });
+    const missing = await send('PUT', url, { body: Buffer.from('x'), headers, token: null });
+    const wrong = await send('PUT', url, { body: Buffer.from('x'), headers, token: 'guess' });
+    const right = await send('PUT', url, { body: Buffer.from('x'), headers });
+    const id = right.json<{ id: string }>().id;
+    const download = `${service.url}/internal/artifacts/${id}/download`;
+    const unauthenticatedDownload = await send('GET', download, { headers, token: null });
+    const downloaded = await send('GET', download, { headers });
 
     expect(missing.status).toBe(401);
     expect(missing.json().message).toContain('X-Kiln-Internal-Token header is required');
     expect(wrong.status).toBe(401);
+    expect(wrong.json().message).toContain('X-Kiln-Internal-Token header is wrong');
     expect(right.status).toBe(201);
+    expect(unauthenticatedDownload.status).toBe(401);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.body.toString()).toBe('x');
+  });
+
+  it('refuses to start without KILN_INTERNAL_TOKEN, naming the variable', async () => {
+    await expect(
+      startArtifactService({ DATABASE_URL: fx.db.url, KILN_DATA_DIR: fx.dataDir, KILN_INTERNAL_TOKEN: '' }),
+    ).rejects.toThrow(/KILN_INTERNAL_TOKEN \(unset\)/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { CommonEnv, DatabaseEnv, loadEnv, StorageEnv } from '@kiln/config';
+import { CommonEnv, DatabaseEnv, InternalListenEnv, loadEnv, StorageEnv } from '@kiln/config';
 import { IsInt, Max, Min } from 'class-validator';
 
 class ArchiverEnv {
@@ -7,7 +7,7 @@ class ArchiverEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, ArchiverEnv], env);
+  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, InternalListenEnv, ArchiverEnv], env);
 }
 
 export type ArchiverConfig = ReturnType<typeof loadConfig>;

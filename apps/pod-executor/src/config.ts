@@ -1,12 +1,13 @@
 import { CommonEnv, ConfigError, EnvBoolean, loadEnv } from '@kiln/config';
 import { accessSync, constants, statSync } from 'node:fs';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { DockerEnv } from './backend/docker/docker.options';
 import { KubernetesEnv } from './backend/kubernetes/kubernetes.env';
 
 class ExecutorEnv {
   @IsInt() @Min(0) @Max(65535) KILN_EXECUTOR_PORT: number = 8083;
-  /** `local` runs steps in bubblewrap sandboxes on this host; `kubernetes` as pods. */
-  @IsIn(['local', 'kubernetes']) KILN_EXECUTOR_BACKEND: 'local' | 'kubernetes' = 'local';
+  /** `docker`: containers on a Docker Engine; `local`: bubblewrap sandboxes on this host; `kubernetes`: pods. */
+  @IsIn(['local', 'docker', 'kubernetes']) KILN_EXECUTOR_BACKEND: 'local' | 'docker' | 'kubernetes' = 'local';
   /** Steps this executor runs at once. */
   @IsInt() @Min(1) @Max(1000) KILN_EXECUTOR_CAPACITY: number = 4;
   /** Stable identity (defaults to `<hostname>-<pid>-<random>`). */
@@ -15,7 +16,7 @@ class ExecutorEnv {
   @IsString() KILN_DATA_DIR: string = '.kiln';
   /** Where collected artifacts are uploaded. */
   @IsString() KILN_ARTIFACT_SERVICE_URL: string = 'http://127.0.0.1:8085';
-  /** The artifact-service's KILN_INTERNAL_TOKEN, when it requires one. */
+  /** The artifact-service's KILN_INTERNAL_TOKEN; without it every artifact upload is refused (401). */
   @IsOptional() @IsString() @MinLength(16) KILN_INTERNAL_TOKEN?: string;
   /** Per-step log cap; the rest is dropped with a truncation marker. */
   @IsInt() @Min(1024) KILN_LOG_MAX_BYTES: number = 100 * 1024 * 1024;
@@ -39,7 +40,7 @@ class ExecutorEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadEnv([CommonEnv, ExecutorEnv, KubernetesEnv], env);
+  const config = loadEnv([CommonEnv, ExecutorEnv, DockerEnv, KubernetesEnv], env);
   if (config.KILN_EXECUTOR_BACKEND === 'kubernetes' && config.KILN_KUBECONFIG) {
     const problem = kubeconfigProblem(config.KILN_KUBECONFIG);
     if (problem) throw new ConfigError([`KILN_KUBECONFIG ("${config.KILN_KUBECONFIG}"): ${problem}`]);

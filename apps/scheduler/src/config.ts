@@ -1,5 +1,5 @@
 import { parseDuration } from '@kiln/definition';
-import { EnvBoolean, CommonEnv, DatabaseEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import { EnvBoolean, CommonEnv, DatabaseEnv, InternalListenEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
 import { IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 const DURATION = /^(\d+[smhd])+$/;
@@ -37,7 +37,7 @@ class SchedulerEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, SecretKeyEnv, SchedulerEnv], env);
+  return loadEnv([CommonEnv, DatabaseEnv, SecretKeyEnv, InternalListenEnv, SchedulerEnv], env);
 }
 
 export type SchedulerConfig = ReturnType<typeof loadConfig>;

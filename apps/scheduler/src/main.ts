@@ -8,5 +8,5 @@ import { loadConfig } from './config';
 startOrExit('scheduler', async () => {
   const config = loadConfig();
   if (config.KILN_MIGRATE_ON_START) await migrate(config.DATABASE_URL);
-  await startService(AppModule.forRoot(config), { port: config.KILN_SCHEDULER_PORT });
+  await startService(AppModule.forRoot(config), { port: config.KILN_SCHEDULER_PORT, host: config.KILN_INTERNAL_BIND_HOST });
 });

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
@@ -61,6 +62,8 @@ export async function startApps(
   const fullEnv: Record<string, string> = { ...(process.env as Record<string, string>), KILN_LOG_LEVEL: 'info', ...env };
   for (const app of APP_NAMES) fullEnv[PORT_VARIABLES[app]] ??= String(ports.get(app));
   fullEnv.KILN_ARTIFACT_SERVICE_URL ??= `http://127.0.0.1:${fullEnv.KILN_ARTIFACT_PORT}`;
+  // The artifact-service does not start without one; executors must present the same.
+  fullEnv.KILN_INTERNAL_TOKEN ||= randomBytes(24).toString('hex');
 
   const children = new Map<AppName, ChildProcess>();
   const logs = new Map<AppName, string[]>();

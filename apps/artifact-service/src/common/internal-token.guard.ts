@@ -6,14 +6,13 @@ import { InvalidInternalTokenError } from './errors';
 
 export const INTERNAL_TOKEN_HEADER = 'x-kiln-internal-token';
 
-/** With KILN_INTERNAL_TOKEN set, only callers presenting it (executors, gateways) reach the internal API. */
+/** Only callers presenting KILN_INTERNAL_TOKEN (executors) reach the internal API. */
 @Injectable()
 export class InternalTokenGuard implements CanActivate {
   constructor(@Inject(ARTIFACT_CONFIG) private readonly config: ArtifactConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
     const expected = this.config.KILN_INTERNAL_TOKEN;
-    if (!expected) return true;
     const given = context.switchToHttp().getRequest<Request>().headers[INTERNAL_TOKEN_HEADER];
     if (typeof given !== 'string' || given === '') {
       throw new InvalidInternalTokenError('the X-Kiln-Internal-Token header is required');

@@ -29,7 +29,7 @@ const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 
 export interface ArtifactServiceTarget {
   baseUrl: string;
-  /** Sent as X-Kiln-Internal-Token when the artifact-service requires one. */
+  /** Sent as X-Kiln-Internal-Token; the artifact-service refuses uploads without it. */
   internalToken?: string;
 }
 
