@@ -151,6 +151,24 @@ describe('parseDefinition: hostile input ends in a clear error, never a hang', (
     );
   });
 
+  it.each([
+    ['an artifact path', [...step('a'), '  artifacts:', '    - { name: out, path: "dist\\0/x" }'], 'U+0000'],
+    ['a command', ['    - name: a', '      image: alpine:3', '      commands: ["echo \\x1b[2J"]'], 'U+001B'],
+    ['a key', step('a', ['environment: { "A\\x07": b }']), 'U+0007'],
+    ['an artifact name', [...step('a'), '  artifacts:', '    - { name: "o\\u0085", path: dist/ }'], 'U+0085'],
+  ])('rejects an escaped control character in %s', (_, lines, code) => {
+    expect(rejectQuickly(yaml('pipeline:', '  steps:', ...lines))).toEqual([
+      expect.objectContaining({
+        message: `a value contains the control character ${code}; only tab and line breaks are allowed in definitions`,
+      }),
+    ]);
+  });
+
+  it('keeps tabs and line breaks in values', () => {
+    const source = yaml('pipeline:', '  steps:', ...step('a', ['environment: { T: "a\\tb\\r\\n" }']));
+    expect(parseDefinition(source)).toMatchObject({ ok: true });
+  });
+
   it('rejects several documents in one file', () => {
     const source = yaml('pipeline:', '  steps:', ...step('a'), '---', 'pipeline:', '  steps: []');
     expect(rejectQuickly(source)).toEqual([

@@ -27,6 +27,12 @@ interface Frame {
 }
 
 const STRING_TAGS = new Set(['!!str', '!<tag:yaml.org,2002:str>']);
+/**
+ * js-yaml refuses these raw, but escapes (`"\0"`, `"\x1b"`) still decode to them. A NUL cannot be
+ * stored in PostgreSQL text, nor passed in a path, argument or environment variable; tab and line
+ * breaks are ordinary text in commands and scripts.
+ */
+const CONTROL_CHARACTER = /[^\P{Cc}\t\n\r]/u;
 const COLLECTION_TAGS = new Set(['!!map', '!!seq', '!<tag:yaml.org,2002:map>', '!<tag:yaml.org,2002:seq>']);
 
 /**
@@ -92,12 +98,15 @@ export class YamlTreeBuilder {
     if (tag !== undefined && !STRING_TAGS.has(tag)) throw unsupportedTag(event.tagStart, tag);
     const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
     const offset = event.valueStart < 0 ? this.emptyValueOffset() : event.valueStart - (quoted ? 1 : 0);
+    const text = getScalarValue(this.text, event);
+    const control = CONTROL_CHARACTER.exec(text)?.[0];
+    if (control !== undefined) throw controlCharacter(offset, control);
     const node: YamlScalar = {
       kind: 'scalar',
       offset,
       size: 1,
       height: 0,
-      text: getScalarValue(this.text, event),
+      text,
       plain: event.style === SCALAR_STYLE.PLAIN && tag === undefined,
     };
     if (event.anchorStart >= 0)
@@ -219,4 +228,12 @@ export class YamlTreeBuilder {
 
 function unsupportedTag(offset: number, tag: string): YamlTreeError {
   return new YamlTreeError(offset, `YAML tag "${tag}" is not supported`);
+}
+
+function controlCharacter(offset: number, character: string): YamlTreeError {
+  const code = character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return new YamlTreeError(
+    offset,
+    `a value contains the control character U+${code}; only tab and line breaks are allowed in definitions`,
+  );
 }
