@@ -48,6 +48,7 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
     expect(finished.logChunks).toBe(chunks.length);
     expect(chunks.at(-1)).toMatchObject({ final: true, exitCode: 0 });
     expect(logText(chunks)).toEqual([
+      `stdout: [kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "node:20" is not used`,
       'stdout: + echo "project $PLATFORM_PROJECT_NAME ci=$CI"',
       'stdout: project acme ci=true',
       'stdout: + cat README.md',
@@ -55,6 +56,30 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
       'stdout: + git rev-parse HEAD',
       `stdout: ${sha}`,
     ]);
+  });
+
+  it('gives a step nothing of the platform: no NATS, no executor API, no root, no host /etc', async () => {
+    const ports = [new URL(process.env.NATS_URL!).port, new URL(executor.url).port];
+    const step = await executor.dispatch({
+      ...checkout(),
+      commands: [
+        ...ports.map(
+          (port) =>
+            `node -e 'require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(9)).on("error", (e) => console.log("${port}:", e.code))'`,
+        ),
+        'echo "uid=$(id -u)"',
+        'test ! -e /etc/shadow && echo no-shadow',
+      ],
+    });
+    expect(await executor.finishedOf(step)).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const lines = logText(await executor.chunksOf(step));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ...ports.map((port) => `stdout: ${port}: ECONNREFUSED`),
+        'stdout: uid=1000',
+        'stdout: no-shadow',
+      ]),
+    );
   });
 
   it('reports the exit code of a failing command', async () => {
