@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
+import { METRICS_TOKEN, metricsToken, MetricsTokenGuard } from './metrics-token.guard';
 import { NamedProbe, READINESS_PROBES, ReadinessProbe } from './readiness';
 
 export interface ObservabilityOptions {
@@ -19,6 +20,8 @@ export interface ObservabilityOptions {
 @Module({})
 export class ObservabilityModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
+    // Validated here, at start, so a bad KILN_METRICS_TOKEN stops the app by name.
+    const token = metricsToken();
     register.setDefaultLabels({ service: options.service });
     if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics();
     return {
@@ -41,6 +44,8 @@ export class ObservabilityModule {
       ],
       controllers: [HealthController, MetricsController],
       providers: [
+        { provide: METRICS_TOKEN, useValue: token },
+        MetricsTokenGuard,
         {
           provide: READINESS_PROBES,
           inject: [ModuleRef],
