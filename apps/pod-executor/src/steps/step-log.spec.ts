@@ -38,14 +38,64 @@ describe('step log', () => {
     await log.close(0);
   });
 
-  it('masks every secret value, each line of a multi-line one, but not values shorter than 3', async () => {
+  it('masks every secret value, each line of a multi-line one, but not values shorter than 4', async () => {
     const { log, text } = capture({
-      maskValues: ['hunter2', 'ab', '-----BEGIN KEY-----\nc2VjcmV0\n-----END KEY-----'],
+      maskValues: ['hunter2', 'abc', '-----BEGIN KEY-----\nc2VjcmV0\n-----END KEY-----'],
     });
-    await log.write('stdout', 'password=hunter2 and again hunter2, ab stays');
+    await log.write('stdout', 'password=hunter2 and again hunter2, abc stays');
     await log.write('stdout', 'c2VjcmV0');
     await log.close(0);
-    expect(text()).toEqual(['password=*** and again ***, ab stays', '***']);
+    expect(text()).toEqual(['password=*** and again ***, abc stays', '***']);
+  });
+
+  describe('encoded forms of a secret', () => {
+    // Every byte value the encodings treat differently: base64's + and /, URL-reserved characters.
+    const secret = 'p@ss/w+rd?~ü>>';
+    const masked = async (line: string) => {
+      const { log, text } = capture({ maskValues: [secret] });
+      await log.write('stdout', line);
+      await log.close(0);
+      return text()[0];
+    };
+    const base64 = Buffer.from(secret).toString('base64');
+
+    it.each([
+      ['base64 with padding', base64],
+      ['base64 without padding', base64.replace(/=+$/, '')],
+      ['base64url with padding', base64.replace(/\+/g, '-').replace(/\//g, '_')],
+      ['base64url without padding', base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')],
+      ['URL-encoded', encodeURIComponent(secret)],
+      ['lowercase hex', Buffer.from(secret).toString('hex')],
+      ['uppercase hex', Buffer.from(secret).toString('hex').toUpperCase()],
+    ])('masks its %s form', async (_, form) => {
+      expect(form).not.toBe(secret);
+      expect(await masked(`token: ${form} end`)).toBe('token: *** end');
+    });
+
+    it.each([0, 1, 2])('masks it inside a longer base64 text, %i bytes after a 3-byte boundary', async (offset) => {
+      const before = Buffer.from('Authorization: Basic user:'.slice(0, 24 + offset));
+      const after = Buffer.from(' and more bytes after it');
+      const stream = Buffer.concat([before, Buffer.from(secret), after]).toString('base64');
+      const line = await masked(stream);
+      expect(line).toContain('***');
+      // Of the characters carrying the secret's bits, only the one it shares with each neighbour is left.
+      const first = Math.floor((before.length * 8) / 6);
+      const pastLast = Math.ceil(((before.length + Buffer.byteLength(secret)) * 8) / 6);
+      const kept = line.indexOf('***');
+      const rest = line.slice(kept + 3);
+      expect(line.slice(0, kept)).toBe(stream.slice(0, kept));
+      expect(kept).toBeLessThanOrEqual(first + 1);
+      expect(stream.endsWith(rest)).toBe(true);
+      expect(stream.length - rest.length).toBeGreaterThanOrEqual(pastLast - 1);
+    });
+
+    it('leaves the encodings of values shorter than 4 characters alone', async () => {
+      const { log, text } = capture({ maskValues: ['abc'] });
+      const line = `${Buffer.from('abc').toString('base64')} ${Buffer.from('abc').toString('hex')}`;
+      await log.write('stdout', line);
+      await log.close(0);
+      expect(text()).toEqual([line]);
+    });
   });
 
   it('stops at the byte limit with one truncation marker and sends the final chunk', async () => {

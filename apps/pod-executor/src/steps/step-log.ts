@@ -3,7 +3,7 @@ import { LogChunkEvent, LogLine } from '@kiln/contracts';
 export interface StepLogOptions {
   /** Total bytes of log text kept for the step; later lines are dropped after one marker line. */
   maxBytes: number;
-  /** Secret values replaced by `***` in every line. */
+  /** Secret values replaced by `***` in every line, also base64, base64url, URL-encoded and hex. */
   maskValues: string[];
   flushIntervalMs?: number;
   chunkBytes?: number;
@@ -20,7 +20,8 @@ export interface StepLogIdentity {
 export type ChunkSender = (chunk: LogChunkEvent) => Promise<void>;
 
 const MASK = '***';
-const MIN_MASKED_LENGTH = 3;
+// Shorter values would mask ordinary words and numbers everywhere.
+const MIN_MASKED_LENGTH = 4;
 
 /**
  * The log of one step attempt on its way out: lines are masked, capped, batched into chunks
@@ -115,8 +116,32 @@ export class StepLog {
 }
 
 // Each line of a multi-line secret (a key file) is masked on its own, since logs travel as lines;
-// longer values first, so a secret containing another is masked whole.
+// longer values first, so a secret containing another (or its own padded form) is masked whole.
 function maskList(values: string[]): string[] {
   const parts = values.flatMap((v) => [v, ...v.split(/\r?\n/)]).map((v) => v.trim());
-  return [...new Set(parts.filter((v) => v.length >= MIN_MASKED_LENGTH))].sort((a, b) => b.length - a.length);
+  const forms = parts.filter((v) => v.length >= MIN_MASKED_LENGTH).flatMap(encodedForms);
+  return [...new Set(forms.filter((v) => v.length >= MIN_MASKED_LENGTH))].sort((a, b) => b.length - a.length);
+}
+
+/** The value and the ways a step could print it without printing it: base64 (both alphabets), URL and hex. */
+function encodedForms(value: string): string[] {
+  const bytes = Buffer.from(value);
+  const base64 = [bytes.toString('base64'), ...[0, 1, 2].map((offset) => base64Inside(bytes, offset))];
+  return [
+    value,
+    encodeURIComponent(value),
+    bytes.toString('hex'),
+    bytes.toString('hex').toUpperCase(),
+    ...base64,
+    ...base64.map((b) => b.replace(/\+/g, '-').replace(/\//g, '_')),
+  ];
+}
+
+/**
+ * The characters of a longer base64 text that depend only on `bytes`, when they start `offset`
+ * bytes after a 3-byte boundary of it: the first and last characters share bits with neighbours.
+ */
+function base64Inside(bytes: Buffer, offset: number): string {
+  const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+  return encoded.slice(Math.ceil((offset * 8) / 6), Math.floor(((offset + bytes.length) * 8) / 6));
 }
