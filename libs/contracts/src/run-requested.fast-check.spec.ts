@@ -17,6 +17,7 @@ const valid = (): Record<string, unknown> => ({
   branch: 'feature',
   commitSha: 'a'.repeat(40),
   mrAction: 'opened',
+  fromFork: true,
   deliveryId: randomUUID(),
   applyTriggerFilters: true,
   priority: 2,

@@ -30,6 +30,7 @@ export function checkedRunRequest(data: object): RunRequestedEvent | undefined {
     optional(r.tag, (v) => isShortString(v, 1000)) &&
     optional(r.commitSha, (v) => isShortString(v, 64)) &&
     optional(r.mrAction, (v) => typeof v === 'string') &&
+    optional(r.fromFork, (v) => typeof v === 'boolean') &&
     optional(r.deliveryId, isUuid) &&
     optional(r.retryOfId, isUuid) &&
     optional(r.failedOnly, (v) => typeof v === 'boolean') &&

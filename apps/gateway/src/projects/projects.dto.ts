@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsGitRef } from '../common/git-names';
 import { IsRepoFullName } from './repo-full-name';
 
@@ -97,6 +97,14 @@ export class UpdateProjectDto {
   @Min(1)
   @Max(1000)
   concurrency_limit?: number | null;
+
+  @ApiPropertyOptional({
+    description:
+      'give runs of pull requests from forks the project secrets and the deploy hand-off (default false: they get neither)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  secrets_for_forks?: boolean;
 }
 
 export class ProjectJson {
@@ -107,6 +115,7 @@ export class ProjectJson {
   @ApiProperty({ enum: PROVIDERS }) provider!: string;
   @ApiProperty() default_branch!: string;
   @ApiProperty({ nullable: true, type: Number }) concurrency_limit!: number | null;
+  @ApiProperty() secrets_for_forks!: boolean;
   @ApiProperty({ enum: ['read', 'write', 'admin'], description: "the caller's role" }) role!: string;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;

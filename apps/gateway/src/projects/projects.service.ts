@@ -1,5 +1,6 @@
 import { SecretBox } from '@kiln/crypto';
 import { MemberRole, Prisma, PrismaService, Project } from '@kiln/db';
+import { RepoGuard } from '@kiln/net-guard';
 import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -9,10 +10,8 @@ import { AuditService } from '../audit/audit.service';
 import { ConflictError, InvalidInputError } from '../common/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { SECRET_BOX } from '../common/secret-box.provider';
-import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { CreateProjectDto, UpdateProjectDto } from './projects.dto';
 import { isRepoFullName } from './repo-full-name';
-import { checkRepoUrl } from './repo-url';
 
 @Injectable()
 export class ProjectsService {
@@ -23,14 +22,14 @@ export class ProjectsService {
     private readonly access: ProjectAccessService,
     private readonly audit: AuditService,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
+    private readonly repos: RepoGuard,
   ) {}
 
   /** The creator becomes project admin; a `default` pipeline reads `.platform.yaml` from the repository. */
   async create(actor: Actor, dto: CreateProjectDto) {
     requireScope(actor, 'write');
-    const fullName = this.repoFullName(dto.repo_url, dto.repo_full_name);
+    const fullName = await this.repoFullName(dto.repo_url, dto.repo_full_name);
     await this.assertNameFree(dto.name);
     const id = randomUUID();
     const generated = dto.webhook_secret ? undefined : randomBytes(24).toString('base64url');
@@ -98,7 +97,7 @@ export class ProjectsService {
     }
     if (dto.repo_url !== undefined) {
       data.repoUrl = dto.repo_url;
-      data.repoFullName = this.repoFullName(dto.repo_url, dto.repo_full_name);
+      data.repoFullName = await this.repoFullName(dto.repo_url, dto.repo_full_name);
     } else if (dto.repo_full_name !== undefined) {
       data.repoFullName = dto.repo_full_name;
     }
@@ -106,6 +105,7 @@ export class ProjectsService {
     if (dto.default_branch !== undefined) data.defaultBranch = dto.default_branch;
     if (dto.webhook_secret !== undefined) data.webhookSecretEnc = this.box.encrypt(dto.webhook_secret, id);
     if (dto.concurrency_limit !== undefined) data.concurrencyLimit = dto.concurrency_limit;
+    if (dto.secrets_for_forks !== undefined) data.secretsForForks = dto.secrets_for_forks;
     const project = await this.prisma.project
       .update({ where: { id }, data })
       .catch(clashToConflict(dto.name ?? ''));
@@ -153,9 +153,12 @@ export class ProjectsService {
     }
   }
 
-  /** Checks the URL; the name given by the caller wins over the one the URL reveals. */
-  private repoFullName(url: string, given: string | undefined): string | null {
-    const check = checkRepoUrl(url, this.config.KILN_ALLOW_LOCAL_REPOS);
+  /**
+   * Checks the URL with the SSRF guard (the scheduler and the executor check it again before every
+   * fetch); the name given by the caller wins over the one the URL reveals.
+   */
+  private async repoFullName(url: string, given: string | undefined): Promise<string | null> {
+    const check = await this.repos.check(url, false);
     if (!check.ok) throw new InvalidInputError(check.reason, [{ field: 'repo_url', message: check.reason }]);
     if (given !== undefined) return given;
     // A path that is no repository name (`/../x`, `~user/x`) routes no webhooks; set repo_full_name then.
@@ -187,6 +190,7 @@ export function presentProject(p: Project, role: MemberRole) {
     provider: p.provider,
     default_branch: p.defaultBranch,
     concurrency_limit: p.concurrencyLimit,
+    secrets_for_forks: p.secretsForForks,
     role,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),

@@ -21,6 +21,8 @@ export function presentRun(run: RunWithSteps) {
     commit_sha: run.commitSha,
     error: run.error,
     retry_of: run.retryOfId,
+    from_fork: run.fromFork,
+    secrets_withheld: run.secretsWithheld,
     created_at: run.createdAt.toISOString(),
     started_at: run.startedAt?.toISOString() ?? null,
     finished_at: run.finishedAt?.toISOString() ?? null,

@@ -128,6 +128,14 @@ export class RunJson {
   @ApiProperty({ nullable: true, type: String }) commit_sha!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: String }) retry_of!: string | null;
+  @ApiProperty({ description: 'started by a pull request whose head is in another repository (a fork)' })
+  from_fork!: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'why the run gets no project secrets and no deploy hand-off; null when it gets them',
+  })
+  secrets_withheld!: string | null;
   @ApiProperty() created_at!: string;
   @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;

@@ -37,7 +37,10 @@ export class StepDispatcherService {
     if (pending.length === 0) return [];
     const run = await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { project: { include: { secrets: true } } } });
     const definition = run.definition as unknown as PipelineDefinition;
-    const secrets = Object.fromEntries(run.project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]));
+    // A withheld run's secrets are never decrypted, so they cannot reach an executor.
+    const secrets = run.secretsWithheld
+      ? {}
+      : Object.fromEntries(run.project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]));
     const undeliverable: Undeliverable[] = [];
     for (const step of pending) {
       const stepDefinition = definition.steps.find((s) => s.name === step.name);
@@ -62,7 +65,10 @@ export class StepDispatcherService {
       };
       const { env, missingSecrets } = resolveStepEnvironment(stepDefinition, injected, secrets);
       if (missingSecrets.length > 0) {
-        undeliverable.push({ step, error: `missing project secrets: ${missingSecrets.join(', ')}` });
+        const error = run.secretsWithheld
+          ? `secrets withheld (${missingSecrets.join(', ')}): ${run.secretsWithheld}`
+          : `missing project secrets: ${missingSecrets.join(', ')}`;
+        undeliverable.push({ step, error });
         continue;
       }
       await this.messaging.publish(
@@ -81,11 +87,11 @@ export class StepDispatcherService {
           image: step.image,
           commands: step.commands,
           env,
-          // Short values would mask ordinary text everywhere; secrets shorter than 3 are not masked.
-          maskValues: Object.values(secrets).filter((v) => v.length >= 3),
+          // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
+          maskValues: Object.values(secrets).filter((v) => v.length >= 4),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
-          deploy: step.deploy,
+          deploy: step.deploy && !run.secretsWithheld,
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },
       );

@@ -38,6 +38,10 @@ export class RunOutcomeService {
     );
     this.logger.log({ runId, status: run.status, number: run.number }, 'run finished');
     const builtImage = run.steps.some((s) => s.status === 'succeeded' && (s.deploy || s.image.includes('kaniko')));
+    if (run.secretsWithheld) {
+      if (builtImage) this.logger.log({ runId, reason: run.secretsWithheld }, 'deployment not handed off');
+      return;
+    }
     if (run.status === 'succeeded' && builtImage && run.commitSha) await this.handOffDeployment(run);
   }
 

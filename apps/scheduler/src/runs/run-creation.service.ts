@@ -8,8 +8,27 @@ import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { PipelineScheduleService } from '../schedule/pipeline-schedule.service';
 import { RunStateService } from '../state/run-state.service';
 import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
+import { storableText } from './unstorable-value';
 
 type Tx = Prisma.TransactionClient;
+
+const UNSTORABLE_REASON =
+  'the run request could not be stored: its ref, branch, author or definition holds characters the database refuses, such as a NUL byte';
+
+interface RunOrigin {
+  fromFork: boolean;
+  secretsWithheld?: string;
+}
+
+/** GitHub Actions and Woodpecker's rule: a fork's code gets no secrets unless the project says so. */
+function forkWithholding(secretsForForks: boolean): RunOrigin {
+  if (secretsForForks) return { fromFork: true };
+  return {
+    fromFork: true,
+    secretsWithheld:
+      'the pull request comes from a fork, and the project does not give forks its secrets or deployments (secrets_for_forks is off)',
+  };
+}
 
 /** Turns a run request into a run with its steps, exactly once per run id. */
 @Injectable()
@@ -60,7 +79,8 @@ export class RunCreationService {
         return;
       }
     }
-    await this.create(request, loaded);
+    const fromFork = request.retryOfId ? await this.retriedFromFork(request.retryOfId) : request.fromFork === true;
+    await this.create(request, loaded, fromFork ? forkWithholding(pipeline.project.secretsForForks) : { fromFork });
     if (!loaded.ok) {
       await this.outcomes.runFinished(request.runId);
       return;
@@ -102,7 +122,13 @@ export class RunCreationService {
     return { ok: true, commitSha: original.commitSha, definition: original.definition as unknown as PipelineDefinition };
   }
 
-  private async create(request: RunRequestedEvent, loaded: LoadedDefinition): Promise<void> {
+  // A retry of a fork's run is still the fork's code.
+  private async retriedFromFork(retryOfId: string): Promise<boolean> {
+    const original = await this.prisma.run.findUnique({ where: { id: retryOfId }, select: { fromFork: true } });
+    return original?.fromFork ?? false;
+  }
+
+  private async create(request: RunRequestedEvent, loaded: LoadedDefinition, origin: RunOrigin): Promise<void> {
     const reused = request.retryOfId && request.failedOnly ? await this.succeededSteps(request.retryOfId) : new Map();
     await this.prisma.$transaction(async (tx) => {
       const number = await this.nextNumber(tx, request.projectId);
@@ -125,6 +151,8 @@ export class RunCreationService {
           error: loaded.ok ? null : loaded.error,
           retryOfId: request.retryOfId ?? null,
           deliveryId: request.deliveryId ?? null,
+          fromFork: origin.fromFork,
+          secretsWithheld: origin.secretsWithheld ?? null,
           finishedAt: loaded.ok ? null : now,
         },
       });
@@ -159,6 +187,23 @@ export class RunCreationService {
       await tx.project.update({ where: { id: request.projectId }, data: { lastActivityAt: now } });
     });
     this.logger.log({ runId: request.runId, projectId: request.projectId, ok: loaded.ok }, 'run created');
+  }
+
+  /**
+   * A request the database refuses (a NUL byte in a ref or an author name) would be redelivered
+   * until dead-lettered, and no run would ever appear: it becomes a failed run that says why.
+   */
+  async recordUnstorable(request: RunRequestedEvent): Promise<void> {
+    if (await this.prisma.run.findUnique({ where: { id: request.runId }, select: { id: true } })) return;
+    const storable = {
+      ...request,
+      gitRef: storableText(request.gitRef),
+      branch: storableText(request.branch),
+      tag: storableText(request.tag),
+      triggeredBy: storableText(request.triggeredBy),
+    };
+    await this.create(storable, { ok: false, commitSha: null, error: UNSTORABLE_REASON }, { fromFork: request.fromFork === true });
+    await this.outcomes.runFinished(request.runId);
   }
 
   private async succeededSteps(runId: string) {

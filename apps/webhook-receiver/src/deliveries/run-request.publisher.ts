@@ -60,6 +60,7 @@ export class RunRequestPublisher {
       ...(event.tag === undefined ? {} : { tag: event.tag }),
       commitSha: event.commitSha,
       ...(event.action === undefined ? {} : { mrAction: event.action }),
+      ...(event.fromFork ? { fromFork: true } : {}),
       deliveryId: deliveryRowId,
       applyTriggerFilters: run.applyTriggerFilters,
       requestedAt: requestedAt.toISOString(),

@@ -99,9 +99,16 @@ export class GithubProvider implements WebhookProviderAdapter {
         branch: requiredField(stringAt(pr, 'head', 'ref'), 'pull_request', 'pull_request.head.ref'),
         commitSha: requiredField(stringAt(pr, 'head', 'sha'), 'pull_request', 'pull_request.head.sha'),
         action: canonical,
+        fromFork: fromFork(pr),
         sender: stringAt(payload, 'sender', 'login') ?? 'github',
         deliveryId,
       }),
     };
   }
+}
+
+/** The head repository differs from the base (or is gone, as when the fork was deleted). */
+function fromFork(pr: JsonObject | undefined): boolean {
+  const head = stringAt(pr, 'head', 'repo', 'full_name');
+  return head === undefined || head !== stringAt(pr, 'base', 'repo', 'full_name');
 }

@@ -98,9 +98,16 @@ export class GitlabProvider implements WebhookProviderAdapter {
         branch: requiredField(stringAt(attributes, 'source_branch'), MERGE_REQUEST_HOOK, 'object_attributes.source_branch'),
         commitSha: requiredField(stringAt(attributes, 'last_commit', 'id'), MERGE_REQUEST_HOOK, 'object_attributes.last_commit.id'),
         action: canonical,
+        fromFork: fromFork(attributes),
         sender: stringAt(payload, 'user', 'username') ?? stringAt(payload, 'user', 'name') ?? 'gitlab',
         deliveryId,
       }),
     };
   }
+}
+
+/** The source project differs from the target (or the payload does not say which it is). */
+function fromFork(attributes: JsonObject | undefined): boolean {
+  const source = numberAt(attributes, 'source_project_id');
+  return source === undefined || source !== numberAt(attributes, 'target_project_id');
 }

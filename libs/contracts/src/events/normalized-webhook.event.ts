@@ -29,6 +29,11 @@ export class NormalizedWebhookEvent {
   commitSha!: string;
   /** Canonical merge request action (`opened`, `synchronized`, `reopened`, `closed`, `merged`). */
   action?: string;
+  /**
+   * A merge request whose source branch lives in another repository (a fork) than the one it
+   * targets: anyone can open one, so its runs get no secrets unless the project opts in.
+   */
+  fromFork?: boolean;
   /** Login of whoever pushed or acted on the merge request. */
   sender!: string;
   /** The provider's delivery id, or the sha256 of the body when it sent none. */

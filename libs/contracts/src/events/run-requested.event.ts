@@ -26,6 +26,8 @@ export class RunRequestedEvent {
   @IsOptional() @IsString() @MaxLength(64) commitSha?: string;
   /** Canonical merge-request action (opened, synchronized, reopened) for `merge_request`. */
   @IsOptional() @IsString() mrAction?: string;
+  /** A merge request from a fork: the scheduler withholds secrets and deploys unless the project opts in. */
+  @IsOptional() @IsBoolean() fromFork?: boolean;
   @IsOptional() @IsUUID() deliveryId?: string;
   @IsOptional() @IsUUID() retryOfId?: string;
   @IsOptional() @IsBoolean() failedOnly?: boolean;
