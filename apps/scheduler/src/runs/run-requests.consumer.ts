@@ -3,6 +3,7 @@ import { EventConsumer, MessageContext } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
 import { RunStateService } from '../state/run-state.service';
 import { RunCreationService } from './run-creation.service';
+import { isUnstorableValue } from './unstorable-value';
 
 /** How often a run request being created (definition fetch, possibly a slow clone) tells JetStream it is alive. */
 const WORKING_INTERVAL_MS = 5_000;
@@ -21,6 +22,10 @@ export class RunRequestsConsumer {
     const keepAlive = setInterval(() => ctx.working(), WORKING_INTERVAL_MS);
     try {
       await this.creation.handle(event);
+    } catch (error) {
+      // A refused value fails the same way on every delivery: record it as a failed run instead.
+      if (!isUnstorableValue(error)) throw error;
+      await this.creation.recordUnstorable(event);
     } finally {
       clearInterval(keepAlive);
     }

@@ -1,0 +1,48 @@
+import { createPrismaClient, Prisma, PrismaClient } from '@kiln/db';
+import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { randomUUID } from 'node:crypto';
+import { isUnstorableValue, storableText } from './unstorable-value';
+
+describe('isUnstorableValue', () => {
+  let db: TestDatabase;
+  let prisma: PrismaClient;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = createPrismaClient(db.url);
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await db?.drop();
+  });
+
+  const refusal = (write: Promise<unknown>) =>
+    write.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  it('recognises a NUL byte in text and in JSON refused by PostgreSQL', async () => {
+    const text = await refusal(
+      prisma.user.create({ data: { name: 'a\u0000b', email: `${randomUUID()}@x` } }),
+    );
+    const json = await refusal(
+      prisma.auditLog.create({ data: { action: 'a', targetType: 't', details: { a: 'x\u0000' } } }),
+    );
+    expect(isUnstorableValue(text)).toBe(true);
+    expect(isUnstorableValue(json)).toBe(true);
+  });
+
+  it('leaves other failures to be retried', async () => {
+    const email = `${randomUUID()}@x`;
+    await prisma.user.create({ data: { name: 'a', email } });
+    const clash = await refusal(prisma.user.create({ data: { name: 'b', email } }));
+    expect(clash).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect(isUnstorableValue(clash)).toBe(false);
+    expect(isUnstorableValue(new Error('connection reset'))).toBe(false);
+  });
+
+  it('strips control characters from text it must store', () => {
+    expect(storableText('main\u0000\u001b[2J')).toBe('main[2J');
+    expect(storableText(undefined)).toBeUndefined();
+  });
+});
