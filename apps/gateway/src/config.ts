@@ -1,4 +1,4 @@
-import { EnvBoolean, CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import { CommonEnv, DatabaseEnv, NetGuardEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsProxyList } from './common/proxy-list';
@@ -7,8 +7,6 @@ class GatewayEnv {
   @IsInt() @Min(0) @Max(65535) KILN_GATEWAY_PORT: number = 8080;
   /** Bootstrap admin's API token; generated and printed once when unset. */
   @IsOptional() @IsString() @MinLength(20) KILN_ADMIN_TOKEN?: string;
-  /** Accept local paths and file:// URLs as repositories (embedded default only). */
-  @EnvBoolean() KILN_ALLOW_LOCAL_REPOS: boolean = false;
   /** Largest JSON body the API accepts; larger ones get 413. */
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
   KILN_GATEWAY_BODY_LIMIT: string = '1mb';
@@ -41,7 +39,7 @@ class GatewayEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, GatewayEnv], env);
+  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, NetGuardEnv, GatewayEnv], env);
 }
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;

@@ -1,5 +1,5 @@
 import { parseDuration } from '@kiln/definition';
-import { EnvBoolean, CommonEnv, DatabaseEnv, InternalListenEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import { CommonEnv, DatabaseEnv, InternalListenEnv, NetGuardEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
 import { IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 const DURATION = /^(\d+[smhd])+$/;
@@ -14,7 +14,6 @@ class SchedulerEnv {
   @IsString() @Matches(DURATION) KILN_DEFAULT_STEP_TIMEOUT: string = '1h';
   /** Base URL of the web UI, used for links in commit statuses. */
   @IsString() KILN_PUBLIC_URL: string = 'http://localhost:8080';
-  @EnvBoolean() KILN_ALLOW_LOCAL_REPOS: boolean = false;
   /** An executor silent for this long is lost; its steps are retried once, then failed. */
   @IsString() @Matches(DURATION) KILN_EXECUTOR_LOST_AFTER: string = '30s';
   /** Longest a run may take from its first step to its end. */
@@ -37,7 +36,7 @@ class SchedulerEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, SecretKeyEnv, InternalListenEnv, SchedulerEnv], env);
+  return loadEnv([CommonEnv, DatabaseEnv, SecretKeyEnv, InternalListenEnv, NetGuardEnv, SchedulerEnv], env);
 }
 
 export type SchedulerConfig = ReturnType<typeof loadConfig>;

@@ -1,4 +1,6 @@
+import { NetGuard, netGuardFrom, RepoGuard, repoGuardFrom } from '@kiln/net-guard';
 import { Module } from '@nestjs/common';
+import { SCHEDULER_CONFIG, SchedulerConfig } from './config';
 import { StepDispatcherService } from './dispatch/step-dispatcher.service';
 import { HeartbeatConsumer } from './executors/heartbeat.consumer';
 import { GitCacheService } from './git/git-cache.service';
@@ -16,6 +18,16 @@ import { WatchdogService } from './watchdog/watchdog.service';
 
 @Module({
   providers: [
+    {
+      provide: NetGuard,
+      useFactory: (config: SchedulerConfig) => netGuardFrom(config),
+      inject: [SCHEDULER_CONFIG],
+    },
+    {
+      provide: RepoGuard,
+      useFactory: (config: SchedulerConfig) => repoGuardFrom(config),
+      inject: [SCHEDULER_CONFIG],
+    },
     GitCacheService,
     DefinitionLoaderService,
     RunCreationService,

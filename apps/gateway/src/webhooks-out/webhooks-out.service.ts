@@ -1,11 +1,12 @@
 import { SecretBox } from '@kiln/crypto';
 import { OutboundWebhook, Prisma, PrismaService } from '@kiln/db';
+import { HostRefusedError, HostUnresolvedError, NetGuard } from '@kiln/net-guard';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { NotFoundError } from '../common/errors';
+import { InvalidInputError, NotFoundError } from '../common/errors';
 import { SECRET_BOX } from '../common/secret-box.provider';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhooks-out.dto';
 
@@ -17,10 +18,12 @@ export class WebhooksOutService {
     private readonly access: ProjectAccessService,
     private readonly audit: AuditService,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    private readonly guard: NetGuard,
   ) {}
 
   async create(actor: Actor, projectId: string, dto: CreateWebhookDto) {
     await this.access.require(actor, projectId, 'admin');
+    await this.checkUrl(dto.url);
     const generated = dto.secret ? undefined : randomBytes(24).toString('base64url');
     const row = await this.prisma.outboundWebhook.create({
       data: {
@@ -58,6 +61,7 @@ export class WebhooksOutService {
   async update(actor: Actor, projectId: string, webhookId: string, dto: UpdateWebhookDto) {
     await this.access.require(actor, projectId, 'admin');
     await this.find(projectId, webhookId);
+    if (dto.url !== undefined) await this.checkUrl(dto.url);
     const data: Prisma.OutboundWebhookUpdateInput = {};
     if (dto.url !== undefined) data.url = dto.url;
     if (dto.events !== undefined) data.events = dto.events;
@@ -84,6 +88,21 @@ export class WebhooksOutService {
       targetId: webhookId,
       projectId,
     });
+  }
+
+  /**
+   * Refuses hosts the SSRF guard refuses. A name that does not resolve now passes: the scheduler
+   * vets the host again before every delivery and connects only to the address it vetted.
+   */
+  private async checkUrl(url: string): Promise<void> {
+    try {
+      await this.guard.vet(new URL(url).hostname);
+    } catch (error) {
+      if (error instanceof HostUnresolvedError) return;
+      if (!(error instanceof HostRefusedError)) throw error;
+      const reason = `url host ${error.message}`;
+      throw new InvalidInputError(reason, [{ field: 'url', message: reason }]);
+    }
   }
 
   private async find(projectId: string, webhookId: string): Promise<OutboundWebhook> {

@@ -1,10 +1,13 @@
+import { AllowList, NetGuard, RepoGuard } from '@kiln/net-guard';
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerConfig } from '../config';
-import { GitCacheService, GitError } from './git-cache.service';
+import { CANNOT_FETCH, GitCacheService, GitError } from './git-cache.service';
 
 // The definition source of every run: a bare cache repository per project, fed from a real
 // git repository over file://.
@@ -16,8 +19,18 @@ describe('GitCacheService', () => {
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'kiln-git-cache-'));
     repo = createGitRepo();
-    git = new GitCacheService({ KILN_DATA_DIR: dataDir } as SchedulerConfig);
+    git = cacheWith([]);
   });
+  const cacheWith = (allowed: string[]) =>
+    new GitCacheService(
+      { KILN_DATA_DIR: dataDir } as SchedulerConfig,
+      new RepoGuard(new NetGuard(new AllowList(allowed)), {
+        allowLocal: true,
+        localRoots: [tmpdir()],
+        ownDirs: [dataDir],
+      }),
+    );
+
   afterEach(() => {
     repo.remove();
     rmSync(dataDir, { recursive: true, force: true });
@@ -95,5 +108,71 @@ describe('GitCacheService', () => {
     await expect(git.resolveRef(project, repo.url, 'no-such-branch')).rejects.toThrow(
       `ref "no-such-branch" not found in ${repo.url}`,
     );
+  });
+
+  it('refuses repositories the SSRF guard refuses, before git runs', async () => {
+    for (const url of [
+      'https://127.0.0.1:6379/x.git',
+      'git://0x7f000001/x',
+      'ssh://git@10.0.0.1/x',
+      'https://metadata.google.internal/x',
+    ]) {
+      const read = git.readFile(randomUUID(), url, 'f'.repeat(40), '.platform.yaml');
+      await expect(read).rejects.toThrow(GitError);
+      await expect(read).rejects.toThrow(
+        /^cannot fetch the repository: repo_url host is a (loopback|private|cloud metadata) (address|name)/,
+      );
+    }
+  });
+
+  it('refuses to read local repositories outside the roots or inside its own data directory', async () => {
+    const outside = git.resolveRef(randomUUID(), 'file:///etc', 'main');
+    await expect(outside).rejects.toThrow('cannot fetch the repository: repo_url is outside the directories');
+    const project = randomUUID();
+    const sha = repo.commit({ '.platform.yaml': 'one' });
+    expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe('one');
+    const cache = `file://${join(dataDir, 'git-cache', `${project}.git`)}`;
+    await expect(git.resolveRef(randomUUID(), cache, 'main')).rejects.toThrow(
+      "inside the platform's own data directory",
+    );
+  });
+
+  describe('with a listener on 127.0.0.1 that the operator allows', () => {
+    let server: Server;
+    let port: number;
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url?.startsWith('/moved'))
+          res.writeHead(301, { location: `http://127.0.0.1:${port}/elsewhere` }).end();
+        else res.writeHead(404).end('no such repository');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    it('tells an open port and a closed one apart by nothing but the log', async () => {
+      const allowed = cacheWith(['127.0.0.1']);
+      const closed = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port: free } = probe.address() as AddressInfo;
+          probe.close(() => resolve(free));
+        });
+      });
+      const errors = await Promise.all(
+        [
+          `http://127.0.0.1:${port}/acme/api.git`,
+          `http://127.0.0.1:${closed}/acme/api.git`,
+          `http://127.0.0.1:${port}/moved`,
+        ].map((url) =>
+          allowed.resolveRef(randomUUID(), url, 'main').then(
+            () => 'resolved',
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+      expect(errors).toEqual([CANNOT_FETCH, CANNOT_FETCH, CANNOT_FETCH]);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { RepoGuard } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,10 +18,24 @@ const MISSING_COMMIT = Symbol('missing commit');
 const DAMAGED =
   /corrupt|is empty|inflate|bad object|unable to (read|unpack)|packfile|object file|exists, but not/i;
 
+/** The sentence a run gets for any failure to talk to its repository, whatever git said. */
+export const CANNOT_FETCH =
+  'cannot fetch the repository: it does not exist, is not reachable, or needs credentials';
+
+/** A failure a tenant may read: a missing ref or commit, a refused URL, or CANNOT_FETCH. */
 export class GitError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GitError';
+  }
+}
+
+// git's own words. They stay in the scheduler's log: about a remote they tell an open port from a
+// closed one, which would make the run error a port scanner for any tenant.
+class GitCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitCommandError';
   }
 }
 
@@ -33,12 +48,19 @@ export class GitCacheService {
   private readonly logger = new Logger(GitCacheService.name);
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {}
+  constructor(
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    private readonly repos: RepoGuard,
+  ) {}
 
   /** The commit a branch, tag or sha points to in the remote repository. */
-  async resolveRef(projectId: string, repoUrl: string, ref: string): Promise<string> {
-    if (/^[0-9a-f]{40}$/i.test(ref)) return ref.toLowerCase();
-    const { stdout } = await this.git(null, [
+  resolveRef(projectId: string, repoUrl: string, ref: string): Promise<string> {
+    if (/^[0-9a-f]{40}$/i.test(ref)) return Promise.resolve(ref.toLowerCase());
+    return this.tenantSafe(projectId, () => this.lsRemote(projectId, repoUrl, ref));
+  }
+
+  private async lsRemote(projectId: string, repoUrl: string, ref: string): Promise<string> {
+    const { stdout } = await this.remote(null, repoUrl, [
       'ls-remote',
       '--',
       repoUrl,
@@ -64,13 +86,22 @@ export class GitCacheService {
    * Contents of `path` at `sha`, or null when the file does not exist in that commit. A commit
    * already in the cache costs one git process; a new one three (show, fetch, show).
    */
-  async readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
+  readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
+    return this.tenantSafe(projectId, () => this.readFileOrRepair(projectId, repoUrl, sha, path));
+  }
+
+  private async readFileOrRepair(
+    projectId: string,
+    repoUrl: string,
+    sha: string,
+    path: string,
+  ): Promise<string | null> {
     const dir = this.dirOf(projectId);
     const file = path.replace(/^\.\//, '');
     try {
       return await this.readFileIn(dir, repoUrl, sha, file);
     } catch (error) {
-      if (!(error instanceof GitError) || !DAMAGED.test(error.message)) throw error;
+      if (!(error instanceof GitCommandError) || !DAMAGED.test(error.message)) throw error;
       // Only a cache: a scheduler killed during a fetch can leave a damaged object behind, or its
       // git still writing.
       this.logger.warn(
@@ -124,8 +155,9 @@ export class GitCacheService {
   private async fetch(dir: string, repoUrl: string, sha: string): Promise<void> {
     await this.init(dir);
     try {
-      await this.git(dir, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
+      await this.remote(dir, repoUrl, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
     } catch (error) {
+      if (error instanceof GitError) throw error;
       // Some servers refuse to serve a commit by sha; fetch every ref instead.
       this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
       await this.fetchAllRefs(dir, repoUrl);
@@ -134,7 +166,7 @@ export class GitCacheService {
 
   /** Only inside `serialized(dir)`. */
   private async fetchAllRefs(dir: string, repoUrl: string): Promise<void> {
-    await this.git(dir, [
+    await this.remote(dir, repoUrl, [
       'fetch',
       '-q',
       '--',
@@ -156,6 +188,31 @@ export class GitCacheService {
     } catch {
       throw new GitError(`ref "${short}" not found in ${repoUrl}`);
     }
+  }
+
+  /** Whatever fails here reaches the run as a GitError: its own message, or CANNOT_FETCH. */
+  private async tenantSafe<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof GitError) throw error;
+      this.logger.warn(
+        { projectId, error: String(error) },
+        'git failed; the run is told only that it cannot fetch',
+      );
+      throw new GitError(CANNOT_FETCH);
+    }
+  }
+
+  /**
+   * A git command that talks to the repository: the URL passes the SSRF guard first (DNS may have
+   * changed since the project was saved), and git gets the guard's options (no redirects, the
+   * connection pinned to the vetted address).
+   */
+  private async remote(cwd: string | null, repoUrl: string, args: string[]): Promise<{ stdout: string }> {
+    const check = await this.repos.check(repoUrl, true);
+    if (!check.ok) throw new GitError(`cannot fetch the repository: ${check.reason}`);
+    return this.git(cwd, [...check.gitOptions, ...args]);
   }
 
   // One git operation per cache directory at a time: concurrent fetches into one repo race.
@@ -180,7 +237,7 @@ export class GitCacheService {
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new GitError(stderr || (error as Error).message);
+      throw new GitCommandError(stderr || (error as Error).message);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
+import { guardedRequest, NetGuard, netGuardFrom } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { runLink } from './run-link';
@@ -22,12 +23,17 @@ export class ProviderRequestError extends Error {}
 export class CommitStatusService {
   private readonly logger = new Logger(CommitStatusService.name);
   private readonly box: SecretBox;
+  private readonly guard: NetGuard;
 
   constructor(
     private readonly prisma: PrismaService,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {
     this.box = new SecretBox(config.KILN_SECRET_KEY);
+    // The API hosts are the operator's choice (a self-managed GitLab may well be private); the
+    // path carries the tenant's repository name, so the request still goes through the guard.
+    const apiHosts = [config.KILN_GITHUB_API_URL, config.KILN_GITLAB_API_URL].map((u) => new URL(u).hostname);
+    this.guard = netGuardFrom(config, apiHosts);
   }
 
   async report(runId: string, state: CommitState): Promise<void> {
@@ -54,14 +60,14 @@ export class CommitStatusService {
             headers: { 'private-token': token },
             body: { state: GITLAB_STATE[state], target_url: link, description, name: context },
           };
-    const res = await fetch(request.url, {
+    const res = await guardedRequest(this.guard, request.url, {
       method: 'POST',
       headers: { ...request.headers, 'content-type': 'application/json', 'user-agent': 'kiln' },
       body: JSON.stringify(request.body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      timeoutMs: REQUEST_TIMEOUT_MS,
     });
-    if (!res.ok) {
-      throw new ProviderRequestError(`${run.project.provider} commit status answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    if (res.status < 200 || res.status >= 300) {
+      throw new ProviderRequestError(`${run.project.provider} commit status answered ${res.status}: ${res.body.slice(0, 200)}`);
     }
     this.logger.log({ runId, state, provider: run.project.provider }, 'commit status reported');
   }

@@ -1,15 +1,20 @@
 import { hmacSha256Hex, SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
+import { guardedRequest, HostRefusedError, NetGuard } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { runLink } from './run-link';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+// What the project's admins read in last_error: never the connection's own error, which would
+// tell them what listens where behind the platform.
+const NOT_REACHED = 'not delivered: the receiver could not be reached or did not answer in time';
 
 /**
  * Sends `build.success` / `build.failure` to a project's outbound webhooks: JSON signed with
  * HMAC-SHA256 (`X-Kiln-Signature-256: sha256=<hex>`, like GitHub's) and a delivery id the
- * receiver can de-duplicate on (retries reuse it). Returns the hooks that failed.
+ * receiver can de-duplicate on (retries reuse it). The SSRF guard vets each host and pins the
+ * connection to the vetted address; redirects are not followed. Returns the hooks that failed.
  */
 @Injectable()
 export class OutboundWebhookService {
@@ -19,6 +24,7 @@ export class OutboundWebhookService {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+    private readonly guard: NetGuard,
   ) {
     this.box = new SecretBox(config.KILN_SECRET_KEY);
   }
@@ -58,9 +64,15 @@ export class OutboundWebhookService {
     return failed;
   }
 
-  private async deliver(url: string, secret: string, event: string, deliveryId: string, body: string) {
+  private async deliver(
+    url: string,
+    secret: string,
+    event: string,
+    deliveryId: string,
+    body: string,
+  ): Promise<{ status?: number; error?: string }> {
     try {
-      const res = await fetch(url, {
+      const res = await guardedRequest(this.guard, url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -70,12 +82,16 @@ export class OutboundWebhookService {
           'x-kiln-signature-256': `sha256=${hmacSha256Hex(secret, body)}`,
         },
         body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        timeoutMs: REQUEST_TIMEOUT_MS,
       });
-      return res.ok ? { status: res.status } : { status: res.status, error: `answered ${res.status}` };
+      if (res.status >= 200 && res.status < 300) return { status: res.status };
+      if (res.status >= 300 && res.status < 400)
+        return { status: res.status, error: `answered ${res.status}, a redirect; redirects are not followed` };
+      return { status: res.status, error: `answered ${res.status}` };
     } catch (error) {
       this.logger.warn({ url, event, error: String(error) }, 'outbound webhook failed');
-      return { error: String(error) };
+      if (error instanceof HostRefusedError) return { error: `not sent: the URL's host ${error.message}` };
+      return { error: NOT_REACHED };
     }
   }
 }
