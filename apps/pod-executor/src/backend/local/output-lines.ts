@@ -7,6 +7,9 @@ export const MAX_LINE_CHARS = 16 * 1024;
 /** Unread output above this pauses the step's pipes until the reader catches up. */
 const HIGH_WATER_CHARS = 1024 * 1024;
 
+/** The pipes of a process; an OutputLine may come from elsewhere too (the backend's own lines). */
+type ProcessStream = 'stdout' | 'stderr';
+
 /**
  * Turns a process's stdout and stderr into one ordered sequence of timestamped lines for a single
  * reader. Pauses the pipes while the reader lags behind, so a chatty step waits instead of filling
@@ -20,8 +23,8 @@ export class OutputLines implements AsyncIterable<OutputLine> {
   private open: number;
   private wake?: () => void;
 
-  constructor(private readonly sources: Record<OutputLine['stream'], Readable>) {
-    const entries = Object.entries(sources) as [OutputLine['stream'], Readable][];
+  constructor(private readonly sources: Record<ProcessStream, Readable>) {
+    const entries = Object.entries(sources) as [ProcessStream, Readable][];
     this.open = entries.length;
     for (const [stream, source] of entries) this.follow(stream, source);
   }
@@ -46,7 +49,7 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     }
   }
 
-  private follow(stream: OutputLine['stream'], source: Readable): void {
+  private follow(stream: ProcessStream, source: Readable): void {
     const decoder = new StringDecoder('utf8');
     let partial = '';
     source.on('data', (bytes: Buffer) => {
@@ -68,7 +71,7 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     source.on('error', () => undefined);
   }
 
-  private push(stream: OutputLine['stream'], text: string): void {
+  private push(stream: ProcessStream, text: string): void {
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
     this.queue.push({ stream, text: line, ts: Date.now() });
     this.queuedChars += line.length;
