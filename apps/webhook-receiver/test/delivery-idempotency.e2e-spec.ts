@@ -70,10 +70,12 @@ describe('delivery idempotency', () => {
   it('claims a burst of deliveries, each sent three times to both replicas at once, exactly once each', async () => {
     const project = await h.createProject(HELLO_WORLD);
     const ids = Array.from({ length: 60 }, (_, i) => `burst-${i}-${project.id}`);
+    // A push each: one body under several ids would be a replay.
+    const bodies = ids.map((_, i) => JSON.stringify({ ...push, after: (i + 1).toString(16).padStart(40, 'a') }));
     // Interleaved so that copies of one id land in the same claim batch and in the other replica's.
-    const sends = [0, 1, 2].flatMap((copy) => ids.map((id, i) => ({ id, url: h.urls[(i + copy) % 2] })));
+    const sends = [0, 1, 2].flatMap((copy) => ids.map((id, i) => ({ id, i, url: h.urls[(i + copy) % 2] })));
 
-    const answers = await Promise.all(sends.map(({ id, url }) => deliver(url, project.secret, id)));
+    const answers = await Promise.all(sends.map(({ id, i, url }) => deliver(url, project.secret, id, bodies[i])));
 
     expect(answers.map((r) => r.status)).toEqual(Array(sends.length).fill(202));
     for (const id of ids) {
@@ -101,6 +103,19 @@ describe('delivery idempotency', () => {
     expect(again.body).toEqual({ ...first.body, replayed: true });
     expect(different.body.replayed).toBe(false);
     expect(different.body.run_id).not.toBe(first.body.run_id);
+  });
+
+  it('answers the same signed body under a new delivery id as a replay of the first and requests no second run', async () => {
+    const project = await h.createProject(HELLO_WORLD);
+
+    const first = await deliver(h.url, project.secret, `original-${project.id}`);
+    const resent = await deliver(h.urls[1], project.secret, `forged-${project.id}`);
+
+    expect(first.body).toMatchObject({ status: 'accepted', replayed: false });
+    expect(resent.status).toBe(202);
+    expect(resent.body).toEqual({ ...first.body, replayed: true });
+    expect(await runRequestsOf(first.body.run_id)).toHaveLength(1);
+    expect(await h.prisma.webhookDelivery.count({ where: { projectId: project.id } })).toBe(1);
   });
 });
 

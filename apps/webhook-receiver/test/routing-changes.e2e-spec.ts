@@ -1,5 +1,5 @@
 import { SecretBox } from '@kiln/crypto';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { githubExample, inlineDefinition, Payload } from './github-examples';
 import {
@@ -27,6 +27,8 @@ function pushTo(repo: { fullName: string }, branch = 'main'): Payload {
   const payload = githubExample('push', (p) => p.ref === 'refs/heads/master');
   const name = repo.fullName.split('/')[1];
   payload.ref = `refs/heads/${branch}`;
+  // A new commit each time: the same body again would be answered as a replay.
+  payload.after = randomBytes(20).toString('hex');
   payload.repository = {
     ...payload.repository,
     name,

@@ -103,4 +103,54 @@ describe('DeliveryLedgerService', () => {
     expect(await ledger.claim(entry(fresh), String(before))).toBeUndefined();
     expect(await ledger.claim(entry(fresh), null)).toEqual({ replayed: true, delivery: claimed!.delivery });
   });
+
+  describe('a body seen before under another delivery id', () => {
+    const projectId = randomUUID();
+    const routed = (deliveryId: string, body: string): NewDelivery => ({
+      ...entry(deliveryId),
+      projectId,
+      bodySha256: body,
+    });
+
+    it('is answered as a replay of the first delivery and not stored again', async () => {
+      const body = randomUUID();
+      const first = await ledger.claim(routed(`first-${randomUUID()}`, body), null);
+      const again = `again-${randomUUID()}`;
+      const second = await ledger.claim(routed(again, body), null);
+
+      expect(first).toMatchObject({ replayed: false });
+      expect(second).toEqual({ replayed: true, delivery: first!.delivery });
+      expect(await stored([again])).toBe(0);
+    });
+
+    it('gives one body claimed under many ids at once to exactly one of them', async () => {
+      const body = randomUUID();
+      const ids = Array.from({ length: 20 }, () => `burst-${randomUUID()}`);
+      const outcomes = await Promise.all(ids.map((id) => ledger.claim(routed(id, body), null)));
+
+      expect(outcomes.filter((o) => !o!.replayed)).toHaveLength(1);
+      expect(new Set(outcomes.map((o) => o!.delivery.id)).size).toBe(1);
+      expect(await stored(ids)).toBe(1);
+    });
+
+    it('is new again once the first claim is more than 24 hours old', async () => {
+      const body = randomUUID();
+      await ledger.claim(routed(`old-${randomUUID()}`, body), null);
+      await prisma.pool.query(
+        `UPDATE webhook_body_claims SET claimed_at = now() - interval '25 hours' WHERE body_sha256 = $1`,
+        [body],
+      );
+      const later = await ledger.claim(routed(`later-${randomUUID()}`, body), null);
+
+      expect(later).toMatchObject({ replayed: false });
+    });
+
+    it('is the same body only within one project', async () => {
+      const body = randomUUID();
+      await ledger.claim(routed(`one-${randomUUID()}`, body), null);
+      const other = await ledger.claim({ ...routed(`other-${randomUUID()}`, body), projectId: randomUUID() }, null);
+
+      expect(other).toMatchObject({ replayed: false });
+    });
+  });
 });

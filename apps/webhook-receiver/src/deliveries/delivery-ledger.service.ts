@@ -35,8 +35,12 @@ const columns = (t: string) => `${t}.id, ${t}.provider, ${t}.delivery_id AS "del
 // cannot deadlock. A delivery id stored before this statement began comes back as a replay;
 // one a concurrent statement was inserting is waited for by ON CONFLICT but is not visible to
 // this snapshot: its row comes back empty (id null) and is read afterwards.
+// An accepted delivery's body is claimed per provider and project in webhook_body_claims: one whose
+// body another delivery id claimed less than 24 h ago is not inserted and comes back as a replay of
+// that one (the delivery id is not signed, so a new id must not make an old body new). Ignored
+// deliveries claim no body: sent again after the pipeline changed, the same push may start runs.
 const CLAIM = {
-  name: 'kiln-webhook-claim-deliveries',
+  name: 'kiln-webhook-claim-deliveries-v2',
   text: `
     WITH checked AS MATERIALIZED (
       SELECT i.*, (i.routing_version IS NULL
@@ -45,27 +49,56 @@ const CLAIM = {
                     $7::"DeliveryStatus"[], $8::text[], $9::uuid[], $10::text[], $11::bigint[])
              WITH ORDINALITY AS i(id, provider, delivery_id, event, project_id, pipeline_id, status,
                                   reason, run_id, body_sha256, routing_version, n)
+    ), bodies AS (
+      INSERT INTO webhook_body_claims AS b (provider, project_id, body_sha256, delivery_id)
+      SELECT provider, project_id, body_sha256, delivery_id FROM checked
+       WHERE fresh AND project_id IS NOT NULL AND status = 'accepted' ORDER BY n
+      ON CONFLICT (provider, project_id, body_sha256) DO UPDATE
+         SET delivery_id = EXCLUDED.delivery_id, claimed_at = now()
+       WHERE b.delivery_id = EXCLUDED.delivery_id OR b.claimed_at < now() - interval '24 hours'
+      RETURNING b.provider, b.delivery_id
     ), inserted AS (
       INSERT INTO webhook_deliveries AS w
              (id, provider, delivery_id, event, project_id, pipeline_id, status, reason, run_id, body_sha256)
-      SELECT id, provider, delivery_id, event, project_id, pipeline_id, status, reason, run_id, body_sha256
-        FROM checked WHERE fresh ORDER BY n
+      SELECT c.id, c.provider, c.delivery_id, c.event, c.project_id, c.pipeline_id, c.status, c.reason,
+             c.run_id, c.body_sha256
+        FROM checked c LEFT JOIN bodies b ON b.provider = c.provider AND b.delivery_id = c.delivery_id
+       WHERE c.fresh AND (c.project_id IS NULL OR c.status <> 'accepted' OR b.delivery_id IS NOT NULL)
+       ORDER BY c.n
       ON CONFLICT (provider, delivery_id) DO NOTHING
       RETURNING ${columns('w')}, false AS replayed
-    ), found AS (
-      SELECT * FROM inserted
-      UNION ALL
-      SELECT ${columns('d')}, true AS replayed
+    ), same_id AS (
+      SELECT c.n, ${columns('d')}, true AS replayed
         FROM checked c JOIN webhook_deliveries d ON d.provider = c.provider AND d.delivery_id = c.delivery_id
-       WHERE NOT EXISTS (SELECT 1 FROM inserted ins WHERE ins.provider = c.provider AND ins."deliveryId" = c.delivery_id)
+    ), same_body AS (
+      SELECT c.n, ${columns('d')}, true AS replayed
+        FROM checked c
+        JOIN webhook_body_claims b
+          ON b.provider = c.provider AND b.project_id = c.project_id AND b.body_sha256 = c.body_sha256
+        JOIN webhook_deliveries d ON d.provider = b.provider AND d.delivery_id = b.delivery_id
+    ), found AS (
+      SELECT c.n, ins.* FROM checked c JOIN inserted ins ON ins.id = c.id
+      UNION ALL
+      SELECT * FROM same_id s WHERE NOT EXISTS (SELECT 1 FROM checked c JOIN inserted ins ON ins.id = c.id WHERE c.n = s.n)
+      UNION ALL
+      SELECT * FROM same_body s
+       WHERE NOT EXISTS (SELECT 1 FROM checked c JOIN inserted ins ON ins.id = c.id WHERE c.n = s.n)
+         AND NOT EXISTS (SELECT 1 FROM same_id i WHERE i.n = s.n)
     )
-    SELECT c.n, c.fresh, f.*
-      FROM checked c LEFT JOIN found f ON f.provider = c.provider AND f."deliveryId" = c.delivery_id`,
+    SELECT c.n, c.fresh, f.id, f.provider, f."deliveryId", f.event, f."projectId", f."pipelineId", f.status,
+           f.reason, f."runId", f."bodySha256", f."receivedAt", f.replayed
+      FROM checked c LEFT JOIN found f ON f.n = c.n`,
 };
 
+// After a concurrent claim committed: the delivery with this id, else the one that claimed the body.
 const BY_KEY = {
-  name: 'kiln-webhook-delivery-by-key',
-  text: `SELECT ${columns('d')} FROM webhook_deliveries d WHERE d.provider = $1 AND d.delivery_id = $2`,
+  name: 'kiln-webhook-delivery-by-key-v2',
+  text: `SELECT ${columns('d')} FROM webhook_deliveries d WHERE d.provider = $1 AND d.delivery_id = $2
+         UNION ALL
+         SELECT ${columns('d')} FROM webhook_body_claims b
+           JOIN webhook_deliveries d ON d.provider = b.provider AND d.delivery_id = b.delivery_id
+          WHERE b.provider = $1 AND b.project_id = $3 AND b.body_sha256 = $4
+          LIMIT 1`,
 };
 
 /**
@@ -108,15 +141,21 @@ export class DeliveryLedgerService {
     }
   }
 
-  /** Up to MAX_BATCH claims, one per delivery key (a second claim of a key waits for the next batch). */
+  /**
+   * Up to MAX_BATCH claims, one per delivery key and one per body (a second claim of either waits
+   * for the next batch: one statement cannot claim a body twice).
+   */
   private takeBatch(): PendingClaim[] {
     const keys = new Set<string>();
     const batch: PendingClaim[] = [];
     const rest: PendingClaim[] = [];
     for (const claim of this.queue) {
-      const key = `${claim.entry.provider}\0${claim.entry.deliveryId}`;
-      if (batch.length < MAX_BATCH && !keys.has(key)) {
+      const { provider, deliveryId, projectId, bodySha256 } = claim.entry;
+      const key = `${provider}\0${deliveryId}`;
+      const body = `${provider}\0${projectId}\0${bodySha256}`;
+      if (batch.length < MAX_BATCH && !keys.has(key) && !keys.has(body)) {
         keys.add(key);
+        keys.add(body);
         batch.push(claim);
       } else {
         rest.push(claim);
@@ -170,7 +209,7 @@ export class DeliveryLedgerService {
     // ON CONFLICT waited for the concurrent insert to commit, so a new snapshot sees its row.
     const { rows } = await this.prisma.pool.query<WebhookDelivery>({
       ...BY_KEY,
-      values: [claim.entry.provider, claim.entry.deliveryId],
+      values: [claim.entry.provider, claim.entry.deliveryId, claim.entry.projectId, claim.entry.bodySha256],
     });
     if (!rows[0])
       throw new Error(

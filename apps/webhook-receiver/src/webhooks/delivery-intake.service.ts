@@ -107,7 +107,11 @@ export class DeliveryIntakeService {
     );
     if (!claimed) return undefined;
     const { delivery: record, replayed } = claimed;
-    if (replayed) return this.replay(record, plan, event);
+    if (replayed) {
+      // Same body under another delivery id: the first delivery's runs, whose ids derive from its id.
+      const first = event && record.deliveryId !== deliveryId ? { ...event, deliveryId: record.deliveryId } : event;
+      return this.replay(record, first === event ? plan : this.plan(first!, projects), first);
+    }
     if (event && plan.runs.length > 0)
       await this.publisher.publish(event, plan.runs, record.id, record.receivedAt);
     this.logger.log(
@@ -138,7 +142,7 @@ export class DeliveryIntakeService {
   }
 
   /**
-   * A delivery id seen before gets the first delivery's answer. Its run requests are published
+   * A delivery id (or, within 24 h, a body) seen before gets the first delivery's answer. Its run requests are published
    * again (same run ids, same msg-ids, so nothing doubles): if the first attempt crashed or
    * timed out between storing the delivery and queueing its runs, the retry finishes the job.
    * Pipelines created after the first delivery are left out; they never belonged to it.
