@@ -11,6 +11,7 @@ import { migrate } from '@kiln/db';
 import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 // What to stop, newest first; also run when start-up fails half-way, so nothing is left behind.
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
       KILN_INTERNAL_TOKEN: internalToken,
       KILN_INTERNAL_BIND_HOST: process.env.KILN_INTERNAL_BIND_HOST ?? '127.0.0.1',
       KILN_ALLOW_LOCAL_REPOS: process.env.KILN_ALLOW_LOCAL_REPOS ?? 'true',
+      // Local repositories are read only below these directories (the data directory never).
+      KILN_LOCAL_REPO_ROOTS: process.env.KILN_LOCAL_REPO_ROOTS ?? homedir(),
       KILN_MIGRATE_ON_START: 'false',
       KILN_GATEWAY_PORT: gatewayPort,
       KILN_WEBHOOK_PORT: process.env.KILN_WEBHOOK_PORT ?? '8081',

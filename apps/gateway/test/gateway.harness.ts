@@ -94,6 +94,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     KILN_SECRET_KEY: generateKey(),
     KILN_ADMIN_TOKEN: adminToken,
     KILN_ALLOW_LOCAL_REPOS: 'true',
+    // createGitRepo makes its repositories there.
+    KILN_LOCAL_REPO_ROOTS: tmpdir(),
     KILN_STORAGE_DRIVER: 'fs',
     KILN_LOG_LEVEL: 'warn',
     KILN_MIGRATE_ON_START: 'false',

@@ -31,6 +31,9 @@ describe('a finished run is reported to the outside world', () => {
       KILN_GITHUB_API_URL: `${server.url}/github`,
       KILN_GITLAB_API_URL: `${server.url}/gitlab/api/v4`,
       KILN_PUBLIC_URL: PUBLIC_URL,
+      // The webhook receiver is the recording server on 127.0.0.1, which the SSRF guard refuses
+      // unless the operator allows it (commit statuses go to the operator's own API URLs).
+      KILN_ALLOWED_PRIVATE_HOSTS: '127.0.0.1',
     });
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'outcomes\n' });

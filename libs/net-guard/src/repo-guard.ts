@@ -12,6 +12,10 @@ export interface RepoPolicy {
   ownDirs: string[];
 }
 
+/** What a tenant reads when git cannot fetch a repository, whatever git said (git's words tell an open port from a closed one). */
+export const CANNOT_FETCH_REPOSITORY =
+  'cannot fetch the repository: it does not exist, is not reachable, or needs credentials';
+
 export type RepoCheck =
   { ok: true; fullName: string | null; gitOptions: string[] } | { ok: false; reason: string };
 

@@ -21,5 +21,9 @@ export default async function globalSetup(): Promise<void> {
     process.env.NATS_URL = nats.url;
     stops.push(nats.stop);
   }
+  // Apps and in-process executors read local repositories only with these; createGitRepo makes
+  // its repositories in the temporary directory.
+  process.env.KILN_ALLOW_LOCAL_REPOS ??= 'true';
+  process.env.KILN_LOCAL_REPO_ROOTS ??= tmpdir();
   (globalThis as { __kilnStops?: typeof stops }).__kilnStops = stops;
 }

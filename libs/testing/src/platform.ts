@@ -147,6 +147,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     KILN_SECRET_KEY: generateKey(),
     KILN_ADMIN_TOKEN: adminToken,
     KILN_ALLOW_LOCAL_REPOS: 'true',
+    // createGitRepo makes its repositories there.
+    KILN_LOCAL_REPO_ROOTS: tmpdir(),
     KILN_STORAGE_DRIVER: 'fs',
     KILN_SANDBOX_NETWORK: 'false',
     ...env,

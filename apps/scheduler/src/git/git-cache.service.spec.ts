@@ -1,4 +1,4 @@
-import { AllowList, NetGuard, RepoGuard } from '@kiln/net-guard';
+import { AllowList, CANNOT_FETCH_REPOSITORY, NetGuard, RepoGuard } from '@kiln/net-guard';
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchedulerConfig } from '../config';
-import { CANNOT_FETCH, GitCacheService, GitError } from './git-cache.service';
+import { GitCacheService, GitError } from './git-cache.service';
 
 // The definition source of every run: a bare cache repository per project, fed from a real
 // git repository over file://.
@@ -172,7 +172,7 @@ describe('GitCacheService', () => {
           ),
         ),
       );
-      expect(errors).toEqual([CANNOT_FETCH, CANNOT_FETCH, CANNOT_FETCH]);
+      expect(errors).toEqual([CANNOT_FETCH_REPOSITORY, CANNOT_FETCH_REPOSITORY, CANNOT_FETCH_REPOSITORY]);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { RepoGuard } from '@kiln/net-guard';
+import { CANNOT_FETCH_REPOSITORY, RepoGuard } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,11 +18,7 @@ const MISSING_COMMIT = Symbol('missing commit');
 const DAMAGED =
   /corrupt|is empty|inflate|bad object|unable to (read|unpack)|packfile|object file|exists, but not/i;
 
-/** The sentence a run gets for any failure to talk to its repository, whatever git said. */
-export const CANNOT_FETCH =
-  'cannot fetch the repository: it does not exist, is not reachable, or needs credentials';
-
-/** A failure a tenant may read: a missing ref or commit, a refused URL, or CANNOT_FETCH. */
+/** A failure a tenant may read: a missing ref or commit, a refused URL, or CANNOT_FETCH_REPOSITORY. */
 export class GitError extends Error {
   constructor(message: string) {
     super(message);
@@ -190,7 +186,7 @@ export class GitCacheService {
     }
   }
 
-  /** Whatever fails here reaches the run as a GitError: its own message, or CANNOT_FETCH. */
+  /** Whatever fails here reaches the run as a GitError: its own message, or CANNOT_FETCH_REPOSITORY. */
   private async tenantSafe<T>(projectId: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -200,7 +196,7 @@ export class GitCacheService {
         { projectId, error: String(error) },
         'git failed; the run is told only that it cannot fetch',
       );
-      throw new GitError(CANNOT_FETCH);
+      throw new GitError(CANNOT_FETCH_REPOSITORY);
     }
   }
 

@@ -1,3 +1,6 @@
+import { loadEnv, NetGuardEnv } from '@kiln/config';
+import { CANNOT_FETCH_REPOSITORY, RepoGuard, repoGuardFrom } from '@kiln/net-guard';
+import { Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WorkspaceSetupError } from '../backend';
@@ -6,6 +9,7 @@ const run = promisify(execFile);
 
 const CHECKOUT_TIMEOUT_MS = 10 * 60_000;
 const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+const logger = new Logger('GitCheckout');
 
 export interface CheckoutTarget {
   repoUrl: string;
@@ -15,7 +19,8 @@ export interface CheckoutTarget {
 
 /**
  * Fills an empty directory with the repository at one commit: a shallow fetch of exactly that
- * commit, or of everything when the server refuses to serve a commit by its sha.
+ * commit, or of everything when the server refuses to serve a commit by its sha. The URL passes
+ * the SSRF guard first (as in the scheduler); git's own error text goes to the log only.
  */
 export async function checkoutCommit(dir: string, target: CheckoutTarget): Promise<void> {
   const wanted = target.commitSha || target.gitRef;
@@ -24,8 +29,10 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
     throw new WorkspaceSetupError(`"${target.commitSha}" is not a commit sha`);
   }
   if (wanted.startsWith('-')) throw new WorkspaceSetupError(`"${wanted}" is not a git ref`);
+  const check = await repoGuard().check(target.repoUrl, true);
+  if (!check.ok) throw new WorkspaceSetupError(`cannot fetch the repository: ${check.reason}`);
   const git = (...args: string[]) =>
-    run('git', args, { cwd: dir, env: GIT_ENV, timeout: CHECKOUT_TIMEOUT_MS });
+    run('git', [...check.gitOptions, ...args], { cwd: dir, env: GIT_ENV, timeout: CHECKOUT_TIMEOUT_MS });
   try {
     await git('init', '-q');
     try {
@@ -49,10 +56,19 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
       );
     }
   } catch (error) {
-    throw new WorkspaceSetupError(
-      `cannot check out ${wanted} from ${redactUrl(target.repoUrl)}: ${gitMessage(error)}`,
-    );
+    logger.warn({ repoUrl: redactUrl(target.repoUrl), wanted, error: gitMessage(error) }, 'checkout failed');
+    throw new WorkspaceSetupError(`cannot check out ${wanted}: ${CANNOT_FETCH_REPOSITORY}`);
   }
+}
+
+// The guard's settings come from the same environment the executor's config reads, once.
+let guard: RepoGuard | undefined;
+function repoGuard(): RepoGuard {
+  guard ??= repoGuardFrom({
+    ...loadEnv([NetGuardEnv], process.env),
+    KILN_DATA_DIR: process.env.KILN_DATA_DIR || '.kiln',
+  });
+  return guard;
 }
 
 /** Drops credentials from a repository URL before it is written anywhere. */
