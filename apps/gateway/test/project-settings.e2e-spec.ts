@@ -249,4 +249,42 @@ describe('outbound webhooks', () => {
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['events', 'url']);
   });
+
+  it('refuses URLs whose host the SSRF guard refuses, on create and on change', async () => {
+    const base = `/api/projects/${projectId}/webhooks`;
+    for (const [url, reason] of [
+      ['http://127.0.0.1:9000/hook', 'url host is a loopback address'],
+      ['http://localhost/hook', 'url host is a loopback name'],
+      ['http://[::1]/hook', 'url host is a loopback address'],
+      ['http://0x7f000001/hook', 'url host is a loopback address'],
+      ['http://10.0.0.1/hook', 'url host is a private address'],
+      ['http://169.254.169.254/latest/meta-data', 'url host is a cloud metadata address'],
+      ['http://metadata.google.internal/computeMetadata/v1', 'url host is a cloud metadata name'],
+    ]) {
+      const res = await gw
+        .http()
+        .post(base)
+        .set(bearer(owner.token))
+        .send({ url, events: ['build.success'] });
+      expect({ url, status: res.status, details: res.body.details }).toEqual({
+        url,
+        status: 400,
+        details: [{ field: 'url', message: expect.stringMatching(new RegExp(`^${reason};`)) }],
+      });
+    }
+    const created = await gw
+      .http()
+      .post(base)
+      .set(bearer(owner.token))
+      .send({ url: 'https://hooks.example.com/kiln', events: ['build.success'] });
+    const patched = await gw
+      .http()
+      .patch(`${base}/${created.body.id}`)
+      .set(bearer(owner.token))
+      .send({ url: 'http://192.168.1.1/hook' });
+    expect(patched.status).toBe(400);
+    expect(patched.body.message).toMatch(
+      /^url host is a private address; only hosts the operator lists in KILN_ALLOWED_PRIVATE_HOSTS/,
+    );
+  });
 });

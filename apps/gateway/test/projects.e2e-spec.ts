@@ -1,4 +1,6 @@
 import { SecretBox } from '@kiln/crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SECRET_BOX } from '../src/common/secret-box.provider';
 import { bearer, Gateway, startGateway, TestUser } from './gateway.harness';
 
@@ -101,7 +103,7 @@ describe('projects', () => {
         .http()
         .post('/api/projects')
         .set(bearer(strict.admin.token))
-        .send({ name: 'local', repo_url: 'file:///srv/repo', provider: 'git' });
+        .send({ name: 'local', repo_url: `file://${join(tmpdir(), 'repo')}`, provider: 'git' });
       expect(res.status).toBe(400);
       expect(res.body.details).toEqual([
         { field: 'repo_url', message: expect.stringContaining('KILN_ALLOW_LOCAL_REPOS is off') },
@@ -110,8 +112,64 @@ describe('projects', () => {
       await strict.stop();
     }
     expect(
-      (await post(owner.token, { name: 'local', repo_url: 'file:///srv/repo', provider: 'git' })).status,
+      (
+        await post(owner.token, {
+          name: 'local',
+          repo_url: `file://${join(tmpdir(), 'repo')}`,
+          provider: 'git',
+        })
+      ).status,
     ).toBe(201);
+  });
+
+  it('refuses local repositories outside KILN_LOCAL_REPO_ROOTS or inside its own data directory', async () => {
+    for (const [repo_url, reason] of [
+      ['file:///srv/repo', 'is outside the directories local repositories may be read from'],
+      [`${tmpdir()}/../etc`, 'is outside the directories local repositories may be read from'],
+      [join(gw.dataDir, 'git-cache', 'other.git'), "is inside the platform's own data directory"],
+    ]) {
+      const res = await post(owner.token, { name: 'local-out', repo_url, provider: 'git' });
+      expect({ repo_url, status: res.status, details: res.body.details }).toEqual({
+        repo_url,
+        status: 400,
+        details: [{ field: 'repo_url', message: expect.stringContaining(`repo_url ${reason}`) }],
+      });
+    }
+  });
+
+  it('refuses repository hosts the SSRF guard refuses, and credentials in the URL', async () => {
+    for (const [repo_url, reason] of [
+      ['https://127.0.0.1:6379/acme/api.git', 'repo_url host is a loopback address'],
+      ['http://localhost:8080/acme/api.git', 'repo_url host is a loopback name'],
+      ['ssh://git@[::1]:22/acme/api.git', 'repo_url host is a loopback address'],
+      ['git://0x7f000001/acme/api', 'repo_url host is a loopback address'],
+      ['git@10.0.0.1:acme/api.git', 'repo_url host is a private address'],
+      ['https://169.254.169.254/latest', 'repo_url host is a cloud metadata address'],
+      ['https://metadata.google.internal/x', 'repo_url host is a cloud metadata name'],
+      [
+        'https://ghp_secret@github.com/acme/api.git',
+        'repo_url must not contain credentials: put credentials in a secret',
+      ],
+    ]) {
+      const res = await post(owner.token, { name: 'ssrf', repo_url, provider: 'git' });
+      expect({ repo_url, status: res.status, message: res.body.details?.[0]?.message }).toEqual({
+        repo_url,
+        status: 400,
+        message: expect.stringContaining(reason),
+      });
+    }
+    const { body: project } = await post(owner.token, {
+      name: 'ssrf-later',
+      repo_url: 'https://github.com/a/b',
+      provider: 'git',
+    });
+    const patched = await gw
+      .http()
+      .patch(`/api/projects/${project.id}`)
+      .set(bearer(owner.token))
+      .send({ repo_url: 'https://user:token@github.com/a/b' });
+    expect(patched.status).toBe(400);
+    expect(patched.body.message).toBe('repo_url must not contain credentials: put credentials in a secret');
   });
 
   it('lists only the projects the caller is a member of, newest first, page by page', async () => {
