@@ -1,13 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTestDockerEngine, runningDockerHost } from './docker-engine';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { startNatsServer } from './nats-server';
 
 /**
- * Jest global setup: tests use DATABASE_URL / NATS_URL when they are set; otherwise a
- * real PostgreSQL (embedded-postgres) and a real nats-server with JetStream are started
- * here and their URLs exported to every test worker.
+ * Jest global setup: tests use DATABASE_URL / NATS_URL / DOCKER_HOST when they are set (or a
+ * Docker Engine at /var/run/docker.sock); otherwise a real PostgreSQL (embedded-postgres), a
+ * real nats-server with JetStream and Debian's dockerd are started here and their addresses
+ * exported to every test worker.
  */
 export default async function globalSetup(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
@@ -21,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.NATS_URL = nats.url;
     stops.push(nats.stop);
   }
+  process.env.DOCKER_HOST = (await runningDockerHost()) ?? (await ensureTestDockerEngine());
   // Apps and in-process executors read local repositories only with these; createGitRepo makes
   // its repositories in the temporary directory.
   process.env.KILN_ALLOW_LOCAL_REPOS ??= 'true';

@@ -11,3 +11,4 @@ export * from './platform';
 export * from './recording-server';
 export * from './run-rows';
 export * from './github-headers';
+export * from './docker-engine';

@@ -13,6 +13,13 @@ export async function createBackend(config: ExecutorConfig, identity: ExecutorId
         bwrapPath: config.KILN_BWRAP_PATH,
         network: config.KILN_SANDBOX_NETWORK,
       });
+    case 'docker': {
+      const { DockerBackend } = await import('./docker/docker.backend');
+      const { dockerClient } = await import('./docker/engine');
+      const { dockerOptionsFromEnv } = await import('./docker/docker.options');
+      const options = dockerOptionsFromEnv(config, identity.id, resolve(config.KILN_DATA_DIR, 'collect'));
+      return new DockerBackend(dockerClient(options.host), options);
+    }
     case 'kubernetes': {
       // Loaded only here: executors on the local backend never load the Kubernetes client.
       const { createKubernetesBackend, kubernetesOptionsFromEnv } = await import('./kubernetes');

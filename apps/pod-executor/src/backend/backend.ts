@@ -16,7 +16,7 @@
  * Every backend reports the same events, logs and exit codes, so callers never ask which one runs.
  */
 export interface Backend {
-  readonly kind: 'local' | 'kubernetes';
+  readonly kind: 'local' | 'docker' | 'kubernetes';
   /** Fails when the backend cannot run anything here (missing binary, no cluster access). */
   verify(): Promise<void>;
   setupRun(run: RunSpec): Promise<void>;
@@ -52,7 +52,7 @@ export interface StepSpec extends RunSpec {
   stepId: string;
   stepName: string;
   attempt: number;
-  /** Recorded; the local backend runs commands on the host's /usr instead of pulling it. */
+  /** The step's image; the local backend runs commands on the host's /usr instead (and says so). */
   image: string;
   commands: string[];
   env: Record<string, string>;
@@ -61,6 +61,10 @@ export interface StepSpec extends RunSpec {
   projectId?: string;
   /** Requests/limits (Kubernetes quantities); the local backend does not enforce them. */
   resources?: { cpu?: string; memory?: string };
+  /** `uid[:gid]` the step runs as; unset: the backend's default (the image's USER on docker). */
+  user?: string;
+  /** Registry credentials of the project, for pulling private images. */
+  registryCredentials?: { server: string; username: string; password: string }[];
 }
 
 export interface StepHandle {
@@ -69,6 +73,8 @@ export interface StepHandle {
   readonly attempt: number;
   /** Pod or sandbox name, reported in `kiln.step.started`. */
   readonly sandboxName: string;
+  /** The digest of the image that runs (`name@sha256:…` or an image id), where the backend knows it. */
+  readonly imageDigest?: string;
 }
 
 export interface OutputLine {

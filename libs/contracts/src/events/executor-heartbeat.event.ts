@@ -4,7 +4,7 @@ import { IsArray, IsIn, IsInt, IsISO8601, IsString, Min } from 'class-validator'
 export class ExecutorHeartbeatEvent {
   @IsIn([1]) version!: 1;
   @IsString() executorId!: string;
-  @IsIn(['local', 'kubernetes']) backend!: 'local' | 'kubernetes';
+  @IsIn(['local', 'docker', 'kubernetes']) backend!: 'local' | 'docker' | 'kubernetes';
   @IsString() hostname!: string;
   @IsInt() @Min(0) capacity!: number;
   /** `<stepId>:<attempt>` of every step this executor is running now. */

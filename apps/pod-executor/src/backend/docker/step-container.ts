@@ -1,0 +1,138 @@
+import { parseQuantity } from '@kiln/definition';
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { StepExit, StepSpec, StepStartError } from '../backend';
+import { BASE_ENV, stepScript } from '../local/bwrap-command';
+import { OutputLines } from '../local/output-lines';
+import { DockerBackendOptions } from './docker.options';
+import { engineMessage, ignoreGone } from './engine';
+import { labels, volumeName } from './names';
+
+/** The container create body for one step: its image, the run's volume and namespace, no privileges. */
+export function stepContainerBody(
+  step: StepSpec,
+  name: string,
+  holderId: string,
+  options: DockerBackendOptions,
+): Docker.ContainerCreateOptions {
+  const cpu = step.resources?.cpu ?? options.defaultCpu;
+  const memory = step.resources?.memory ?? options.defaultMemory;
+  const memoryBytes = memory ? Math.floor(parseQuantity(memory) ?? 0) : 0;
+  const user = step.user ?? options.defaultUser;
+  return {
+    name,
+    Image: step.image,
+    Entrypoint: ['/bin/sh', '-e', '-c'],
+    Cmd: [stepScript(step.commands)],
+    Env: Object.entries({ ...BASE_ENV, ...step.env }).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: '/workspace',
+    ...(user ? { User: user } : {}),
+    Labels: labels(step.runId, 'step', options.executorId),
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    HostConfig: {
+      NetworkMode: `container:${holderId}`,
+      Mounts: [{ Type: 'volume', Source: volumeName(step.runId), Target: '/workspace' }],
+      CapDrop: ['ALL'],
+      CapAdd: options.capAdd,
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: options.pidsLimit,
+      ...(memoryBytes > 0 ? { Memory: memoryBytes, MemorySwap: memoryBytes } : {}),
+      ...(cpu ? { NanoCpus: Math.round((parseQuantity(cpu) ?? 0) * 1e9) } : {}),
+    },
+  };
+}
+
+/**
+ * One step's container from creation to removal. Output is attached before the container starts,
+ * so no line is lost; `exit` resolves once the container has stopped and its output is read.
+ */
+export class StepContainer {
+  readonly lines: OutputLines;
+  private exited?: Promise<StepExit>;
+  private readonly outputEnded: Promise<void>;
+  private killed = false;
+
+  private constructor(
+    private readonly container: Docker.Container,
+    output: NodeJS.ReadableStream,
+    docker: Docker,
+  ) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(output, stdout, stderr);
+    this.outputEnded = new Promise<void>((resolve) => {
+      const end = () => {
+        stdout.end();
+        stderr.end();
+        resolve();
+      };
+      output.once('end', end);
+      output.once('close', end);
+      output.once('error', end);
+    });
+    this.lines = new OutputLines({ stdout, stderr });
+  }
+
+  static async start(
+    docker: Docker,
+    body: Docker.ContainerCreateOptions,
+    memoryLimit?: string,
+  ): Promise<StepContainer> {
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(body);
+    } catch (error) {
+      throw new StepStartError(`cannot create the step's container: ${engineMessage(error)}`);
+    }
+    try {
+      const output = await container.attach({ stream: true, stdout: true, stderr: true });
+      const step = new StepContainer(container, output, docker);
+      await container.start();
+      // Waited for once started: a wait on a container that has not started answers at once.
+      step.exited = step.waitForExit(memoryLimit);
+      return step;
+    } catch (error) {
+      await ignoreGone(() => container.remove({ force: true }));
+      throw new StepStartError(startProblem(body.Image ?? '', engineMessage(error)));
+    }
+  }
+
+  get exit(): Promise<StepExit> {
+    return this.exited ?? Promise.resolve({ exitCode: null, error: 'the container never started' });
+  }
+
+  async kill(): Promise<void> {
+    this.killed = true;
+    // 409: not running any more (it ended on its own meanwhile).
+    await ignoreGone(() => this.container.kill(), [409]);
+  }
+
+  private async waitForExit(memoryLimit: string | undefined): Promise<StepExit> {
+    try {
+      const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
+      await this.outputEnded;
+      const info = await this.container.inspect();
+      if (info.State.OOMKilled)
+        return {
+          exitCode: StatusCode,
+          signal: 'SIGKILL',
+          error: `killed: out of memory${memoryLimit ? ` (limit ${memoryLimit})` : ''}`,
+        };
+      if (this.killed && StatusCode === 137) return { exitCode: StatusCode, signal: 'SIGKILL' };
+      return { exitCode: StatusCode };
+    } catch (error) {
+      return { exitCode: null, error: `lost the step's container: ${engineMessage(error)}` };
+    } finally {
+      await ignoreGone(() => this.container.remove({ force: true }), [409]).catch(() => undefined);
+    }
+  }
+}
+
+// The engine's start errors are long OCI messages; the common one gets a sentence of its own.
+function startProblem(image: string, message: string): string {
+  if (/no such file or directory|executable file not found/.test(message) && message.includes('/bin/sh'))
+    return `image "${image}" has no /bin/sh: a step's commands run with /bin/sh`;
+  return `cannot start the step's container: ${message}`;
+}
