@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { Subjects } from '@kiln/contracts';
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { existsSync } from 'node:fs';
@@ -195,10 +196,10 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
   });
 
   it('reports a step whose repository cannot be checked out as failed, with the reason in its log', async () => {
-    const step = await executor.dispatch({ repoUrl: 'file:///nonexistent/repo.git', commitSha: sha });
+    const step = await executor.dispatch({ repoUrl: `file://${tmpdir()}/nonexistent/repo.git`, commitSha: sha });
     const finished = await executor.finishedOf(step);
     expect(finished).toMatchObject({ status: 'failed', logChunks: 1 });
-    expect(finished.error).toMatch(/^cannot check out [0-9a-f]{40} from file:\/\/\/nonexistent\/repo.git/);
+    expect(finished.error).toMatch(/^cannot check out [0-9a-f]{40}: cannot fetch the repository: it does not exist/);
     expect(finished.exitCode).toBeUndefined();
     expect(executor.started.find((s) => s.stepId === step.stepId)).toBeUndefined();
     expect(logText(await executor.chunksOf(step))).toEqual([`system: step failed: ${finished.error}`]);

@@ -248,7 +248,9 @@ describe('local backend (real bubblewrap)', () => {
   it('fails setup with the reason when the commit does not exist', async () => {
     const step = spec(['true'], { commitSha: 'f'.repeat(40) });
     await expect(backend.setupRun(step)).rejects.toThrow(WorkspaceSetupError);
-    await expect(backend.setupRun(step)).rejects.toThrow(/cannot check out f{40} from file:/);
+    await expect(backend.setupRun(step)).rejects.toThrow(
+      /^cannot check out f{40}: cannot fetch the repository: it does not exist, is not reachable, or needs credentials$/,
+    );
   });
 
   it('removes the workspace on destroy, safely twice and for unknown runs', async () => {
