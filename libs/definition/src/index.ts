@@ -23,3 +23,4 @@ export type { InjectedVariable, InjectionContext } from './env/injected-variable
 export { parseDuration, formatDuration } from './values/duration';
 export { parseQuantity, cpuProblem, memoryProblem } from './values/quantity';
 export { NAME_PATTERN, NAME_MAX_LENGTH } from './values/names';
+export { REGISTRY_HOST_PATTERN, registryHostProblem, registryOf } from './values/registry-host';
