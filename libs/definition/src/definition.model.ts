@@ -18,15 +18,28 @@ export interface StepResources {
   memory?: string;
 }
 
+/** An image the backend builds from the workspace and pushes as `$REGISTRY/<project>:<commit sha>`. */
+export interface StepBuild {
+  /** Directory sent to the builder, relative to the workspace and inside it, normalised (`.` is the root). */
+  context: string;
+  /** Relative to the context and inside it; default `Dockerfile`. */
+  dockerfile: string;
+}
+
 export interface StepDefinition {
   name: string;
+  /** Empty for a build step. */
   image: string;
+  /** Empty for a build step. */
   commands: string[];
   /** Values as written; `${{ secrets.X }}` and `$VAR` are resolved by `resolveStepEnvironment`. */
   environment: Record<string, string>;
   dependsOn: string[];
   timeoutMs?: number;
   resources?: StepResources;
+  /** Set on a build step, which has neither `image` nor `commands`. */
+  build?: StepBuild;
+  /** Only on a build step: its pushed image (with digest) is handed to the deployer after a successful run. */
   deploy: boolean;
 }
 

@@ -33,6 +33,7 @@ function describeSteps(definition: PipelineDefinition) {
     commands: s.commands,
     depends_on: s.dependsOn,
     timeout_ms: s.timeoutMs ?? null,
+    build: s.build ?? null,
     deploy: s.deploy,
   }));
 }

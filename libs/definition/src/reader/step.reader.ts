@@ -4,7 +4,8 @@ import { childPath } from '../problems/problem-collector';
 import { durationProblem, parseDuration } from '../values/duration';
 import { nameProblem } from '../values/names';
 import { cpuProblem, memoryProblem } from '../values/quantity';
-import { YamlMapping, YamlNode } from '../yaml/yaml-node';
+import { entryOf, scalarBoolean, YamlMapping, YamlNode } from '../yaml/yaml-node';
+import { readBuild } from './build.reader';
 import { readEnvironment } from './environment.reader';
 import { FieldReader, StringItem, valueOf } from './field.reader';
 import { StepDraft } from './step-draft';
@@ -17,6 +18,7 @@ const STEP_KEYS = [
   'depends_on',
   'timeout',
   'resources',
+  'build',
   'deploy',
 ] as const;
 
@@ -62,14 +64,54 @@ export function readStep(node: YamlNode, path: string, reader: FieldReader): Ste
     draft.nameNode = nameNode;
     step.name = readName(nameNode, childPath(path, 'name'), reader) ?? '';
   }
-  const imageNode = reader.required(mapping, path, 'image');
-  if (imageNode) step.image = readImage(imageNode, childPath(path, 'image'), reader) ?? '';
-  const commandsNode = reader.required(mapping, path, 'commands');
-  if (commandsNode) step.commands = readCommands(commandsNode, childPath(path, 'commands'), reader);
+  const build = valueOf(mapping, 'build');
+  if (build) readBuildStep(mapping, build, path, reader, step);
+  else readCommandStep(mapping, path, reader, step);
 
   readOptional(mapping, path, reader, step, draft);
   return draft;
 }
+
+function readCommandStep(
+  mapping: YamlMapping,
+  path: string,
+  reader: FieldReader,
+  step: StepDefinition,
+): void {
+  const imageNode = reader.required(mapping, path, 'image');
+  if (imageNode) step.image = readImage(imageNode, childPath(path, 'image'), reader) ?? '';
+  const commandsNode = reader.required(mapping, path, 'commands');
+  if (commandsNode) step.commands = readCommands(commandsNode, childPath(path, 'commands'), reader);
+  const deploy = entryOf(mapping, 'deploy');
+  if (deploy && isTrue(deploy.value))
+    reader.problems.error(
+      childPath(path, 'deploy'),
+      deploy.value,
+      'only a step with "build" can be deployed: the image it pushes (with its digest) is what the deployer gets',
+    );
+}
+
+/** A build step runs the backend's builder: an image or commands of its own would be ignored. */
+function readBuildStep(
+  mapping: YamlMapping,
+  build: YamlNode,
+  path: string,
+  reader: FieldReader,
+  step: StepDefinition,
+): void {
+  for (const key of ['image', 'commands']) {
+    const entry = entryOf(mapping, key);
+    if (entry)
+      reader.problems.error(
+        childPath(path, key),
+        entry.keyNode,
+        `a step with "build" has no "${key}": the image is built from build.dockerfile`,
+      );
+  }
+  step.build = readBuild(build, childPath(path, 'build'), reader);
+}
+
+const isTrue = (node: YamlNode) => node.kind === 'scalar' && scalarBoolean(node) === true;
 
 function readOptional(
   mapping: YamlMapping,
