@@ -19,6 +19,7 @@ import { LogsModule } from './logs/logs.module';
 import { MembersModule } from './members/members.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
 import { ProjectsModule } from './projects/projects.module';
+import { RegistriesModule } from './registries/registries.module';
 import { RunnersModule } from './runners/runners.module';
 import { RunsModule } from './runs/runs.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -53,6 +54,7 @@ export class AppModule {
         ProjectsModule,
         MembersModule,
         SecretsModule,
+        RegistriesModule,
         PipelinesModule,
         RunsModule,
         LogsModule,

@@ -1,5 +1,6 @@
+import { registryHostProblem } from '@kiln/definition';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsUUID, Matches, MaxLength, ValidateBy } from 'class-validator';
 
 // Route parameters as DTOs: a malformed id is a 400 naming the parameter, never a database error.
 const uuid = (name: string) => IsUUID('all', { message: `${name} must be a UUID` });
@@ -47,4 +48,16 @@ export class SecretParams extends ProjectParams {
     message: 'name must be letters, digits and "_", not starting with a digit',
   })
   name!: string;
+}
+
+export class RegistryParams extends ProjectParams {
+  @ApiProperty({ example: 'registry.example.com:5000', description: 'registry host[:port], lowercase' })
+  @ValidateBy({
+    name: 'isRegistryHost',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && !registryHostProblem(value),
+      defaultMessage: (args) => `server ${registryHostProblem(String(args?.value))}`,
+    },
+  })
+  server!: string;
 }
