@@ -49,7 +49,7 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
     expect(finished.logChunks).toBe(chunks.length);
     expect(chunks.at(-1)).toMatchObject({ final: true, exitCode: 0 });
     expect(logText(chunks)).toEqual([
-      `stdout: [kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "node:20" is not used`,
+      `system: the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "node:20" is not used`,
       'stdout: + echo "project $PLATFORM_PROJECT_NAME ci=$CI"',
       'stdout: project acme ci=true',
       'stdout: + cat README.md',
@@ -196,10 +196,15 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
   });
 
   it('reports a step whose repository cannot be checked out as failed, with the reason in its log', async () => {
-    const step = await executor.dispatch({ repoUrl: `file://${tmpdir()}/nonexistent/repo.git`, commitSha: sha });
+    const step = await executor.dispatch({
+      repoUrl: `file://${tmpdir()}/nonexistent/repo.git`,
+      commitSha: sha,
+    });
     const finished = await executor.finishedOf(step);
     expect(finished).toMatchObject({ status: 'failed', logChunks: 1 });
-    expect(finished.error).toMatch(/^cannot check out [0-9a-f]{40}: cannot fetch the repository: it does not exist/);
+    expect(finished.error).toMatch(
+      /^cannot check out [0-9a-f]{40}: cannot fetch the repository: it does not exist/,
+    );
     expect(finished.exitCode).toBeUndefined();
     expect(executor.started.find((s) => s.stepId === step.stepId)).toBeUndefined();
     expect(logText(await executor.chunksOf(step))).toEqual([`system: step failed: ${finished.error}`]);

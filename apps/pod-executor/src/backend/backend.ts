@@ -78,7 +78,8 @@ export interface StepHandle {
 }
 
 export interface OutputLine {
-  stream: 'stdout' | 'stderr';
+  /** `system`: a line from the backend itself (what it did for the step), not the step's output. */
+  stream: 'stdout' | 'stderr' | 'system';
   text: string;
   /** Milliseconds since the epoch when the line was read. */
   ts: number;

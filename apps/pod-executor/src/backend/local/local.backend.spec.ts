@@ -103,8 +103,8 @@ describe('local backend (real bubblewrap)', () => {
   it('says first, before any output of the step, that the image is not used', async () => {
     const { lines } = await runStep(spec(['echo hello'], { image: 'alpine:3.20' }));
     expect(lines[0]).toMatchObject({
-      stream: 'stdout',
-      text: `[kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "alpine:3.20" is not used`,
+      stream: 'system',
+      text: `the local backend runs steps in a bubblewrap sandbox on this host's /usr; image "alpine:3.20" is not used`,
     });
     expect(lines.slice(1).map((l) => l.text)).toEqual(['+ echo hello', 'hello']);
   });

@@ -135,11 +135,10 @@ export class LocalBackend implements Backend {
   }
 }
 
-/** Lines from the executor itself are marked `[kiln]`: the port has no system stream (yet). */
 function imageNotice(image: string): OutputLine {
   return {
-    stream: 'stdout',
-    text: `[kiln] the local backend runs steps in a bubblewrap sandbox on this host's /usr; image ${JSON.stringify(image)} is not used`,
+    stream: 'system',
+    text: `the local backend runs steps in a bubblewrap sandbox on this host's /usr; image ${JSON.stringify(image)} is not used`,
     ts: Date.now(),
   };
 }
