@@ -9,6 +9,7 @@
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { migrate } from '@kiln/db';
 import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
+import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const internalToken =
     process.env.KILN_INTERNAL_TOKEN || persisted(join(dataDir, 'internal-token'), () => randomBytes(24).toString('hex'));
   const gatewayPort = process.env.KILN_GATEWAY_PORT ?? '8080';
+  const backend = await executorBackend();
   const apps = await startApps(
     APP_NAMES,
     {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       KILN_EXECUTOR_PORT: process.env.KILN_EXECUTOR_PORT ?? '8083',
       KILN_ARCHIVER_PORT: process.env.KILN_ARCHIVER_PORT ?? '8084',
       KILN_ARTIFACT_PORT: process.env.KILN_ARTIFACT_PORT ?? '8085',
+      KILN_EXECUTOR_BACKEND: backend.name,
     },
     { inheritOutput: true },
   );
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
   UI and API:   http://localhost:${gatewayPort}  (API under /api, OpenAPI at /api/docs)
   Webhooks:     ${apps.url('webhook-receiver')}/webhooks/github
   Admin token:  ${adminToken}
+  Steps:        ${backend.description}
   Data:         ${dataDir}
 Press Ctrl-C to stop.\n`);
 
@@ -71,6 +75,25 @@ Press Ctrl-C to stop.\n`);
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/**
+ * KILN_EXECUTOR_BACKEND when set; else `docker` when a Docker Engine answers (DOCKER_HOST, else
+ * /var/run/docker.sock), else `local` (bubblewrap).
+ */
+async function executorBackend(): Promise<{ name: string; description: string }> {
+  const engine = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  const answers = await new Docker().ping().then(
+    () => true,
+    () => false,
+  );
+  const name = process.env.KILN_EXECUTOR_BACKEND || (answers ? 'docker' : 'local');
+  const descriptions: Record<string, string> = {
+    docker: `docker backend: each step a container of its image (Docker Engine at ${engine})`,
+    local: `local backend: bubblewrap sandboxes on this host's /usr, images not used${answers ? '' : ` (no Docker Engine answered at ${engine})`}`,
+    kubernetes: 'kubernetes backend: each step a pod',
+  };
+  return { name, description: descriptions[name] ?? name };
 }
 
 async function embeddedPostgres(dataDir: string, stops: (() => Promise<void>)[]): Promise<string> {
