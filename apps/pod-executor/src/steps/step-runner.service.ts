@@ -270,5 +270,6 @@ function toStepSpec(dispatch: StepDispatchedEvent): StepSpec {
     ...(dispatch.resources
       ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
       : {}),
+    ...(dispatch.registryCredentials ? { registryCredentials: dispatch.registryCredentials } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { PipelineDefinition, resolveStepEnvironment } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { registryCredentialsFor } from './registry-credentials';
 
 export interface Undeliverable {
   step: Pick<Step, 'id' | 'attempt'>;
@@ -35,7 +36,7 @@ export class StepDispatcherService {
   async dispatch(runId: string, queued: Step[]): Promise<Undeliverable[]> {
     const pending = queued.filter((s) => !s.startedAt);
     if (pending.length === 0) return [];
-    const run = await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { project: { include: { secrets: true } } } });
+    const run = await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { project: { include: { secrets: true, registryCredentials: true } } } });
     const definition = run.definition as unknown as PipelineDefinition;
     // A withheld run's secrets are never decrypted, so they cannot reach an executor.
     const secrets = run.secretsWithheld
@@ -63,6 +64,12 @@ export class StepDispatcherService {
         STEP_NAME: step.name,
         REGISTRY: this.config.KILN_REGISTRY,
       };
+      // Withheld like secrets: a fork's step pulls with no credentials of the project.
+      const registryCredentials = run.secretsWithheld
+        ? []
+        : registryCredentialsFor(step.image, run.project.registryCredentials, (enc) =>
+            this.box.decrypt(enc, run.projectId),
+          );
       const { env, missingSecrets } = resolveStepEnvironment(stepDefinition, injected, secrets);
       if (missingSecrets.length > 0) {
         const error = run.secretsWithheld
@@ -88,10 +95,13 @@ export class StepDispatcherService {
           commands: step.commands,
           env,
           // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
-          maskValues: Object.values(secrets).filter((v) => v.length >= 4),
+          maskValues: [...Object.values(secrets), ...registryCredentials.map((c) => c.password)].filter(
+            (v) => v.length >= 4,
+          ),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
           deploy: step.deploy && !run.secretsWithheld,
+          ...(registryCredentials.length > 0 ? { registryCredentials } : {}),
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },
       );

@@ -18,6 +18,14 @@ export class StepResources {
   @IsOptional() @IsString() memory?: string;
 }
 
+/** Registry auth for pulling the step's image (a project's credential for the image's host). */
+export class RegistryCredential {
+  /** `host[:port]` as image names carry it. */
+  @IsString() server!: string;
+  @IsString() username!: string;
+  @IsString() password!: string;
+}
+
 /**
  * Run one step. Carries everything an executor needs, including resolved secret values
  * (so executors need no database access); `maskValues` are replaced in logs.
@@ -41,4 +49,9 @@ export class StepDispatchedEvent {
   @IsInt() @Min(1) timeoutMs!: number;
   @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
   @IsBoolean() deploy!: boolean;
+  /** The project's credentials for the registry of `image` (only that one); passwords are in maskValues. */
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => RegistryCredential)
+  registryCredentials?: RegistryCredential[];
 }

@@ -1,0 +1,107 @@
+import { StepDispatchedEvent } from '@kiln/contracts';
+import { generateKey, SecretBox } from '@kiln/crypto';
+import { PrismaService, Step } from '@kiln/db';
+import { parseDefinition } from '@kiln/definition';
+import { MessagingService } from '@kiln/messaging';
+import { createRunRows, createTestDatabase, TestDatabase } from '@kiln/testing';
+import { loadConfig } from '../config';
+import { StepDispatcherService } from './step-dispatcher.service';
+
+const PRIVATE_PASSWORD = 'private-registry-pa55word';
+const GHCR_PASSWORD = 'ghcr-token-not-for-these-steps';
+
+const DEFINITION = `pipeline:
+  steps:
+    - { name: private, image: "127.0.0.1:5000/team/app:1", commands: ["true"] }
+    - { name: hub, image: "node:20", commands: ["true"] }
+`;
+
+describe('step dispatch with registry credentials (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+  let dispatcher: StepDispatcherService;
+  let box: SecretBox;
+  const published: StepDispatchedEvent[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = new PrismaService({ url: db.url });
+    const key = generateKey();
+    box = new SecretBox(key);
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      KILN_SECRET_KEY: key,
+      KILN_EXECUTOR_KEY: generateKey(),
+    });
+    const messaging = {
+      publish: async (_subject: string, payload: StepDispatchedEvent) => {
+        published.push(payload);
+      },
+    };
+    dispatcher = new StepDispatcherService(prisma, messaging as unknown as MessagingService, config);
+  });
+
+  afterAll(async () => {
+    await prisma?.onModuleDestroy();
+    await db?.drop();
+  });
+
+  beforeEach(() => published.splice(0));
+
+  /** A queued run of DEFINITION in a project holding credentials for 127.0.0.1:5000 and ghcr.io. */
+  async function queuedRun(secretsWithheld: string | null = null): Promise<{ runId: string; steps: Step[] }> {
+    const { projectId, runId } = await createRunRows(prisma);
+    for (const [server, password] of [
+      ['127.0.0.1:5000', PRIVATE_PASSWORD],
+      ['ghcr.io', GHCR_PASSWORD],
+    ]) {
+      await prisma.registryCredential.create({
+        data: { projectId, server, username: 'puller', passwordEnc: box.encrypt(password, projectId) },
+      });
+    }
+    const parsed = parseDefinition(DEFINITION);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    await prisma.run.update({
+      where: { id: runId },
+      data: { definition: JSON.parse(JSON.stringify(parsed.definition)), secretsWithheld },
+    });
+    const steps = await Promise.all(
+      parsed.definition.steps.map((s, position) =>
+        prisma.step.create({
+          data: { runId, name: s.name, position, image: s.image, commands: s.commands, status: 'queued' },
+        }),
+      ),
+    );
+    return { runId, steps };
+  }
+
+  const dispatchOf = (name: string) => {
+    const found = published.find((e) => e.stepName === name);
+    if (!found) throw new Error(`no dispatch of ${name}: ${published.map((e) => e.stepName).join(', ')}`);
+    return found;
+  };
+
+  it("gives a step the credentials of its image's registry only, and masks that password", async () => {
+    const { runId, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+
+    const privateStep = dispatchOf('private');
+    expect(privateStep.registryCredentials).toEqual([
+      { server: '127.0.0.1:5000', username: 'puller', password: PRIVATE_PASSWORD },
+    ]);
+    expect(privateStep.maskValues).toContain(PRIVATE_PASSWORD);
+    expect(JSON.stringify(privateStep)).not.toContain(GHCR_PASSWORD);
+
+    const hubStep = dispatchOf('hub');
+    expect(hubStep.registryCredentials).toBeUndefined();
+    expect(JSON.stringify(hubStep)).not.toContain(PRIVATE_PASSWORD);
+    expect(JSON.stringify(hubStep)).not.toContain(GHCR_PASSWORD);
+  });
+
+  it('gives the steps of a run whose secrets are withheld (a fork) no registry credentials', async () => {
+    const { runId, steps } = await queuedRun('the pull request comes from a fork');
+    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    expect(dispatchOf('private').registryCredentials).toBeUndefined();
+    expect(JSON.stringify(published)).not.toContain(PRIVATE_PASSWORD);
+  });
+});
