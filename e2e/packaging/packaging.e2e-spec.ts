@@ -145,6 +145,7 @@ describe('docker-compose.yml', () => {
     privileged?: boolean;
     cap_add?: string[];
     volumes?: unknown[];
+    volumes?: unknown[];
   }
 
   beforeAll(() => {
@@ -208,10 +209,12 @@ describe('docker-compose.yml', () => {
     },
   );
 
-  it('runs the executor on the local backend with the privileges bubblewrap needs', () => {
+  it('runs the executor on the docker backend through the host engine, unprivileged, steps without egress', () => {
     const executor = compose.services['pod-executor'];
-    expect(executor.environment?.KILN_EXECUTOR_BACKEND).toBe('local');
-    expect(executor.privileged === true || (executor.cap_add ?? []).includes('SYS_ADMIN')).toBe(true);
+    expect(executor.environment?.KILN_EXECUTOR_BACKEND).toBe('docker');
+    expect(executor.environment?.KILN_DOCKER_EGRESS).toBe('none');
+    expect(executor.privileged).toBeFalsy();
+    expect(JSON.stringify(executor.volumes)).toContain('/var/run/docker.sock');
   });
 });
 

@@ -3,12 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubernetesOptionsFromEnv } from './backend/kubernetes';
-import { loadConfig } from './config';
+import { loadConfig as load } from './config';
+
+const loadConfig = (env: NodeJS.ProcessEnv) => load({ KILN_INTERNAL_TOKEN: 'internal-token-of-the-tests', ...env });
 
 describe('executor configuration', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'kiln-executor-config-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to start without the internal token', () => {
+    expect(() => load({})).toThrow(/KILN_INTERNAL_TOKEN/);
+  });
 
   it('defaults to the local backend with 4 slots, no sandbox network, a 20 s shutdown grace and a daily orphan age', () => {
     expect(loadConfig({})).toMatchObject({

@@ -1,6 +1,6 @@
-import { CommonEnv, ConfigError, EnvBoolean, loadEnv } from '@kiln/config';
+import { CommonEnv, ConfigError, EnvBoolean, InternalListenEnv, InternalTokenEnv, loadEnv, NetGuardEnv } from '@kiln/config';
 import { accessSync, constants, statSync } from 'node:fs';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { DockerEnv } from './backend/docker/docker.options';
 import { KubernetesEnv } from './backend/kubernetes/kubernetes.env';
 
@@ -16,8 +16,6 @@ class ExecutorEnv {
   @IsString() KILN_DATA_DIR: string = '.kiln';
   /** Where collected artifacts are uploaded. */
   @IsString() KILN_ARTIFACT_SERVICE_URL: string = 'http://127.0.0.1:8085';
-  /** The artifact-service's KILN_INTERNAL_TOKEN; without it every artifact upload is refused (401). */
-  @IsOptional() @IsString() @MinLength(16) KILN_INTERNAL_TOKEN?: string;
   /** Per-step log cap; the rest is dropped with a truncation marker. */
   @IsInt() @Min(1024) KILN_LOG_MAX_BYTES: number = 100 * 1024 * 1024;
   /**
@@ -40,7 +38,10 @@ class ExecutorEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadEnv([CommonEnv, ExecutorEnv, DockerEnv, KubernetesEnv], env);
+  const config = loadEnv(
+    [CommonEnv, InternalTokenEnv, InternalListenEnv, NetGuardEnv, ExecutorEnv, DockerEnv, KubernetesEnv],
+    env,
+  );
   if (config.KILN_EXECUTOR_BACKEND === 'kubernetes' && config.KILN_KUBECONFIG) {
     const problem = kubeconfigProblem(config.KILN_KUBECONFIG);
     if (problem) throw new ConfigError([`KILN_KUBECONFIG ("${config.KILN_KUBECONFIG}"): ${problem}`]);

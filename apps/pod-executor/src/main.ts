@@ -6,5 +6,8 @@ import { loadConfig } from './config';
 
 startOrExit('pod-executor', async () => {
   const config = loadConfig();
-  await startService(AppModule.forRoot(config), { port: config.KILN_EXECUTOR_PORT });
+  await startService(AppModule.forRoot(config), {
+    port: config.KILN_EXECUTOR_PORT,
+    host: config.KILN_INTERNAL_BIND_HOST,
+  });
 });

@@ -60,6 +60,7 @@ export async function startExecutor(env: Record<string, string> = {}): Promise<E
     KILN_DATA_DIR: dataDir,
     KILN_SANDBOX_NETWORK: 'false',
     KILN_LOG_LEVEL: 'warn',
+    KILN_INTERNAL_TOKEN: 'internal-token-of-the-tests',
     ...env,
   });
   const { app, url } = await startService(AppModule.forRoot(config), { port: 0, host: '127.0.0.1' });

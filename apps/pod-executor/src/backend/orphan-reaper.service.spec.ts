@@ -44,7 +44,7 @@ describe('the orphan sweep', () => {
 
   /** The service as the app builds it; an age of 0 makes everything untouched "since now" an orphan. */
   function reaper(backend: Backend, overrides: Partial<ExecutorConfig> = {}): OrphanReaperService {
-    const config = { ...loadConfig({ KILN_ORPHAN_SWEEP_SECONDS: '1' }), ...overrides };
+    const config = { ...loadConfig({ KILN_ORPHAN_SWEEP_SECONDS: '1', KILN_INTERNAL_TOKEN: 'internal-token-of-the-tests' }), ...overrides };
     const service = new OrphanReaperService(backend, config);
     reapers.push(service);
     return service;
