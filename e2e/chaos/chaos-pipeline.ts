@@ -9,26 +9,28 @@ const numbered = (step: string) =>
   `for i in $(seq 1 ${STEP_LINES}); do echo "${step}-line $i"; sleep 0.03; done`;
 
 /** a → (b, c) → d, each printing numbered lines over more than half a second; d leaves an artifact. */
-export const diamondDefinition = `pipeline:
+export const diamond = (image: string) => `pipeline:
   steps:
     - name: a
-      image: alpine:3
+      image: ${image}
       commands: ['${numbered('a')}']
     - name: b
-      image: alpine:3
+      image: ${image}
       depends_on: [a]
       commands: ['${numbered('b')}']
     - name: c
-      image: alpine:3
+      image: ${image}
       depends_on: [a]
       commands: ['${numbered('c')}']
     - name: d
-      image: alpine:3
+      image: ${image}
       depends_on: [b, c]
       commands: ['${numbered('d')}', 'echo "run $RUN_ID" > out.txt']
   artifacts:
     - { name: out, path: out.txt }
 `;
+
+export const diamondDefinition = diamond('alpine:3');
 
 /** One step printing far more than the executor's per-step log cap. */
 export const floodDefinition = `pipeline:
