@@ -48,6 +48,8 @@ export interface Step {
   log_ref: string | null;
   error?: string | null;
   image?: string;
+  /** The image that ran, pinned (`name@sha256:…` or an image id); for a build step, the image it pushed. */
+  image_digest?: string | null;
   attempt?: number;
   /** Set when a failed-only retry reused this step's result from an earlier run. */
   reused_from?: string | null;

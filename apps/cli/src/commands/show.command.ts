@@ -57,5 +57,8 @@ export function renderRunDetail(run: Run, projectName: string, pipelineName: str
     { header: 'NEEDS', value: (s) => s.depends_on.join(', ') || '-' },
     { header: 'NOTE', value: (s) => (s.error ? colors.dim(s.error) : '') },
   ]);
-  return `${head.join('\n')}\n\n${steps}`;
+  const images = (run.steps ?? [])
+    .filter((s) => s.image_digest)
+    .map((s) => field(s.name, colors.dim(s.image_digest ?? '')));
+  return `${head.join('\n')}\n\n${steps}${images.length > 0 ? `\n\n${images.join('\n')}` : ''}`;
 }

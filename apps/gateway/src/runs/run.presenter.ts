@@ -42,6 +42,7 @@ export function presentStep(step: Step) {
     duration_ms: step.durationMs,
     log_ref: step.logRef,
     image: step.image,
+    image_digest: step.imageDigest,
     attempt: step.attempt,
     error: step.error,
     reused_from: step.reusedFrom,

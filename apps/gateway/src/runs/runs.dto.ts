@@ -108,7 +108,13 @@ export class StepJson {
   @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
   @ApiProperty({ nullable: true, type: Number }) duration_ms!: number | null;
   @ApiProperty({ nullable: true, type: String }) log_ref!: string | null;
-  @ApiProperty() image!: string;
+  @ApiProperty({ description: 'empty for a build step' }) image!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'the image that ran, pinned (name@sha256:… or an image id); for a build step, the image it pushed',
+  })
+  image_digest!: string | null;
   @ApiProperty() attempt!: number;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }

@@ -93,6 +93,9 @@ export class StepDispatcherService {
           gitRef: run.gitRef,
           image: step.image,
           commands: step.commands,
+          ...(stepDefinition.build
+            ? { build: { ...stepDefinition.build, imageRef: `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}` } }
+            : {}),
           env,
           // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
           maskValues: [...Object.values(secrets), ...registryCredentials.map((c) => c.password)].filter(

@@ -2,8 +2,7 @@ import { Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { PipelineDefinition } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { Injectable, Logger } from '@nestjs/common';
 
 /**
  * What follows a finished run: `kiln.run.finished` (executors collect artifacts and remove
@@ -17,11 +16,13 @@ export class RunOutcomeService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly messaging: MessagingService,
-    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
   async runFinished(runId: string): Promise<void> {
-    const run = await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true, project: true } });
+    const run = await this.prisma.run.findUniqueOrThrow({
+      where: { id: runId },
+      include: { steps: { orderBy: { position: 'asc' } } },
+    });
     if (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled') return;
     const definition = run.definition as unknown as PipelineDefinition | null;
     await this.messaging.publish(
@@ -37,16 +38,22 @@ export class RunOutcomeService {
       { msgId: `run-finished:${runId}` },
     );
     this.logger.log({ runId, status: run.status, number: run.number }, 'run finished');
-    const builtImage = run.steps.some((s) => s.status === 'succeeded' && (s.deploy || s.image.includes('kaniko')));
+    // Only build steps may deploy (the definition refuses `deploy` elsewhere); the image handed
+    // over is the one the step pushed, pinned by the digest the registry answered.
+    const deploying = run.steps.find((s) => s.status === 'succeeded' && s.deploy);
+    if (!deploying || run.status !== 'succeeded') return;
     if (run.secretsWithheld) {
-      if (builtImage) this.logger.log({ runId, reason: run.secretsWithheld }, 'deployment not handed off');
+      this.logger.log({ runId, reason: run.secretsWithheld }, 'deployment not handed off');
       return;
     }
-    if (run.status === 'succeeded' && builtImage && run.commitSha) await this.handOffDeployment(run);
+    if (!deploying.imageDigest) {
+      this.logger.warn({ runId, step: deploying.name }, 'deployment not handed off: the build step reported no pushed image');
+      return;
+    }
+    await this.handOffDeployment(run, deploying.imageDigest);
   }
 
-  private async handOffDeployment(run: { id: string; projectId: string; commitSha: string | null; project: { name: string } }) {
-    const imageRef = `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}`;
+  private async handOffDeployment(run: { id: string; projectId: string }, imageRef: string) {
     await this.prisma.deployment.upsert({
       where: { projectId: run.projectId },
       create: { projectId: run.projectId, imageRef, desiredStatus: 'active', runId: run.id },

@@ -174,6 +174,7 @@ export class RunCreationService {
                     status: 'succeeded' as const,
                     exitCode: previous.exitCode,
                     logRef: previous.logRef,
+                    imageDigest: previous.imageDigest,
                     durationMs: previous.durationMs,
                     reusedFrom: previous.id,
                     startedAt: previous.startedAt,

@@ -92,6 +92,7 @@ export class RunStateService {
         startedAt,
         executorId: event.executorId,
         sandboxName: event.sandboxName,
+        ...(event.imageDigest ? { imageDigest: event.imageDigest } : {}),
         version: { increment: 1 },
       },
     });
@@ -116,6 +117,7 @@ export class RunStateService {
         signal: event.signal ?? null,
         error: event.error ?? null,
         executorId: event.executorId,
+        ...(event.pushedImage ? { imageDigest: event.pushedImage } : {}),
         startedAt,
         finishedAt,
         durationMs: startedAt ? Math.max(0, finishedAt.getTime() - startedAt.getTime()) : null,

@@ -42,6 +42,8 @@ export interface Step {
   duration_ms: number | null;
   log_ref: string | null;
   image?: string;
+  /** The image that ran, pinned (`name@sha256:…` or an image id); for a build step, the image it pushed. */
+  image_digest?: string | null;
   attempt?: number;
   error?: string | null;
   reused_from?: string | null;

@@ -130,6 +130,11 @@ export function LogPanel({
           </button>
         </div>
       </div>
+      {step.image_digest && (
+        <p class="log-image">
+          {step.image ? 'Image' : 'Built and pushed'} <span class="mono">{step.image_digest}</span>
+        </p>
+      )}
       {state.truncated && (
         <p class="notice" role="status">
           This log is bigger than {formatBytes(LOG_DISPLAY_LIMIT)}

@@ -13,6 +13,16 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+/** A build step's image: built from `context` in the run's workspace, pushed as `imageRef`. */
+export class StepBuildRequest {
+  /** Relative to the workspace, inside it (`.` is the workspace). */
+  @IsString() @MaxLength(1000) context!: string;
+  /** Relative to the context. */
+  @IsString() @MaxLength(1000) dockerfile!: string;
+  /** `$KILN_REGISTRY/<project name>:<commit sha>`, computed by the scheduler. */
+  @IsString() @MaxLength(600) imageRef!: string;
+}
+
 export class StepResources {
   @IsOptional() @IsString() cpu?: string;
   @IsOptional() @IsString() memory?: string;
@@ -43,6 +53,8 @@ export class StepDispatchedEvent {
   @IsString() gitRef!: string;
   @IsString() image!: string;
   @IsArray() @IsString({ each: true }) commands!: string[];
+  /** Set on a build step (whose image and commands are empty): what to build and where to push it. */
+  @IsOptional() @ValidateNested() @Type(() => StepBuildRequest) build?: StepBuildRequest;
   /** Injected variables, definition environment and resolved secrets, merged. */
   @IsObject() env!: Record<string, string>;
   @IsArray() @IsString({ each: true }) maskValues!: string[];

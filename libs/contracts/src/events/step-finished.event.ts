@@ -21,4 +21,6 @@ export class StepFinishedEvent {
    * Absent when the scheduler ends a step on an executor's behalf (executor lost, timeout).
    */
   @IsOptional() @IsInt() @Min(0) logChunks?: number;
+  /** The image a build step pushed, with the digest the registry answered (`<ref>@sha256:…`). */
+  @IsOptional() @IsString() @MaxLength(700) pushedImage?: string;
 }
