@@ -12,3 +12,4 @@ export * from './recording-server';
 export * from './run-rows';
 export * from './github-headers';
 export * from './docker-engine';
+export * from './registry';

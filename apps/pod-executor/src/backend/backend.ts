@@ -65,6 +65,11 @@ export interface StepSpec extends RunSpec {
   user?: string;
   /** Registry credentials of the project, for pulling private images. */
   registryCredentials?: { server: string; username: string; password: string }[];
+  /**
+   * Set on a build step (its image and commands are empty): the backend builds `context` of the
+   * run's workspace with `dockerfile`, pushes the image as `imageRef` and ends with `pushedImage`.
+   */
+  build?: { context: string; dockerfile: string; imageRef: string };
 }
 
 export interface StepHandle {
@@ -90,6 +95,8 @@ export interface StepExit {
   exitCode: number | null;
   signal?: string;
   error?: string;
+  /** What a build step pushed, with the registry's digest: `<imageRef>@sha256:…`. */
+  pushedImage?: string;
 }
 
 /** A step that could not be started; the message says why in words a pipeline author understands. */

@@ -161,6 +161,7 @@ export class StepRunnerService {
         ...(startedAt ? { startedAt } : {}),
         finishedAt: new Date().toISOString(),
         logChunks,
+        ...(exit.pushedImage ? { pushedImage: exit.pushedImage } : {}),
       },
       { msgId: `finished:${dispatch.stepId}:${dispatch.attempt}` },
     );
@@ -227,6 +228,7 @@ export class StepRunnerService {
         executorId: this.identity.id,
         sandboxName: handle.sandboxName,
         startedAt,
+        ...(handle.imageDigest ? { imageDigest: handle.imageDigest } : {}),
       },
       { msgId: `started:${spec.stepId}:${spec.attempt}` },
     );
@@ -264,6 +266,7 @@ function toStepSpec(dispatch: StepDispatchedEvent): StepSpec {
     attempt: dispatch.attempt,
     image: dispatch.image,
     commands: dispatch.commands,
+    ...(dispatch.build ? { build: { ...dispatch.build } } : {}),
     env: dispatch.env,
     timeoutMs: dispatch.timeoutMs,
     projectId: dispatch.projectId,

@@ -6,6 +6,7 @@ import { environmentProblems, sandboxName } from '../local/bwrap-command';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
 import { ensureHelperImage } from './helper-image';
+import { ImageBuild, startImageBuild } from './image-build';
 import { ImagePuller } from './image-puller';
 import { LABEL } from './names';
 import { RunWorkspace } from './run-workspace';
@@ -22,7 +23,7 @@ export class DockerBackend implements Backend {
   readonly kind = 'docker';
   private readonly workspace: RunWorkspace;
   private readonly images: ImagePuller;
-  private readonly steps = new Map<StepHandle, StepContainer>();
+  private readonly steps = new Map<StepHandle, StepContainer | ImageBuild>();
   /** Steps between create and the map above: the sweep must not take their containers for orphans. */
   private readonly starting = new Map<string, number>();
 
@@ -65,6 +66,11 @@ export class DockerBackend implements Backend {
     this.starting.set(step.runId, (this.starting.get(step.runId) ?? 0) + 1);
     try {
       const holderId = await this.workspace.prepare(step);
+      if (step.build) {
+        const { handle, build } = startImageBuild(this.docker, step, step.build, holderId);
+        this.steps.set(handle, build);
+        return handle;
+      }
       const imageDigest = await this.images.ensure(step.image, step.registryCredentials);
       const name = `${sandboxName(step.runId, step.stepName, step.attempt)}-${randomBytes(2).toString('hex')}`;
       const body = stepContainerBody(step, name, holderId, this.options);

@@ -164,7 +164,8 @@ export class RunWorkspace {
   }
 }
 
-function untar(archive: Readable, dir: string): Promise<void> {
+/** Unpacks an engine archive into `dir` on this host, as the executor's user. */
+export function untar(archive: Readable, dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions'], {
       stdio: ['pipe', 'ignore', 'pipe'],

@@ -58,6 +58,10 @@ export class LocalBackend implements Backend {
   async startStep(step: StepSpec): Promise<StepHandle> {
     const problems = environmentProblems(step.env);
     if (problems.length > 0) throw new StepStartError(problems.join('; '));
+    if (step.build)
+      throw new StepStartError(
+        'the local backend runs commands in a sandbox and cannot build images: a build step needs the docker or kubernetes backend',
+      );
     if (!(await this.workspaces.exists(step.runId)))
       throw new StepStartError('the run has no workspace on this executor');
     const handle: StepHandle = {
