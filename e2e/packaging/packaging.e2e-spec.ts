@@ -145,7 +145,6 @@ describe('docker-compose.yml', () => {
     privileged?: boolean;
     cap_add?: string[];
     volumes?: unknown[];
-    volumes?: unknown[];
   }
 
   beforeAll(() => {
