@@ -200,49 +200,4 @@ describe('a finished run is reported to the outside world', () => {
     );
     expect(hooks.body.items.map((h) => h.last_status_code)).toEqual([201, 201]);
   });
-
-  it('hands a successful deploy step to the deployer as a deployment row; a failed run changes nothing', async () => {
-    const deploying = (buildExit: number, image = 'node:20') => `pipeline:
-  steps:
-    - { name: build, image: node:20, commands: ["exit ${buildExit}"] }
-    - name: publish
-      image: ${image}
-      deploy: true
-      depends_on: [build]
-      commands: ["echo pushing $REGISTRY/$PROJECT:$COMMIT_SHA"]
-`;
-    const { id, pipelineId } = await projectWithPipeline('deployer', 'github', deploying(0));
-    const run = await runToEnd(id, pipelineId);
-    expect(run.status).toBe('succeeded');
-    const imageRef = `registry.local/deployer:${sha}`;
-    expect(await platform.stepLog(id, run, 'publish')).toContain(`pushing ${imageRef}`);
-    const deployments = () =>
-      platform.api<{ items: object[] }>('GET', `/api/projects/${id}/deployments`).then((r) => r.body.items);
-    expect(await deployments()).toEqual([
-      expect.objectContaining({ image_ref: imageRef, desired_status: 'active', run_id: run.id }),
-    ]);
-
-    const nextSha = repo.commit({ 'CHANGELOG.md': 'next\n' });
-    await platform.api('PUT', `/api/projects/${id}/pipelines/${pipelineId}`, { yaml_config: deploying(1) });
-    const failed = await runToEnd(id, pipelineId, nextSha);
-    expect(failed.status).toBe('failed');
-    expect(await deployments()).toEqual([expect.objectContaining({ image_ref: imageRef, run_id: run.id })]);
-
-    // An image built by kaniko is handed off without `deploy: true`.
-    await platform.api('PUT', `/api/projects/${id}/pipelines/${pipelineId}`, {
-      yaml_config: deploying(0, 'gcr.io/kaniko-project/executor:latest').replace(
-        'deploy: true',
-        'deploy: false',
-      ),
-    });
-    const kaniko = await runToEnd(id, pipelineId, nextSha);
-    expect(kaniko.status).toBe('succeeded');
-    expect(await deployments()).toEqual([
-      expect.objectContaining({
-        image_ref: `registry.local/deployer:${nextSha}`,
-        desired_status: 'active',
-        run_id: kaniko.id,
-      }),
-    ]);
-  });
 });
