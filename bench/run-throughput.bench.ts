@@ -87,7 +87,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
 }
 
 /** Pushes `runs` new commits, as fast as the receiver answers, and waits until every run has ended. */
-async function platformRuns(
+export async function platformRuns(
   sql: Client,
   project: BenchProject,
   runs: number,

@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'webhook-ingest': async () => (await import('./webhook-ingest.bench')).run,
   'push-latency': async () => (await import('./push-latency.bench')).run,
   'run-throughput': async () => (await import('./run-throughput.bench')).run,
+  'docker-steps': async () => (await import('./docker-steps.bench')).run,
   'log-flood': async () => (await import('./log-flood.bench')).run,
   'api-list': async () => (await import('./api-list.bench')).run,
   'app-rss': async () => (await import('./app-rss.bench')).run,
