@@ -13,3 +13,4 @@ export * from './run-rows';
 export * from './github-headers';
 export * from './docker-engine';
 export * from './registry';
+export * from './registry-auth';

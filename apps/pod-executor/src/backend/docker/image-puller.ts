@@ -1,3 +1,6 @@
+import { loadEnv, NetGuardEnv } from '@kiln/config';
+import { registryOf } from '@kiln/definition';
+import { HostRefusedError, HostUnresolvedError, NetGuard, netGuardFrom } from '@kiln/net-guard';
 import type Docker from 'dockerode';
 import { StepStartError } from '../backend';
 import { PullPolicy } from './docker.options';
@@ -26,14 +29,6 @@ export function imageReferenceProblem(image: string): string | undefined {
   return undefined;
 }
 
-/** The registry host an image is pulled from: `docker.io` unless the first component names a host. */
-export function registryOf(image: string): string {
-  const slash = image.indexOf('/');
-  if (slash < 0) return 'docker.io';
-  const first = image.slice(0, slash);
-  return /[.:]/.test(first) || first === 'localhost' ? first : 'docker.io';
-}
-
 /** The image as the engine stores it once pulled: a tag defaults to `latest` unless a digest is given. */
 function withTag(image: string): string {
   const name = image.split('@')[0];
@@ -51,6 +46,7 @@ export class ImagePuller {
     private readonly docker: Docker,
     private readonly policy: PullPolicy,
     private readonly timeoutMs: number,
+    private readonly guard: NetGuard = guardFromEnv(),
   ) {}
 
   async ensure(image: string, credentials: RegistryCredential[] = []): Promise<string> {
@@ -60,13 +56,30 @@ export class ImagePuller {
     if (present) return present;
     if (this.policy === 'never')
       throw new StepStartError(`image "${image}" is not on this executor and the pull policy is "never"`);
+    const registry = registryOf(image);
+    await this.vet(image, registry);
     await this.pull(
       image,
-      credentials.find((c) => c.server === registryOf(image)),
+      credentials.find((c) => c.server === registry),
     );
     const pulled = await this.inspect(image);
     if (!pulled) throw new StepStartError(`image "${image}" was pulled but the engine does not have it`);
     return pulled;
+  }
+
+  /**
+   * A tenant names the registry, and the engine connects to it with this host's network: the host
+   * passes the SSRF guard first, checked at every pull because its DNS may change. The engine
+   * resolves the name again itself, so this narrows DNS rebinding but cannot pin the address.
+   */
+  private async vet(image: string, registry: string): Promise<void> {
+    if (registry === 'docker.io') return;
+    try {
+      await this.guard.vet(withoutPort(registry));
+    } catch (error) {
+      if (!(error instanceof HostRefusedError || error instanceof HostUnresolvedError)) throw error;
+      throw new StepStartError(`cannot pull image "${image}": registry host ${registry} ${error.message}`);
+    }
   }
 
   private async inspect(image: string): Promise<string | undefined> {
@@ -121,4 +134,17 @@ interface PullEvent {
   status?: string;
   error?: string;
   errorDetail?: { message?: string };
+}
+
+const withoutPort = (registry: string) => registry.replace(/:[0-9]+$/, '');
+
+// The guard's settings come from the same environment the executor's config reads (as the
+// checkout's do): KILN_ALLOWED_PRIVATE_HOSTS lets an operator's private registry through, and
+// the platform's own registry (KILN_REGISTRY, where build steps push) is trusted like it.
+function guardFromEnv(): NetGuard {
+  const platformRegistry = process.env.KILN_REGISTRY;
+  return netGuardFrom(
+    { ...loadEnv([NetGuardEnv], process.env), KILN_DATA_DIR: process.env.KILN_DATA_DIR || '.kiln' },
+    platformRegistry ? [withoutPort(registryOf(`${platformRegistry}/image`))] : [],
+  );
 }
