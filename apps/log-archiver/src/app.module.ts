@@ -21,6 +21,8 @@ export class AppModule {
         DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          user: config.KILN_NATS_USER,
+          pass: config.KILN_NATS_PASSWORD,
           name: 'log-archiver',
           prefix: config.KILN_NATS_PREFIX,
         }),

@@ -22,6 +22,8 @@ export class AppModule {
         }),
         MessagingModule.forRoot({
           url: config.NATS_URL,
+          user: config.KILN_NATS_USER,
+          pass: config.KILN_NATS_PASSWORD,
           name: 'pod-executor',
           prefix: config.KILN_NATS_PREFIX,
         }),

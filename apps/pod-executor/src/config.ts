@@ -1,6 +1,6 @@
 import { CommonEnv, ConfigError, EnvBoolean, InternalListenEnv, InternalTokenEnv, loadEnv, NetGuardEnv } from '@kiln/config';
 import { accessSync, constants, statSync } from 'node:fs';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { DockerEnv } from './backend/docker/docker.options';
 import { KubernetesEnv } from './backend/kubernetes/kubernetes.env';
 
@@ -16,6 +16,15 @@ class ExecutorEnv {
   @IsString() KILN_DATA_DIR: string = '.kiln';
   /** Where collected artifacts are uploaded. */
   @IsString() KILN_ARTIFACT_SERVICE_URL: string = 'http://127.0.0.1:8085';
+  /**
+   * The scheduler's KILN_EXECUTOR_KEY: opens the secrets sealed in dispatches. Without it, a step
+   * that carries secrets fails with a reason naming this variable; other steps run.
+   */
+  @IsOptional()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'must be 32 bytes written as 64 hex characters or 44 base64 characters',
+  })
+  KILN_EXECUTOR_KEY?: string;
   /** Per-step log cap; the rest is dropped with a truncation marker. */
   @IsInt() @Min(1024) KILN_LOG_MAX_BYTES: number = 100 * 1024 * 1024;
   /**

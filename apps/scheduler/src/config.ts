@@ -1,5 +1,13 @@
 import { parseDuration } from '@kiln/definition';
-import { CommonEnv, DatabaseEnv, InternalListenEnv, NetGuardEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import {
+  CommonEnv,
+  DatabaseEnv,
+  ExecutorKeyEnv,
+  InternalListenEnv,
+  NetGuardEnv,
+  SecretKeyEnv,
+  loadEnv,
+} from '@kiln/config';
 import { IsInt, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 
 const DURATION = /^(\d+[smhd])+$/;
@@ -36,7 +44,10 @@ class SchedulerEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, SecretKeyEnv, InternalListenEnv, NetGuardEnv, SchedulerEnv], env);
+  return loadEnv(
+    [CommonEnv, DatabaseEnv, SecretKeyEnv, ExecutorKeyEnv, InternalListenEnv, NetGuardEnv, SchedulerEnv],
+    env,
+  );
 }
 
 export type SchedulerConfig = ReturnType<typeof loadConfig>;

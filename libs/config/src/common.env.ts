@@ -8,6 +8,10 @@ export class CommonEnv {
   @IsString() @Matches(/^(nats|tls):\/\//, { message: 'must be a nats:// URL' })
   NATS_URL: string = 'nats://127.0.0.1:4222';
 
+  /** NATS user and password (the user of this app's role); they take precedence over credentials in NATS_URL. */
+  @IsOptional() @IsString() KILN_NATS_USER?: string;
+  @IsOptional() @IsString() KILN_NATS_PASSWORD?: string;
+
   /** Prepended to NATS subjects, streams and consumers so installations can share a server. */
   @IsOptional() @Matches(/^([a-z0-9_-]+\.)?$/, { message: 'must be empty or a lowercase token ending with "."' })
   KILN_NATS_PREFIX: string = '';
@@ -33,4 +37,16 @@ export class SecretKeyEnv {
     message: 'must be 32 bytes written as 64 hex characters or 44 base64 characters',
   })
   KILN_SECRET_KEY!: string;
+}
+
+/**
+ * AES-256-GCM key that seals the secrets in step dispatches (separate from KILN_SECRET_KEY): the
+ * scheduler encrypts with it, executors decrypt, nothing else that reads NATS can.
+ */
+export class ExecutorKeyEnv {
+  @IsString()
+  @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, {
+    message: 'must be 32 bytes written as 64 hex characters or 44 base64 characters',
+  })
+  KILN_EXECUTOR_KEY!: string;
 }

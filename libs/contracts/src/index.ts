@@ -7,6 +7,7 @@ export * from './events/run-requested.event';
 export * from './events/run-cancel.event';
 export * from './events/run-finished.event';
 export * from './events/step-dispatched.event';
+export * from './events/step-secrets';
 export * from './events/step-started.event';
 export * from './events/step-finished.event';
 export * from './events/log-chunk.event';

@@ -2,6 +2,7 @@ export * from './messaging.module';
 export * from './messaging.options';
 export * from './messaging.service';
 export * from './messaging.connection';
+export * from './nats-permissions';
 export * from './event-consumer.decorator';
 export * from './poison-message.error';
 export * from './dead-letter.publisher';

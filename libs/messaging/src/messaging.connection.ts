@@ -1,9 +1,10 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { jetstream, JetStreamClient, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
-import { NatsConnection } from '@nats-io/nats-core';
+import { AuthorizationError, NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessagingModuleOptions } from './messaging.options';
+import { natsInboxPrefix } from './nats-permissions';
 import { settledWithin } from './settled-within';
 import { SubjectNames } from './subject-names';
 
@@ -45,10 +46,13 @@ export class MessagingConnection implements OnApplicationShutdown {
   /** The server may still be starting next to us (embedded mode, a fresh pod): keep trying a while. */
   private static async connectWithRetry(options: MessagingModuleOptions): Promise<NatsConnection> {
     const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
+    const { servers, user, pass } = natsCredentials(options);
     for (let attempt = 1; ; attempt++) {
       try {
         return await connect({
-          servers: options.url.split(',').map((s) => s.trim()),
+          servers,
+          // A user's replies (JetStream pulls included) arrive under its own inbox prefix, the only one it may hear.
+          ...(user !== undefined ? { user, pass, inboxPrefix: natsInboxPrefix(user) } : {}),
           name: options.name,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
@@ -58,6 +62,15 @@ export class MessagingConnection implements OnApplicationShutdown {
           noAsyncTraces: true,
         });
       } catch (err) {
+        // Retrying cannot fix a refused credential: stop at once, naming where it comes from.
+        if (err instanceof AuthorizationError) {
+          const who = user === undefined ? 'no credentials' : `user "${user}"`;
+          throw new Error(
+            `NATS refused ${who} (${err.message}): set NATS_URL to nats://user:password@host:port ` +
+              'or KILN_NATS_USER and KILN_NATS_PASSWORD',
+            { cause: err },
+          );
+        }
         if (Date.now() >= deadline) throw err;
         const error = err instanceof Error ? err.message : String(err);
         MessagingConnection.logger.warn(
@@ -98,4 +111,22 @@ export class MessagingConnection implements OnApplicationShutdown {
 
 function withoutCredentials(url: string): string {
   return url.replace(/\/\/[^@/]*@/g, '//');
+}
+
+/**
+ * The server list without userinfo (the client does not read it from URLs) and the credentials:
+ * `user`/`pass` when given, else those of the first URL that has some.
+ */
+export function natsCredentials(options: Pick<MessagingModuleOptions, 'url' | 'user' | 'pass'>): {
+  servers: string[];
+  user?: string;
+  pass?: string;
+} {
+  const urls = options.url.split(',').map((s) => s.trim());
+  const servers = urls.map(withoutCredentials);
+  if (options.user) return { servers, user: options.user, pass: options.pass ?? '' };
+  const withUser = urls.map((u) => /^[a-z]+:\/\/([^@/]+)@/.exec(u)?.[1]).find(Boolean);
+  if (!withUser) return { servers };
+  const [user, pass = ''] = withUser.split(':');
+  return { servers, user: decodeURIComponent(user), pass: decodeURIComponent(pass) };
 }

@@ -1,6 +1,9 @@
 export interface MessagingModuleOptions {
-  /** NATS server URL, or several separated by commas. */
+  /** NATS server URL, or several separated by commas; `nats://user:password@host:port` carries credentials. */
   url: string;
+  /** NATS user and password; they take precedence over credentials in `url`. */
+  user?: string;
+  pass?: string;
   /** Connection name shown by the server (`nats server report connections`). */
   name: string;
   /**

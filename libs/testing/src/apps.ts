@@ -55,7 +55,11 @@ const repoRoot = findRepoRoot();
 export async function startApps(
   apps: readonly AppName[],
   env: Record<string, string>,
-  opts: { inheritOutput?: boolean } = {},
+  opts: {
+    inheritOutput?: boolean;
+    /** Variables for one app only, over `env` (e.g. each app's own NATS user). */
+    appEnv?: Partial<Record<AppName, Record<string, string>>>;
+  } = {},
 ): Promise<RunningApps> {
   const ports = new Map<AppName, number>();
   for (const app of APP_NAMES) ports.set(app, await freePort());
@@ -64,6 +68,8 @@ export async function startApps(
   fullEnv.KILN_ARTIFACT_SERVICE_URL ??= `http://127.0.0.1:${fullEnv.KILN_ARTIFACT_PORT}`;
   // The artifact-service does not start without one; executors must present the same.
   fullEnv.KILN_INTERNAL_TOKEN ||= randomBytes(24).toString('hex');
+  // The scheduler does not start without one; executors open dispatched secrets with the same.
+  fullEnv.KILN_EXECUTOR_KEY ||= randomBytes(32).toString('hex');
 
   const children = new Map<AppName, ChildProcess>();
   const logs = new Map<AppName, string[]>();
@@ -73,7 +79,7 @@ export async function startApps(
     const main = join(repoRoot, 'dist/apps', app, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`node scripts/build.js\` first`);
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
-      env: fullEnv,
+      env: { ...fullEnv, ...opts.appEnv?.[app] },
       stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
     });
     const lines = logs.get(app) ?? [];

@@ -27,6 +27,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Default: a free port. */
   port?: number;
+  /** More configuration, e.g. accounts and users (then clients must authenticate). */
+  config?: string;
 }
 
 /** Starts a real `nats-server -js` on 127.0.0.1 with its own store directory. */
@@ -34,7 +36,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'kiln-test-nats-'));
   if (options.storeDir) mkdirSync(storeDir, { recursive: true });
-  let child = await spawnServer(port, storeDir);
+  let child = await spawnServer(port, storeDir, options.config);
 
   const stop = async () => {
     await terminate(child);
@@ -42,19 +44,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   };
   const restart = async () => {
     await terminate(child);
-    child = await spawnServer(port, storeDir);
+    child = await spawnServer(port, storeDir, options.config);
   };
   return { url: `nats://127.0.0.1:${port}`, port, storeDir, stop, restart };
 }
 
-function spawnServer(port: number, storeDir: string): Promise<ChildProcess> {
+function spawnServer(port: number, storeDir: string, extra = ''): Promise<ChildProcess> {
   // Streams reserve their max_bytes (KILN_LOGS: 8 GiB) against the server's storage limit,
   // which defaults to a share of the free disk; tests create many prefixed streams, so the
   // limit is raised far above what they ever write.
   const config = join(storeDir, 'nats-server.conf');
   writeFileSync(
     config,
-    `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)}, max_file_store: 1TB }\n`,
+    `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)}, max_file_store: 1TB }\n${extra}`,
+    // It may hold passwords.
+    { mode: 0o600 },
   );
   const child = spawn(natsServerBinary(), ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { APP_NAMES, RunningApps, startApps } from './apps';
+import { APP_NAMES, AppName, RunningApps, startApps } from './apps';
 import { createTestDatabase } from './database';
 import { githubHeaders } from './github-headers';
 import { TestGitRepo } from './git-repo';
@@ -133,26 +133,33 @@ export function githubPushPayload(repo: TestGitRepo, fullName: string, sha: stri
 
 /**
  * All six apps as real processes on a fresh database, NATS prefix and data directory.
- * `env` overrides or adds variables for every app (e.g. shorter timeouts).
+ * `env` overrides or adds variables for every app (e.g. shorter timeouts); `appEnv` for one app.
  */
-export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
+export async function startPlatform(
+  env: Record<string, string> = {},
+  appEnv: Partial<Record<AppName, Record<string, string>>> = {},
+): Promise<Platform> {
   const db = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'kiln-e2e-'));
   const adminToken = generateApiToken();
-  const apps = await startApps(APP_NAMES, {
-    DATABASE_URL: db.url,
-    NATS_URL: process.env.NATS_URL ?? '',
-    KILN_NATS_PREFIX: uniqueNatsPrefix(),
-    KILN_DATA_DIR: dataDir,
-    KILN_SECRET_KEY: generateKey(),
-    KILN_ADMIN_TOKEN: adminToken,
-    KILN_ALLOW_LOCAL_REPOS: 'true',
-    // createGitRepo makes its repositories there.
-    KILN_LOCAL_REPO_ROOTS: tmpdir(),
-    KILN_STORAGE_DRIVER: 'fs',
-    KILN_SANDBOX_NETWORK: 'false',
-    ...env,
-  });
+  const apps = await startApps(
+    APP_NAMES,
+    {
+      DATABASE_URL: db.url,
+      NATS_URL: process.env.NATS_URL ?? '',
+      KILN_NATS_PREFIX: uniqueNatsPrefix(),
+      KILN_DATA_DIR: dataDir,
+      KILN_SECRET_KEY: generateKey(),
+      KILN_ADMIN_TOKEN: adminToken,
+      KILN_ALLOW_LOCAL_REPOS: 'true',
+      // createGitRepo makes its repositories there.
+      KILN_LOCAL_REPO_ROOTS: tmpdir(),
+      KILN_STORAGE_DRIVER: 'fs',
+      KILN_SANDBOX_NETWORK: 'false',
+      ...env,
+    },
+    { appEnv },
+  );
   const gateway = apps.url('gateway');
   const pool = new Pool({ connectionString: db.url, max: 2 });
 

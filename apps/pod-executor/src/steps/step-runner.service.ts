@@ -1,4 +1,13 @@
-import { logSubjectSuffix, RunCancelEvent, StepDispatchedEvent, Subjects } from '@kiln/contracts';
+import {
+  logSubjectSuffix,
+  openStepSecrets,
+  RunCancelEvent,
+  SealedSecretsError,
+  StepDispatchedEvent,
+  StepSecrets,
+  Subjects,
+} from '@kiln/contracts';
+import { SecretBox } from '@kiln/crypto';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -48,6 +57,8 @@ export class StepRunnerService {
   /** Runs that ended: a late copy of one of their dispatches must neither run nor recreate the workspace. */
   private readonly finishedRuns = new Set<string>();
   private readonly inFlight = new Set<Promise<string>>();
+  /** Opens the secrets the scheduler sealed into dispatches (KILN_EXECUTOR_KEY). */
+  private readonly executorBox?: SecretBox;
 
   constructor(
     private readonly messaging: MessagingService,
@@ -56,7 +67,9 @@ export class StepRunnerService {
     @Inject(BACKEND) private readonly backend: Backend,
     @Inject(EXECUTOR_CONFIG) private readonly config: ExecutorConfig,
     @Inject(EXECUTOR_IDENTITY) private readonly identity: ExecutorIdentity,
-  ) {}
+  ) {
+    if (config.KILN_EXECUTOR_KEY) this.executorBox = new SecretBox(config.KILN_EXECUTOR_KEY);
+  }
 
   async run(dispatch: StepDispatchedEvent, ctx: MessageContext): Promise<void> {
     if (this.draining) throw new ExecutorDrainingError();
@@ -124,6 +137,8 @@ export class StepRunnerService {
   }
 
   private async execute(dispatch: StepDispatchedEvent, step: RunningStep): Promise<string> {
+    const opened = this.openSecrets(dispatch);
+    const secrets = opened instanceof SealedSecretsError ? { env: {}, maskValues: [] } : opened;
     const log = new StepLog(
       {
         runId: dispatch.runId,
@@ -131,7 +146,10 @@ export class StepRunnerService {
         stepName: dispatch.stepName,
         attempt: dispatch.attempt,
       },
-      { maxBytes: this.config.KILN_LOG_MAX_BYTES, maskValues: dispatch.maskValues },
+      {
+        maxBytes: this.config.KILN_LOG_MAX_BYTES,
+        maskValues: [...dispatch.maskValues, ...secrets.maskValues],
+      },
       async (chunk) => {
         await this.messaging.publish(Subjects.Logs, chunk, {
           msgId: `log:${chunk.stepId}:${chunk.attempt}:${chunk.seq}`,
@@ -139,7 +157,10 @@ export class StepRunnerService {
         });
       },
     );
-    const ran = await this.runInSandbox(toStepSpec(dispatch), step, log);
+    const ran =
+      opened instanceof SealedSecretsError
+        ? { exit: { exitCode: null, error: opened.message } }
+        : await this.runInSandbox(toStepSpec(dispatch, secrets), step, log);
     if (!ran) return DUPLICATE;
     const { exit, startedAt } = ran;
     const outcome = stepOutcome(step, exit, dispatch.timeoutMs);
@@ -216,6 +237,19 @@ export class StepRunnerService {
     }
   }
 
+  /** The dispatch's sealed secrets, opened; an error to report as the step's failure when they cannot be. */
+  private openSecrets(dispatch: StepDispatchedEvent): StepSecrets | SealedSecretsError {
+    if (!dispatch.sealed) return { env: {}, maskValues: [] };
+    if (!this.executorBox)
+      return new SealedSecretsError('the step carries secrets but KILN_EXECUTOR_KEY is not set');
+    try {
+      return openStepSecrets(this.executorBox, dispatch, dispatch.sealed);
+    } catch (err) {
+      if (err instanceof SealedSecretsError) return err;
+      throw err;
+    }
+  }
+
   /** Announces the attempt; false when another execution announced the same attempt first. */
   private async publishStarted(spec: StepSpec, handle: StepHandle, startedAt: string): Promise<boolean> {
     const { seq, duplicate } = await this.messaging.publish(
@@ -255,7 +289,8 @@ export class StepRunnerService {
   }
 }
 
-function toStepSpec(dispatch: StepDispatchedEvent): StepSpec {
+function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSpec {
+  const registryCredentials = secrets.registryCredentials ?? dispatch.registryCredentials;
   return {
     runId: dispatch.runId,
     repoUrl: dispatch.repoUrl,
@@ -267,12 +302,12 @@ function toStepSpec(dispatch: StepDispatchedEvent): StepSpec {
     image: dispatch.image,
     commands: dispatch.commands,
     ...(dispatch.build ? { build: { ...dispatch.build } } : {}),
-    env: dispatch.env,
+    env: { ...dispatch.env, ...secrets.env },
     timeoutMs: dispatch.timeoutMs,
     projectId: dispatch.projectId,
     ...(dispatch.resources
       ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
       : {}),
-    ...(dispatch.registryCredentials ? { registryCredentials: dispatch.registryCredentials } : {}),
+    ...(registryCredentials ? { registryCredentials } : {}),
   };
 }

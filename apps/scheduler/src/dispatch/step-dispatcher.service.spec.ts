@@ -1,4 +1,4 @@
-import { StepDispatchedEvent } from '@kiln/contracts';
+import { openStepSecrets, StepDispatchedEvent } from '@kiln/contracts';
 import { generateKey, SecretBox } from '@kiln/crypto';
 import { PrismaService, Step } from '@kiln/db';
 import { parseDefinition } from '@kiln/definition';
@@ -21,6 +21,8 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
   let prisma: PrismaService;
   let dispatcher: StepDispatcherService;
   let box: SecretBox;
+  const executorKey = generateKey();
+  const executorBox = new SecretBox(executorKey);
   const published: StepDispatchedEvent[] = [];
 
   beforeAll(async () => {
@@ -31,7 +33,7 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
     const config = loadConfig({
       DATABASE_URL: db.url,
       KILN_SECRET_KEY: key,
-      KILN_EXECUTOR_KEY: generateKey(),
+      KILN_EXECUTOR_KEY: executorKey,
     });
     const messaging = {
       publish: async (_subject: string, payload: StepDispatchedEvent) => {
@@ -81,15 +83,18 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
     return found;
   };
 
-  it("gives a step the credentials of its image's registry only, and masks that password", async () => {
+  it("gives a step the credentials of its image's registry only, sealed, and masks that password", async () => {
     const { runId, steps } = await queuedRun();
     expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
 
     const privateStep = dispatchOf('private');
-    expect(privateStep.registryCredentials).toEqual([
+    const opened = openStepSecrets(executorBox, privateStep, privateStep.sealed!);
+    expect(opened.registryCredentials).toEqual([
       { server: '127.0.0.1:5000', username: 'puller', password: PRIVATE_PASSWORD },
     ]);
-    expect(privateStep.maskValues).toContain(PRIVATE_PASSWORD);
+    expect(opened.maskValues).toContain(PRIVATE_PASSWORD);
+    expect(privateStep.registryCredentials).toBeUndefined();
+    expect(JSON.stringify(privateStep)).not.toContain(PRIVATE_PASSWORD);
     expect(JSON.stringify(privateStep)).not.toContain(GHCR_PASSWORD);
 
     const hubStep = dispatchOf('hub');

@@ -1,7 +1,7 @@
-import { Subjects } from '@kiln/contracts';
+import { sealStepSecrets, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Step } from '@kiln/db';
-import { PipelineDefinition, resolveStepEnvironment } from '@kiln/definition';
+import { PipelineDefinition, resolveStepEnvironment, StepDefinition } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -17,6 +17,8 @@ export interface Undeliverable {
 export class StepDispatcherService {
   private readonly logger = new Logger(StepDispatcherService.name);
   private readonly box: SecretBox;
+  /** Seals what a dispatch carries of secrets, for the executors only (KILN_EXECUTOR_KEY). */
+  private readonly executorBox: SecretBox;
   private readonly defaultTimeoutMs: number;
 
   constructor(
@@ -25,6 +27,7 @@ export class StepDispatcherService {
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {
     this.box = new SecretBox(config.KILN_SECRET_KEY);
+    this.executorBox = new SecretBox(config.KILN_EXECUTOR_KEY);
     this.defaultTimeoutMs = durationMs(config.KILN_DEFAULT_STEP_TIMEOUT);
   }
 
@@ -78,6 +81,19 @@ export class StepDispatcherService {
         undeliverable.push({ step, error });
         continue;
       }
+      const { plain, secret } = splitSecretVariables(stepDefinition, injected, secrets, env);
+      // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
+      const maskValues = [...Object.values(secrets), ...registryCredentials.map((c) => c.password)].filter(
+        (v) => v.length >= 4,
+      );
+      const sealed =
+        Object.keys(secret).length > 0 || maskValues.length > 0 || registryCredentials.length > 0
+          ? sealStepSecrets(
+              this.executorBox,
+              { runId, stepId: step.id, attempt: step.attempt },
+              { env: secret, maskValues, ...(registryCredentials.length > 0 ? { registryCredentials } : {}) },
+            )
+          : undefined;
       await this.messaging.publish(
         Subjects.StepDispatched,
         {
@@ -96,15 +112,12 @@ export class StepDispatcherService {
           ...(stepDefinition.build
             ? { build: { ...stepDefinition.build, imageRef: `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}` } }
             : {}),
-          env,
-          // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
-          maskValues: [...Object.values(secrets), ...registryCredentials.map((c) => c.password)].filter(
-            (v) => v.length >= 4,
-          ),
+          env: plain,
+          maskValues: [],
+          ...(sealed ? { sealed } : {}),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
           deploy: step.deploy && !run.secretsWithheld,
-          ...(registryCredentials.length > 0 ? { registryCredentials } : {}),
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },
       );
@@ -121,4 +134,27 @@ export class StepDispatcherService {
       { msgId: `cancel:${runId}:${requestedBy}` },
     );
   }
+}
+
+/**
+ * Splits a step's environment into variables whose value came from a project secret (sealed for
+ * the executor) and the rest (sent in the clear).
+ */
+function splitSecretVariables(
+  step: Pick<StepDefinition, 'name' | 'environment'>,
+  injected: Record<string, string>,
+  secrets: Record<string, string>,
+  env: Record<string, string>,
+): { plain: Record<string, string>; secret: Record<string, string> } {
+  const usesSecret = (name: string) =>
+    resolveStepEnvironment(
+      { name: step.name, environment: { [name]: step.environment[name] } },
+      injected,
+      secrets,
+    ).usedSecrets.length > 0;
+  const secretNames = new Set(Object.keys(step.environment).filter(usesSecret));
+  const plain: Record<string, string> = {};
+  const secret: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) (secretNames.has(name) ? secret : plain)[name] = value;
+  return { plain, secret };
 }

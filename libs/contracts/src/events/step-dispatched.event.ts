@@ -37,8 +37,9 @@ export class RegistryCredential {
 }
 
 /**
- * Run one step. Carries everything an executor needs, including resolved secret values
- * (so executors need no database access); `maskValues` are replaced in logs.
+ * Run one step. Carries everything an executor needs (so executors need no database access).
+ * Secret values never travel in the clear: the scheduler puts them in `sealed` (a StepSecrets
+ * encrypted with KILN_EXECUTOR_KEY), which the executor opens at step start.
  */
 export class StepDispatchedEvent {
   @IsIn([1]) version!: 1;
@@ -55,13 +56,19 @@ export class StepDispatchedEvent {
   @IsArray() @IsString({ each: true }) commands!: string[];
   /** Set on a build step (whose image and commands are empty): what to build and where to push it. */
   @IsOptional() @ValidateNested() @Type(() => StepBuildRequest) build?: StepBuildRequest;
-  /** Injected variables, definition environment and resolved secrets, merged. */
+  /** Injected variables and the definition environment, merged; variables holding secrets are in `sealed`. */
   @IsObject() env!: Record<string, string>;
+  /** Values to replace in logs besides the sealed ones (the scheduler sends none in the clear). */
   @IsArray() @IsString({ each: true }) maskValues!: string[];
+  /** `sealStepSecrets` of the step's secret variables and mask values; absent when the step has none. */
+  @IsOptional() @IsString() sealed?: string;
   @IsInt() @Min(1) timeoutMs!: number;
   @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
   @IsBoolean() deploy!: boolean;
-  /** The project's credentials for the registry of `image` (only that one); passwords are in maskValues. */
+  /**
+   * Credentials for the registry of `image`. The scheduler sends them sealed (StepSecrets), never
+   * here; the field stays for dispatches of earlier schedulers.
+   */
   @IsOptional()
   @ValidateNested({ each: true })
   @Type(() => RegistryCredential)
