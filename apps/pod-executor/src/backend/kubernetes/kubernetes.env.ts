@@ -55,6 +55,9 @@ export class KubernetesEnv {
   /** Image with sh, git, flock and tar (clones the repository, copies artifacts out). */
   @IsString() KILN_K8S_HELPER_IMAGE: string = KUBERNETES_DEFAULTS.helperImage;
 
+  /** Image that builds `build:` steps (kaniko's executor). */
+  @IsString() KILN_K8S_KANIKO_IMAGE: string = KUBERNETES_DEFAULTS.kanikoImage;
+
   /** Kubeconfig file; unset: in-cluster credentials when running in a pod, else ~/.kube/config. */
   @IsOptional() @IsString() KILN_KUBECONFIG?: string;
 
@@ -82,6 +85,7 @@ export function kubernetesOptionsFromEnv(env: KubernetesEnv, executorId?: string
     nodeSelector: env.KILN_K8S_NODE_SELECTOR ? JSON.parse(env.KILN_K8S_NODE_SELECTOR) : {},
     tolerations: env.KILN_K8S_TOLERATIONS ? JSON.parse(env.KILN_K8S_TOLERATIONS) : [],
     helperImage: env.KILN_K8S_HELPER_IMAGE,
+    kanikoImage: env.KILN_K8S_KANIKO_IMAGE,
     kubeconfigPath: env.KILN_KUBECONFIG,
     killGracePeriodSeconds: env.KILN_K8S_KILL_GRACE_SECONDS,
     nodeLostTolerationSeconds: env.KILN_K8S_NODE_LOST_SECONDS,

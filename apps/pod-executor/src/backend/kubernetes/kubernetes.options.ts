@@ -23,6 +23,8 @@ export interface KubernetesBackendOptions {
   tolerations: V1Toleration[];
   /** Image with sh, git, flock and tar: clones the repository and copies artifacts out. */
   helperImage: string;
+  /** Builds build steps' images (kaniko's executor; the debug tag has a shell for the log). */
+  kanikoImage: string;
   /** Labelled on pods so `kubectl get pods -l kiln.dev/executor=…` shows one executor's work. */
   executorId?: string;
   /** How long a killed step's container gets between SIGTERM and SIGKILL. */
@@ -49,6 +51,7 @@ export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   nodeSelector: {},
   tolerations: [],
   helperImage: 'ghcr.io/kiln-ci/kiln-helper:latest',
+  kanikoImage: 'gcr.io/kaniko-project/executor:v1.23.2-debug',
   killGracePeriodSeconds: 10,
   nodeLostTolerationSeconds: 60,
   deadlineMarginSeconds: 300,

@@ -11,6 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 import { RunSpec, StepSpec } from '../backend';
 import { stepScript } from '../local/bwrap-command';
+import { kanikoContainer } from './build-container';
 import { CHECKOUT_SCRIPT, COLLECT_SCRIPT, VOLUME_ROOT, WORKSPACE_SUBPATH } from './checkout-script';
 import { KubernetesBackendOptions } from './kubernetes.options';
 import {
@@ -139,20 +140,9 @@ export function stepPodManifest(
   at: StepPodPlacement,
   options: KubernetesBackendOptions,
 ): V1Pod {
-  const container: V1Container = {
-    name: STEP_CONTAINER,
-    image: step.image,
-    // `sh` from PATH rather than /bin/sh: some build images (kaniko's debug image) keep it elsewhere.
-    command: ['sh', '-c', `set -e\n${stepScript(step.commands)}`],
-    workingDir: '/workspace',
-    envFrom: [{ secretRef: { name: envSecretName(at.podName) } }],
-    resources: resources(step.resources),
-    volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH }],
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      ...(options.stepRunAsUser ? { runAsUser: options.stepRunAsUser, runAsNonRoot: true } : {}),
-    },
-  };
+  const container: V1Container = step.build
+    ? { ...kanikoContainer(step.build, at.podName, options), resources: resources(step.resources) }
+    : commandContainer(step, at.podName, options);
   const timeoutSeconds = step.timeoutMs ? Math.ceil(step.timeoutMs / 1000) : undefined;
   return {
     apiVersion: 'v1',
@@ -160,7 +150,10 @@ export function stepPodManifest(
     metadata: {
       name: at.podName,
       labels: stepLabels(step, options.executorId),
-      annotations: { [ANNOTATION.stepName]: step.stepName },
+      annotations: {
+        [ANNOTATION.stepName]: step.stepName,
+        ...(step.build ? { [ANNOTATION.imageRef]: step.build.imageRef } : {}),
+      },
       ownerReferences: [ownerReference(at.owner)],
     },
     spec: {
@@ -170,6 +163,23 @@ export function stepPodManifest(
       terminationGracePeriodSeconds: options.killGracePeriodSeconds,
       initContainers: at.checkout ? [checkoutContainer(at.owner.runId, options)] : undefined,
       containers: [container],
+    },
+  };
+}
+
+function commandContainer(step: StepSpec, podName: string, options: KubernetesBackendOptions): V1Container {
+  return {
+    name: STEP_CONTAINER,
+    image: step.image,
+    // `sh` from PATH rather than /bin/sh: some build images (kaniko's debug image) keep it elsewhere.
+    command: ['sh', '-c', `set -e\n${stepScript(step.commands)}`],
+    workingDir: '/workspace',
+    envFrom: [{ secretRef: { name: envSecretName(podName) } }],
+    resources: resources(step.resources),
+    volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH }],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      ...(options.stepRunAsUser ? { runAsUser: options.stepRunAsUser, runAsNonRoot: true } : {}),
     },
   };
 }

@@ -14,6 +14,8 @@ export const MANAGED_BY = 'kiln';
 
 export const ANNOTATION = {
   stepName: 'kiln.dev/step-name',
+  /** On a build step's pod: the image kaniko pushes; with the digest it writes, the step's pushed image. */
+  imageRef: 'kiln.dev/image-ref',
   /** On the run owner: when an executor last started something for the run (ISO time). */
   lastActive: 'kiln.dev/last-active',
 } as const;

@@ -1,6 +1,11 @@
-import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type {
+  V1ContainerStateTerminated,
+  V1ContainerStatus,
+  V1Pod,
+  V1PodCondition,
+} from '@kubernetes/client-node';
 import { StepExit } from '../backend';
-import { CHECKOUT_CONTAINER, STEP_CONTAINER } from './names';
+import { ANNOTATION, CHECKOUT_CONTAINER, STEP_CONTAINER } from './names';
 
 export interface OutcomeContext {
   /** The pod no longer exists; `pod` is its last known state. */
@@ -87,7 +92,7 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
         error: `${terminated.reason}: ${terminated.message ?? 'the container could not run'}`,
       };
     }
-    return { exitCode: terminated.exitCode };
+    return { exitCode: terminated.exitCode, ...pushedImage(pod, terminated) };
   }
   const initEnd = init?.state?.terminated;
   if (initEnd && initEnd.exitCode !== 0) {
@@ -125,6 +130,21 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
     };
   }
   return undefined;
+}
+
+/** A build pod that ended well reports its image with the digest kaniko wrote as termination message. */
+function pushedImage(
+  pod: V1Pod,
+  terminated: V1ContainerStateTerminated,
+): Pick<StepExit, 'pushedImage' | 'error'> {
+  const imageRef = pod.metadata?.annotations?.[ANNOTATION.imageRef];
+  if (!imageRef || terminated.exitCode !== 0) return {};
+  const digest = terminated.message?.trim() ?? '';
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+    return {
+      error: `the image build ended without the pushed image's digest (termination message "${digest.slice(0, 100)}")`,
+    };
+  return { pushedImage: `${imageRef}@${digest}` };
 }
 
 function deleted(): StepExit {
