@@ -8,9 +8,9 @@ export interface StoredRegistryCredential {
 }
 
 /**
- * The project's credentials for the registry the step's image is pulled from, decrypted with
- * `open`; none for a step whose image comes from another registry (or that has no image), so a
- * step never carries a password it does not pull with.
+ * The project's credentials for the registry `image` is pulled from (for a build step: pushed to),
+ * decrypted with `open`; none when the image is empty or from another registry, so a step never
+ * carries a password it does not use.
  */
 export function registryCredentialsFor(
   image: string,

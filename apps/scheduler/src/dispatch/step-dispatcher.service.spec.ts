@@ -14,6 +14,7 @@ const DEFINITION = `pipeline:
   steps:
     - { name: private, image: "127.0.0.1:5000/team/app:1", commands: ["true"] }
     - { name: hub, image: "node:20", commands: ["true"] }
+    - { name: package, build: { context: . } }
 `;
 
 describe('step dispatch with registry credentials (real PostgreSQL)', () => {
@@ -34,6 +35,7 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
       DATABASE_URL: db.url,
       KILN_SECRET_KEY: key,
       KILN_EXECUTOR_KEY: executorKey,
+      KILN_REGISTRY: '127.0.0.1:5000/builds',
     });
     const messaging = {
       publish: async (_subject: string, payload: StepDispatchedEvent) => {
@@ -101,6 +103,16 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
     expect(hubStep.registryCredentials).toBeUndefined();
     expect(JSON.stringify(hubStep)).not.toContain(PRIVATE_PASSWORD);
     expect(JSON.stringify(hubStep)).not.toContain(GHCR_PASSWORD);
+  });
+
+  it('gives a build step the credentials of the registry it pushes to', async () => {
+    const { runId, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    const build = dispatchOf('package');
+    expect(build.build?.imageRef).toMatch(/^127\.0\.0\.1:5000\/builds\/p-[0-9a-f]{8}:/);
+    expect(openStepSecrets(executorBox, build, build.sealed!).registryCredentials).toEqual([
+      { server: '127.0.0.1:5000', username: 'puller', password: PRIVATE_PASSWORD },
+    ]);
   });
 
   it('gives the steps of a run whose secrets are withheld (a fork) no registry credentials', async () => {

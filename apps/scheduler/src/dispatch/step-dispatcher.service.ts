@@ -39,12 +39,17 @@ export class StepDispatcherService {
   async dispatch(runId: string, queued: Step[]): Promise<Undeliverable[]> {
     const pending = queued.filter((s) => !s.startedAt);
     if (pending.length === 0) return [];
-    const run = await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { project: { include: { secrets: true, registryCredentials: true } } } });
+    const run = await this.prisma.run.findUniqueOrThrow({
+      where: { id: runId },
+      include: { project: { include: { secrets: true, registryCredentials: true } } },
+    });
     const definition = run.definition as unknown as PipelineDefinition;
     // A withheld run's secrets are never decrypted, so they cannot reach an executor.
     const secrets = run.secretsWithheld
       ? {}
-      : Object.fromEntries(run.project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]));
+      : Object.fromEntries(
+          run.project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]),
+        );
     const undeliverable: Undeliverable[] = [];
     for (const step of pending) {
       const stepDefinition = definition.steps.find((s) => s.name === step.name);
@@ -67,10 +72,14 @@ export class StepDispatcherService {
         STEP_NAME: step.name,
         REGISTRY: this.config.KILN_REGISTRY,
       };
-      // Withheld like secrets: a fork's step pulls with no credentials of the project.
+      const imageRef = stepDefinition.build
+        ? `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}`
+        : undefined;
+      // A build step gets the credentials of the registry it pushes to. Withheld like secrets: a
+      // fork's step pulls (and pushes) with no credentials of the project.
       const registryCredentials = run.secretsWithheld
         ? []
-        : registryCredentialsFor(step.image, run.project.registryCredentials, (enc) =>
+        : registryCredentialsFor(imageRef ?? step.image, run.project.registryCredentials, (enc) =>
             this.box.decrypt(enc, run.projectId),
           );
       const { env, missingSecrets } = resolveStepEnvironment(stepDefinition, injected, secrets);
@@ -109,14 +118,13 @@ export class StepDispatcherService {
           gitRef: run.gitRef,
           image: step.image,
           commands: step.commands,
-          ...(stepDefinition.build
-            ? { build: { ...stepDefinition.build, imageRef: `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}` } }
-            : {}),
+          ...(stepDefinition.build && imageRef ? { build: { ...stepDefinition.build, imageRef } } : {}),
           env: plain,
           maskValues: [],
           ...(sealed ? { sealed } : {}),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
+          ...(stepDefinition.user ? { user: stepDefinition.user } : {}),
           deploy: step.deploy && !run.secretsWithheld,
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },
