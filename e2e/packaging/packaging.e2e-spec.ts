@@ -29,6 +29,18 @@ const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 const known = new Set([...allVariables(ROOT), ...PLANNED_VARIABLES]);
 const SECRET_KEY = 'a'.repeat(64);
 const INTERNAL_TOKEN = 'b'.repeat(48);
+/** What docker-compose.yml requires to be set, each refused by name when missing. */
+const COMPOSE_ENV: Record<string, string> = {
+  KILN_SECRET_KEY: SECRET_KEY,
+  KILN_INTERNAL_TOKEN: INTERNAL_TOKEN,
+  KILN_EXECUTOR_KEY: 'c'.repeat(64),
+  ...Object.fromEntries(
+    ['GATEWAY', 'WEBHOOK_RECEIVER', 'SCHEDULER', 'POD_EXECUTOR', 'LOG_ARCHIVER'].map((app) => [
+      `KILN_NATS_${app}_PASSWORD`,
+      `${app.toLowerCase()}-password`,
+    ]),
+  ),
+};
 
 /** Variables an app cannot start without, given the storage driver its environment selects. */
 function requiredFor(app: AppName, env: Map<string, string | undefined>): string[] {
@@ -150,14 +162,14 @@ describe('docker-compose.yml', () => {
   beforeAll(() => {
     requireTool('docker-compose', 'docker-compose');
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      env: { ...process.env, KILN_SECRET_KEY: SECRET_KEY, KILN_INTERNAL_TOKEN: INTERNAL_TOKEN },
+      env: { ...process.env, ...COMPOSE_ENV },
     });
     if (r.status !== 0) throw new Error(`docker-compose config failed:\n${r.stderr}`);
     compose = yaml.load(r.stdout) as typeof compose;
   });
 
-  it.each(['KILN_SECRET_KEY', 'KILN_INTERNAL_TOKEN'])('refuses to start without %s, naming it', (name) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, KILN_SECRET_KEY: SECRET_KEY, KILN_INTERNAL_TOKEN: INTERNAL_TOKEN };
+  it.each(Object.keys(COMPOSE_ENV))('refuses to start without %s, naming it', (name) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...COMPOSE_ENV };
     delete env[name];
     const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { env });
     expect(r.status).not.toBe(0);
@@ -207,6 +219,18 @@ describe('docker-compose.yml', () => {
         expect({ app, name, known: known.has(name) }).toEqual({ app, name, known: true });
     },
   );
+
+  it('runs NATS with the users file and gives each app its own NATS user', () => {
+    const s = compose.services;
+    expect([s.nats.command].flat().join(' ')).toContain('-c /etc/nats/nats-users.conf');
+    expect(JSON.stringify(s.nats.volumes)).toContain('k8s/helm/kiln/files/nats-users.conf');
+    for (const app of APP_NAMES.filter((a) => a !== 'artifact-service')) {
+      const password = `KILN_NATS_${app.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+      expect(s[app].environment?.KILN_NATS_USER).toBe(app);
+      expect(s[app].environment?.KILN_NATS_PASSWORD).toBe(COMPOSE_ENV[password]);
+      expect(s.nats.environment?.[password]).toBe(COMPOSE_ENV[password]);
+    }
+  });
 
   it('runs the executor on the docker backend through the host engine, unprivileged, steps without egress', () => {
     const executor = compose.services['pod-executor'];
