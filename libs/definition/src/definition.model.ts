@@ -37,6 +37,8 @@ export interface StepDefinition {
   dependsOn: string[];
   timeoutMs?: number;
   resources?: StepResources;
+  /** `uid[:gid]` the step runs as; unset: the backend's default. */
+  user?: string;
   /** Set on a build step, which has neither `image` nor `commands`. */
   build?: StepBuild;
   /** Only on a build step: its pushed image (with digest) is handed to the deployer after a successful run. */

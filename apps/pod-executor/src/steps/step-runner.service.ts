@@ -308,6 +308,7 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
     ...(dispatch.resources
       ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
       : {}),
+    ...(dispatch.user ? { user: dispatch.user } : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };
 }

@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
   Min,
   ValidateNested,
@@ -64,6 +65,8 @@ export class StepDispatchedEvent {
   @IsOptional() @IsString() sealed?: string;
   @IsInt() @Min(1) timeoutMs!: number;
   @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
+  /** `uid[:gid]` from the step's `user:`; unset: the executor's default. */
+  @IsOptional() @Matches(/^[0-9]{1,10}(:[0-9]{1,10})?$/) user?: string;
   @IsBoolean() deploy!: boolean;
   /**
    * Credentials for the registry of `image`. The scheduler sends them sealed (StepSecrets), never

@@ -18,6 +18,7 @@ const STEP_KEYS = [
   'depends_on',
   'timeout',
   'resources',
+  'user',
   'build',
   'deploy',
 ] as const;
@@ -30,6 +31,9 @@ const UNSUPPORTED_STEP_KEYS: Record<string, string> = {
   services: 'service containers are not supported',
   when: 'per-step conditions are not supported; use "on" for the whole pipeline',
 };
+
+/** Numeric only: a name would be looked up in the image's /etc/passwd, which differs per image. */
+const USER = /^[0-9]{1,10}(:[0-9]{1,10})?$/;
 
 const UNSUPPORTED_RESOURCE_KEYS: Record<string, string> = {
   gpu: 'GPU requests are not supported',
@@ -140,6 +144,18 @@ function readOptional(
 
   const resources = valueOf(mapping, 'resources');
   if (resources) step.resources = readResources(resources, childPath(path, 'resources'), reader);
+
+  const user = valueOf(mapping, 'user');
+  if (user) {
+    const text = reader.string(user, childPath(path, 'user'));
+    if (text !== undefined && !USER.test(text))
+      reader.problems.error(
+        childPath(path, 'user'),
+        user,
+        `"${text}" is not a user; write a numeric uid or uid:gid such as "1000:1000"`,
+      );
+    else if (text !== undefined) step.user = text;
+  }
 
   const deploy = valueOf(mapping, 'deploy');
   if (deploy) step.deploy = reader.boolean(deploy, childPath(path, 'deploy')) ?? false;

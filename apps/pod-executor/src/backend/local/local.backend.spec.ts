@@ -129,6 +129,17 @@ describe('local backend (real bubblewrap)', () => {
     expect(interfaces.map((l) => l.trim().split(':')[0])).toEqual(['lo']);
   });
 
+  it('runs a step as the user it names, and refuses root', async () => {
+    const { text, exit } = await runStep(
+      spec(['echo "uid=$(id -u) gid=$(id -g)"', 'touch written'], { user: '2000:3000' }),
+    );
+    expect(exit.exitCode).toBe(0);
+    expect(text).toContain('\nuid=2000 gid=3000\n');
+    const root = spec(['true'], { user: '0' });
+    await backend.setupRun(root);
+    await expect(backend.startStep(root)).rejects.toThrow(/user 0 \(root\) is refused/);
+  });
+
   it('runs the step as an unprivileged uid with a minimal /etc and no /etc/shadow', async () => {
     const { text, exit } = await runStep(
       spec([

@@ -34,7 +34,8 @@ export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly workspaces: Workspaces;
   private readonly sandboxes = new Map<StepHandle, Sandbox>();
-  private etcDir?: Promise<string>;
+  /** The generated /etc per uid:gid (the step user is in its passwd). */
+  private readonly etcDirs = new Map<string, Promise<string>>();
 
   constructor(private readonly options: LocalBackendOptions) {
     this.workspaces = new Workspaces(options.dataDir);
@@ -70,7 +71,7 @@ export class LocalBackend implements Backend {
       attempt: step.attempt,
       sandboxName: sandboxName(step.runId, step.stepName, step.attempt),
     };
-    const user = this.options.user ?? DEFAULT_USER;
+    const user = step.user ? stepUser(step.user) : (this.options.user ?? DEFAULT_USER);
     const args = bwrapArgs({
       workspaceDir: this.workspaces.dir(step.runId),
       etcDir: await this.sandboxEtc(user),
@@ -123,13 +124,17 @@ export class LocalBackend implements Backend {
     return this.workspaces.reap(before, new Set([...activeRunIds, ...running]));
   }
 
-  // Written once per executor; a failed write is retried by the next step.
+  // Written once per user and executor; a failed write is retried by the next step.
   private sandboxEtc(user: SandboxUser): Promise<string> {
-    this.etcDir ??= writeSandboxEtc(this.options.dataDir, user).catch((error: Error) => {
-      this.etcDir = undefined;
+    const key = `${user.uid}:${user.gid}`;
+    let dir = this.etcDirs.get(key);
+    if (dir) return dir;
+    dir = writeSandboxEtc(this.options.dataDir, user).catch((error: Error) => {
+      this.etcDirs.delete(key);
       throw new StepStartError(`cannot write the sandbox's /etc: ${error.message}`);
     });
-    return this.etcDir;
+    this.etcDirs.set(key, dir);
+    return dir;
   }
 
   private sandbox(handle: StepHandle): Sandbox {
@@ -137,6 +142,14 @@ export class LocalBackend implements Backend {
     if (!sandbox) throw new Error(`no sandbox ${handle.sandboxName} on this executor`);
     return sandbox;
   }
+}
+
+/** A step's `user:` (uid or uid:gid); root is refused, steps here always run unprivileged. */
+function stepUser(text: string): SandboxUser {
+  const [uid, gid = uid] = text.split(':').map(Number);
+  if (uid === 0)
+    throw new StepStartError('the local backend runs steps unprivileged: user 0 (root) is refused');
+  return { uid, gid };
 }
 
 function imageNotice(image: string): OutputLine {
