@@ -43,6 +43,51 @@ export interface StepDefinition {
   build?: StepBuild;
   /** Only on a build step: its pushed image (with digest) is handed to the deployer after a successful run. */
   deploy: boolean;
+  /** Waits for a person with write access instead of running; such a step has no image, commands or build. */
+  approval?: boolean;
+  /** Runs only when this holds; unset: after its dependencies succeeded, on every branch and event. */
+  when?: StepCondition;
+  /** Attempts after a failed one (`retry: 2` means at most three); unset: none. */
+  retry?: number;
+  /** Restored into the workspace before the step, saved after it succeeded. */
+  cache?: StepCache[];
+  /** Containers started before the step in its network namespace (reachable on localhost). */
+  services?: StepService[];
+  /** Set on a step expanded from `matrix`: its combination, in the definition's key order. */
+  matrix?: Record<string, string>;
+}
+
+/** `success`: every dependency succeeded (the default); `failure`: a step of the run failed; `always`. */
+export type StepConditionStatus = 'success' | 'failure' | 'always';
+
+export const RUN_EVENTS = ['push', 'pull_request', 'tag', 'schedule', 'manual', 'api'] as const;
+export type RunEventName = (typeof RUN_EVENTS)[number];
+
+/** `when:`; each list is a set of globs (or names), and a condition without a list always holds. */
+export interface StepCondition {
+  branch?: string[];
+  tag?: string[];
+  event?: RunEventName[];
+  status: StepConditionStatus[];
+}
+
+export interface StepCache {
+  /** As written: `{{ checksum "file" }}`, `{{ branch }}`, `{{ arch }}`, `{{ epoch }}` are rendered by the executor. */
+  key: string;
+  /** Tried in order when `key` has no entry: the newest entry whose key starts with the rendered prefix. */
+  restoreKeys: string[];
+  /** Relative to the workspace and inside it, normalised like artifact paths. */
+  paths: string[];
+}
+
+export interface StepService {
+  name: string;
+  image: string;
+  environment: Record<string, string>;
+  /** Shell commands run instead of the image's own command; unset: the image's command. */
+  commands?: string[];
+  /** The step starts once this TCP port accepts connections on localhost, or fails after the timeout. */
+  waitFor?: { port: number; timeoutMs: number };
 }
 
 export interface ArtifactDefinition {

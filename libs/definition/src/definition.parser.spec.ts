@@ -21,7 +21,7 @@ function expectErrors(source: string, expected: Expected[]): void {
   expect(errorsOf(source)).toEqual(want);
 }
 
-const STEP_KEYS = 'name, image, commands, environment, depends_on, timeout, resources, user, build, deploy';
+const STEP_KEYS = 'name, image, commands, environment, depends_on, timeout, resources, user, build, deploy, approval, matrix, when, retry, cache, services';
 
 describe('parseDefinition: invalid definitions report every problem with path, line and column', () => {
   const cases: Array<[string, string, Expected[]]> = [

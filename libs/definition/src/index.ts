@@ -24,3 +24,8 @@ export { parseDuration, formatDuration } from './values/duration';
 export { parseQuantity, cpuProblem, memoryProblem } from './values/quantity';
 export { NAME_PATTERN, NAME_MAX_LENGTH } from './values/names';
 export { REGISTRY_HOST_PATTERN, registryHostProblem, registryOf } from './values/registry-host';
+export { cacheKeyProblem, renderCacheKey, CACHE_KEY_MAX_LENGTH } from './cache/cache-key';
+export type { CacheKeyContext } from './cache/cache-key';
+export { MAX_MATRIX_COMBINATIONS } from './reader/matrix.reader';
+export { stepConditionSkip } from './triggers/step-condition';
+export type { RunContext } from './triggers/step-condition';

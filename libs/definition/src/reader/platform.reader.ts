@@ -4,6 +4,7 @@ import { childPath } from '../problems/problem-collector';
 import { isNullNode, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { readArtifacts } from './artifact.reader';
 import { FieldReader, valueOf } from './field.reader';
+import { expandMatrices } from './matrix.reader';
 import { StepDraft } from './step-draft';
 import { readStep } from './step.reader';
 import { readTriggers } from './trigger.reader';
@@ -40,7 +41,11 @@ export function readPlatformDefinition(root: YamlMapping, reader: FieldReader): 
   if (!pipeline) return { definition, drafts: [] };
   reader.keys(pipeline, '', PIPELINE_KEYS);
 
-  const drafts = readSteps(pipeline, reader);
+  const drafts = expandMatrices(readSteps(pipeline, reader), reader);
+  if (drafts.length > DEFINITION_LIMITS.maxSteps) {
+    const steps = valueOf(pipeline, 'steps') as YamlNode;
+    reader.problems.error('steps', steps, `expands to ${drafts.length} steps with its matrices; at most ${DEFINITION_LIMITS.maxSteps} are allowed`);
+  }
   definition.steps = drafts.map((draft) => draft.step);
   const artifacts = valueOf(pipeline, 'artifacts');
   if (artifacts && !isNullNode(artifacts))

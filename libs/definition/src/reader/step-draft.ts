@@ -1,5 +1,6 @@
 import { StepDefinition } from '../definition.model';
 import { YamlNode } from '../yaml/yaml-node';
+import type { MatrixSpec } from './matrix.reader';
 
 /**
  * A step as read from either file format, with the nodes and paths the cross-step checks
@@ -13,6 +14,8 @@ export interface StepDraft {
   path: string;
   dependencies: Array<{ name: string; node: YamlNode }>;
   dependsOnPath: string;
+  /** `matrix:` of a .platform.yaml step, expanded into one draft per combination after reading. */
+  matrix?: MatrixSpec;
 }
 
 /** `step` in .platform.yaml messages, `job` in CircleCI ones, so errors use the file's own words. */

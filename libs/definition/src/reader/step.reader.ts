@@ -7,6 +7,8 @@ import { cpuProblem, memoryProblem } from '../values/quantity';
 import { entryOf, scalarBoolean, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { readBuild } from './build.reader';
 import { readEnvironment } from './environment.reader';
+import { readMatrix } from './matrix.reader';
+import { readCache, readRetry, readServices, readWhen } from './step-options.reader';
 import { FieldReader, StringItem, valueOf } from './field.reader';
 import { StepDraft } from './step-draft';
 
@@ -21,6 +23,12 @@ const STEP_KEYS = [
   'user',
   'build',
   'deploy',
+  'approval',
+  'matrix',
+  'when',
+  'retry',
+  'cache',
+  'services',
 ] as const;
 
 const UNSUPPORTED_STEP_KEYS: Record<string, string> = {
@@ -28,8 +36,6 @@ const UNSUPPORTED_STEP_KEYS: Record<string, string> = {
   run: '"run" is spelt "commands" in Kiln (a list of shell commands)',
   env: '"env" is spelt "environment" in Kiln',
   needs: '"needs" is spelt "depends_on" in Kiln',
-  services: 'service containers are not supported',
-  when: 'per-step conditions are not supported; use "on" for the whole pipeline',
 };
 
 /** Numeric only: a name would be looked up in the image's /etc/passwd, which differs per image. */
@@ -69,11 +75,46 @@ export function readStep(node: YamlNode, path: string, reader: FieldReader): Ste
     step.name = readName(nameNode, childPath(path, 'name'), reader) ?? '';
   }
   const build = valueOf(mapping, 'build');
-  if (build) readBuildStep(mapping, build, path, reader, step);
+  if (isApproval(mapping)) readApprovalStep(mapping, path, reader, step);
+  else if (build) readBuildStep(mapping, build, path, reader, step);
   else readCommandStep(mapping, path, reader, step);
 
   readOptional(mapping, path, reader, step, draft);
+  readPipelineOptions(mapping, path, reader, draft);
   return draft;
+}
+
+const isApproval = (mapping: YamlMapping) => {
+  const approval = valueOf(mapping, 'approval');
+  return approval !== undefined && isTrue(approval);
+};
+
+/** An approval step waits for a person: it runs nothing, so anything to run is a mistake. */
+function readApprovalStep(mapping: YamlMapping, path: string, reader: FieldReader, step: StepDefinition): void {
+  step.approval = true;
+  for (const key of ['image', 'commands', 'build', 'matrix', 'retry', 'cache', 'services', 'deploy']) {
+    const entry = entryOf(mapping, key);
+    if (entry)
+      reader.problems.error(childPath(path, key), entry.keyNode, `an approval step has no "${key}": it waits for a person and runs nothing`);
+  }
+}
+
+/** `approval`, `matrix`, `when`, `retry`, `cache` and `services`. */
+function readPipelineOptions(mapping: YamlMapping, path: string, reader: FieldReader, draft: StepDraft): void {
+  const { step } = draft;
+  const approval = valueOf(mapping, 'approval');
+  if (approval) reader.boolean(approval, childPath(path, 'approval'));
+  const matrix = valueOf(mapping, 'matrix');
+  if (matrix) draft.matrix = readMatrix(matrix, childPath(path, 'matrix'), reader);
+  const when = valueOf(mapping, 'when');
+  if (when) step.when = readWhen(when, childPath(path, 'when'), reader);
+  if (step.approval) return;
+  const retry = valueOf(mapping, 'retry');
+  if (retry) step.retry = readRetry(retry, childPath(path, 'retry'), reader);
+  const cache = valueOf(mapping, 'cache');
+  if (cache) step.cache = readCache(cache, childPath(path, 'cache'), reader);
+  const services = valueOf(mapping, 'services');
+  if (services) step.services = readServices(services, childPath(path, 'services'), reader);
 }
 
 function readCommandStep(
