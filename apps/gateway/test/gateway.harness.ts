@@ -54,7 +54,7 @@ export interface ProjectJson {
 }
 
 export interface RunFixture {
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
   branch: string | null;
   trigger: 'manual' | 'webhook' | 'schedule' | 'retry';
   createdAt: Date;

@@ -5,6 +5,7 @@ import { RunCancelEvent } from './events/run-cancel.event';
 import { RunFinishedEvent } from './events/run-finished.event';
 import { RunRequestedEvent } from './events/run-requested.event';
 import { StepDispatchedEvent } from './events/step-dispatched.event';
+import { StepDecidedEvent } from './events/step-decided.event';
 import { StepFinishedEvent } from './events/step-finished.event';
 import { StepStartedEvent } from './events/step-started.event';
 import { Subjects } from './subjects';
@@ -17,6 +18,7 @@ export interface EventMap {
   [Subjects.StepDispatched]: StepDispatchedEvent;
   [Subjects.StepStarted]: StepStartedEvent;
   [Subjects.StepFinished]: StepFinishedEvent;
+  [Subjects.StepDecided]: StepDecidedEvent;
   [Subjects.Logs]: LogChunkEvent;
   [Subjects.ExecutorHeartbeat]: ExecutorHeartbeatEvent;
   [Subjects.DeploymentUpdated]: DeploymentUpdatedEvent;
@@ -31,6 +33,7 @@ export const EVENT_CLASSES: { [S in EventSubject]: new () => EventMap[S] } = {
   [Subjects.StepDispatched]: StepDispatchedEvent,
   [Subjects.StepStarted]: StepStartedEvent,
   [Subjects.StepFinished]: StepFinishedEvent,
+  [Subjects.StepDecided]: StepDecidedEvent,
   [Subjects.Logs]: LogChunkEvent,
   [Subjects.ExecutorHeartbeat]: ExecutorHeartbeatEvent,
   [Subjects.DeploymentUpdated]: DeploymentUpdatedEvent,

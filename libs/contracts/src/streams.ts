@@ -24,6 +24,7 @@ export const STREAMS: StreamDefinition[] = [
       Subjects.RunFinished,
       Subjects.StepStarted,
       Subjects.StepFinished,
+      Subjects.StepDecided,
       Subjects.DeploymentUpdated,
     ],
     retention: 'limits',

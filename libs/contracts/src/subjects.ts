@@ -9,6 +9,7 @@ export const Subjects = {
   StepDispatched: 'kiln.step.dispatched',
   StepStarted: 'kiln.step.started',
   StepFinished: 'kiln.step.finished',
+  StepDecided: 'kiln.step.decided',
   /** Log chunks: the full subject is `kiln.logs.<runId>.<stepId>` (see logSubjectSuffix). */
   Logs: 'kiln.logs',
   ExecutorHeartbeat: 'kiln.executor.heartbeat',

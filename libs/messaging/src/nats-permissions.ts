@@ -36,7 +36,7 @@ const DEAD = `${DEAD_LETTER_PREFIX}.>`;
  */
 const NEEDS: Record<NatsRole, RoleNeeds> = {
   gateway: {
-    publishes: [Subjects.RunRequested, Subjects.RunCancel],
+    publishes: [Subjects.RunRequested, Subjects.RunCancel, Subjects.StepDecided],
     consumes: ['KILN_LOGS'],
   },
   'webhook-receiver': {

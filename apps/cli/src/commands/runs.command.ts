@@ -8,7 +8,7 @@ import { colors, paintStatus } from '../output/style';
 import { renderTable } from '../output/table';
 import { intBetween, isoDate, JSON_HELP, oneOf, PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';
 
-const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'];
 
 interface RunsOptions {

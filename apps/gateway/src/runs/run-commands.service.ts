@@ -1,4 +1,4 @@
-import { RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { RunRequestedEvent, StepDecidedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable } from '@nestjs/common';
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError } from '../common/errors';
+import { ConflictError, NotFoundError } from '../common/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { PipelinesService } from '../pipelines/pipelines.service';
 import { GitRefService } from './git-ref.service';
@@ -101,6 +101,26 @@ export class RunCommandsService {
       details: { reason: reason ?? null },
     });
     return { id: runId, status: run.status, cancel_requested: true };
+  }
+
+  /** Approves or rejects a waiting approval step; the scheduler applies it, after this answer. */
+  async decide(actor: Actor, projectId: string, runId: string, stepId: string, approved: boolean, comment: string | undefined) {
+    await this.access.require(actor, projectId, 'write');
+    const run = await this.runs.find(projectId, runId);
+    const step = run.steps.find((s) => s.id === stepId);
+    if (!step) throw new NotFoundError('step', stepId);
+    if (step.status !== 'waiting')
+      throw new ConflictError(`step "${step.name}" is ${step.status}; only a waiting approval step can be approved or rejected`);
+    const event: StepDecidedEvent = { version: 1, runId, stepId, approved, decidedBy: actor.userName, ...(comment ? { comment } : {}) };
+    await this.messaging.publish(Subjects.StepDecided, event, { msgId: `decided:${stepId}` });
+    await this.audit.record(actor, {
+      action: approved ? 'step.approve' : 'step.reject',
+      targetType: 'step',
+      targetId: stepId,
+      projectId,
+      details: { run_id: runId, step: step.name, comment: comment ?? null },
+    });
+    return { id: stepId, run_id: runId, name: step.name, approved, decision_requested: true };
   }
 
   private request(

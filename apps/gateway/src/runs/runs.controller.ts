@@ -3,9 +3,9 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation } 
 import { Response } from 'express';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
-import { PipelineParams, ProjectParams, RunParams } from '../common/params';
+import { PipelineParams, ProjectParams, RunParams, StepParams } from '../common/params';
 import { RunAccepted, RunCommandsService } from './run-commands.service';
-import { CancelRunDto, CreateRunDto, RetryRunDto, RunJson, RunsQuery } from './runs.dto';
+import { CancelRunDto, CreateRunDto, DecideStepDto, RetryRunDto, RunJson, RunsQuery } from './runs.dto';
 import { RunsService } from './runs.service';
 
 @ApiController('projects/:id', 'runs')
@@ -45,6 +45,20 @@ export class RunsController {
   @ApiOperation({ summary: 'Cancel a queued or running run' })
   cancel(@CurrentActor() actor: Actor, @Param() params: RunParams, @Body() dto: CancelRunDto) {
     return this.commands.cancel(actor, params.id, params.rid, dto.reason);
+  }
+
+  @Post('runs/:rid/steps/:sid/approve')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Approve a waiting approval step (write access); the run continues' })
+  approve(@CurrentActor() actor: Actor, @Param() params: StepParams, @Body() dto: DecideStepDto) {
+    return this.commands.decide(actor, params.id, params.rid, params.sid, true, dto.comment);
+  }
+
+  @Post('runs/:rid/steps/:sid/reject')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Reject a waiting approval step (write access); the step fails with the comment' })
+  reject(@CurrentActor() actor: Actor, @Param() params: StepParams, @Body() dto: DecideStepDto) {
+    return this.commands.decide(actor, params.id, params.rid, params.sid, false, dto.comment);
   }
 
   @Post('runs/:rid/retry')

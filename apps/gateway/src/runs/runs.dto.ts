@@ -14,7 +14,7 @@ import {
 import { IsGitRef } from '../common/git-names';
 import { PageQuery } from '../common/pagination';
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'] as const;
 
 export class CreateRunDto {
@@ -37,6 +37,14 @@ export class CancelRunDto {
   @IsString()
   @Length(1, 500)
   reason?: string;
+}
+
+export class DecideStepDto {
+  @ApiPropertyOptional({ example: 'checked the staging deploy' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  comment?: string;
 }
 
 const list = ({ value }: { value: unknown }) =>

@@ -100,7 +100,7 @@ export class RunCreationService {
         pipelineId: request.pipelineId,
         branch: request.branch,
         id: { not: request.runId },
-        status: { in: ['queued', 'running'] },
+        status: { in: ['queued', 'running', 'waiting'] },
       },
       select: { id: true },
     });

@@ -1,4 +1,4 @@
-import { StepFinishedEvent, StepStartedEvent } from '@kiln/contracts';
+import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent } from '@kiln/contracts';
 import { PrismaService, Step } from '@kiln/db';
 import { PipelineDefinition } from '@kiln/definition';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -6,8 +6,9 @@ import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { StepDispatcherService } from '../dispatch/step-dispatcher.service';
 import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { mayStart } from './run-admission';
+import { plannedStep, runContext } from './run-context';
 import { planSteps } from './step-plan';
-import { runOutcome, TERMINAL_RUN, UNFINISHED_STEP } from './statuses';
+import { runOutcome, TERMINAL_RUN, UNFINISHED_STEP, waitingOnly } from './statuses';
 
 /**
  * The run state machine: the one place run and step state changes. Every change is a
@@ -34,7 +35,8 @@ export class RunStateService {
       if (TERMINAL_RUN.has(run.status)) return null;
       if (run.status === 'queued' && !(await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS))) return null;
       const definition = run.definition as unknown as PipelineDefinition | null;
-      const plan = planSteps(run.steps, definition?.failFast ?? false);
+      const planned = run.steps.map((step) => plannedStep(step, definition));
+      const plan = planSteps(planned, { failFast: definition?.failFast ?? false, run: runContext(run) });
       const now = new Date();
       for (const { id, reason } of [...plan.skip, ...plan.cancel]) {
         const status = plan.skip.some((s) => s.id === id) ? 'skipped' : 'cancelled';
@@ -49,13 +51,37 @@ export class RunStateService {
           data: { status: 'queued', queuedAt: now, version: { increment: 1 } },
         });
       }
+      if (plan.wait.length > 0) {
+        await tx.step.updateMany({
+          where: { id: { in: plan.wait }, status: 'pending' },
+          data: { status: 'waiting', queuedAt: now, version: { increment: 1 } },
+        });
+      }
+      if (plan.retry.length > 0) {
+        // The next attempt starts clean; the failed attempt's outcome stays in its log.
+        await tx.step.updateMany({
+          where: { id: { in: plan.retry }, status: 'failed' },
+          data: {
+            status: 'queued',
+            attempt: { increment: 1 },
+            exitCode: null,
+            signal: null,
+            error: null,
+            startedAt: null,
+            finishedAt: null,
+            durationMs: null,
+            queuedAt: now,
+            version: { increment: 1 },
+          },
+        });
+      }
       const steps = await tx.step.findMany({ where: { runId } });
       const finished = steps.every((s) => !UNFINISHED_STEP.includes(s.status));
       await tx.run.update({
         where: { id: runId },
         data: finished
           ? { status: runOutcome(steps), finishedAt: now, lastProgressAt: now, version: { increment: 1 } }
-          : { status: 'running', startedAt: run.startedAt ?? now, lastProgressAt: now, version: { increment: 1 } },
+          : { status: waitingOnly(steps) ? 'waiting' : 'running', startedAt: run.startedAt ?? now, lastProgressAt: now, version: { increment: 1 } },
       });
       return { finished, cancelledRunning: plan.cancel.length > 0, queued: steps.filter((s) => s.status === 'queued') };
     });
@@ -130,6 +156,26 @@ export class RunStateService {
     // arrives first ends the run the same way (pending steps cancelled, not skipped or started).
     if (event.status === 'cancelled') await this.terminate(event.runId, 'cancelled', event.error ?? 'cancelled');
     else await this.advance(event.runId);
+  }
+
+  /** Applies a person's approval or rejection of a waiting approval step, then moves the run on. */
+  async decide(event: StepDecidedEvent): Promise<void> {
+    const now = new Date();
+    const reason = `rejected by ${event.decidedBy}${event.comment ? `: ${event.comment}` : ''}`;
+    const updated = await this.prisma.step.updateMany({
+      where: { id: event.stepId, runId: event.runId, status: 'waiting' },
+      data: {
+        status: event.approved ? 'succeeded' : 'failed',
+        error: event.approved ? null : reason,
+        startedAt: now,
+        finishedAt: now,
+        durationMs: 0,
+        version: { increment: 1 },
+      },
+    });
+    if (updated.count === 0) return;
+    this.logger.log({ runId: event.runId, stepId: event.stepId, approved: event.approved, by: event.decidedBy }, 'approval decided');
+    await this.advance(event.runId);
   }
 
   /** Cancels a run: unfinished steps cancelled, the run cancelled; executors kill what runs. */

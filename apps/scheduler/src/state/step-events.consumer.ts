@@ -1,4 +1,4 @@
-import { StepFinishedEvent, StepStartedEvent, Subjects } from '@kiln/contracts';
+import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent, Subjects } from '@kiln/contracts';
 import { EventConsumer } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
 import { RunStateService } from './run-state.service';
@@ -15,5 +15,10 @@ export class StepEventsConsumer {
   @EventConsumer({ subject: Subjects.StepFinished, durable: 'scheduler-step-finished', concurrency: 8 })
   onStepFinished(event: StepFinishedEvent): Promise<void> {
     return this.state.stepFinished(event);
+  }
+
+  @EventConsumer({ subject: Subjects.StepDecided, durable: 'scheduler-step-decided', concurrency: 4 })
+  onStepDecided(event: StepDecidedEvent): Promise<void> {
+    return this.state.decide(event);
   }
 }

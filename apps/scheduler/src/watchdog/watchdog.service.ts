@@ -1,4 +1,5 @@
 import { Executor, PrismaService, Step } from '@kiln/db';
+import { formatDuration } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -71,7 +72,24 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
     if (!this.messaging.isConnected()) this.hearingSince = now.getTime();
     await this.recoverLostSteps(now);
     await this.endOverdueRuns(now);
+    await this.rejectExpiredApprovals(now);
     await this.admitQueuedRuns();
+  }
+
+  /** An approval step with a `timeout` is rejected once nobody decided within it. */
+  private async rejectExpiredApprovals(now: Date): Promise<void> {
+    const waiting = await this.prisma.step.findMany({ where: { status: 'waiting', timeoutMs: { not: null } } });
+    for (const step of waiting) {
+      if (!step.queuedAt || step.queuedAt.getTime() + (step.timeoutMs ?? 0) > now.getTime()) continue;
+      await this.state.decide({
+        version: 1,
+        runId: step.runId,
+        stepId: step.id,
+        approved: false,
+        decidedBy: 'kiln',
+        comment: `nobody decided within ${formatDuration(step.timeoutMs ?? 0)}`,
+      });
+    }
   }
 
   /**

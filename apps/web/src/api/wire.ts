@@ -28,8 +28,8 @@ export interface Pipeline {
   description?: string | null;
 }
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'pending' | 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface Step {
   id: string;
@@ -92,7 +92,7 @@ export interface Runner {
   last_heartbeat_at?: string;
 }
 
-export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'];
 
 export function isTerminal(status: RunStatus): boolean {

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "RunStatus" ADD VALUE 'waiting';
+
+-- AlterEnum
+ALTER TYPE "StepStatus" ADD VALUE 'waiting';
