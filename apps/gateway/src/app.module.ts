@@ -18,6 +18,7 @@ import { DeploymentsModule } from './deployments/deployments.module';
 import { LogsModule } from './logs/logs.module';
 import { MembersModule } from './members/members.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
+import { PlatformModule } from './platform/platform.module';
 import { ProjectsModule } from './projects/projects.module';
 import { RegistriesModule } from './registries/registries.module';
 import { RunnersModule } from './runners/runners.module';
@@ -62,6 +63,7 @@ export class AppModule {
         SecretsModule,
         RegistriesModule,
         PipelinesModule,
+        PlatformModule,
         RunsModule,
         LogsModule,
         ArtifactsModule,

@@ -1,6 +1,6 @@
 import { CommonEnv, DatabaseEnv, NetGuardEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsProxyList } from './common/proxy-list';
 
 class GatewayEnv {
@@ -34,6 +34,11 @@ class GatewayEnv {
   @IsInt() @Min(0) @Max(30_000) KILN_RUN_CREATE_WAIT_MS: number = 5000;
   /** Lifetime of presigned download URLs (S3). */
   @IsInt() @Min(1) @Max(604_800) KILN_PRESIGN_TTL_SECONDS: number = 300;
+  /** The webhook receiver's public base URL, shown in the UI; default: the caller's host on KILN_WEBHOOK_PORT. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  KILN_WEBHOOK_URL?: string;
+  @IsInt() @Min(0) @Max(65535) KILN_WEBHOOK_PORT: number = 8081;
   /** The web UI's built files; defaults to apps/web/dist when it exists. */
   @IsOptional() @IsString() KILN_WEB_DIR?: string;
 }

@@ -2,11 +2,17 @@ import { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiClient, ApiError } from './api/api-client';
 import { Me } from './api/wire';
+import { NewProjectPage } from './pages/new-project-page';
+import { PipelinePage } from './pages/pipeline-page';
+import { PipelinesPage } from './pages/pipelines-page';
 import { ProjectsPage } from './pages/projects-page';
 import { RunPage } from './pages/run-page';
 import { RunnersPage } from './pages/runners-page';
 import { RunsPage } from './pages/runs-page';
+import { SettingsPage } from './pages/settings-page';
 import { SignInPage } from './pages/sign-in-page';
+import { TokensPage } from './pages/tokens-page';
+import { UsersPage } from './pages/users-page';
 import { parseRoute, Route } from './routes';
 import { Session, SessionContext, tokenStore } from './session';
 
@@ -93,6 +99,18 @@ function Page({ route }: { route: Route }) {
       return <RunPage projectId={route.projectId} runId={route.runId} />;
     case 'runners':
       return <RunnersPage />;
+    case 'new-project':
+      return <NewProjectPage />;
+    case 'pipelines':
+      return <PipelinesPage projectId={route.projectId} />;
+    case 'pipeline':
+      return <PipelinePage projectId={route.projectId} pipelineId={route.pipelineId} />;
+    case 'settings':
+      return <SettingsPage projectId={route.projectId} />;
+    case 'tokens':
+      return <TokensPage />;
+    case 'users':
+      return <UsersPage />;
     default:
       return (
         <section>
@@ -114,8 +132,9 @@ function Layout({
   session: Session;
   children: ComponentChildren;
 }) {
+  const own = ['runners', 'tokens', 'users'];
   const current = (page: string) =>
-    route.page === page || (page === 'projects' && route.page !== 'runners') ? 'page' : undefined;
+    route.page === page || (page === 'projects' && !own.includes(route.page)) ? 'page' : undefined;
   return (
     <>
       <a class="skip-link" href="#main" onClick={(e) => skipToMain(e)}>
@@ -132,6 +151,14 @@ function Layout({
           <a href="#/runners" aria-current={current('runners')}>
             Runners
           </a>
+          <a href="#/tokens" aria-current={current('tokens')}>
+            Tokens
+          </a>
+          {session.me.is_admin && (
+            <a href="#/users" aria-current={current('users')}>
+              Users
+            </a>
+          )}
         </nav>
         <div class="who">
           <span>{session.me.name}</span>

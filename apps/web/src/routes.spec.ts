@@ -11,6 +11,13 @@ describe('UI routes', () => {
         filters: { status: 'failed', branch: 'release/1.x', cursor: 'abc' },
       },
       { page: 'run' as const, projectId: 'p1', runId: 'r9' },
+      { page: 'new-project' as const },
+      { page: 'pipelines' as const, projectId: 'p1' },
+      { page: 'pipeline' as const, projectId: 'p1', pipelineId: 'q2' },
+      { page: 'pipeline' as const, projectId: 'p1', pipelineId: null },
+      { page: 'settings' as const, projectId: 'p1' },
+      { page: 'tokens' as const },
+      { page: 'users' as const },
     ];
     for (const route of routes) expect(parseRoute(href(route))).toEqual(route);
   });

@@ -4,6 +4,12 @@ export type Route =
   | { page: 'runs'; projectId: string; filters: RunFilters }
   | { page: 'run'; projectId: string; runId: string }
   | { page: 'runners' }
+  | { page: 'new-project' }
+  | { page: 'pipelines'; projectId: string }
+  | { page: 'pipeline'; projectId: string; pipelineId: string | null }
+  | { page: 'settings'; projectId: string }
+  | { page: 'tokens' }
+  | { page: 'users' }
   | { page: 'not-found'; path: string };
 
 export interface RunFilters {
@@ -19,7 +25,16 @@ export function parseRoute(hash: string): Route {
   const [path, search = ''] = hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'projects' };
-  if (parts[0] === 'runners' && parts.length === 1) return { page: 'runners' };
+  if (parts.length === 1 && (parts[0] === 'runners' || parts[0] === 'tokens' || parts[0] === 'users'))
+    return { page: parts[0] };
+  if (parts[0] === 'projects' && parts[1] === 'new' && parts.length === 2) return { page: 'new-project' };
+  if (parts[0] === 'projects' && parts.length === 3 && parts[2] === 'settings')
+    return { page: 'settings', projectId: parts[1] };
+  if (parts[0] === 'projects' && parts[2] === 'pipelines') {
+    if (parts.length === 3) return { page: 'pipelines', projectId: parts[1] };
+    if (parts.length === 4)
+      return { page: 'pipeline', projectId: parts[1], pipelineId: parts[3] === 'new' ? null : parts[3] };
+  }
   if (parts[0] === 'projects' && parts.length === 2) {
     const params = new URLSearchParams(search);
     const filters: RunFilters = {};
@@ -40,7 +55,17 @@ export function href(route: Route): string {
     case 'projects':
       return '#/';
     case 'runners':
-      return '#/runners';
+    case 'tokens':
+    case 'users':
+      return `#/${route.page}`;
+    case 'new-project':
+      return '#/projects/new';
+    case 'pipelines':
+      return `#/projects/${encodeURIComponent(route.projectId)}/pipelines`;
+    case 'pipeline':
+      return `#/projects/${encodeURIComponent(route.projectId)}/pipelines/${route.pipelineId ? encodeURIComponent(route.pipelineId) : 'new'}`;
+    case 'settings':
+      return `#/projects/${encodeURIComponent(route.projectId)}/settings`;
     case 'runs': {
       const params = new URLSearchParams();
       for (const key of FILTER_KEYS) {

@@ -1,12 +1,14 @@
-import { Page } from './wire';
+import { FieldProblem, Page } from './wire';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
-/** An error answer of the API (`{statusCode, error, message}`) or a failed connection (status 0). */
+/** An error answer of the API (`{statusCode, error, message, details?}`) or a failed connection (status 0). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The fields a 400 names (`details: [{field, message}]`), for errors shown next to each field. */
+    readonly fields: FieldProblem[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -31,6 +33,18 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.json<T>('POST', path, body);
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PUT', path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PATCH', path, body);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.json<void>('DELETE', path);
   }
 
   /** Every item of a paginated list. */
@@ -92,19 +106,28 @@ export class ApiClient {
       throw new ApiError(0, 'The server cannot be reached. Check the connection and try again.');
     }
     if (res.ok) return res;
-    const message = await errorMessage(res);
+    const { message, fields } = await errorBody(res);
     if (res.status === 401) this.onUnauthenticated();
-    throw new ApiError(res.status, message);
+    throw new ApiError(res.status, message, fields);
   }
 }
 
-async function errorMessage(res: Response): Promise<string> {
+async function errorBody(res: Response): Promise<{ message: string; fields: FieldProblem[] }> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { message?: unknown };
-    if (typeof body.message === 'string') return body.message;
+    const body = JSON.parse(text) as { message?: unknown; details?: unknown };
+    if (typeof body.message === 'string')
+      return { message: body.message, fields: fieldProblems(body.details) };
   } catch {
     // Not the API's JSON error (a proxy page): the status line says enough.
   }
-  return `${res.status} ${res.statusText || 'error'}`;
+  return { message: `${res.status} ${res.statusText || 'error'}`, fields: [] };
+}
+
+function fieldProblems(details: unknown): FieldProblem[] {
+  if (!Array.isArray(details)) return [];
+  return details.filter(
+    (d): d is FieldProblem =>
+      typeof (d as FieldProblem)?.field === 'string' && typeof (d as FieldProblem)?.message === 'string',
+  );
 }

@@ -5,27 +5,151 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** One bad field of a 400 answer (`details`). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type Role = 'read' | 'write' | 'admin';
+export const ROLES: Role[] = ['read', 'write', 'admin'];
+export const PROVIDERS = ['github', 'gitlab', 'git'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
 export interface Me {
   id: string;
   name: string;
   email?: string;
   is_admin?: boolean;
+  memberships?: { project_id: string; project_name: string; role: Role }[];
+}
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  is_admin: boolean;
+  created_at: string;
+}
+
+/** POST /api/users: the user and its first token, shown once. */
+export interface CreatedUser extends User {
+  token: string;
+  token_id: string;
 }
 
 export interface Project {
   id: string;
   name: string;
   repo_url: string;
+  repo_full_name?: string | null;
   provider: string;
   default_branch?: string;
+  concurrency_limit?: number | null;
+  secrets_for_forks?: boolean;
+  role?: Role;
   created_at?: string;
   last_activity_at?: string | null;
+}
+
+/** POST /api/projects: the generated webhook secret comes only in this answer. */
+export interface CreatedProject extends Project {
+  webhook_secret?: string;
+}
+
+export interface ProjectInput {
+  name: string;
+  repo_url: string;
+  provider: Provider;
+  repo_full_name?: string;
+  default_branch?: string;
+  webhook_secret?: string;
 }
 
 export interface Pipeline {
   id: string;
   name: string;
   description?: string | null;
+  source?: 'inline' | 'repository';
+  yaml_config?: string | null;
+  config_path?: string;
+  cancel_previous?: boolean;
+  schedule_cron?: string | null;
+}
+
+export interface PipelineInput {
+  name: string;
+  description?: string | null;
+  yaml_config?: string | null;
+  config_path?: string;
+}
+
+/** A problem of a definition, where it is (POST /api/pipelines/validate). */
+export interface DefinitionProblem {
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  errors: DefinitionProblem[];
+  warnings?: DefinitionProblem[];
+  steps?: { name: string; depends_on: string[] }[];
+}
+
+export interface Secret {
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Member {
+  user_id: string;
+  name: string;
+  email: string;
+  role: Role;
+  created_at: string;
+}
+
+export const TOKEN_SCOPES = ['project:read', 'project:write', 'admin'] as const;
+
+export interface Token {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface CreatedToken extends Token {
+  token: string;
+}
+
+export const WEBHOOK_EVENTS = ['build.success', 'build.failure'] as const;
+
+export interface OutboundWebhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_sent_at: string | null;
+  created_at: string;
+  /** The generated signing secret, only in the answer that created the webhook. */
+  secret?: string;
+}
+
+export interface RegistryCredential {
+  server: string;
+  username: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
@@ -101,4 +225,10 @@ export function isTerminal(status: RunStatus): boolean {
 
 export function isStepFinished(status: StepStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
+}
+
+/** GET /api/platform: what the UI tells users to configure elsewhere. */
+export interface PlatformInfo {
+  /** The webhook receiver's base URL as providers reach it. */
+  webhook_url: string;
 }

@@ -24,6 +24,9 @@ export function ProjectsPage() {
     <section aria-labelledby="projects-title">
       <div class="page-head">
         <h1 id="projects-title">Projects</h1>
+        <a class="button" href={href({ page: 'new-project' })}>
+          New project
+        </a>
         <fieldset class="segmented">
           <legend>Sort by</legend>
           {(['activity', 'name'] as Order[]).map((value) => (
@@ -43,7 +46,8 @@ export function ProjectsPage() {
       <LoadState error={projects.error} loading={!projects.data} what="projects" />
       {projects.data && items.length === 0 && (
         <p class="empty">
-          No projects yet. Create one with <code>kiln projects create &lt;name&gt; --repo &lt;url&gt;</code>.
+          No projects yet. <a href={href({ page: 'new-project' })}>Create one</a> here or with{' '}
+          <code>kiln projects create &lt;name&gt; --repo &lt;url&gt;</code>.
         </p>
       )}
       {items.length > 0 && (

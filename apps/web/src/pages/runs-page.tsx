@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { Page, Pipeline, Project, Run, RUN_STATUSES, TRIGGERS } from '../api/wire';
 import { LoadState } from '../components/load-state';
+import { ProjectTabs } from '../components/project-tabs';
+import { StartRunForm } from '../components/start-run-form';
 import { StatusBadge } from '../components/status-badge';
 import { elapsed, formatAgo, formatDuration, shortSha } from '../format';
 import { useNow, usePoll, useTitle } from '../hooks';
@@ -48,13 +50,36 @@ export function RunsPage({ projectId, filters }: { projectId: string; filters: R
         <h1 id="runs-title">{name}</h1>
         {project.data && <span class="muted mono">{project.data.repo_url}</span>}
       </div>
+      <ProjectTabs projectId={projectId} current="runs" />
+      {project.data && pipelines.data && pipelines.data.length > 0 && project.data.role !== 'read' && (
+        <StartRunForm
+          projectId={projectId}
+          pipelines={pipelines.data}
+          defaultBranch={project.data.default_branch ?? 'main'}
+          branches={branchesOf(runs.data?.items ?? [])}
+        />
+      )}
       <Filters
         filters={filters}
         branches={branchesOf(runs.data?.items ?? [])}
         onChange={(f) => go({ ...f, cursor: undefined })}
       />
       <LoadState error={project.error ?? runs.error} loading={!runs.data} what="runs" />
-      {runs.data && runs.data.items.length === 0 && <p class="empty">No runs match these filters.</p>}
+      {runs.data && runs.data.items.length === 0 && (
+        <p class="empty">
+          {filters.status || filters.branch || filters.trigger || filters.cursor ? (
+            'No runs match these filters.'
+          ) : pipelines.data?.length === 0 ? (
+            <>
+              No runs yet, and no pipeline to run.{' '}
+              <a href={href({ page: 'pipeline', projectId, pipelineId: null })}>Add a pipeline</a>; pushes and
+              manual runs then start it.
+            </>
+          ) : (
+            'No runs yet. A push to the repository or “Start a run” above starts one.'
+          )}
+        </p>
+      )}
       {runs.data && runs.data.items.length > 0 && (
         <table>
           <caption class="visually-hidden">Runs of {name}, newest first</caption>
@@ -78,7 +103,10 @@ export function RunsPage({ projectId, filters }: { projectId: string; filters: R
                 <th scope="row">
                   <a href={href({ page: 'run', projectId, runId: r.id })}>#{r.number}</a>
                 </th>
-                <td>{pipelineName.get(r.pipeline_id) ?? '…'}</td>
+                <td>
+                  {pipelineName.get(r.pipeline_id) ??
+                    (pipelines.data ? <span class="muted">deleted pipeline</span> : '…')}
+                </td>
                 <td>
                   <StatusBadge status={r.status} />
                 </td>

@@ -1,0 +1,166 @@
+import { createGitRepo, TestGitRepo } from '@kiln/testing';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { buildWebUi, launchChromium, screenshot, startTestPlatform, TestPlatform } from './web.harness';
+
+const BROKEN = `pipeline:
+  steps:
+    - name: compile
+      image: node:20
+      commands: [echo compiled]
+    - name: test
+      image: node:20
+      depends_on: [compyle]
+      commands: [echo "tests passed with $GREETING"]
+`;
+const FIXED = BROKEN.replace('[compyle]', '[compile]');
+
+const shows = (locator: Locator, timeout = 15_000) => locator.first().waitFor({ state: 'visible', timeout });
+const showsText = (locator: Locator, text: string | RegExp, timeout = 15_000) =>
+  shows(locator.filter({ hasText: text }), timeout);
+
+/** Setting Kiln up from the browser alone, as a new user does: nothing below goes through the API. */
+describe('setting up and operating Kiln in the web UI', () => {
+  let platform: TestPlatform;
+  let repo: TestGitRepo;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  const mainNav = () => page.getByRole('navigation', { name: 'Main' });
+  const tab = (name: string) => page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name });
+  const signIn = async (token: string) => {
+    await page.goto(platform.gateway);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await shows(page.getByRole('heading', { name: 'Projects' }));
+  };
+  const openContext = async () => {
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  };
+
+  beforeAll(async () => {
+    buildWebUi();
+    platform = await startTestPlatform();
+    repo = createGitRepo();
+    repo.commit({ 'README.md': 'shop\n' });
+    // A project the new member must not see.
+    await platform.api('POST', '/api/projects', { name: 'other', repo_url: repo.url, provider: 'git' });
+    browser = await launchChromium();
+    await openContext();
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await platform?.stop();
+    repo?.remove();
+  });
+
+  it('creates a project, refusing bad fields beside each field, and shows the webhook wiring once', async () => {
+    await signIn(platform.adminToken);
+    await page.getByRole('link', { name: 'New project' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Shop Front');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    const name = page.getByLabel('Name', { exact: true });
+    await showsText(page.locator('#project-name-problem'), 'name must be at most 63 lowercase letters');
+    await showsText(page.locator('#project-repo_url-problem'), 'repo_url must not be empty');
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('project-name');
+    await screenshot(page, 'setup-project-errors');
+
+    await name.fill('shop');
+    await page.getByLabel('Repository URL').fill(repo.url);
+    await page.getByLabel('Provider', { exact: true }).selectOption('github');
+    await page.getByLabel('Repository name at the provider (optional)').fill('acme/shop');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await shows(page.getByRole('heading', { name: 'Project shop created' }));
+    expect(await page.getByTestId('webhook-url').innerText()).toMatch(/^http:\/\/.+\/webhooks\/github$/);
+    expect((await page.getByTestId('webhook-secret').innerText()).length).toBeGreaterThanOrEqual(20);
+    await shows(page.getByRole('heading', { name: 'Connect GitHub' }));
+    await screenshot(page, 'setup-project-created');
+  });
+
+  it('adds a pipeline: the editor marks the error at its line and column, the fix saves', async () => {
+    await page.getByRole('link', { name: 'Add a pipeline' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('build');
+    const editor = page.getByLabel('Definition (.platform.yaml)');
+    await editor.fill(BROKEN);
+    const lint = page.getByTestId('lint');
+    await showsText(lint.getByRole('listitem'), /compyle/);
+    expect(await lint.getByRole('button').first().innerText()).toMatch(/^Line \d+, column \d+$/);
+    await shows(page.locator('.gutter-bad'));
+    await screenshot(page, 'setup-pipeline-error');
+
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    await showsText(page.locator('#pipeline-yaml_config-problem'), 'compyle');
+    expect(await editor.getAttribute('aria-invalid')).toBe('true');
+
+    await editor.fill(FIXED);
+    await showsText(lint, 'Valid: 2 steps (compile → test)');
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    await shows(page.getByRole('heading', { name: 'Pipeline build' }));
+    await screenshot(page, 'setup-pipeline-saved');
+  });
+
+  it('adds a secret with the keyboard alone, focus visible on each control', async () => {
+    await mainNav().getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'shop', exact: true }).click();
+    await tab('Settings').click();
+    await shows(page.getByRole('heading', { name: 'Secrets' }));
+    await page.locator('#secret-name').focus();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('secret-name');
+    await page.keyboard.type('GREETING');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('secret-value');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.type('hello-from-a-secret');
+    await page.keyboard.press('Enter');
+    await shows(page.getByRole('list', { name: 'Secrets' }).getByText('GREETING'));
+    await screenshot(page, 'setup-secret');
+  });
+
+  it('starts a run of the new pipeline at a branch and watches it finish live', async () => {
+    await tab('Runs').click();
+    await page.getByText('Start a run', { exact: true }).click();
+    await page.getByLabel('Pipeline').selectOption({ label: 'build' });
+    await page.getByLabel('Branch, tag or commit').fill('main');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await shows(page.getByRole('heading', { name: /Run #\d+ build/ }));
+    await showsText(page.getByTestId('run-status'), 'succeeded', 60_000);
+    await shows(page.getByRole('button', { name: /^test: succeeded/ }));
+    await screenshot(page, 'setup-run-finished');
+  });
+
+  it('creates a user, adds them as a member, and they see only that project', async () => {
+    await mainNav().getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Bea Reader');
+    await page.getByLabel('Email').fill('bea@example.com');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const token = await page.getByTestId('new-user-token').innerText();
+    await shows(page.getByRole('cell', { name: 'bea@example.com' }));
+    await screenshot(page, 'setup-user-created');
+
+    await mainNav().getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'shop', exact: true }).click();
+    await tab('Settings').click();
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'Bea Reader (bea@example.com)' });
+    await page.getByLabel('Role', { exact: true }).selectOption('read');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await shows(page.getByRole('rowheader', { name: 'Bea Reader' }));
+    await screenshot(page, 'setup-member-added');
+
+    await context.close();
+    await openContext();
+    await signIn(token);
+    await shows(page.getByRole('link', { name: 'shop', exact: true }));
+    expect(await page.getByRole('link', { name: 'other', exact: true }).count()).toBe(0);
+    await page.getByRole('link', { name: 'shop', exact: true }).click();
+    await shows(page.getByRole('link', { name: /^#\d+$/ }));
+    // A reader starts nothing and changes nothing.
+    expect(await page.getByText('Start a run', { exact: true }).count()).toBe(0);
+    await screenshot(page, 'setup-member-view');
+  });
+});
