@@ -70,6 +70,11 @@ export interface StepSpec extends RunSpec {
    * run's workspace with `dockerfile`, pushes the image as `imageRef` and ends with `pushedImage`.
    */
   build?: { context: string; dockerfile: string; imageRef: string };
+  /**
+   * Containers of their images started before the step where it reaches them on localhost, with
+   * their environment (and commands instead of the image's command), removed when it ends.
+   */
+  services?: { name: string; image: string; environment: Record<string, string>; commands?: string[] }[];
 }
 
 export interface StepHandle {

@@ -309,6 +309,7 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
       ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
       : {}),
     ...(dispatch.user ? { user: dispatch.user } : {}),
+    ...(dispatch.services ? { services: dispatch.services.map((service) => ({ ...service })) } : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };
 }

@@ -125,6 +125,7 @@ export class StepDispatcherService {
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
           ...(stepDefinition.user ? { user: stepDefinition.user } : {}),
+          ...(stepDefinition.services?.length ? { services: stepDefinition.services.map(({ name, image, environment, commands }) => ({ name, image, environment, ...(commands ? { commands } : {}) })) } : {}),
           deploy: step.deploy && !run.secretsWithheld,
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },

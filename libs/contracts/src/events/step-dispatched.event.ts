@@ -29,6 +29,14 @@ export class StepResources {
   @IsOptional() @IsString() memory?: string;
 }
 
+/** A container started before the step in its network namespace (a database, a cache). */
+export class StepServiceRequest {
+  @IsString() @MaxLength(63) name!: string;
+  @IsString() @MaxLength(600) image!: string;
+  @IsObject() environment!: Record<string, string>;
+  @IsOptional() @IsArray() @IsString({ each: true }) commands?: string[];
+}
+
 /** Registry auth for pulling the step's image (a project's credential for the image's host). */
 export class RegistryCredential {
   /** `host[:port]` as image names carry it. */
@@ -68,6 +76,11 @@ export class StepDispatchedEvent {
   /** `uid[:gid]` from the step's `user:`; unset: the executor's default. */
   @IsOptional() @Matches(/^[0-9]{1,10}(:[0-9]{1,10})?$/) user?: string;
   @IsBoolean() deploy!: boolean;
+  /** The step's `services`, started before it and removed after it; absent when it has none. */
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => StepServiceRequest)
+  services?: StepServiceRequest[];
   /**
    * Credentials for the registry of `image`. The scheduler sends them sealed (StepSecrets), never
    * here; the field stays for dispatches of earlier schedulers.

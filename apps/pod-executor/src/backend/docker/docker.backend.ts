@@ -11,6 +11,7 @@ import { ImagePuller } from './image-puller';
 import { LABEL } from './names';
 import { RunWorkspace } from './run-workspace';
 import { StepContainer, stepContainerBody } from './step-container';
+import { StepServices } from './step-services';
 
 /**
  * Runs each step as a container of its own image on a Docker Engine (Woodpecker's docker backend,
@@ -24,6 +25,7 @@ export class DockerBackend implements Backend {
   private readonly workspace: RunWorkspace;
   private readonly images: ImagePuller;
   private readonly steps = new Map<StepHandle, StepContainer | ImageBuild>();
+  private readonly services = new Map<StepHandle, StepServices>();
   /** Steps between create and the map above: the sweep must not take their containers for orphans. */
   private readonly starting = new Map<string, number>();
 
@@ -74,11 +76,15 @@ export class DockerBackend implements Backend {
       const imageDigest = await this.images.ensure(step.image, step.registryCredentials);
       const name = `${sandboxName(step.runId, step.stepName, step.attempt)}-${randomBytes(2).toString('hex')}`;
       const body = stepContainerBody(step, name, holderId, this.options);
+      const services = await StepServices.start(this.docker, step, name, holderId, this.images, this.options);
       const container = await StepContainer.start(
         this.docker,
         body,
         step.resources?.memory ?? this.options.defaultMemory,
-      );
+      ).catch(async (error: unknown) => {
+        await services.remove();
+        throw error;
+      });
       const handle: StepHandle = {
         runId: step.runId,
         stepId: step.stepId,
@@ -87,6 +93,7 @@ export class DockerBackend implements Backend {
         imageDigest,
       };
       this.steps.set(handle, container);
+      this.services.set(handle, services);
       return handle;
     } finally {
       const left = (this.starting.get(step.runId) ?? 1) - 1;
@@ -106,6 +113,8 @@ export class DockerBackend implements Backend {
     if (!container) return { exitCode: null, error: 'the step is not running on this executor' };
     const exit = await container.exit;
     this.steps.delete(handle);
+    await this.services.get(handle)?.remove();
+    this.services.delete(handle);
     return exit;
   }
 

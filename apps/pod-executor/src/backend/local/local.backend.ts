@@ -63,6 +63,10 @@ export class LocalBackend implements Backend {
       throw new StepStartError(
         'the local backend runs commands in a sandbox and cannot build images: a build step needs the docker or kubernetes backend',
       );
+    if (step.services?.length)
+      throw new StepStartError(
+        'the local backend runs commands in a sandbox and cannot start service containers: a step with services needs the docker backend',
+      );
     if (!(await this.workspaces.exists(step.runId)))
       throw new StepStartError('the run has no workspace on this executor');
     const handle: StepHandle = {

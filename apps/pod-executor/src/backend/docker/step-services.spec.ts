@@ -1,0 +1,97 @@
+import { busyboxTestImage, createGitRepo, TestGitRepo, testDocker } from '@kiln/testing';
+import type Docker from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StepSpec, StepStartError } from '../backend';
+import { DockerBackend } from './docker.backend';
+import { DEFAULT_CAPABILITIES } from './docker.options';
+import { ensureHelperImage } from './helper-image';
+import { ImagePuller } from './image-puller';
+import { LABEL } from './names';
+
+const IMAGE = 'kiln-test/busybox:1';
+const SERVICE_IMAGE = 'kiln-test/echo-service:1';
+
+describe('docker backend: a step with services (real Docker Engine)', () => {
+  let docker: Docker;
+  let repo: TestGitRepo;
+  let sha: string;
+  let collectDir: string;
+  let backend: DockerBackend;
+  const runs: string[] = [];
+
+  beforeAll(async () => {
+    docker = testDocker();
+    await busyboxTestImage(docker, IMAGE);
+    await busyboxTestImage(docker, SERVICE_IMAGE);
+    await ensureHelperImage(docker, 'kiln/helper:busybox', new ImagePuller(docker, 'never', 1000));
+    repo = createGitRepo();
+    sha = repo.commit({ 'README.md': 'services\n' });
+    collectDir = mkdtempSync(join(tmpdir(), 'kiln-collect-'));
+    backend = new DockerBackend(docker, {
+      pullPolicy: 'never',
+      pullTimeoutMs: 30_000,
+      egress: 'none',
+      helperImage: 'kiln/helper:busybox',
+      capAdd: DEFAULT_CAPABILITIES,
+      pidsLimit: 128,
+      executorId: `test-${randomUUID()}`,
+      collectDir,
+    });
+  });
+
+  afterAll(async () => {
+    for (const runId of runs) await backend.destroyRun(runId);
+    rmSync(collectDir, { recursive: true, force: true });
+    repo.remove();
+  });
+
+  function spec(commands: string[], services: StepSpec['services']): StepSpec {
+    const runId = randomUUID();
+    runs.push(runId);
+    return {
+      runId,
+      repoUrl: repo.url,
+      commitSha: sha,
+      gitRef: 'refs/heads/main',
+      stepId: randomUUID(),
+      stepName: 'test',
+      attempt: 1,
+      image: IMAGE,
+      commands,
+      env: {},
+      timeoutMs: 60_000,
+      services,
+    };
+  }
+
+  const containersOf = (runId: string) =>
+    docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.role}=step`] } });
+
+  it('starts the services before the step, reachable on 127.0.0.1 with their environment, and removes them after it', async () => {
+    const step = spec(
+      ['for i in $(seq 1 50); do if echo ping | nc 127.0.0.1 8080 > answer; then break; fi; sleep 0.1; done', 'cat answer'],
+      [{ name: 'echo', image: SERVICE_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo "$GREETING" | nc -l -p 8080'] }],
+    );
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    expect((await containersOf(step.runId)).length).toBe(2);
+    const lines: string[] = [];
+    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    const exit = await backend.wait(handle);
+    expect(exit.exitCode).toBe(0);
+    expect(lines).toContain('hello from the service');
+    expect(await containersOf(step.runId)).toEqual([]);
+  });
+
+  it('fails the step with the reason when a service image is missing, leaving no container', async () => {
+    const step = spec(['echo never'], [{ name: 'db', image: 'kiln-test/absent:1', environment: {} }]);
+    await backend.setupRun(step);
+    const started = backend.startStep(step);
+    await expect(started).rejects.toThrow(StepStartError);
+    await expect(started).rejects.toThrow(/service "db"/);
+    expect(await containersOf(step.runId)).toEqual([]);
+  });
+});
