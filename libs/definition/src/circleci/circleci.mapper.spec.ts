@@ -1,4 +1,6 @@
 import { DefinitionError, parseDefinition } from '../index';
+import { NO_EQUIVALENT } from './circleci-corpus.spec-helper';
+import { CIRCLECI_RUN_FUNCTION } from './circleci-script';
 import { yaml } from '../yaml-lines.spec-helper';
 
 const POPSICLE_CI = yaml(
@@ -67,7 +69,7 @@ describe('CircleCI-style files', () => {
           {
             name: 'build',
             image: 'node:20',
-            commands: ['npm ci', 'npm run build'],
+            commands: [CIRCLECI_RUN_FUNCTION, "circleci_run 'npm ci'", "circleci_run 'npm run build'"],
             environment: { NODE_ENV: 'test' },
             dependsOn: [],
             deploy: false,
@@ -75,7 +77,7 @@ describe('CircleCI-style files', () => {
           {
             name: 'test',
             image: 'node:20',
-            commands: ['npm ci\nnpm test\n'],
+            commands: [CIRCLECI_RUN_FUNCTION, "circleci_run 'npm ci\nnpm test\n'"],
             environment: { NODE_ENV: 'ci', TOKEN: '${{ secrets.NPM_TOKEN }}' },
             dependsOn: ['build'],
             deploy: false,
@@ -83,7 +85,7 @@ describe('CircleCI-style files', () => {
           {
             name: 'lint',
             image: 'node:20-alpine',
-            commands: ['npm run lint'],
+            commands: [CIRCLECI_RUN_FUNCTION, "circleci_run 'npm run lint'"],
             environment: {},
             dependsOn: [],
             deploy: false,
@@ -126,7 +128,7 @@ describe('CircleCI-style files', () => {
     );
     expect(parseDefinition(source)).toMatchObject({
       ok: true,
-      warnings: expected([['jobs.unused', 4, 3, 'is not in the workflow, so it never runs']]),
+      warnings: expected([['jobs.unused', 4, 11, 'is in no workflow, so it never runs']]),
     });
   });
 
@@ -154,57 +156,42 @@ describe('CircleCI-style files', () => {
     );
   });
 
-  it('refuses what it cannot run, naming each unsupported feature', () => {
+  it('refuses what has no equivalent, naming the feature, and an unknown orb once', () => {
     const source = yaml(
       'version: 2.1',
       'orbs:',
-      '  node: circleci/node@5',
+      '  slack: circleci/slack@4',
       'jobs:',
       '  build:',
       '    docker:',
       '      - image: cimg/node:20.0',
-      '        auth: { username: me, password: $PASS }',
-      '      - image: postgres:16',
-      '    working_directory: ~/app',
+      '    parallelism: 4',
       '    steps:',
       '      - checkout',
-      '      - restore_cache: { keys: [deps] }',
-      '      - run: { command: make, no_output_timeout: 20m }',
-      '      - runn: make',
-      '      - store_test_results: { path: out }',
+      '      - setup_remote_docker',
+      '      - slack/notify',
+      '      - run: make',
+      '      - slack/notify',
       '  mac:',
       '    macos: { xcode: "15.0" }',
-      '    steps: [checkout]',
+      '    steps: [checkout, { run: make }]',
       'workflows:',
-      '  one: { jobs: [build] }',
-      '  two:',
+      '  one:',
       '    jobs:',
-      '      - mac: { context: org, filters: { branches: { only: main } } }',
+      '      - build',
+      '      - mac: { context: org }',
     );
-    expect(errorsOf(source)).toEqual(
-      expected([
-        ['orbs', 2, 1, 'orbs are not supported'],
-        ['jobs.build.docker[0].auth', 8, 9, 'private registry credentials ("auth") are not supported'],
-        ['jobs.build.docker[1]', 9, 9, 'service containers (a second docker image) are not supported'],
-        [
-          'jobs.build.working_directory',
-          10,
-          5,
-          '"working_directory" is not supported; every job runs in /workspace, the checked-out repository',
-        ],
-        ['jobs.build.steps[1].restore_cache', 13, 9, '"restore_cache" steps are not supported'],
-        ['jobs.build.steps[2].run.no_output_timeout', 14, 31, '"no_output_timeout" is not supported'],
-        ['jobs.build.steps[3].runn', 15, 9, 'unknown step type "runn" (did you mean "run"?)'],
-        ['jobs.build.steps[4].store_test_results', 16, 9, '"store_test_results" steps are not supported'],
-        ['jobs.mac.macos', 18, 5, 'macOS executors are not supported; use "docker"'],
-        ['jobs.mac', 18, 5, 'missing required key "docker"'],
-        ['jobs.mac.steps', 19, 12, 'has no "run" step; Kiln needs at least one command'],
-        ['workflows.two', 22, 3, 'only one workflow is supported; Kiln runs one pipeline per file'],
-      ]),
-    );
+    expect(errorsOf(source).map((e) => [e.path, e.line, e.column])).toEqual([
+      ['orbs.slack', 3, 3],
+      ['jobs.build.parallelism', 8, 18],
+      ['jobs.build.steps[1].setup_remote_docker', 11, 9],
+      ['jobs.mac.macos', 16, 5],
+      ['workflows.one.jobs[1].mac.context', 22, 16],
+    ]);
+    expect(errorsOf(source).every((e) => NO_EQUIVALENT.test(e.message))).toBe(true);
   });
 
-  it('refuses two artifacts with the same name', () => {
+  it('keeps artifacts of one job apart and prefixes them with the step', () => {
     const source = yaml(
       'version: 2',
       'jobs:',
@@ -212,39 +199,50 @@ describe('CircleCI-style files', () => {
       '    docker: [{ image: x }]',
       '    steps:',
       '      - run: make',
-      '      - store_artifacts: { path: out, destination: reports }',
-      '      - store_artifacts: { path: logs, destination: reports }',
+      '      - store_artifacts: { path: out, destination: Reports/Unit }',
+      '      - store_artifacts: { path: logs, destination: reports/unit }',
+      '      - store_artifacts: { path: /tmp/coverage }',
+      '      - store_test_results: { path: ~/project/junit }',
     );
-    expect(errorsOf(source)).toEqual(
-      expected([
-        [
-          'jobs.a.steps[2].store_artifacts.destination',
-          8,
-          53,
-          'duplicate artifact name "reports"; give each "store_artifacts" its own "destination"',
-        ],
-      ]),
+    const result = parseDefinition(source);
+    expect(result.ok && result.definition.artifacts).toEqual([
+      { name: 'a-reports-unit', path: 'out' },
+      { name: 'a-reports-unit-2', path: 'logs' },
+      { name: 'a-coverage', path: '.circleci-artifacts/a-coverage/' },
+      { name: 'a-test-results', path: 'junit' },
+    ]);
+    expect(result.ok && result.definition.steps[0].commands).toContain(
+      "(mkdir -p '.circleci-artifacts/a-coverage/' && cp -R '/tmp/coverage' '.circleci-artifacts/a-coverage/')",
     );
   });
 
-  it('checks the version and the job names', () => {
+  it('folds job names Kiln does not allow and says so', () => {
+    const source = yaml(
+      'version: 2',
+      'jobs:',
+      '  Build App:',
+      '    docker: [{ image: x }]',
+      '    steps: [{ run: make }]',
+    );
+    expect(parseDefinition(source)).toMatchObject({
+      ok: true,
+      definition: { steps: [{ name: 'build-app' }] },
+      warnings: expected([
+        ['jobs."Build App"', 4, 5, 'runs as the step "build-app" ("Build App" is not a valid step name)'],
+      ]),
+    });
+  });
+
+  it('checks the version', () => {
     const source = yaml(
       'version: 3',
       'jobs:',
-      '  Build_App:',
+      '  a:',
       '    docker: [{ image: x }]',
       '    steps: [{ run: make }]',
     );
     expect(errorsOf(source)).toEqual(
-      expected([
-        ['version', 1, 10, 'CircleCI version "3" is not supported; use 2 or 2.1'],
-        [
-          'jobs.Build_App',
-          3,
-          3,
-          '"Build_App" is not a valid job name; use at most 63 lowercase letters, digits, "-", "_" and ".", starting and ending with a letter or digit (e.g. "build_app")',
-        ],
-      ]),
+      expected([['version', 1, 10, 'CircleCI version "3" is not supported; use 2 or 2.1']]),
     );
   });
 

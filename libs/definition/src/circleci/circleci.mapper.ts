@@ -1,94 +1,114 @@
 import { ArtifactDefinition, StepDefinition } from '../definition.model';
 import { DEFINITION_LIMITS } from '../limits';
-import { suggestion } from '../problems/did-you-mean';
+import { didYouMean } from '../problems/did-you-mean';
 import { childPath } from '../problems/problem-collector';
 import { FieldReader, valueOf } from '../reader/field.reader';
 import { ReadDefinition } from '../reader/platform.reader';
 import { StepDraft } from '../reader/step-draft';
-import { nameProblem } from '../values/names';
-import { isNullNode, YamlMapping, YamlNode, YamlScalar } from '../yaml/yaml-node';
-import { CircleCiJob, readCircleCiJob } from './circleci-job.reader';
+import { YamlMapping, YamlNode } from '../yaml/yaml-node';
+import {
+  CircleCiDefinitions,
+  emptyDefinitions,
+  readPipelineParameters,
+  readReusables,
+} from './circleci-definitions';
+import { sameAsPipeline, triggersOf } from './circleci-filters';
+import { readCircleCiJob } from './circleci-job.reader';
+import { JobArtifact } from './circleci-job-plan';
+import { stepNames } from './circleci-names';
+import { readOrbs } from './circleci-orbs';
+import { WorkflowJob, readWorkflows } from './circleci-workflows';
 
-const UNSUPPORTED_ROOT_KEYS: Record<string, string> = {
-  orbs: 'orbs are not supported',
-  commands: 'reusable commands are not supported',
-  executors: 'reusable executors are not supported; put "docker" in each job',
-  parameters: 'pipeline parameters are not supported',
-  setup: 'setup workflows are not supported',
+const ROOT_KEYS = ['version', 'jobs', 'workflows', 'orbs', 'commands', 'executors', 'parameters'];
+
+const NO_EQUIVALENT_ROOT_KEYS: Record<string, string> = {
+  setup:
+    'setup workflows (dynamic configuration) have no Kiln equivalent; commit the generated configuration instead',
   pipeline: 'a file with "version" and "jobs" is read as CircleCI; move "pipeline" to its own .platform.yaml',
 };
 
-const UNSUPPORTED_WORKFLOW_KEYS: Record<string, string> = {
-  triggers: 'workflow triggers are not supported; use a .platform.yaml with "on: { schedule: ... }"',
-  when: 'conditional workflows are not supported',
-  unless: 'conditional workflows are not supported',
-};
-
-const UNSUPPORTED_WORKFLOW_JOB_KEYS: Record<string, string> = {
-  filters: 'per-job branch filters are not supported; use a .platform.yaml with "on"',
-  context: 'contexts are not supported; use project secrets and ${{ secrets.NAME }}',
-  name: 'renaming a job in a workflow is not supported',
-  type: 'approval jobs are not supported',
-  matrix: 'matrix jobs are not supported',
-};
-
-interface JobSpec {
-  name: string;
-  keyNode: YamlScalar;
-  job: CircleCiJob;
-}
-
 /**
- * Maps a CircleCI-style file (seed 004's `.popsicle/ci.yml`) onto the pipeline model: each job of
- * the workflow becomes a step (first docker image, `run` commands in order), `requires` becomes
- * `depends_on`. Without a workflow every job runs, in parallel. Anything else is an error.
+ * Maps a CircleCI file onto one pipeline: reusable commands, executors, parameters and orbs are
+ * expanded at import, every workflow's jobs become steps (named `<workflow>.<job>` when the file
+ * has more than one workflow, since a repository's file is one pipeline), `requires` becomes
+ * `depends_on`, filters and schedules become `on`. Without workflows every job runs in parallel.
  */
 export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): ReadDefinition {
-  reader.keys(root, '', ['version', 'jobs', 'workflows', 'references', 'aliases'], UNSUPPORTED_ROOT_KEYS);
+  readRootKeys(root, reader);
   const version = reader.required(root, '', 'version');
   if (version) readVersion(version, reader);
-  const jobsNode = reader.required(root, '', 'jobs');
-  const jobs = jobsNode ? readJobs(jobsNode, reader) : [];
+  const definitions = readDefinitions(root, reader);
   const workflows = valueOf(root, 'workflows');
-  const drafts = workflows
-    ? readWorkflows(workflows, jobs, reader)
-    : jobs.map((spec) => draftFor(spec, spec.keyNode, childPath('jobs', spec.name)));
-  const artifacts: ArtifactDefinition[] = [];
-  const used = new Set(drafts.map((draft) => draft.step.name));
-  for (const spec of jobs) {
-    if (used.has(spec.name)) artifacts.push(...collectArtifacts(spec.job, artifacts, reader));
-    else if (workflows) {
-      reader.problems.warn(
-        childPath('jobs', spec.name),
-        spec.keyNode,
-        'is not in the workflow, so it never runs',
-      );
-    }
+  // An inline orb may hold every job, so `jobs` is only required without workflows.
+  const jobsNode = workflows ? valueOf(root, 'jobs') : reader.required(root, '', 'jobs');
+  const entries = workflows ? readWorkflows(workflows, definitions, reader) : everyJob(definitions);
+  const names = stepNames(entries, reader);
+  const drafts: StepDraft[] = [];
+  const artifacts: JobArtifact[] = [];
+  entries.slice(0, DEFINITION_LIMITS.maxSteps).forEach((entry, i) => {
+    const job = readCircleCiJob({ ...entry, stepName: names[i] }, definitions, reader);
+    if (!job) return;
+    const step: StepDefinition = {
+      name: names[i],
+      image: job.image,
+      commands: job.commands,
+      environment: job.environment,
+      dependsOn: [],
+      deploy: false,
+      ...(job.resources && { resources: job.resources }),
+    };
+    const dependencies = resolveRequires(entry, entries, names);
+    step.dependsOn = [...new Set(dependencies.map((d) => d.name))];
+    drafts.push({
+      step,
+      node: entry.at,
+      nameNode: entry.at,
+      path: entry.path,
+      dependencies,
+      dependsOnPath: entry.requiresPath,
+    });
+    artifacts.push(...job.artifacts);
+  });
+  if (entries.length > DEFINITION_LIMITS.maxSteps) {
+    reader.problems.error(
+      'workflows',
+      workflows ?? root,
+      `makes ${entries.length} jobs; at most ${DEFINITION_LIMITS.maxSteps} are allowed`,
+    );
   }
+  if (jobsNode && workflows) warnUnused(definitions, entries, reader);
+  if (workflows && entries.length === 0 && !reader.problems.hasErrors) {
+    reader.problems.error(
+      'workflows',
+      workflows,
+      "no workflow runs with the pipeline parameters' defaults; workflows started only with API parameters have no Kiln equivalent",
+    );
+  }
+  const on = triggersOf(entries.map((entry) => entry.filter));
+  entries.forEach((entry, i) => {
+    if (sameAsPipeline(entry.filter, on)) return;
+    reader.problems.error(
+      childPath(entry.path, entry.filter.schedule ? 'triggers' : 'filters'),
+      entry.at,
+      `runs on other branches, tags or schedules than the rest of the pipeline ("${names[i]}"); this cannot be mapped yet: this Kiln version has no per-step "when" conditions`,
+    );
+  });
+  dedupeProblems(reader);
   const steps = drafts.map((draft) => draft.step);
-  return { definition: { steps, artifacts, on: {}, failFast: false }, drafts };
+  return { definition: { steps, artifacts: uniqueArtifacts(artifacts), on, failFast: false }, drafts };
 }
 
-/** A job's artifacts, reporting names that an earlier job already used. */
-function collectArtifacts(
-  job: CircleCiJob,
-  earlier: ArtifactDefinition[],
-  reader: FieldReader,
-): ArtifactDefinition[] {
-  const taken = new Set(earlier.map((artifact) => artifact.name));
-  return job.artifacts.filter((artifact, i) => {
-    const { node, path } = job.artifactSources[i];
-    if (!taken.has(artifact.name)) {
-      taken.add(artifact.name);
-      return true;
+function readRootKeys(root: YamlMapping, reader: FieldReader): void {
+  for (const { key, keyNode } of root.entries) {
+    if (ROOT_KEYS.includes(key)) continue;
+    if (Object.hasOwn(NO_EQUIVALENT_ROOT_KEYS, key)) {
+      reader.problems.error(key, keyNode, NO_EQUIVALENT_ROOT_KEYS[key]);
+      continue;
     }
-    reader.problems.error(
-      path,
-      node,
-      `duplicate artifact name "${artifact.name}"; give each "store_artifacts" its own "destination"`,
-    );
-    return false;
-  });
+    // Any other top-level key holds YAML anchors (`defaults: &defaults`) and is ignored, unless it is a misspelling.
+    const match = didYouMean(key, ROOT_KEYS);
+    if (match) reader.problems.error(key, keyNode, `unknown key "${key}" (did you mean "${match}"?)`);
+  }
 }
 
 function readVersion(node: YamlNode, reader: FieldReader): void {
@@ -98,111 +118,82 @@ function readVersion(node: YamlNode, reader: FieldReader): void {
   }
 }
 
-function readJobs(node: YamlNode, reader: FieldReader): JobSpec[] {
-  const mapping = reader.mapping(node, 'jobs', 'a mapping of job names to jobs');
-  if (!mapping) return [];
-  if (mapping.entries.length === 0) reader.problems.error('jobs', node, 'must define at least one job');
-  const { maxSteps } = DEFINITION_LIMITS;
-  if (mapping.entries.length > maxSteps) {
-    reader.problems.error(
-      'jobs',
-      mapping.entries[maxSteps].keyNode,
-      `has ${mapping.entries.length} jobs; at most ${maxSteps} are allowed`,
-    );
+function readDefinitions(root: YamlMapping, reader: FieldReader): CircleCiDefinitions {
+  const definitions = emptyDefinitions();
+  definitions.pipeline = readPipelineParameters(valueOf(root, 'parameters'), reader);
+  readOrbs(valueOf(root, 'orbs'), definitions, reader);
+  readReusables(valueOf(root, 'commands'), 'commands', reader, definitions.commands);
+  for (const command of definitions.commands.values()) {
+    if (!command.shipped && !command.name.includes('/'))
+      reader.keys(command.body, command.path, ['description', 'parameters', 'steps']);
   }
-  return mapping.entries.slice(0, maxSteps).map(({ key, keyNode, value }) => {
-    const problem = nameProblem(key, 'job');
-    if (problem) reader.problems.error(childPath('jobs', key), keyNode, problem);
-    return { name: key, keyNode, job: readCircleCiJob(key, value, childPath('jobs', key), reader) };
+  readReusables(valueOf(root, 'executors'), 'executors', reader, definitions.executors);
+  const jobs = valueOf(root, 'jobs');
+  if (jobs?.kind === 'mapping' && jobs.entries.length === 0)
+    reader.problems.error('jobs', jobs, 'must define at least one job');
+  readReusables(jobs, 'jobs', reader, definitions.jobs);
+  return definitions;
+}
+
+/** A file without workflows runs each of its own jobs once, in parallel. */
+function everyJob(definitions: CircleCiDefinitions): WorkflowJob[] {
+  return [...definitions.jobs.values()]
+    .filter((job) => !job.name.includes('/'))
+    .map((job) => ({
+      workflow: '',
+      name: job.name,
+      aliases: [],
+      job,
+      at: job.body,
+      path: job.path,
+      requires: [],
+      requiresPath: childPath(job.path, 'requires'),
+      filter: {},
+    }));
+}
+
+/** `requires` names jobs of the same workflow, by name or matrix alias; they become step names. */
+function resolveRequires(entry: WorkflowJob, entries: WorkflowJob[], names: string[]) {
+  return entry.requires.flatMap(({ name, node }) => {
+    const targets = entries.flatMap((other, i) =>
+      other.workflow === entry.workflow && (other.name === name || other.aliases.includes(name))
+        ? [names[i]]
+        : [],
+    );
+    return targets.length ? targets.map((target) => ({ name: target, node })) : [{ name, node }];
   });
 }
 
-function readWorkflows(node: YamlNode, jobs: JobSpec[], reader: FieldReader): StepDraft[] {
-  const mapping = reader.mapping(node, 'workflows', 'a mapping of workflow names to workflows');
-  if (!mapping) return [];
-  const workflows = mapping.entries.filter((entry) => entry.key !== 'version');
-  if (workflows.length === 0) {
-    reader.problems.error('workflows', node, 'must define one workflow');
-    return [];
+function warnUnused(definitions: CircleCiDefinitions, entries: WorkflowJob[], reader: FieldReader): void {
+  const used = new Set(entries.map((entry) => entry.job.name));
+  for (const job of definitions.jobs.values()) {
+    if (used.has(job.name) || job.name.includes('/')) continue;
+    reader.problems.warn(job.path, job.body, 'is in no workflow, so it never runs');
   }
-  workflows.slice(1).forEach(({ key, keyNode }) => {
-    reader.problems.error(
-      childPath('workflows', key),
-      keyNode,
-      'only one workflow is supported; Kiln runs one pipeline per file',
-    );
+}
+
+/** CircleCI merges uploads to one destination; Kiln keeps each under its own name (`-2`, `-3`, ...). */
+function uniqueArtifacts(artifacts: JobArtifact[]): ArtifactDefinition[] {
+  const taken = new Set<string>();
+  return artifacts.map(({ name, path }) => {
+    let unique = name;
+    for (let n = 2; taken.has(unique); n++) unique = `${name.slice(0, 60)}-${n}`;
+    taken.add(unique);
+    return { name: unique, path };
   });
-  const { key, value } = workflows[0];
-  const path = childPath('workflows', key);
-  const workflow = reader.mapping(value, path, 'a mapping with "jobs"');
-  if (!workflow) return [];
-  reader.keys(workflow, path, ['jobs'], UNSUPPORTED_WORKFLOW_KEYS);
-  const list = reader.required(workflow, path, 'jobs');
-  if (!list) return [];
-  const listPath = childPath(path, 'jobs');
-  if (list.kind !== 'sequence' || list.items.length === 0) {
-    reader.problems.error(listPath, list, 'must list at least one job');
-    return [];
-  }
-  const byName = new Map(jobs.map((spec) => [spec.name, spec]));
-  return list.items.flatMap((item, index) =>
-    readWorkflowJob(item, childPath(listPath, index), byName, reader),
-  );
 }
 
-function readWorkflowJob(
-  node: YamlNode,
-  path: string,
-  jobs: Map<string, JobSpec>,
-  reader: FieldReader,
-): StepDraft[] {
-  let name: string;
-  let options: YamlNode | undefined;
-  if (node.kind === 'scalar' && !isNullNode(node)) {
-    name = node.text;
-  } else if (node.kind === 'mapping' && node.entries.length === 1) {
-    name = node.entries[0].key;
-    options = node.entries[0].value;
-  } else {
-    reader.problems.error(path, node, 'must be a job name, or a job name with "requires"');
-    return [];
+/**
+ * A job used by several workflows or matrix combinations is read once per use; the same problem
+ * in its body is reported once.
+ */
+function dedupeProblems(reader: FieldReader): void {
+  for (const list of [reader.problems.errors, reader.problems.warnings]) {
+    const seen = new Set<string>();
+    const unique = list.filter((p) => {
+      const key = `${p.line}:${p.column}:${p.message.slice(p.path.length)}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    });
+    list.splice(0, list.length, ...unique);
   }
-  const spec = jobs.get(name);
-  if (!spec) {
-    reader.problems.error(path, node, `unknown job "${name}"${suggestion(name, jobs.keys())}`);
-    return [];
-  }
-  const draft = draftFor(spec, node, path);
-  draft.dependsOnPath = childPath(childPath(path, name), 'requires');
-  if (options && !isNullNode(options)) {
-    const mapping = reader.mapping(options, childPath(path, name), 'a mapping with "requires"');
-    if (mapping) {
-      reader.keys(mapping, childPath(path, name), ['requires'], UNSUPPORTED_WORKFLOW_JOB_KEYS);
-      const requires = valueOf(mapping, 'requires');
-      const items = requires ? (reader.stringList(requires, draft.dependsOnPath) ?? []) : [];
-      draft.dependencies = items.map((item) => ({ name: item.value, node: item.node }));
-      draft.step.dependsOn = [...new Set(items.map((item) => item.value))];
-    }
-  }
-  return [draft];
-}
-
-function draftFor(spec: JobSpec, nameNode: YamlNode, path: string): StepDraft {
-  const { image, commands, environment } = spec.job;
-  const step: StepDefinition = {
-    name: spec.name,
-    image,
-    commands,
-    environment,
-    dependsOn: [],
-    deploy: false,
-  };
-  return {
-    step,
-    node: nameNode,
-    nameNode,
-    path,
-    dependencies: [],
-    dependsOnPath: childPath(path, 'requires'),
-  };
 }
