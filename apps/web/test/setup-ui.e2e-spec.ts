@@ -131,7 +131,32 @@ describe('setting up and operating Kiln in the web UI', () => {
     await shows(page.getByRole('heading', { name: /Run #\d+ build/ }));
     await showsText(page.getByTestId('run-status'), 'succeeded', 60_000);
     await shows(page.getByRole('button', { name: /^test: succeeded/ }));
+    await page.getByRole('button', { name: /^test: succeeded/ }).click();
+    await showsText(page.getByTestId('log'), 'tests passed');
+    await page.getByLabel('Search the log').fill('TESTS PASSED');
+    await showsText(page.getByTestId('log-matches'), /^1 of \d+ lines$/);
+    await shows(page.locator('.log-current'));
+    // A run that ended: nothing left to follow, nothing to retry step by step.
+    expect(await page.getByText('Follow the running step again').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Retry failed steps' }).count()).toBe(0);
     await screenshot(page, 'setup-run-finished');
+  });
+
+  it('names the reason of a timed-out step on its graph node', async () => {
+    const project = (
+      await platform.api<{ items: { id: string; name: string }[] }>('GET', '/api/projects')
+    ).body.items.find((p) => p.name === 'shop')!;
+    const pipelineId = await platform.createPipeline(project.id, {
+      name: 'slow',
+      yaml_config:
+        'pipeline:\n  steps:\n    - name: hang\n      image: node:20\n      timeout: 1s\n      commands: [sleep 30]\n',
+    });
+    const run = await platform.startRun(project.id, pipelineId, 'main');
+    await page.goto(`${platform.gateway}/#/projects/${project.id}/runs/${run.id}`);
+    await showsText(page.getByTestId('run-status'), 'failed', 30_000);
+    const node = page.getByRole('button', { name: /^hang: failed/ });
+    await showsText(node, /timed out after 1s/);
+    await screenshot(page, 'setup-run-timed-out');
   });
 
   it('creates a user, adds them as a member, and they see only that project', async () => {

@@ -147,15 +147,84 @@ export function LogPanel({
           {state.error}
         </p>
       )}
+      <LogSearch view={pre} lines={plain} count={state.lines} />
       <pre ref={pre} class="log" tabIndex={0} aria-label={`Output of ${step.name}`} data-testid="log" />
     </section>
   );
 }
 
+/** Each line its own element: CSS numbers the lines and search marks whole lines. */
 function renderLine(ansi: AnsiUp, line: LogLine): string {
-  if (line.stream === 'system') return `<span class="log-system">${escapeHtml(line.text)}</span>\n`;
+  if (line.stream === 'system') return `<span class="log-line log-system">${escapeHtml(line.text)}\n</span>`;
   const html = ansi.ansi_to_html(`${line.text}\n`);
-  return line.stream === 'stderr' ? `<span class="log-stderr">${html}</span>` : html;
+  return `<span class="log-line${line.stream === 'stderr' ? ' log-stderr' : ''}">${html}</span>`;
+}
+
+/** Marks the lines holding the text, says how many, and moves between them. */
+function LogSearch({
+  view,
+  lines,
+  count,
+}: {
+  view: { current: HTMLPreElement | null };
+  lines: { current: string[] };
+  count: number;
+}) {
+  const [query, setQuery] = useState('');
+  const [matches, setMatches] = useState<number[]>([]);
+  const [at, setAt] = useState(0);
+
+  useEffect(() => {
+    const rows = view.current?.children;
+    if (!rows) return;
+    const needle = query.toLowerCase();
+    const found = needle
+      ? lines.current.flatMap((l, i) => (l.toLowerCase().includes(needle) ? [i] : []))
+      : [];
+    for (const i of matches) rows[i]?.classList.remove('log-match', 'log-current');
+    for (const i of found) rows[i]?.classList.add('log-match');
+    setMatches(found);
+    setAt(0);
+  }, [query, count]);
+
+  useEffect(() => {
+    const row = view.current?.children[matches[at] ?? -1];
+    if (!row) return;
+    for (const el of view.current!.querySelectorAll('.log-current')) el.classList.remove('log-current');
+    row.classList.add('log-current');
+    row.scrollIntoView({ block: 'center' });
+  }, [matches, at]);
+
+  const step = (by: number) => matches.length && setAt((i) => (i + by + matches.length) % matches.length);
+  return (
+    <form
+      class="log-search"
+      role="search"
+      aria-label="Log search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        step(1);
+      }}
+    >
+      <label for="log-search-input">Search the log</label>
+      <input
+        id="log-search-input"
+        type="search"
+        value={query}
+        onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+        spellcheck={false}
+      />
+      <span aria-live="polite" data-testid="log-matches">
+        {query ? (matches.length ? `${at + 1} of ${matches.length} lines` : 'no line matches') : ''}
+      </span>
+      <button type="button" class="secondary small" disabled={!matches.length} onClick={() => step(-1)}>
+        Previous
+      </button>
+      <button type="submit" class="secondary small" disabled={!matches.length}>
+        Next
+      </button>
+    </form>
+  );
 }
 
 function escapeHtml(text: string): string {

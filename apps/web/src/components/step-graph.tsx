@@ -64,14 +64,18 @@ export function StepGraph({
                   type="button"
                   class={`node status-${step.status}`}
                   aria-pressed={selected === step.id}
-                  aria-label={`${step.name}: ${step.status}${duration === null ? '' : `, ${formatDuration(duration)}`}${needs}. Show its log.`}
+                  aria-label={`${step.name}: ${step.status}${duration === null ? '' : `, ${formatDuration(duration)}`}${step.error ? ` (${step.error})` : ''}${needs}. Show its log.`}
+                  title={step.error ?? undefined}
                   data-step={step.name}
                   onClick={() => onSelect(step.id)}
                 >
                   <span class="node-name">{step.name}</span>
                   <span class="node-meta">
-                    {step.status}
-                    {step.exit_code !== null && step.exit_code !== 0 ? ` · exit ${step.exit_code}` : ''}
+                    {/* The reason (timed out, out of memory, cancelled) says more than the status word. */}
+                    {step.error ?? step.status}
+                    {!step.error && step.exit_code !== null && step.exit_code !== 0
+                      ? ` · exit ${step.exit_code}`
+                      : ''}
                     {duration !== null ? ` · ${formatDuration(duration)}` : ''}
                     {step.reused_from ? ' · reused' : ''}
                   </span>

@@ -44,11 +44,13 @@ export function RunActions({ run, projectId }: { run: Run; projectId: string }) 
           {busy === 'retry' ? 'Retrying…' : 'Retry'}
         </button>
       )}
-      {isTerminal(run.status) && run.status !== 'succeeded' && (
-        <button type="button" class="secondary" disabled={busy !== null} onClick={() => retry(true)}>
-          {busy === 'retry-failed' ? 'Retrying…' : 'Retry failed steps'}
-        </button>
-      )}
+      {isTerminal(run.status) &&
+        run.status !== 'succeeded' &&
+        (run.steps ?? []).some((s) => s.started_at) && (
+          <button type="button" class="secondary" disabled={busy !== null} onClick={() => retry(true)}>
+            {busy === 'retry-failed' ? 'Retrying…' : 'Retry failed steps'}
+          </button>
+        )}
       {error && (
         <p class="error" role="alert">
           {error}

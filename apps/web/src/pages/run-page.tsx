@@ -103,8 +103,15 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
         </p>
       )}
       <h2 class="visually-hidden">Steps</h2>
+      {steps.length === 0 && (
+        <p class="empty">
+          {isTerminal(r.status)
+            ? 'No step ran: the run ended before its steps were planned.'
+            : 'Reading the definition and planning the steps…'}
+        </p>
+      )}
       <StepGraph steps={steps} selected={followed} now={now} onSelect={setChosen} />
-      {chosen && (
+      {chosen && !isTerminal(r.status) && (
         <p class="hint">
           Showing the step you picked.{' '}
           <button type="button" class="link" onClick={() => setChosen(null)}>
