@@ -9,6 +9,7 @@ import { registerRetryCommand } from './commands/retry.command';
 import { registerRunCommand } from './commands/run.command';
 import { registerRunnersCommand } from './commands/runners.command';
 import { registerRunsCommand } from './commands/runs.command';
+import { registerSecretsCommand } from './commands/secrets.command';
 import { registerShowCommand } from './commands/show.command';
 import { registerValidateCommand } from './commands/validate.command';
 import { CliContext } from './context';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerValidateCommand(program, ctx);
   registerRunCommand(program, ctx);
   registerRunsCommand(program, ctx);
+  registerSecretsCommand(program, ctx);
   registerShowCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerCancelCommand(program, ctx);

@@ -42,6 +42,14 @@ export class ApiClient {
     return this.json<T>('PUT', path, { body });
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PATCH', path, { body });
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.json<void>('DELETE', path, {});
+  }
+
   /** Every item of a paginated list, following `next_cursor`. */
   async all<T>(path: string, query: Query = {}, max = 10_000): Promise<T[]> {
     const items: T[] = [];

@@ -16,10 +16,19 @@ export interface Project {
   id: string;
   name: string;
   repo_url: string;
+  repo_full_name?: string | null;
   provider: string;
   default_branch?: string;
   created_at?: string;
   last_activity_at?: string | null;
+  /** The generated webhook secret: only in the answer of POST /api/projects. */
+  webhook_secret?: string;
+}
+
+export interface Secret {
+  name: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface Pipeline {
