@@ -12,6 +12,9 @@ import { MessagingConnection } from './messaging.connection';
 
 /** JetStream's "stream name already in use": another replica created it a moment ago. */
 const STREAM_NAME_IN_USE = 10058;
+const SUBJECTS_OVERLAP = 10065;
+/** What a create that raced another replica's create may answer. */
+const RACE_CODES = [STREAM_NAME_IN_USE, SUBJECTS_OVERLAP];
 
 type WantedStream = Pick<
   StreamConfig,
@@ -39,7 +42,9 @@ export class StreamProvisioner implements OnModuleInit {
 
   async ensure(definition: StreamDefinition): Promise<void> {
     const wanted = this.configOf(definition);
-    // Several replicas may race: whoever loses the create sees the stream on the next round.
+    // Several replicas may race: whoever loses the create sees the stream on the next round. While
+    // one replica's create is under way, NATS 2.9 may answer another's with "subjects overlap".
+    let lost: unknown;
     for (let round = 0; round < 5; round++) {
       const existing = await this.info(wanted.name);
       if (!existing) {
@@ -48,8 +53,10 @@ export class StreamProvisioner implements OnModuleInit {
           this.logger.log({ stream: wanted.name }, 'created stream');
           return;
         } catch (err) {
-          if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) continue;
-          throw err;
+          if (!(err instanceof JetStreamApiError && RACE_CODES.includes(err.code))) throw err;
+          lost = err;
+          await new Promise((resolve) => setTimeout(resolve, 50 * (round + 1)));
+          continue;
         }
       }
       const drift = differences(existing.config, wanted);
@@ -68,7 +75,7 @@ export class StreamProvisioner implements OnModuleInit {
       this.logger.log({ stream: wanted.name, changed: drift }, 'updated stream');
       return;
     }
-    throw new Error(`stream ${wanted.name} could not be created`);
+    throw new Error(`stream ${wanted.name} could not be created: ${String(lost)}`, { cause: lost });
   }
 
   private configOf(definition: StreamDefinition): WantedStream {
