@@ -1,4 +1,4 @@
-import { StepResources } from '../definition.model';
+import { StepResources, StepService } from '../definition.model';
 import { childPath } from '../problems/problem-collector';
 import { readEnvironment } from '../reader/environment.reader';
 import { FieldReader, valueOf } from '../reader/field.reader';
@@ -6,6 +6,7 @@ import { readImage } from '../reader/step.reader';
 import { isNullNode, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { CircleCiDefinitions } from './circleci-definitions';
 import { bindParameters, substitute } from './circleci-parameters';
+import { shellQuote } from './circleci-paths';
 
 /** What a job runs in, from its executor (inline or reusable) with the job's own keys on top. */
 export interface ExecutionEnvironment {
@@ -14,6 +15,8 @@ export interface ExecutionEnvironment {
   workingDirectory?: string;
   shell?: string;
   resources?: StepResources;
+  /** Secondary `docker` images: reachable on localhost from the job, as in CircleCI. */
+  services: StepService[];
   /** The executor comes from an orb Kiln does not ship; the orb already carries the error. */
   unknownOrb?: boolean;
 }
@@ -51,7 +54,17 @@ export const RESOURCE_CLASSES: Record<string, StepResources> = {
   '2xlarge+': { cpu: '20', memory: '40Gi' },
 };
 
-const IMAGE_KEYS = ['image', 'environment', 'auth', 'aws_auth', 'name', 'entrypoint', 'command', 'user'];
+const IMAGE_KEYS = [
+  'image',
+  'environment',
+  'auth',
+  'aws_auth',
+  'name',
+  'entrypoint',
+  'command',
+  'user',
+  'ports',
+];
 
 export function resolveEnvironment(
   body: YamlMapping,
@@ -65,6 +78,7 @@ export function resolveEnvironment(
     ? executorEnvironment(executor, childPath(path, 'executor'), definitions, reader, pipeline)
     : undefined;
   if (base?.unknownOrb) return base;
+  // The job's own `docker` list replaces the executor's, secondary images included.
   const own = readExecutorKeys(body, path, reader, !base);
   return {
     image: own.image || base?.image || '',
@@ -72,6 +86,7 @@ export function resolveEnvironment(
     workingDirectory: own.workingDirectory ?? base?.workingDirectory,
     shell: own.shell ?? base?.shell,
     resources: own.resources ?? base?.resources,
+    services: own.image ? own.services : (base?.services ?? []),
   };
 }
 
@@ -87,7 +102,8 @@ function executorEnvironment(
   const name = nameNode && reader.string(nameNode, args ? childPath(path, 'name') : path);
   if (!nameNode || name === undefined) return undefined;
   const orb = name.includes('/') ? name.split('/')[0] : undefined;
-  if (orb && definitions.unknownOrbs.has(orb)) return { image: '', environment: {}, unknownOrb: true };
+  if (orb && definitions.unknownOrbs.has(orb))
+    return { image: '', environment: {}, services: [], unknownOrb: true };
   const executor = definitions.executors.get(name);
   if (!executor) {
     reader.problems.error(path, nameNode, `unknown executor "${name}"`);
@@ -105,7 +121,7 @@ function readExecutorKeys(
   reader: FieldReader,
   needsImage: boolean,
 ): ExecutionEnvironment {
-  const result: ExecutionEnvironment = { image: '', environment: {} };
+  const result: ExecutionEnvironment = { image: '', environment: {}, services: [] };
   for (const [key, message] of Object.entries(NO_EQUIVALENT)) {
     const entry = body.entries.find((e) => e.key === key);
     if (entry) reader.problems.error(childPath(path, key), entry.keyNode, message);
@@ -145,17 +161,14 @@ function readDocker(node: YamlNode, path: string, reader: FieldReader, result: E
   const imagePath = childPath(path, 0);
   const image = reader.mapping(node.items[0], imagePath, 'a mapping with "image"');
   node.items.slice(1).forEach((item, i) => {
-    reader.problems.error(
-      childPath(path, i + 1),
-      item,
-      'secondary images (service containers) cannot be mapped yet: this Kiln version has no step "services"',
-    );
+    const service = readService(item, childPath(path, i + 1), reader, result.services);
+    if (service) result.services.push(service);
   });
   if (!image) return;
   reader.keys(image, imagePath, IMAGE_KEYS);
   const imageNode = reader.required(image, imagePath, 'image');
   if (imageNode) result.image = readImage(imageNode, childPath(imagePath, 'image'), reader) ?? '';
-  for (const key of ['auth', 'aws_auth', 'entrypoint', 'command', 'user', 'name']) {
+  for (const key of ['auth', 'aws_auth', 'entrypoint', 'command', 'user', 'name', 'ports']) {
     const entry = image.entries.find((e) => e.key === key);
     if (entry) reader.problems.warn(childPath(imagePath, key), entry.keyNode, IGNORED_IMAGE_KEYS[key]);
   }
@@ -174,7 +187,50 @@ const IGNORED_IMAGE_KEYS: Record<string, string> = {
   command: "is ignored: Kiln runs the job's commands with the image's shell",
   user: "is ignored: the step runs as the executor's default user",
   name: "is ignored: the job's container has no other containers to reach it by name",
+  ports: 'is ignored: the job and its services share one network namespace and reach each other on localhost',
 };
+
+/**
+ * A secondary image as a service, named by its `name` or its image (`cimg/postgres:16` ->
+ * `postgres`); `command` replaces the image's command, as a shell command.
+ */
+function readService(
+  node: YamlNode,
+  path: string,
+  reader: FieldReader,
+  taken: StepService[],
+): StepService | undefined {
+  const mapping = reader.mapping(node, path, 'a mapping with "image"');
+  if (!mapping) return undefined;
+  reader.keys(mapping, path, IMAGE_KEYS);
+  const imageNode = reader.required(mapping, path, 'image');
+  const image = imageNode && readImage(imageNode, childPath(path, 'image'), reader);
+  if (!image) return undefined;
+  for (const key of ['auth', 'aws_auth', 'entrypoint', 'user', 'ports']) {
+    const entry = mapping.entries.find((e) => e.key === key);
+    if (entry) reader.problems.warn(childPath(path, key), entry.keyNode, IGNORED_IMAGE_KEYS[key]);
+  }
+  const written = valueOf(mapping, 'name');
+  const base =
+    (written && reader.string(written, childPath(path, 'name'))) ??
+    image.split('/').pop()?.split(/[:@]/)[0] ??
+    'service';
+  let name =
+    base
+      .toLowerCase()
+      .replace(/[^-a-z0-9_.]+/g, '-')
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'service';
+  for (let n = 2; taken.some((s) => s.name === name); n++) name = `${base}-${n}`;
+  const environment = valueOf(mapping, 'environment');
+  const command = valueOf(mapping, 'command');
+  const commands = command && reader.stringList(command, childPath(path, 'command'))?.map((c) => c.value);
+  return {
+    name,
+    image,
+    environment: environment ? readEnvironmentList(environment, childPath(path, 'environment'), reader) : {},
+    ...(commands?.length && { commands: [commands.map(shellQuote).join(' ')] }),
+  };
+}
 
 /** CircleCI accepts a mapping or a list of `NAME=value` strings (or one-entry mappings). */
 export function readEnvironmentList(

@@ -239,14 +239,81 @@ describe('CircleCI expansion', () => {
         '  a:',
         '    docker: [{ image: x, auth: { username: u, password: p } }]',
         '    resource_class: large',
-        '    steps: [{ run: { command: make, no_output_timeout: 30m } }, { save_cache: { key: k, paths: [x] } }]',
+        '    steps: [{ run: { command: make, no_output_timeout: 30m } }, { save_cache: { key: k, paths: [~/.npm] } }]',
       ),
     );
     expect(result.ok && result.definition.steps[0].resources).toEqual({ cpu: '4', memory: '8Gi' });
+    expect(result.ok && result.definition.steps[0].cache).toBeUndefined();
     expect(result.warnings.map((w) => w.path)).toEqual([
       'jobs.a.docker[0].auth',
       'jobs.a.steps[0].run.no_output_timeout',
-      'jobs.a.steps[1].save_cache',
+      'jobs.a.steps[1].save_cache.paths[0]',
+    ]);
+  });
+
+  it('maps caches, secondary images and approval jobs onto the step keys', () => {
+    const definition = definitionOf(
+      'version: 2.1',
+      'jobs:',
+      '  test:',
+      '    docker:',
+      '      - image: cimg/node:20.1',
+      '      - image: cimg/postgres:16.0',
+      '        environment: [POSTGRES_PASSWORD=t]',
+      '      - { image: redis:7, name: cache, command: [redis-server, --save, "60 1"] }',
+      '    steps:',
+      '      - restore_cache: { keys: [\'deps-{{ .Branch }}-{{ checksum "package-lock.json" }}\', deps-] }',
+      '      - run: npm ci',
+      '      - save_cache: { key: \'deps-{{ .Branch }}-{{ checksum "package-lock.json" }}\', paths: [node_modules, ~/project/.cache/] }',
+      '  deploy: { docker: [{ image: x }], steps: [{ run: ./deploy }] }',
+      'workflows:',
+      '  main:',
+      '    jobs:',
+      '      - test',
+      '      - hold: { type: approval, requires: [test] }',
+      '      - deploy: { requires: [hold] }',
+    );
+    expect(definition.steps[0]).toMatchObject({
+      cache: [
+        {
+          key: 'deps-{{ branch }}-{{ checksum "package-lock.json" }}',
+          restoreKeys: ['deps-'],
+          paths: ['node_modules', '.cache'],
+        },
+      ],
+      services: [
+        { name: 'postgres', image: 'cimg/postgres:16.0', environment: { POSTGRES_PASSWORD: 't' } },
+        { name: 'cache', image: 'redis:7', environment: {}, commands: ["'redis-server' '--save' '60 1'"] },
+      ],
+    });
+    expect(definition.steps.slice(1).map((s) => [s.name, s.approval, s.dependsOn])).toEqual([
+      ['hold', true, ['test']],
+      ['deploy', undefined, ['hold']],
+    ]);
+  });
+
+  it('gives jobs with their own filters or schedule a step condition', () => {
+    const definition = definitionOf(
+      'version: 2.1',
+      'jobs:',
+      '  a: { docker: [{ image: x }], steps: [{ run: make }] }',
+      'workflows:',
+      '  build:',
+      '    jobs:',
+      '      - a',
+      '      - a: { name: docs, filters: { branches: { only: main } } }',
+      '      - a: { name: release, filters: { branches: { ignore: /.*/ }, tags: { only: /^v.*/ } } }',
+      '  nightly:',
+      '    triggers: [{ schedule: { cron: "0 3 * * *" } }]',
+      '    jobs: [a]',
+    );
+    const events = ['push', 'pull_request', 'tag', 'manual', 'api'];
+    expect(definition.on).toEqual({ schedule: '0 3 * * *', push: { branches: ['**'], tags: ['v**'] } });
+    expect(definition.steps.map((s) => [s.name, s.when])).toEqual([
+      ['build.a', { branch: ['**'], event: events, status: ['success'] }],
+      ['build.docs', { branch: ['main'], event: events, status: ['success'] }],
+      ['build.release', { tag: ['v**'], event: events, status: ['success'] }],
+      ['nightly.a', { event: ['schedule'], status: ['success'] }],
     ]);
   });
 });

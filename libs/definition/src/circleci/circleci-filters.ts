@@ -1,4 +1,4 @@
-import { TriggerDefinition } from '../definition.model';
+import { RUN_EVENTS, RunEventName, StepCondition, TriggerDefinition } from '../definition.model';
 import { childPath } from '../problems/problem-collector';
 import { FieldReader, valueOf } from '../reader/field.reader';
 import { isNullNode, YamlNode } from '../yaml/yaml-node';
@@ -41,6 +41,8 @@ function readOnly(node: YamlNode, path: string, reader: FieldReader): string[] |
   if (!mapping) return undefined;
   reader.keys(mapping, path, ['only', 'ignore']);
   const ignore = valueOf(mapping, 'ignore');
+  // `ignore: /.*/` is how CircleCI says "no branch" (tag-only jobs).
+  if (ignore?.kind === 'scalar' && ignore.text === '/.*/' && !valueOf(mapping, 'only')) return [];
   if (ignore) {
     reader.problems.warn(
       childPath(path, 'ignore'),
@@ -119,6 +121,33 @@ export function sameAsPipeline(filter: JobFilter, on: TriggerDefinition): boolea
   return same(branches, on.push.branches ?? ['**']) && same(filter.tags ?? [], on.push.tags ?? []);
 }
 
+function covers(filter: string[], pipeline: string[]): boolean {
+  return filter.includes('**') || same(filter, pipeline);
+}
+
 function same(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+/**
+ * The step condition that narrows the pipeline's `on` to what one job's filter selects, or
+ * undefined when Kiln's conditions (branch AND tag AND event) cannot say it: a job on some
+ * branches or some tags.
+ */
+export function conditionOf(filter: JobFilter, on: TriggerDefinition): StepCondition | undefined {
+  const status: StepCondition['status'] = ['success'];
+  if (filter.schedule) return { event: ['schedule'], status };
+  const event: RunEventName[] | undefined = on.schedule
+    ? RUN_EVENTS.filter((e) => e !== 'schedule')
+    : undefined;
+  const branches = filter.branches ?? ['**'];
+  const tags = filter.tags ?? [];
+  if (branches.length && tags.length) {
+    // Branches AND tags cannot be said in one condition; a filter covering all of the pipeline's needs none.
+    if (!covers(branches, on.push?.branches ?? ['**']) || !covers(tags, on.push?.tags ?? []))
+      return undefined;
+    return { ...(event && { event }), status };
+  }
+  if (tags.length) return { tag: tags, ...(event && { event }), status };
+  return { branch: branches, ...(event && { event }), status };
 }

@@ -1,3 +1,4 @@
+import { StepCache } from '../definition.model';
 import { FieldReader } from '../reader/field.reader';
 import { YamlNode } from '../yaml/yaml-node';
 import { CircleCiDefinitions } from './circleci-definitions';
@@ -30,6 +31,9 @@ export interface JobPlan {
   shell?: string;
   commands: JobCommand[];
   artifacts: JobArtifact[];
+  /** `save_cache` steps, with the keys of the `restore_cache` steps before them as fallbacks. */
+  caches: StepCache[];
+  restoreKeys: string[];
   /** Set once a run step uses the default shell, so the job's script defines `circleci_run`. */
   usesDefaultShell: boolean;
 }

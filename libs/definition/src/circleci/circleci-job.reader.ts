@@ -1,4 +1,4 @@
-import { StepResources } from '../definition.model';
+import { StepCache, StepResources, StepService } from '../definition.model';
 import { childPath } from '../problems/problem-collector';
 import { FieldReader, valueOf } from '../reader/field.reader';
 import { scalarType, YamlMapping, YamlNode } from '../yaml/yaml-node';
@@ -16,6 +16,8 @@ export interface CircleCiJob {
   commands: string[];
   environment: Record<string, string>;
   resources?: StepResources;
+  services: StepService[];
+  caches: StepCache[];
   artifacts: JobArtifact[];
 }
 
@@ -65,6 +67,8 @@ export function readCircleCiJob(
     shell: environment.shell,
     commands: [],
     artifacts: [],
+    caches: [],
+    restoreKeys: [],
     usesDefaultShell: false,
   };
   const ctx: StepContext = { plan, definitions, reader, pipeline: definitions.pipeline, stack: [] };
@@ -96,6 +100,8 @@ export function readCircleCiJob(
     commands: jobScript(plan),
     environment: environment.environment,
     ...(environment.resources && { resources: environment.resources }),
+    services: environment.services,
+    caches: plan.caches,
     artifacts: plan.artifacts,
   };
 }

@@ -1,3 +1,4 @@
+import { cacheKeyProblem } from '../cache/cache-key';
 import { childPath } from '../problems/problem-collector';
 import { valueOf } from '../reader/field.reader';
 import { nameProblem, NAME_MAX_LENGTH } from '../values/names';
@@ -115,21 +116,56 @@ export function readAttachWorkspace(node: YamlNode, path: string, ctx: StepConte
   );
 }
 
-/** A cache miss is always a valid outcome in CircleCI, so a job without its cache still runs correctly. */
+/**
+ * `restore_cache` keys and `save_cache` become the step's `cache` (restored before the step,
+ * saved after it succeeded). A key or path Kiln cannot keep drops that cache with a warning: a
+ * cache miss is always a valid outcome in CircleCI, so the job still runs correctly.
+ */
 export function readCache(node: YamlNode, path: string, ctx: StepContext, type: string): void {
-  const { reader } = ctx;
+  const { reader, plan } = ctx;
   const mapping = reader.mapping(node, path, 'a mapping with "key" or "keys"');
   if (!mapping) return;
-  reader.keys(
-    mapping,
-    path,
-    type === 'save_cache' ? ['key', 'paths', 'name', 'when'] : ['key', 'keys', 'name', 'when'],
-  );
-  reader.problems.warn(
-    path,
-    node,
-    `"${type}" is skipped: this Kiln version has no step caches, so the job runs without one`,
-  );
+  const save = type === 'save_cache';
+  reader.keys(mapping, path, save ? ['key', 'paths', 'name', 'when'] : ['key', 'keys', 'name', 'when']);
+  const keysNode = valueOf(mapping, 'keys') ?? valueOf(mapping, 'key');
+  const keys = keysNode
+    ? (reader.stringList(keysNode, childPath(path, valueOf(mapping, 'keys') ? 'keys' : 'key')) ?? [])
+    : [];
+  const converted = keys.map((item) => cacheKey(item.value));
+  const unusable = keys.find((_, i) => converted[i] === undefined);
+  if (unusable) {
+    reader.problems.warn(
+      unusable.path,
+      unusable.node,
+      `"${unusable.value}" uses a template Kiln's cache keys do not have; this cache is skipped`,
+    );
+    return;
+  }
+  if (!save) {
+    plan.restoreKeys.push(...(converted as string[]));
+    return;
+  }
+  const pathsNode = reader.required(mapping, path, 'paths');
+  const items = pathsNode ? (reader.stringList(pathsNode, childPath(path, 'paths')) ?? []) : [];
+  const paths = items.flatMap((item) => {
+    const mapped = mapPath(item.value, plan.workingDirectory);
+    if (mapped.inside && mapped.path !== '.') return [mapped.path.replace(/\/$/, '')];
+    reader.problems.warn(
+      item.path,
+      item.node,
+      'is outside the workspace; Kiln caches only workspace paths, so it is not cached',
+    );
+    return [];
+  });
+  const key = converted[0] as string;
+  if (key && paths.length)
+    plan.caches.push({ key, restoreKeys: plan.restoreKeys.filter((k) => k !== key), paths });
+}
+
+/** CircleCI's `{{ .Branch }}` is Kiln's `{{ branch }}`; `.Revision`, `.Environment.X` and the like have no equivalent. */
+function cacheKey(key: string): string | undefined {
+  const converted = key.replace(/\{\{\s*\.Branch\s*\}\}/g, '{{ branch }}');
+  return cacheKeyProblem(converted) ? undefined : converted;
 }
 
 function lastSegment(path: string): string {

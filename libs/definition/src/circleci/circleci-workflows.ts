@@ -22,7 +22,8 @@ export interface WorkflowJob {
   name: string;
   /** Names that `requires` may use for it: its name and its matrix alias. */
   aliases: string[];
-  job: Reusable;
+  /** Unset for an approval job, which waits for a person instead of running a job. */
+  job?: Reusable;
   args?: YamlMapping;
   at: YamlNode;
   path: string;
@@ -104,9 +105,10 @@ function readEntry(
   const entryPath = childPath(path, jobName);
   const orb = jobName.includes('/') ? jobName.split('/')[0] : undefined;
   if (orb && definitions.unknownOrbs.has(orb)) return [];
-  if (options && !readOptions(options, entryPath, reader)) return [];
-  const job = definitions.jobs.get(jobName);
-  if (!job) {
+  const kind = options ? readOptions(options, entryPath, reader) : 'job';
+  if (kind === undefined) return [];
+  const job = kind === 'job' ? definitions.jobs.get(jobName) : undefined;
+  if (kind === 'job' && !job) {
     reader.problems.error(
       path,
       node,
@@ -140,8 +142,12 @@ function readEntry(
   }));
 }
 
-/** Approval jobs and contexts: false when the entry cannot become a step. */
-function readOptions(options: YamlMapping, path: string, reader: FieldReader): boolean {
+/** What the entry is: a job, an approval (`type: approval`), or undefined for an unknown type. */
+function readOptions(
+  options: YamlMapping,
+  path: string,
+  reader: FieldReader,
+): 'job' | 'approval' | undefined {
   const context = options.entries.find((e) => e.key === 'context');
   if (context) {
     reader.problems.error(
@@ -151,18 +157,11 @@ function readOptions(options: YamlMapping, path: string, reader: FieldReader): b
     );
   }
   const type = valueOf(options, 'type');
-  if (type) {
-    const text = reader.string(type, childPath(path, 'type'));
-    reader.problems.error(
-      childPath(path, 'type'),
-      type,
-      text === 'approval'
-        ? 'approval jobs cannot be mapped yet: this Kiln version has no "approval" steps'
-        : `unknown job type "${text}"`,
-    );
-    return false;
-  }
-  return true;
+  if (!type) return 'job';
+  const text = reader.string(type, childPath(path, 'type'));
+  if (text === 'approval') return 'approval';
+  reader.problems.error(childPath(path, 'type'), type, `unknown job type "${text}"; use "approval"`);
+  return undefined;
 }
 
 function readRequires(

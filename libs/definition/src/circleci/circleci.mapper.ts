@@ -12,12 +12,22 @@ import {
   readPipelineParameters,
   readReusables,
 } from './circleci-definitions';
-import { sameAsPipeline, triggersOf } from './circleci-filters';
-import { readCircleCiJob } from './circleci-job.reader';
+import { conditionOf, sameAsPipeline, triggersOf } from './circleci-filters';
+import { CircleCiJob, readCircleCiJob } from './circleci-job.reader';
 import { JobArtifact } from './circleci-job-plan';
 import { stepNames } from './circleci-names';
 import { readOrbs } from './circleci-orbs';
 import { WorkflowJob, readWorkflows } from './circleci-workflows';
+
+/** A `type: approval` job: no image or commands, it waits for a person with write access. */
+const APPROVAL: CircleCiJob = {
+  image: '',
+  commands: [],
+  environment: {},
+  services: [],
+  caches: [],
+  artifacts: [],
+};
 
 const ROOT_KEYS = ['version', 'jobs', 'workflows', 'orbs', 'commands', 'executors', 'parameters'];
 
@@ -44,9 +54,12 @@ export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): 
   const entries = workflows ? readWorkflows(workflows, definitions, reader) : everyJob(definitions);
   const names = stepNames(entries, reader);
   const drafts: StepDraft[] = [];
+  const entryOf = new Map<StepDraft, WorkflowJob>();
   const artifacts: JobArtifact[] = [];
   entries.slice(0, DEFINITION_LIMITS.maxSteps).forEach((entry, i) => {
-    const job = readCircleCiJob({ ...entry, stepName: names[i] }, definitions, reader);
+    const job = entry.job
+      ? readCircleCiJob({ ...entry, job: entry.job, stepName: names[i] }, definitions, reader)
+      : APPROVAL;
     if (!job) return;
     const step: StepDefinition = {
       name: names[i],
@@ -56,17 +69,22 @@ export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): 
       dependsOn: [],
       deploy: false,
       ...(job.resources && { resources: job.resources }),
+      ...(job.services.length && { services: job.services }),
+      ...(job.caches.length && { cache: job.caches }),
+      ...(!entry.job && { approval: true }),
     };
     const dependencies = resolveRequires(entry, entries, names);
     step.dependsOn = [...new Set(dependencies.map((d) => d.name))];
-    drafts.push({
+    const draft = {
       step,
       node: entry.at,
       nameNode: entry.at,
       path: entry.path,
       dependencies,
       dependsOnPath: entry.requiresPath,
-    });
+    };
+    drafts.push(draft);
+    entryOf.set(draft, entry);
     artifacts.push(...job.artifacts);
   });
   if (entries.length > DEFINITION_LIMITS.maxSteps) {
@@ -85,13 +103,18 @@ export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): 
     );
   }
   const on = triggersOf(entries.map((entry) => entry.filter));
-  entries.forEach((entry, i) => {
+  drafts.forEach((draft) => {
+    const entry = entryOf.get(draft) as WorkflowJob;
     if (sameAsPipeline(entry.filter, on)) return;
-    reader.problems.error(
-      childPath(entry.path, entry.filter.schedule ? 'triggers' : 'filters'),
-      entry.at,
-      `runs on other branches, tags or schedules than the rest of the pipeline ("${names[i]}"); this cannot be mapped yet: this Kiln version has no per-step "when" conditions`,
-    );
+    const when = conditionOf(entry.filter, on);
+    if (when) draft.step.when = when;
+    else {
+      reader.problems.error(
+        childPath(entry.path, 'filters'),
+        entry.at,
+        `runs on some branches or some tags; Kiln step conditions ("when") hold for a branch AND a tag, so "${draft.step.name}" cannot be mapped; split it into a branch job and a tag job`,
+      );
+    }
   });
   dedupeProblems(reader);
   const steps = drafts.map((draft) => draft.step);
@@ -165,7 +188,7 @@ function resolveRequires(entry: WorkflowJob, entries: WorkflowJob[], names: stri
 }
 
 function warnUnused(definitions: CircleCiDefinitions, entries: WorkflowJob[], reader: FieldReader): void {
-  const used = new Set(entries.map((entry) => entry.job.name));
+  const used = new Set(entries.map((entry) => entry.job?.name));
   for (const job of definitions.jobs.values()) {
     if (used.has(job.name) || job.name.includes('/')) continue;
     reader.problems.warn(job.path, job.body, 'is in no workflow, so it never runs');
