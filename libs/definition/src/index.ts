@@ -29,3 +29,4 @@ export type { CacheKeyContext } from './cache/cache-key';
 export { MAX_MATRIX_COMBINATIONS } from './reader/matrix.reader';
 export { stepConditionSkip } from './triggers/step-condition';
 export type { RunContext } from './triggers/step-condition';
+export { explainDefinition } from './circleci/explained-pipeline';

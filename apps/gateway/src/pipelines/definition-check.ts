@@ -1,11 +1,24 @@
-import { nextScheduleTime, parseDefinition, PipelineDefinition, topologicalOrder } from '@kiln/definition';
+import {
+  explainDefinition,
+  nextScheduleTime,
+  parseDefinition,
+  PipelineDefinition,
+  topologicalOrder,
+} from '@kiln/definition';
 import { InvalidInputError } from '../common/errors';
 
-/** The lint answer of POST /api/pipelines/validate. */
-export function lintDefinition(yaml: string) {
+/** The lint answer of POST /api/pipelines/validate; `explain` adds the mapped pipeline. */
+export function lintDefinition(yaml: string, explain = false) {
   const result = parseDefinition(yaml);
   if (!result.ok) return { valid: false, errors: result.errors, warnings: result.warnings };
-  return { valid: true, errors: [], warnings: result.warnings, steps: describeSteps(result.definition) };
+  return {
+    valid: true,
+    errors: [],
+    warnings: result.warnings,
+    steps: describeSteps(result.definition),
+    format: result.format,
+    ...(explain && { explained: explainDefinition(result.definition) }),
+  };
 }
 
 /** Parses an inline definition on write; a bad one is a 400 listing every problem with its line. */

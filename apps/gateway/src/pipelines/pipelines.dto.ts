@@ -92,6 +92,13 @@ export class ValidateDefinitionDto {
   @MaxLength(MAX_YAML)
   @MultilineText()
   yaml_config!: string;
+
+  @ApiPropertyOptional({
+    description: 'also return the mapped pipeline in .platform.yaml form (what a CircleCI file became)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  explain?: boolean;
 }
 
 export class DefinitionErrorJson {
@@ -106,6 +113,12 @@ export class ValidationResultJson {
   @ApiProperty({ type: [DefinitionErrorJson] }) errors!: DefinitionErrorJson[];
   @ApiProperty({ type: [DefinitionErrorJson] }) warnings!: DefinitionErrorJson[];
   @ApiPropertyOptional({ description: 'the steps in run order, when valid' }) steps?: object[];
+  @ApiPropertyOptional({ enum: ['platform', 'circleci'], description: 'the file format, when valid' })
+  format?: string;
+  @ApiPropertyOptional({
+    description: 'with explain: the mapped pipeline in .platform.yaml form, when valid',
+  })
+  explained?: object;
 }
 
 export class PipelineJson {

@@ -11,6 +11,6 @@ export class ValidateController {
   @ApiOperation({ summary: 'Lint a definition: every problem with its YAML path and line' })
   @ApiOkResponse({ type: ValidationResultJson })
   validate(@Body() dto: ValidateDefinitionDto) {
-    return lintDefinition(dto.yaml_config);
+    return lintDefinition(dto.yaml_config, dto.explain);
   }
 }
