@@ -55,7 +55,8 @@ describe('the platform on the docker backend under faults', () => {
       const sha = repo.commit({ '.platform.yaml': diamond(IMAGE), 'wave.txt': randomUUID() });
       const runIds = await Promise.all(
         Array.from({ length: RUNS }, async () => {
-          const res = await chaos.platform.pushToGithub(pushPayload(repo, sha), SECRET, randomUUID());
+          const deliveryId = randomUUID();
+          const res = await chaos.platform.pushToGithub(pushPayload(repo, sha, deliveryId), SECRET, deliveryId);
           if (res.status !== 202) throw new Error(`push answered ${res.status}: ${JSON.stringify(res.body)}`);
           return res.body.run_id as string;
         }),

@@ -40,7 +40,12 @@ export const floodDefinition = `pipeline:
       commands: ["seq 1 ${FLOOD_LINES} | sed 's/^/flood-line /'"]
 `;
 
-export function pushPayload(repo: TestGitRepo, sha: string) {
+/**
+ * A push of `sha`. `pushId` makes the body of each push its own: the receiver answers a body it
+ * accepted before as a replay of that delivery, whatever the delivery id (a provider's redelivery
+ * repeats the body with the same id).
+ */
+export function pushPayload(repo: TestGitRepo, sha: string, pushId: string) {
   return {
     ref: 'refs/heads/main',
     before: '0'.repeat(40),
@@ -51,7 +56,7 @@ export function pushPayload(repo: TestGitRepo, sha: string) {
     repository: { id: 7, name: 'chaos', full_name: 'acme/chaos', clone_url: repo.url, html_url: repo.url, default_branch: 'main' },
     pusher: { name: 'chaos', email: 'chaos@example.com' },
     sender: { login: 'chaos', id: 7 },
-    head_commit: { id: sha, message: 'chaos', timestamp: new Date().toISOString() },
+    head_commit: { id: sha, message: `chaos ${pushId}`, timestamp: new Date().toISOString() },
     commits: [{ id: sha, message: 'chaos' }],
   };
 }

@@ -92,7 +92,7 @@ describe('the platform under faults', () => {
   }, 60_000);
 
   async function push(sha: string, deliveryId: string): Promise<string> {
-    const res = await chaos.platform.pushToGithub(pushPayload(repo, sha), SECRET, deliveryId);
+    const res = await chaos.platform.pushToGithub(pushPayload(repo, sha, deliveryId), SECRET, deliveryId);
     if (res.status !== 202) throw new Error(`delivery ${deliveryId} answered ${res.status}: ${JSON.stringify(res.body)}`);
     const runId = res.body.run_id as string;
     const first = deliveries.get(deliveryId);
