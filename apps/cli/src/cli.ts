@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerArtifactsCommand } from './commands/artifacts.command';
 import { registerCancelCommand } from './commands/cancel.command';
+import { registerHookCommand } from './commands/hook.command';
 import { registerLoginCommands } from './commands/login.command';
 import { registerLogsCommand } from './commands/logs.command';
 import { registerPipelinesCommand } from './commands/pipelines.command';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunCommand(program, ctx);
   registerRunsCommand(program, ctx);
   registerSecretsCommand(program, ctx);
+  registerHookCommand(program, ctx);
   registerShowCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerCancelCommand(program, ctx);
