@@ -1,6 +1,18 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { KilnCli, startTestPlatform, TestPlatform } from './cli.harness';
 
+const GATED_PIPELINE = `pipeline:
+  steps:
+    - name: build
+      image: node:20
+      commands: [echo built]
+    - { name: gate, approval: true, depends_on: [build] }
+    - name: deploy
+      image: node:20
+      depends_on: [gate]
+      commands: [echo deployed]
+`;
+
 describe('operating a project with the kiln CLI', () => {
   let platform: TestPlatform;
   let cli: KilnCli;
@@ -51,5 +63,75 @@ describe('operating a project with the kiln CLI', () => {
       expect(none.code).toBe(2);
       expect(none.stderr).toContain('KILN_WEBHOOK_SECRET');
     });
+  });
+
+  it('adds a member by email, changes the role and removes them', async () => {
+    const user = await platform.api<{ id: string }>('POST', '/api/users', { name: 'Bo', email: 'bo@example.com' });
+    const add = await cli.run(['members', 'add', 'ops', 'bo@example.com', '--role', 'read']);
+    expect(add.stdout.trim()).toBe('Added Bo <bo@example.com> to ops as read');
+    expect((await cli.run(['members', 'set-role', 'ops', 'bo@example.com', '--role', 'write'])).code).toBe(0);
+    const list = JSON.parse((await cli.run(['members', 'list', 'ops', '--json'])).stdout);
+    expect(list.items).toContainEqual(expect.objectContaining({ user_id: user.body.id, role: 'write' }));
+    expect((await cli.run(['members', 'add', 'ops', 'bo@example.com', '--role', 'owner'])).code).toBe(2);
+    expect((await cli.run(['members', 'remove', 'ops', user.body.id])).code).toBe(0);
+    expect((await cli.run(['members', 'list', 'ops'])).stdout).not.toContain('bo@example.com');
+  });
+
+  it('creates a token shown once that works, lists it and revokes it', async () => {
+    const created = await cli.run(['tokens', 'create', 'laptop', '--scope', 'project:read', '--json']);
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout) as { id: string; token: string; scopes: string[] };
+    expect(token.scopes).toEqual(['project:read']);
+    expect((await cli.run(['projects'], { env: { KILN_TOKEN: token.token } })).code).toBe(0);
+    expect((await cli.run(['tokens', 'list'])).stdout).toMatch(/laptop.*project:read.*active/);
+    expect((await cli.run(['tokens', 'revoke', token.id])).code).toBe(0);
+    expect((await cli.run(['projects'], { env: { KILN_TOKEN: token.token } })).code).toBe(3);
+  });
+
+  it('adds an outbound webhook with a generated secret, switches it off and deletes it', async () => {
+    const add = await cli.run(['webhooks', 'add', 'ops', 'https://hooks.example.com/kiln', '--event', 'build.failure']);
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/^Signing secret: \S{20,}$/m);
+    const id = /^Added webhook (\S+) to ops/m.exec(add.stdout)?.[1];
+    expect((await cli.run(['webhooks', 'update', 'ops', id!, '--no-active'])).stdout.trim()).toBe(
+      `Updated webhook ${id} (active)`,
+    );
+    const list = JSON.parse((await cli.run(['webhooks', 'list', 'ops', '--json'])).stdout);
+    expect(list.items).toEqual([expect.objectContaining({ id, active: false, events: ['build.failure'] })]);
+    expect((await cli.run(['webhooks', 'update', 'ops', id!])).code).toBe(2);
+    expect((await cli.run(['webhooks', 'delete', 'ops', id!])).code).toBe(0);
+    expect((await cli.run(['webhooks', 'list', 'ops'])).stdout.trim()).toBe('No webhooks in ops.');
+  });
+
+  it('sets registry credentials with the password from stdin, never shows it, and deletes them', async () => {
+    const set = await cli.run(['registries', 'set', 'ops', 'registry.example.com:5000', '--username', 'puller'], {
+      input: 'pa55word\n',
+    });
+    expect(set.stdout.trim()).toBe('Set credentials for registry.example.com:5000 (puller) in ops');
+    const list = await cli.run(['registries', 'list', 'ops']);
+    expect(list.stdout).toMatch(/registry\.example\.com:5000 +puller/);
+    expect(list.stdout).not.toContain('pa55word');
+    expect((await cli.run(['registries', 'delete', 'ops', 'registry.example.com:5000'])).code).toBe(0);
+    expect((await cli.run(['registries', 'list', 'ops'])).stdout.trim()).toBe('No registry credentials in ops.');
+  });
+
+  it('approves one waiting run and rejects another with a comment', async () => {
+    const pipelineId = await platform.createPipeline(projectId, { name: 'gated', yaml_config: GATED_PIPELINE });
+    const waiting = (r: { status: string }) => r.status === 'waiting';
+    const first = await platform.startRun(projectId, pipelineId);
+    await platform.waitForRun(projectId, first.id, waiting);
+    const approve = await cli.run(['approve', `ops/${first.number}`, 'gate']);
+    expect(approve.stdout.trim()).toBe(`Approved step gate of run #${first.number} of ops`);
+    expect((await platform.waitForRun(projectId, first.id)).status).toBe('succeeded');
+
+    const second = await platform.startRun(projectId, pipelineId);
+    await platform.waitForRun(projectId, second.id, waiting);
+    const reject = await cli.run(['reject', second.id, 'gate', '--comment', 'not today']);
+    expect(reject.code).toBe(0);
+    const rejected = await platform.waitForRun(projectId, second.id);
+    expect(rejected.status).toBe('failed');
+    expect(rejected.steps.find((s) => s.name === 'gate')?.error).toMatch(/^rejected by .+: not today$/);
+    expect((await cli.run(['approve', second.id, 'gate'])).code).toBe(3);
+    expect((await cli.run(['approve', second.id, 'nope'])).code).toBe(3);
   });
 });

@@ -31,6 +31,56 @@ export interface Secret {
   updated_at: string;
 }
 
+export interface Member {
+  user_id: string;
+  name: string;
+  email: string;
+  role: string;
+  created_at: string;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  is_admin: boolean;
+  disabled?: boolean;
+  created_at: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  /** The token itself: only in the answer of POST /api/tokens. */
+  token?: string;
+}
+
+export interface OutboundWebhook {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_sent_at: string | null;
+  created_at: string;
+  /** The generated signing secret: only in the answer of POST when none was given. */
+  secret?: string;
+}
+
+export interface RegistryCredential {
+  server: string;
+  username: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Pipeline {
   id: string;
   project_id?: string;

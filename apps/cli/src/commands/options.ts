@@ -35,3 +35,8 @@ export function isoDate(value: string): string {
     throw new InvalidArgumentError('expected a date such as 2025-01-31 or 2025-01-31T12:00:00Z');
   return new Date(time).toISOString();
 }
+
+/** A repeatable option whose values are each parsed and checked by `parse`. */
+export function collect(parse: (value: string) => string) {
+  return (value: string, previous: string[] = []): string[] => [...previous, parse(value)];
+}

@@ -6,6 +6,7 @@ import { UsageError } from '../errors';
 import { formatAgo } from '../output/format';
 import { renderTable } from '../output/table';
 import { JSON_HELP } from './options';
+import { readStdin } from './stdin';
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -51,11 +52,4 @@ export function registerSecretsCommand(program: Command, ctx: CliContext): void 
       await ctx.client().delete(`/api/projects/${project.id}/secrets/${encodeURIComponent(name)}`);
       ctx.print(`Deleted secret ${name} from ${project.name}`);
     });
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
