@@ -3,6 +3,34 @@ const tseslint = require('typescript-eslint');
 const js = require('@eslint/js');
 const prettier = require('eslint-config-prettier');
 
+// Test files: specs, their helpers, the test harnesses, cross-service tests and benchmarks.
+const TEST_FILES = [
+  '**/*.spec.ts',
+  '**/*.e2e-spec.ts',
+  '**/*.spec-helper.ts',
+  '**/test/**/*.ts',
+  'e2e/**/*.ts',
+  'bench/**/*.ts',
+  'libs/testing/**/*.ts',
+];
+
+// Only tests may depend on the test harnesses (`type:test`, i.e. @kiln/testing): production
+// code that starts processes uses @kiln/launcher.
+const boundaries = (testTag) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', ...testTag] },
+      { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', ...testTag] },
+      { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:test'] },
+    ],
+  },
+];
+
 module.exports = tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', 'tmp/**', '.nx/**', 'apps/web/dist/**'] },
   js.configs.recommended,
@@ -12,23 +40,20 @@ module.exports = tseslint.config(
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
-      '@nx/enforce-module-boundaries': [
+      '@nx/enforce-module-boundaries': boundaries([]),
+      // Files outside Nx projects (scripts/) are not checked by the rule above.
+      'no-restricted-imports': [
         'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-          ],
-        },
+        { paths: [{ name: '@kiln/testing', message: 'Test harnesses are for tests only; use @kiln/launcher.' }] },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
       'no-empty': ['error', { allowEmptyCatch: false }],
     },
+  },
+  {
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:test']), 'no-restricted-imports': 'off' },
   },
   {
     // Entry points of CLIs, scripts and benchmarks print to the terminal on purpose.

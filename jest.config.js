@@ -17,6 +17,10 @@ const swc = [
       parser: { syntax: 'typescript', decorators: true },
       transform: { legacyDecorator: true, decoratorMetadata: true },
       keepClassNames: true,
+      // Jest loads globalSetup without moduleNameMapper: the harnesses it starts import other
+      // libs (@kiln/launcher), so SWC rewrites the aliases to relative paths as the build does.
+      baseUrl: __dirname,
+      paths: compilerOptions.paths,
     },
     module: { type: 'commonjs' },
   },

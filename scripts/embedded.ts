@@ -10,7 +10,7 @@
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { migrate } from '@kiln/db';
 import { NATS_ROLES, natsAccountConfig, NatsRole } from '@kiln/messaging';
-import { APP_NAMES, AppName, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/testing';
+import { APP_NAMES, AppName, startApps, startEmbeddedPostgres, startNatsServer } from '@kiln/launcher';
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

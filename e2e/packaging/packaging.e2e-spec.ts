@@ -143,6 +143,13 @@ describe('Dockerfile', () => {
     expect(dockerIgnored('tools/prisma-diff/node_modules')).toBe(true);
     expect(dockerIgnored('dist')).toBe(true);
   });
+
+  it('leaves the test harnesses and spec files out of the images', () => {
+    for (const path of ['libs/testing', 'libs/db/src/scratch-database.spec-helper.ts', 'apps/gateway/src/main.spec.ts']) {
+      expect({ path, ignored: dockerIgnored(path) }).toEqual({ path, ignored: true });
+    }
+    expect(dockerIgnored('libs/launcher')).toBe(false);
+  });
 });
 
 describe('docker-compose.yml', () => {

@@ -1,0 +1,4 @@
+export * from './free-port';
+export * from './app-launcher';
+export * from './embedded-postgres';
+export * from './nats-server';
