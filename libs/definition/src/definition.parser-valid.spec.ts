@@ -203,6 +203,24 @@ describe('parseDefinition: valid definitions', () => {
     expect(definitionOf(source).steps[0].environment).toEqual({ GREETING: 'héllo ✓' });
   });
 
+  it('keeps a schedule that never fires, with a warning', () => {
+    const result = parseDefinition(
+      yaml('pipeline:', '  steps:', ...step('a'), '  on:', '    schedule: "0 0 31 2 *"'),
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      definition: { on: { schedule: '0 0 31 2 *' } },
+      warnings: [
+        {
+          path: 'on.schedule',
+          line: 7,
+          column: 15,
+          message: 'on.schedule: "0 0 31 2 *" never fires, so nothing runs on this schedule',
+        },
+      ],
+    });
+  });
+
   it('warns when a step sets a variable that Kiln injects', () => {
     const result = parseDefinition(
       yaml('pipeline:', '  steps:', ...step('a', ['environment: { COMMIT_SHA: abc, CI: "true" }'])),

@@ -9,7 +9,7 @@ export type { DagNode, FinishedStatus } from './dag/dag-node';
 export { matchesPush, matchesMergeRequest } from './triggers/trigger-matcher';
 export type { PushEvent, TriggerMatch } from './triggers/trigger-matcher';
 export { globMatch } from './triggers/glob-match';
-export { nextScheduleTime, cronProblem } from './triggers/cron-schedule';
+export { nextScheduleTime, cronProblem, cronWarning } from './triggers/cron-schedule';
 export {
   MERGE_REQUEST_ACTIONS,
   DEFAULT_MERGE_REQUEST_ACTIONS,

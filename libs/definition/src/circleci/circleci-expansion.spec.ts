@@ -123,6 +123,69 @@ describe('CircleCI expansion', () => {
     expect(definition.steps.map((s) => s.name)).toEqual(['a']);
   });
 
+  it('keeps a parked schedule that never fires, with a warning', () => {
+    const result = parseDefinition(
+      yaml(
+        'version: 2.1',
+        'jobs:',
+        '  a: { docker: [{ image: x }], steps: [{ run: "true" }] }',
+        'workflows:',
+        '  parked:',
+        '    triggers: [{ schedule: { cron: "0 0 30 2 *" } }]',
+        '    jobs: [a]',
+      ),
+    );
+    expect(result).toMatchObject({ ok: true, definition: { on: { schedule: '0 0 30 2 *' } } });
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      'workflows.parked.triggers[0].schedule.cron: "0 0 30 2 *" never fires, so nothing runs on this schedule',
+    ]);
+  });
+
+  it('accepts a workflow without jobs, with a warning, beside one that runs', () => {
+    const result = parseDefinition(
+      yaml(
+        'version: 2.1',
+        'jobs:',
+        '  a: { docker: [{ image: x }], steps: [{ run: "true" }] }',
+        'workflows:',
+        '  off: { jobs: [] }',
+        '  main: { jobs: [a] }',
+      ),
+    );
+    expect(result).toMatchObject({ ok: true, definition: { steps: [{ name: 'a' }] } });
+    expect(result.warnings).toEqual([
+      {
+        path: 'workflows.off.jobs',
+        line: 5,
+        column: 16,
+        message: 'workflows.off.jobs: lists no job, so this workflow runs nothing',
+      },
+    ]);
+  });
+
+  it('refuses a file whose every workflow is empty: a pipeline without steps has no Kiln equivalent', () => {
+    const result = parseDefinition(
+      yaml(
+        'version: 2.1',
+        'jobs:',
+        '  a: { docker: [{ image: x }], steps: [{ run: "true" }] }',
+        'workflows:',
+        '  off:',
+        '    jobs: []',
+      ),
+    );
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.errors).toEqual([
+      {
+        path: 'workflows',
+        line: 5,
+        column: 3,
+        message:
+          'workflows: no workflow lists a job, so this file runs nothing; a pipeline without steps has no Kiln equivalent (a Kiln pipeline runs at least one step)',
+      },
+    ]);
+  });
+
   it('runs "when: always" and "on_fail" steps after a failure, and fails the job', () => {
     const definition = definitionOf(
       'version: 2.1',

@@ -1,7 +1,7 @@
 import { childPath } from '../problems/problem-collector';
 import { suggestion } from '../problems/did-you-mean';
 import { FieldReader, valueOf } from '../reader/field.reader';
-import { cronProblem } from '../triggers/cron-schedule';
+import { cronProblem, cronWarning } from '../triggers/cron-schedule';
 import { isNullNode, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { evaluateCondition } from './circleci-conditions';
 import { CircleCiDefinitions, Reusable } from './circleci-definitions';
@@ -73,10 +73,13 @@ function readWorkflow(
   const list = reader.required(workflow, path, 'jobs');
   if (!list) return [];
   const listPath = childPath(path, 'jobs');
-  if (list.kind !== 'sequence' || list.items.length === 0) {
-    reader.problems.error(listPath, list, 'must list at least one job');
+  if (list.kind !== 'sequence') {
+    reader.problems.error(listPath, list, 'must be a list of jobs');
     return [];
   }
+  // CircleCI accepts `jobs: []`; projects switch a workflow off that way.
+  if (list.items.length === 0)
+    reader.problems.warn(listPath, list, 'lists no job, so this workflow runs nothing');
   return list.items.flatMap((item, index) =>
     readEntry(item, childPath(listPath, index), name, schedule, definitions, reader),
   );
@@ -202,6 +205,8 @@ function readSchedule(node: YamlNode | undefined, path: string, reader: FieldRea
   const cron = cronNode && reader.string(cronNode, childPath(itemPath, 'cron'));
   const problem = cron === undefined ? undefined : cronProblem(cron);
   if (problem) reader.problems.error(childPath(itemPath, 'cron'), cronNode as YamlNode, problem);
+  const warning = cron === undefined ? undefined : cronWarning(cron);
+  if (warning) reader.problems.warn(childPath(itemPath, 'cron'), cronNode as YamlNode, warning);
   const filters = valueOf(mapping, 'filters');
   if (filters)
     reader.problems.warn(

@@ -99,7 +99,9 @@ export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): 
     reader.problems.error(
       'workflows',
       workflows,
-      "no workflow runs with the pipeline parameters' defaults; workflows started only with API parameters have no Kiln equivalent",
+      everyWorkflowEmpty(workflows)
+        ? 'no workflow lists a job, so this file runs nothing; a pipeline without steps has no Kiln equivalent (a Kiln pipeline runs at least one step)'
+        : "no workflow runs with the pipeline parameters' defaults; workflows started only with API parameters have no Kiln equivalent",
     );
   }
   const on = triggersOf(entries.map((entry) => entry.filter));
@@ -156,6 +158,17 @@ function readDefinitions(root: YamlMapping, reader: FieldReader): CircleCiDefini
     reader.problems.error('jobs', jobs, 'must define at least one job');
   readReusables(jobs, 'jobs', reader, definitions.jobs);
   return definitions;
+}
+
+/** Whether every workflow is `jobs: []` (a switched-off CircleCI project), rather than skipped by `when`. */
+function everyWorkflowEmpty(workflows: YamlNode): boolean {
+  if (workflows.kind !== 'mapping') return false;
+  return workflows.entries
+    .filter((entry) => entry.key !== 'version')
+    .every(({ value }) => {
+      const jobs = value.kind === 'mapping' ? valueOf(value, 'jobs') : undefined;
+      return jobs?.kind === 'sequence' && jobs.items.length === 0;
+    });
 }
 
 /** A file without workflows runs each of its own jobs once, in parallel. */

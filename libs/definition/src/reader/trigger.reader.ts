@@ -1,7 +1,7 @@
 import { MergeRequestAction, TriggerDefinition } from '../definition.model';
 import { didYouMean } from '../problems/did-you-mean';
 import { childPath } from '../problems/problem-collector';
-import { cronProblem } from '../triggers/cron-schedule';
+import { cronProblem, cronWarning } from '../triggers/cron-schedule';
 import { globProblem } from '../triggers/glob-match';
 import {
   DEFAULT_MERGE_REQUEST_ACTIONS,
@@ -41,8 +41,10 @@ export function readTriggers(node: YamlNode, path: string, reader: FieldReader):
   if (schedule) {
     const cron = reader.string(schedule, childPath(path, 'schedule'));
     const problem = cron === undefined ? undefined : cronProblem(cron);
+    const warning = cron === undefined ? undefined : cronWarning(cron);
     if (problem) reader.problems.error(childPath(path, 'schedule'), schedule, problem);
     else if (cron !== undefined) on.schedule = cron.trim();
+    if (warning) reader.problems.warn(childPath(path, 'schedule'), schedule, warning);
   }
   return on;
 }

@@ -1,4 +1,4 @@
-import { cronProblem, nextScheduleTime } from '../index';
+import { cronProblem, cronWarning, nextScheduleTime } from '../index';
 
 describe('cron schedules', () => {
   const from = new Date('2024-01-01T05:00:00Z');
@@ -11,6 +11,7 @@ describe('cron schedules', () => {
     ['0 0 29 2 *', '2024-02-29T00:00:00.000Z'],
   ])('%s next fires at %s (UTC)', (cron, expected) => {
     expect(cronProblem(cron)).toBeUndefined();
+    expect(cronWarning(cron)).toBeUndefined();
     expect(nextScheduleTime(cron, from)?.toISOString()).toBe(expected);
   });
 
@@ -22,9 +23,15 @@ describe('cron schedules', () => {
     ['61 * * * *', '"61 * * * *" is not a valid cron expression: invalid value for minute: 61'],
     ['* * * * * *', '"* * * * * *" must have 5 fields (minute hour day-of-month month day-of-week), not 6'],
     ['every day', '"every day" must have 5 fields (minute hour day-of-month month day-of-week), not 2'],
-    ['0 0 31 2 *', '"0 0 31 2 *" never fires'],
   ])('rejects %s', (cron, problem) => {
     expect(cronProblem(cron)).toBe(problem);
+    expect(cronWarning(cron)).toBeUndefined();
+    expect(nextScheduleTime(cron, from)).toBeNull();
+  });
+
+  it.each(['0 0 31 2 *', '0 0 30 2 *'])('accepts %s, which never fires, with a warning', (cron) => {
+    expect(cronProblem(cron)).toBeUndefined();
+    expect(cronWarning(cron)).toBe(`"${cron}" never fires, so nothing runs on this schedule`);
     expect(nextScheduleTime(cron, from)).toBeNull();
   });
 });
