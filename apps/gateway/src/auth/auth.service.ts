@@ -26,9 +26,10 @@ export class AuthService {
     });
     const now = new Date();
     if (!token) throw new UnauthenticatedError('invalid API token');
+    // Disabling a user revokes their tokens too; the answer names the reason that matters.
+    if (token.user.disabledAt) throw new UnauthenticatedError('the token owner is disabled');
     if (token.revokedAt) throw new UnauthenticatedError('API token was revoked');
     if (token.expiresAt && token.expiresAt <= now) throw new UnauthenticatedError('API token expired');
-    if (token.user.disabledAt) throw new UnauthenticatedError('the token owner is disabled');
     await this.touch(token.id, token.lastUsedAt, now);
     const scopes = token.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
     return {

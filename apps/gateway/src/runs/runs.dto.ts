@@ -127,6 +127,14 @@ export class StepJson {
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }
 
+export class ApprovalDecisionJson {
+  @ApiProperty({ format: 'uuid' }) step_id!: string;
+  @ApiProperty() approved!: boolean;
+  @ApiProperty({ description: 'the name of who decided' }) by!: string;
+  @ApiProperty({ nullable: true, type: String }) comment!: string | null;
+  @ApiProperty() at!: string;
+}
+
 export class RunJson {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() number!: number;
@@ -160,5 +168,10 @@ export class RunJson {
       'GET of one run only: its place in the queue while it waits for a concurrency slot (1 = next), else null',
   })
   queue_position?: number | null;
+  @ApiPropertyOptional({
+    type: [ApprovalDecisionJson],
+    description: 'GET of one run only: who approved or rejected its approval steps',
+  })
+  approvals?: ApprovalDecisionJson[];
   @ApiProperty({ type: [StepJson] }) steps!: StepJson[];
 }

@@ -4,6 +4,7 @@ import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { NotFoundError } from '../common/errors';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage } from '../common/pagination';
+import { approvalDecisions } from './approval-decisions';
 import { presentRun, RunWithSteps, STEPS_IN_ORDER } from './run.presenter';
 import { runFilters } from './run-filters';
 import { AllRunsQuery, RunsQuery } from './runs.dto';
@@ -31,7 +32,11 @@ export class RunsService {
   async get(actor: Actor, projectId: string, runId: string) {
     await this.access.require(actor, projectId, 'read');
     const run = await this.find(projectId, runId);
-    return { ...presentRun(run), queue_position: await this.queuePosition(run) };
+    return {
+      ...presentRun(run),
+      queue_position: await this.queuePosition(run),
+      approvals: await approvalDecisions(this.prisma, run),
+    };
   }
 
   /**

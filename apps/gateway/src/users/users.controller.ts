@@ -1,10 +1,11 @@
-import { Body, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
 import { PlatformAdmin } from '../auth/platform-admin.decorator';
 import { PageQuery } from '../common/pagination';
-import { CreatedUserJson, CreateUserDto, MeJson } from './users.dto';
+import { IdParams } from '../common/params';
+import { CreatedUserJson, CreateUserDto, MeJson, UpdateUserDto, UserJson } from './users.dto';
 import { UsersService } from './users.service';
 
 @ApiController('', 'users')
@@ -31,5 +32,30 @@ export class UsersController {
   @ApiOperation({ summary: 'List users (platform admins)' })
   list(@Query() query: PageQuery) {
     return this.users.list(query);
+  }
+
+  @Get('users/:id')
+  @PlatformAdmin()
+  @ApiOperation({ summary: 'One user (platform admins)' })
+  @ApiOkResponse({ type: UserJson })
+  get(@Param() params: IdParams) {
+    return this.users.get(params.id);
+  }
+
+  @Patch('users/:id')
+  @PlatformAdmin()
+  @ApiOperation({ summary: "Change a user's name or email, or disable them, revoking their tokens (platform admins)" })
+  @ApiOkResponse({ type: UserJson })
+  update(@CurrentActor() actor: Actor, @Param() params: IdParams, @Body() dto: UpdateUserDto) {
+    return this.users.update(actor, params.id, dto);
+  }
+
+  @Delete('users/:id')
+  @PlatformAdmin()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user with their tokens and memberships (platform admins)' })
+  @ApiNoContentResponse()
+  remove(@CurrentActor() actor: Actor, @Param() params: IdParams) {
+    return this.users.remove(actor, params.id);
   }
 }

@@ -20,11 +20,33 @@ export class CreateUserDto {
   is_admin?: boolean;
 }
 
+export class UpdateUserDto {
+  @ApiPropertyOptional({ example: 'Ada Lovelace' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsEmail({}, { message: 'email must be an email address' })
+  @Length(3, 254)
+  email?: string;
+
+  @ApiPropertyOptional({ description: "true revokes every token of the user; false lets new tokens work again" })
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
+}
+
 export class UserJson {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty() email!: string;
   @ApiProperty() is_admin!: boolean;
+  @ApiProperty() disabled!: boolean;
+  @ApiProperty({ nullable: true, type: String }) disabled_at!: string | null;
   @ApiProperty() created_at!: string;
 }
 

@@ -29,6 +29,8 @@ export interface User {
   name: string;
   email: string;
   is_admin: boolean;
+  /** Disabled users' tokens are revoked and refused. */
+  disabled?: boolean;
   created_at: string;
 }
 
@@ -191,6 +193,16 @@ export interface Run {
   started_at: string | null;
   finished_at: string | null;
   steps?: Step[];
+  /** GET of one run only: who approved or rejected its approval steps. */
+  approvals?: ApprovalDecision[];
+}
+
+export interface ApprovalDecision {
+  step_id: string;
+  approved: boolean;
+  by: string;
+  comment: string | null;
+  at: string;
 }
 
 export interface Artifact {

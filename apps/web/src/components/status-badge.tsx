@@ -3,6 +3,7 @@ const ICONS: Record<string, string> = {
   failed: '✗',
   cancelled: '⊘',
   running: '●',
+  waiting: '‖',
   queued: '○',
   pending: '○',
   skipped: '–',

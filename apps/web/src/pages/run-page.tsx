@@ -10,6 +10,7 @@ import { elapsed, formatDuration, shortSha } from '../format';
 import { useNow, usePoll, useTitle } from '../hooks';
 import { href } from '../routes';
 import { useSession } from '../session';
+import { ApprovalsPanel } from './approvals-panel';
 import { RunActions } from './run-actions';
 
 /** After a run ends its artifacts are still being collected for a while: keep looking that long. */
@@ -97,6 +98,7 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
           </div>
         )}
       </dl>
+      <ApprovalsPanel run={r} projectId={projectId} role={project.data?.role} onDecided={run.reload} />
       {r.error && (
         <p class="error" role="status">
           {r.error}

@@ -8,6 +8,7 @@ import { useForm } from '../forms/use-form';
 import { formatAgo } from '../format';
 import { usePoll, useTitle } from '../hooks';
 import { useSession } from '../session';
+import { RemoveButton } from '../settings/remove-button';
 
 /** Platform admins: every user, and a form that creates one with a first token (shown once). */
 export function UsersPage() {
@@ -63,6 +64,10 @@ export function UsersPage() {
               <th scope="col">Email</th>
               <th scope="col">Platform admin</th>
               <th scope="col">Created</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -72,6 +77,8 @@ export function UsersPage() {
                 <td>{u.email}</td>
                 <td>{u.is_admin ? 'yes' : 'no'}</td>
                 <td>{formatAgo(u.created_at)}</td>
+                <td>{u.disabled ? 'disabled' : 'active'}</td>
+                <td>{u.id !== me.id && <UserActions user={u} onDone={users.reload} />}</td>
               </tr>
             ))}
           </tbody>
@@ -105,5 +112,31 @@ export function UsersPage() {
         <FormFooter error={form.error} busy={form.busy} label="Create user" busyLabel="Creating…" />
       </form>
     </section>
+  );
+}
+
+/** Disable (revoking every token), enable again, or delete a user; each asks first. */
+function UserActions({ user, onDone }: { user: User; onDone: () => void }) {
+  const { client } = useSession();
+  const path = `/api/users/${user.id}`;
+  return (
+    <span class="row-actions">
+      {user.disabled ? (
+        <RemoveButton
+          label={`Enable ${user.name} (their old tokens stay revoked)`}
+          text="Enable"
+          onRemove={() => client.patch<void>(path, { disabled: false })}
+          onDone={onDone}
+        />
+      ) : (
+        <RemoveButton
+          label={`Disable ${user.name} and revoke their tokens`}
+          text="Disable"
+          onRemove={() => client.patch<void>(path, { disabled: true })}
+          onDone={onDone}
+        />
+      )}
+      <RemoveButton label={`Delete ${user.name}`} onRemove={() => client.delete(path)} onDone={onDone} />
+    </span>
   );
 }
