@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 // The UI is plain static files the gateway serves at `/`: relative asset URLs, everything bundled
@@ -6,6 +7,8 @@ export default defineConfig({
   root: import.meta.dirname,
   base: './',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // Only libs that run in a browser: the status vocabulary the API and the UI share.
+  resolve: { alias: { '@kiln/engine': resolve(import.meta.dirname, '../../libs/engine/src/index.ts') } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

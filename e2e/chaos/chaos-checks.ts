@@ -1,9 +1,8 @@
+import { isTerminalRun } from '@kiln/engine';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChaosPlatform } from './chaos-platform';
-
-export const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
 export interface RunRow {
   id: string;
@@ -54,7 +53,7 @@ export async function waitTerminal(chaos: ChaosPlatform, runIds: string[], timeo
   try {
     return await waitFor('runs terminal', timeoutMs, async () => {
       last = await runsOf(chaos, runIds);
-      return last.length === runIds.length && last.every((r) => TERMINAL.includes(r.status)) ? last : undefined;
+      return last.length === runIds.length && last.every((r) => isTerminalRun(r.status)) ? last : undefined;
     });
   } catch (error) {
     const steps = await stepsOf(chaos, runIds).catch(() => []);

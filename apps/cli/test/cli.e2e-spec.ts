@@ -1,3 +1,4 @@
+import { isTerminalRun } from '@kiln/engine';
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,6 @@ interface RunJson {
   steps: { name: string; status: string }[];
 }
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
 describe('the kiln CLI against a running platform', () => {
   let platform: TestPlatform;
@@ -39,7 +39,7 @@ describe('the kiln CLI against a running platform', () => {
 
   async function waitForRun(
     id: string,
-    until = (r: RunJson) => TERMINAL.includes(r.status),
+    until = (r: RunJson) => isTerminalRun(r.status),
   ): Promise<RunJson> {
     const deadline = Date.now() + 60_000;
     for (;;) {

@@ -1,6 +1,7 @@
 import { Subjects } from '@kiln/contracts';
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
+import { isTerminalRun } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';
 import { createTestDatabase, TestDatabase, uniqueNatsPrefix } from '@kiln/testing';
@@ -205,7 +206,7 @@ async function insertRun(prisma: PrismaClient, projectId: string, fields: Partia
   const last = await prisma.run.findFirst({ where: { projectId }, orderBy: { number: 'desc' } });
   const runId = randomUUID();
   const status = fields.status ?? 'succeeded';
-  const finished = ['succeeded', 'failed', 'cancelled'].includes(status);
+  const finished = isTerminalRun(status);
   const createdAt = fields.createdAt ?? new Date();
   await prisma.run.create({
     data: {

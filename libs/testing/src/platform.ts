@@ -1,4 +1,5 @@
 import { generateApiToken, generateKey } from '@kiln/crypto';
+import { isTerminalRun } from '@kiln/engine';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,12 +97,12 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export const TERMINAL_RUN_STATUSES = ['succeeded', 'failed', 'cancelled'];
+export { TERMINAL_RUN_STATUSES } from '@kiln/engine';
 
 /** A run is over for a test once it is terminal and every step that ran has its archived log. */
 export function finishedWithLogs(run: RunJson): boolean {
   return (
-    TERMINAL_RUN_STATUSES.includes(run.status) &&
+    isTerminalRun(run.status) &&
     run.steps.every((s) => s.started_at === null || s.log_ref !== null)
   );
 }
@@ -187,7 +188,7 @@ export async function startPlatform(
   const waitForRun: Platform['waitForRun'] = async (
     projectId,
     runId,
-    until = (run) => TERMINAL_RUN_STATUSES.includes(run.status),
+    until = (run) => isTerminalRun(run.status),
     timeoutMs = 60_000,
   ) => {
     const deadline = Date.now() + timeoutMs;

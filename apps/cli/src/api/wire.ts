@@ -1,4 +1,7 @@
 // Shapes of the gateway's JSON (SPEC.md §6 "Wire contract"): snake_case, lists as {items, next_cursor}.
+import { isTerminalRun, RunStatus, StepStatus } from '@kiln/engine';
+
+export type { RunStatus, StepStatus };
 
 export interface Page<T> {
   items: T[];
@@ -92,9 +95,6 @@ export interface Pipeline {
   updated_at?: string;
 }
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'pending' | 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
-
 export interface Step {
   id: string;
   name: string;
@@ -161,8 +161,6 @@ export interface Runner {
   online?: boolean;
 }
 
-export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
-
 export function isTerminal(status: RunStatus): boolean {
-  return TERMINAL_RUN_STATUSES.includes(status);
+  return isTerminalRun(status);
 }

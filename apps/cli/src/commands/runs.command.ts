@@ -1,3 +1,4 @@
+import { RUN_STATUSES } from '@kiln/engine';
 import { Command } from 'commander';
 import { ApiClient } from '../api/api-client';
 import { isUuid, resolveProject } from '../api/references';
@@ -8,7 +9,6 @@ import { colors, paintStatus } from '../output/style';
 import { renderTable } from '../output/table';
 import { intBetween, isoDate, JSON_HELP, oneOf, PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';
 
-const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'];
 
 interface RunsOptions {

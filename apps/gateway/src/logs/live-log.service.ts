@@ -1,11 +1,11 @@
 import { PrismaService, Step } from '@kiln/db';
+import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { ArchivedLogService } from './archived-log.service';
 import { LogFeed, LogFeedReader } from './log-feed';
 import { lastEventIdOf, SseWriter } from './sse';
 
-export const FINISHED_STEP = ['succeeded', 'failed', 'cancelled', 'skipped'];
 /** Without a chunk for this long, the step row is checked: it may have ended without a final chunk. */
 const IDLE_CHECK_MS = 2000;
 /** A plain-text read of a running step waits this long for a first chunk before answering. */
@@ -24,7 +24,7 @@ export class LiveLogService {
   async sse(step: Step, req: Request, res: Response): Promise<void> {
     const sse = new SseWriter(res, lastEventIdOf(req.get('last-event-id')));
     try {
-      if (FINISHED_STEP.includes(step.status) && (step.logRef || step.status === 'skipped')) {
+      if (isTerminalStep(step.status) && (step.logRef || step.status === 'skipped')) {
         if (step.logRef) await this.replayArchived(step.logRef, res, sse);
         if (!res.destroyed) sse.event('end', { exit_code: step.exitCode });
         return;
@@ -84,7 +84,7 @@ export class LiveLogService {
       if (item === 'idle') {
         // An executor lost mid-step never sends a final chunk; the scheduler still ends the step.
         const current = await this.prisma.step.findUnique({ where: { id: step.id } });
-        if (!current || FINISHED_STEP.includes(current.status)) {
+        if (!current || isTerminalStep(current.status)) {
           return sse.event('end', { exit_code: current?.exitCode ?? null });
         }
         continue;

@@ -1,4 +1,5 @@
 import { PrismaService } from '@kiln/db';
+import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { Actor } from '../auth/actor';
@@ -6,7 +7,7 @@ import { ProjectAccessService } from '../auth/project-access.service';
 import { NotFoundError } from '../common/errors';
 import { StepParams } from '../common/params';
 import { ArchivedLogService } from './archived-log.service';
-import { FINISHED_STEP, LiveLogService } from './live-log.service';
+import { LiveLogService } from './live-log.service';
 import { LogsQuery } from './logs.dto';
 
 /** Picks how a step's log is served: live events, archived text, or the lines so far. */
@@ -33,7 +34,7 @@ export class LogsService {
     if (!step) throw new NotFoundError('step', params.sid);
     const wantsEvents = query.follow ?? (req.get('accept') ?? '').includes('text/event-stream');
     if (wantsEvents) return this.live.sse(step, req, res);
-    if (step.logRef && FINISHED_STEP.includes(step.status))
+    if (step.logRef && isTerminalStep(step.status))
       return this.archived.send(step, step.logRef, req, res, query.tail);
     return this.live.text(step, res, query.tail);
   }

@@ -1,5 +1,6 @@
 import { RunRequestedEvent, StepDecidedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
+import { isTerminalRun } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -14,7 +15,6 @@ import { GitRefService } from './git-ref.service';
 import { presentRun, STEPS_IN_ORDER } from './run.presenter';
 import { RunsService } from './runs.service';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 const POLL_MS = 100;
 
 /** What a run request answers: the run (201) once the scheduler created it, else its id (202). */
@@ -59,7 +59,7 @@ export class RunCommandsService {
   async retry(actor: Actor, projectId: string, runId: string, failedOnly: boolean): Promise<RunAccepted> {
     await this.access.require(actor, projectId, 'write');
     const original = await this.runs.find(projectId, runId);
-    if (!TERMINAL.includes(original.status))
+    if (!isTerminalRun(original.status))
       throw new ConflictError(`run ${runId} is still ${original.status}; retry it once it has finished`);
     const request = this.request(actor, projectId, original.pipelineId, {
       trigger: 'retry',
@@ -86,7 +86,7 @@ export class RunCommandsService {
   async cancel(actor: Actor, projectId: string, runId: string, reason: string | undefined) {
     await this.access.require(actor, projectId, 'write');
     const run = await this.runs.find(projectId, runId);
-    if (TERMINAL.includes(run.status))
+    if (isTerminalRun(run.status))
       throw new ConflictError(`run ${runId} already ${run.status}; nothing to cancel`);
     await this.messaging.publish(
       Subjects.RunCancel,

@@ -1,3 +1,4 @@
+import { RUN_STATUSES } from '@kiln/engine';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -14,7 +15,6 @@ import {
 import { IsGitRef } from '../common/git-names';
 import { PageQuery } from '../common/pagination';
 
-export const RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const;
 export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'] as const;
 
 export class CreateRunDto {

@@ -1,6 +1,7 @@
 import { RunRequestedEvent, Subjects } from '@kiln/contracts';
 import { Prisma, PrismaService } from '@kiln/db';
 import { matchesMergeRequest, matchesPush, PipelineDefinition, topologicalOrder } from '@kiln/definition';
+import { UNFINISHED_RUN_STATUSES } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 import { CommitStatusService } from '../outcomes/commit-status.service';
@@ -100,7 +101,7 @@ export class RunCreationService {
         pipelineId: request.pipelineId,
         branch: request.branch,
         id: { not: request.runId },
-        status: { in: ['queued', 'running', 'waiting'] },
+        status: { in: [...UNFINISHED_RUN_STATUSES] },
       },
       select: { id: true },
     });

@@ -1,6 +1,7 @@
 import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent } from '@kiln/contracts';
 import { PrismaService, Step } from '@kiln/db';
 import { PipelineDefinition } from '@kiln/definition';
+import { allStepsFinished, isTerminalRun, runOutcome, UNFINISHED_STEP_STATUSES, waitingOnly } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { StepDispatcherService } from '../dispatch/step-dispatcher.service';
@@ -8,7 +9,6 @@ import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { mayStart } from './run-admission';
 import { plannedStep, runContext } from './run-context';
 import { planSteps } from './step-plan';
-import { runOutcome, TERMINAL_RUN, UNFINISHED_STEP, waitingOnly } from './statuses';
 
 /**
  * The run state machine: the one place run and step state changes. Every change is a
@@ -32,7 +32,7 @@ export class RunStateService {
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
       if (locked.length === 0) return null;
       const run = await tx.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
-      if (TERMINAL_RUN.has(run.status)) return null;
+      if (isTerminalRun(run.status)) return null;
       if (run.status === 'queued' && !(await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS))) return null;
       const definition = run.definition as unknown as PipelineDefinition | null;
       const planned = run.steps.map((step) => plannedStep(step, definition));
@@ -41,7 +41,7 @@ export class RunStateService {
       for (const { id, reason } of [...plan.skip, ...plan.cancel]) {
         const status = plan.skip.some((s) => s.id === id) ? 'skipped' : 'cancelled';
         await tx.step.updateMany({
-          where: { id, status: { in: UNFINISHED_STEP } },
+          where: { id, status: { in: [...UNFINISHED_STEP_STATUSES] } },
           data: { status, error: reason, finishedAt: now, version: { increment: 1 } },
         });
       }
@@ -76,7 +76,7 @@ export class RunStateService {
         });
       }
       const steps = await tx.step.findMany({ where: { runId } });
-      const finished = steps.every((s) => !UNFINISHED_STEP.includes(s.status));
+      const finished = allStepsFinished(steps);
       await tx.run.update({
         where: { id: runId },
         data: finished
@@ -195,10 +195,10 @@ export class RunStateService {
     const ended = await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
       const run = await tx.run.findUnique({ where: { id: runId } });
-      if (!run || TERMINAL_RUN.has(run.status)) return false;
+      if (!run || isTerminalRun(run.status)) return false;
       const now = new Date();
       await tx.step.updateMany({
-        where: { runId, status: { in: UNFINISHED_STEP } },
+        where: { runId, status: { in: [...UNFINISHED_STEP_STATUSES] } },
         data: { status: 'cancelled', error: reason, finishedAt: now, version: { increment: 1 } },
       });
       await tx.run.update({
@@ -221,7 +221,7 @@ export class RunStateService {
     const now = new Date();
     for (const { step, error } of failures) {
       await this.prisma.step.updateMany({
-        where: { id: step.id, attempt: step.attempt, status: { in: UNFINISHED_STEP } },
+        where: { id: step.id, attempt: step.attempt, status: { in: [...UNFINISHED_STEP_STATUSES] } },
         data: { status: 'failed', error, finishedAt: now, version: { increment: 1 } },
       });
     }

@@ -1,5 +1,6 @@
 import { StepStatus } from '@kiln/db';
 import { RunContext, StepCondition, stepConditionSkip } from '@kiln/definition';
+import { UNFINISHED_STEP_STATUSES } from '@kiln/engine';
 
 export interface PlannedStep {
   id: string;
@@ -28,7 +29,7 @@ export interface StepPlan {
   cancel: { id: string; reason: string }[];
 }
 
-const UNFINISHED: StepStatus[] = ['pending', 'queued', 'running', 'waiting'];
+const UNFINISHED: readonly StepStatus[] = UNFINISHED_STEP_STATUSES;
 const BLOCKING: StepStatus[] = ['failed', 'skipped', 'cancelled'];
 
 /**

@@ -1,4 +1,8 @@
 // The gateway's JSON (SPEC.md §6 "Wire contract"): snake_case, lists as {items, next_cursor}.
+import { isTerminalRun, isTerminalStep, RUN_STATUSES, RunStatus, StepStatus } from '@kiln/engine';
+
+export { RUN_STATUSES };
+export type { RunStatus, StepStatus };
 
 export interface Page<T> {
   items: T[];
@@ -154,9 +158,6 @@ export interface RegistryCredential {
   updated_at: string;
 }
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'pending' | 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
-
 export interface Step {
   id: string;
   name: string;
@@ -228,15 +229,14 @@ export interface Runner {
   last_heartbeat_at?: string;
 }
 
-export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
 export const TRIGGERS = ['manual', 'webhook', 'schedule', 'retry'];
 
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  return isTerminalRun(status);
 }
 
 export function isStepFinished(status: StepStatus): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped';
+  return isTerminalStep(status);
 }
 
 /** GET /api/platform: what the UI tells users to configure elsewhere. */
