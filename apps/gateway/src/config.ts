@@ -1,4 +1,12 @@
-import { CommonEnv, DatabaseEnv, NetGuardEnv, StorageEnv, SecretKeyEnv, loadEnv } from '@kiln/config';
+import {
+  CircleCiEnv,
+  CommonEnv,
+  DatabaseEnv,
+  NetGuardEnv,
+  StorageEnv,
+  SecretKeyEnv,
+  loadEnv,
+} from '@kiln/config';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsProxyList } from './common/proxy-list';
@@ -34,6 +42,8 @@ class GatewayEnv {
   @IsInt() @Min(0) @Max(30_000) KILN_RUN_CREATE_WAIT_MS: number = 5000;
   /** Lifetime of presigned download URLs (S3). */
   @IsInt() @Min(1) @Max(604_800) KILN_PRESIGN_TTL_SECONDS: number = 300;
+  /** The scheduler's global limit on running runs (0 = none): a queued run's place counts it too. */
+  @IsInt() @Min(0) KILN_MAX_ACTIVE_RUNS: number = 0;
   /** The webhook receiver's public base URL, shown in the UI; default: the caller's host on KILN_WEBHOOK_PORT. */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
@@ -44,7 +54,10 @@ class GatewayEnv {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  return loadEnv([CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, NetGuardEnv, GatewayEnv], env);
+  return loadEnv(
+    [CommonEnv, DatabaseEnv, StorageEnv, SecretKeyEnv, NetGuardEnv, CircleCiEnv, GatewayEnv],
+    env,
+  );
 }
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;

@@ -1,5 +1,6 @@
 import { parseDuration } from '@kiln/definition';
 import {
+  CircleCiEnv,
   CommonEnv,
   DatabaseEnv,
   ExecutorKeyEnv,
@@ -45,7 +46,16 @@ class SchedulerEnv {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadEnv(
-    [CommonEnv, DatabaseEnv, SecretKeyEnv, ExecutorKeyEnv, InternalListenEnv, NetGuardEnv, SchedulerEnv],
+    [
+      CommonEnv,
+      DatabaseEnv,
+      SecretKeyEnv,
+      ExecutorKeyEnv,
+      InternalListenEnv,
+      NetGuardEnv,
+      CircleCiEnv,
+      SchedulerEnv,
+    ],
     env,
   );
 }

@@ -5,3 +5,4 @@ export * from './storage.env';
 export * from './internal.env';
 export * from './exit-on-config-error';
 export * from './net-guard.env';
+export * from './circleci.env';

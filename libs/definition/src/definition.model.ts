@@ -133,4 +133,9 @@ export type ParseResult =
 export interface ParseOptions {
   /** Only used to make YAML syntax messages friendlier; paths never include it. */
   filename?: string;
+  /**
+   * CircleCI files only: the operator's `resource_class` table (class → CPU and memory), merged
+   * over the built-in one (KILN_CIRCLECI_RESOURCE_CLASSES).
+   */
+  resourceClasses?: Record<string, StepResources>;
 }

@@ -34,7 +34,9 @@ export function parseDefinition(source: string | Uint8Array, options: ParseOptio
     reportDuplicates(loaded.duplicates, format, problems);
     const reader = new FieldReader(problems);
     const read =
-      format === 'circleci' ? readCircleCiDefinition(root, reader) : readPlatformDefinition(root, reader);
+      format === 'circleci'
+        ? readCircleCiDefinition(root, reader, options.resourceClasses)
+        : readPlatformDefinition(root, reader);
     validateStepGraph(read.drafts, problems, format === 'circleci' ? 'job' : 'step');
     if (!problems.hasErrors) {
       return { ok: true, definition: read.definition, format, warnings: problems.sortedWarnings() };

@@ -30,3 +30,5 @@ export { MAX_MATRIX_COMBINATIONS } from './reader/matrix.reader';
 export { stepConditionSkip } from './triggers/step-condition';
 export type { RunContext } from './triggers/step-condition';
 export { explainDefinition } from './circleci/explained-pipeline';
+export { RESOURCE_CLASSES, resourceClassTableProblem } from './circleci/circleci-resource-classes';
+export type { ResourceClassTable } from './circleci/circleci-resource-classes';

@@ -15,6 +15,19 @@ describe('lintDefinition', () => {
     });
   });
 
+  it("maps resource classes through the operator's table", () => {
+    const yaml = `${CIRCLECI.replace('executor: node,', 'executor: node, resource_class: arm.large,')}`;
+    const table = { 'arm.large': { cpu: '4', memory: '16Gi' } };
+    expect(lintDefinition(yaml, true, table)).toMatchObject({
+      valid: true,
+      warnings: [],
+      explained: { pipeline: { steps: [{ name: 'test', resources: { cpu: '4', memory: '16Gi' } }] } },
+    });
+    expect(lintDefinition(yaml).warnings).toEqual([
+      expect.objectContaining({ path: 'jobs.test.resource_class' }),
+    ]);
+  });
+
   it('leaves the mapped pipeline out unless asked', () => {
     expect(lintDefinition(CIRCLECI)).not.toHaveProperty('explained');
   });

@@ -3,13 +3,17 @@ import {
   nextScheduleTime,
   parseDefinition,
   PipelineDefinition,
+  ResourceClassTable,
   topologicalOrder,
 } from '@kiln/definition';
 import { InvalidInputError } from '../common/errors';
 
-/** The lint answer of POST /api/pipelines/validate; `explain` adds the mapped pipeline. */
-export function lintDefinition(yaml: string, explain = false) {
-  const result = parseDefinition(yaml);
+/**
+ * The lint answer of POST /api/pipelines/validate; `explain` adds the mapped pipeline. CircleCI
+ * files map `resource_class` through the operator's table, as the scheduler does when it runs them.
+ */
+export function lintDefinition(yaml: string, explain = false, resourceClasses: ResourceClassTable = {}) {
+  const result = parseDefinition(yaml, { resourceClasses });
   if (!result.ok) return { valid: false, errors: result.errors, warnings: result.warnings };
   return {
     valid: true,

@@ -1,5 +1,6 @@
 import { parseDefinition, PipelineDefinition } from '@kiln/definition';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { GitCacheService } from '../git/git-cache.service';
 
 export type LoadedDefinition =
@@ -16,7 +17,10 @@ interface Source {
 /** Finds the commit to build and the definition to run: inline YAML or the file in that commit. */
 @Injectable()
 export class DefinitionLoaderService {
-  constructor(private readonly git: GitCacheService) {}
+  constructor(
+    private readonly git: GitCacheService,
+    @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
+  ) {}
 
   async load(source: Source, gitRef: string, commitSha: string | undefined): Promise<LoadedDefinition> {
     let sha: string;
@@ -34,7 +38,10 @@ export class DefinitionLoaderService {
       }
       if (text === null) return { ok: false, commitSha: sha, error: `${source.configPath} not found in commit ${sha}` };
     }
-    const parsed = parseDefinition(text, { filename: source.configPath });
+    const parsed = parseDefinition(text, {
+      filename: source.configPath,
+      resourceClasses: this.config.KILN_CIRCLECI_RESOURCE_CLASSES,
+    });
     if (!parsed.ok) {
       const lines = parsed.errors.map((e) => `${source.configPath}:${e.line}:${e.column}: ${e.message}`);
       return { ok: false, commitSha: sha, error: `invalid pipeline definition:\n${lines.join('\n')}` };

@@ -2,6 +2,7 @@ import { childPath } from '../problems/problem-collector';
 import { FieldReader, valueOf } from '../reader/field.reader';
 import { isNullNode, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { ParameterDeclaration, readDeclarations } from './circleci-parameters';
+import { ResourceClassTable, resourceClassTable } from './circleci-resource-classes';
 
 /** A reusable command, executor or job: its parameters and its body, unexpanded. */
 export interface Reusable {
@@ -22,15 +23,18 @@ export interface CircleCiDefinitions {
   pipeline: Map<string, YamlNode>;
   /** Orb names whose elements Kiln cannot expand; the orb itself carries the one error. */
   unknownOrbs: Set<string>;
+  /** `resource_class` → resources: the built-in table with the operator's on top. */
+  resourceClasses: ResourceClassTable;
 }
 
-export function emptyDefinitions(): CircleCiDefinitions {
+export function emptyDefinitions(resourceClasses: ResourceClassTable = {}): CircleCiDefinitions {
   return {
     commands: new Map(),
     executors: new Map(),
     jobs: new Map(),
     pipeline: new Map(),
     unknownOrbs: new Set(),
+    resourceClasses: resourceClassTable(resourceClasses),
   };
 }
 

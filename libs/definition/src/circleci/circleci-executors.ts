@@ -7,6 +7,7 @@ import { isNullNode, YamlMapping, YamlNode } from '../yaml/yaml-node';
 import { CircleCiDefinitions } from './circleci-definitions';
 import { bindParameters, substitute } from './circleci-parameters';
 import { shellQuote } from './circleci-paths';
+import { ResourceClassTable } from './circleci-resource-classes';
 
 /** What a job runs in, from its executor (inline or reusable) with the job's own keys on top. */
 export interface ExecutionEnvironment {
@@ -40,20 +41,6 @@ const NO_EQUIVALENT: Record<string, string> = {
   windows: 'Windows executors have no Kiln equivalent: every step is a Linux container',
 };
 
-/**
- * CircleCI's Docker resource classes as CPU and memory requests. Unknown classes (ARM, GPU,
- * self-hosted runners) keep the executor's defaults, with a warning.
- */
-export const RESOURCE_CLASSES: Record<string, StepResources> = {
-  small: { cpu: '1', memory: '2Gi' },
-  medium: { cpu: '2', memory: '4Gi' },
-  'medium+': { cpu: '3', memory: '6Gi' },
-  large: { cpu: '4', memory: '8Gi' },
-  xlarge: { cpu: '8', memory: '16Gi' },
-  '2xlarge': { cpu: '16', memory: '32Gi' },
-  '2xlarge+': { cpu: '20', memory: '40Gi' },
-};
-
 const IMAGE_KEYS = [
   'image',
   'environment',
@@ -79,7 +66,7 @@ export function resolveEnvironment(
     : undefined;
   if (base?.unknownOrb) return base;
   // The job's own `docker` list replaces the executor's, secondary images included.
-  const own = readExecutorKeys(body, path, reader, !base);
+  const own = readExecutorKeys(body, path, definitions, reader, !base);
   return {
     image: own.image || base?.image || '',
     environment: { ...base?.environment, ...own.environment },
@@ -112,12 +99,13 @@ function executorEnvironment(
   const parameters = bindParameters(executor.declarations, args, node, path, reader, ['name']);
   const body = substitute(executor.body, { parameters, pipeline }, executor.path, reader) as YamlMapping;
   reader.keys(body, executor.path, EXECUTOR_KEYS);
-  return readExecutorKeys(body, executor.path, reader, true);
+  return readExecutorKeys(body, executor.path, definitions, reader, true);
 }
 
 function readExecutorKeys(
   body: YamlMapping,
   path: string,
+  definitions: CircleCiDefinitions,
   reader: FieldReader,
   needsImage: boolean,
 ): ExecutionEnvironment {
@@ -147,7 +135,12 @@ function readExecutorKeys(
   if (shell) result.shell = reader.string(shell, childPath(path, 'shell'));
   const resourceClass = valueOf(body, 'resource_class');
   if (resourceClass)
-    result.resources = readResourceClass(resourceClass, childPath(path, 'resource_class'), reader);
+    result.resources = readResourceClass(
+      resourceClass,
+      childPath(path, 'resource_class'),
+      definitions.resourceClasses,
+      reader,
+    );
   return result;
 }
 
@@ -251,15 +244,20 @@ export function readEnvironmentList(
   return readEnvironment(entries, path, reader);
 }
 
-function readResourceClass(node: YamlNode, path: string, reader: FieldReader): StepResources | undefined {
+function readResourceClass(
+  node: YamlNode,
+  path: string,
+  table: ResourceClassTable,
+  reader: FieldReader,
+): StepResources | undefined {
   const name = reader.string(node, path);
   if (name === undefined) return undefined;
-  const resources = RESOURCE_CLASSES[name];
+  const resources = Object.hasOwn(table, name) ? table[name] : undefined;
   if (!resources) {
     reader.problems.warn(
       path,
       node,
-      `resource class "${name}" is not in Kiln's table (${Object.keys(RESOURCE_CLASSES).join(', ')}); the executor's default resources apply`,
+      `resource class "${name}" is not in Kiln's table (${Object.keys(table).join(', ')}); the executor's default resources apply`,
     );
   }
   return resources && { ...resources };

@@ -17,6 +17,7 @@ import { CircleCiJob, readCircleCiJob } from './circleci-job.reader';
 import { JobArtifact } from './circleci-job-plan';
 import { stepNames } from './circleci-names';
 import { readOrbs } from './circleci-orbs';
+import { ResourceClassTable } from './circleci-resource-classes';
 import { WorkflowJob, readWorkflows } from './circleci-workflows';
 
 /** A `type: approval` job: no image or commands, it waits for a person with write access. */
@@ -43,11 +44,15 @@ const NO_EQUIVALENT_ROOT_KEYS: Record<string, string> = {
  * has more than one workflow, since a repository's file is one pipeline), `requires` becomes
  * `depends_on`, filters and schedules become `on`. Without workflows every job runs in parallel.
  */
-export function readCircleCiDefinition(root: YamlMapping, reader: FieldReader): ReadDefinition {
+export function readCircleCiDefinition(
+  root: YamlMapping,
+  reader: FieldReader,
+  resourceClasses?: ResourceClassTable,
+): ReadDefinition {
   readRootKeys(root, reader);
   const version = reader.required(root, '', 'version');
   if (version) readVersion(version, reader);
-  const definitions = readDefinitions(root, reader);
+  const definitions = readDefinitions(root, reader, resourceClasses);
   const workflows = valueOf(root, 'workflows');
   // An inline orb may hold every job, so `jobs` is only required without workflows.
   const jobsNode = workflows ? valueOf(root, 'jobs') : reader.required(root, '', 'jobs');
@@ -143,8 +148,12 @@ function readVersion(node: YamlNode, reader: FieldReader): void {
   }
 }
 
-function readDefinitions(root: YamlMapping, reader: FieldReader): CircleCiDefinitions {
-  const definitions = emptyDefinitions();
+function readDefinitions(
+  root: YamlMapping,
+  reader: FieldReader,
+  resourceClasses?: ResourceClassTable,
+): CircleCiDefinitions {
+  const definitions = emptyDefinitions(resourceClasses);
   definitions.pipeline = readPipelineParameters(valueOf(root, 'parameters'), reader);
   readOrbs(valueOf(root, 'orbs'), definitions, reader);
   readReusables(valueOf(root, 'commands'), 'commands', reader, definitions.commands);
