@@ -9,6 +9,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BadgesModule } from './badges/badges.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { secretBoxProvider, SECRET_BOX } from './common/secret-box.provider';
 import { ControlCharactersPipe } from './common/control-characters.pipe';
@@ -70,6 +71,7 @@ export class AppModule {
         DeploymentsModule,
         RunnersModule,
         WebhooksOutModule,
+        BadgesModule,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -105,6 +105,13 @@ export class UpdateProjectDto {
   @IsOptional()
   @IsBoolean()
   secrets_for_forks?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'serve the status badge (badge.svg) to anyone, without a token (default false: readers only)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  public_badge?: boolean;
 }
 
 export class ProjectJson {
@@ -116,6 +123,7 @@ export class ProjectJson {
   @ApiProperty() default_branch!: string;
   @ApiProperty({ nullable: true, type: Number }) concurrency_limit!: number | null;
   @ApiProperty() secrets_for_forks!: boolean;
+  @ApiProperty() public_badge!: boolean;
   @ApiProperty({ enum: ['read', 'write', 'admin'], description: "the caller's role" }) role!: string;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;

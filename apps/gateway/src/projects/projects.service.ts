@@ -106,6 +106,7 @@ export class ProjectsService {
     if (dto.webhook_secret !== undefined) data.webhookSecretEnc = this.box.encrypt(dto.webhook_secret, id);
     if (dto.concurrency_limit !== undefined) data.concurrencyLimit = dto.concurrency_limit;
     if (dto.secrets_for_forks !== undefined) data.secretsForForks = dto.secrets_for_forks;
+    if (dto.public_badge !== undefined) data.publicBadge = dto.public_badge;
     const project = await this.prisma.project
       .update({ where: { id }, data })
       .catch(clashToConflict(dto.name ?? ''));
@@ -191,6 +192,7 @@ export function presentProject(p: Project, role: MemberRole) {
     default_branch: p.defaultBranch,
     concurrency_limit: p.concurrencyLimit,
     secrets_for_forks: p.secretsForForks,
+    public_badge: p.publicBadge,
     role,
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
