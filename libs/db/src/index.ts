@@ -5,3 +5,4 @@ export * from './prisma.service';
 export * from './prisma-client.factory';
 export * from './migrator';
 export * from './migrations-dir';
+export * from './run-counts';

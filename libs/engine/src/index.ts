@@ -1,2 +1,3 @@
 export * from './statuses';
 export * from './run-outcome';
+export * from './admission';

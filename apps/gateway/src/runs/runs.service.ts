@@ -1,8 +1,10 @@
-import { PrismaService } from '@kiln/db';
-import { Injectable } from '@nestjs/common';
+import { countRuns, PrismaService } from '@kiln/db';
+import { competition, queuePosition } from '@kiln/engine';
+import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { NotFoundError } from '../common/errors';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage } from '../common/pagination';
 import { approvalDecisions } from './approval-decisions';
 import { presentRun, RunWithSteps, STEPS_IN_ORDER } from './run.presenter';
@@ -15,6 +17,7 @@ export class RunsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly access: ProjectAccessService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async listOfProject(actor: Actor, projectId: string, query: RunsQuery) {
@@ -39,24 +42,15 @@ export class RunsService {
     };
   }
 
-  /**
-   * Where a queued run waits: 1 + the queued runs created before it that compete for the same
-   * slots (its project's when the project has a concurrency limit, every project's otherwise).
-   */
+  /** Where a queued run waits (1 = next), by the scheduler's admission rule (@kiln/engine). */
   private async queuePosition(run: RunWithSteps): Promise<number | null> {
     if (run.status !== 'queued') return null;
     const project = await this.prisma.project.findUnique({
       where: { id: run.projectId },
       select: { concurrencyLimit: true },
     });
-    const ahead = await this.prisma.run.count({
-      where: {
-        status: 'queued',
-        createdAt: { lt: run.createdAt },
-        ...(project?.concurrencyLimit ? { projectId: run.projectId } : {}),
-      },
-    });
-    return ahead + 1;
+    const limits = { maxActive: this.config.KILN_MAX_ACTIVE_RUNS, projectLimit: project?.concurrencyLimit ?? null };
+    return queuePosition(await competition(countRuns(this.prisma), run, limits));
   }
 
   async find(projectId: string, runId: string): Promise<RunWithSteps> {

@@ -1,4 +1,5 @@
-import { Prisma } from '@kiln/db';
+import { countRuns, Prisma } from '@kiln/db';
+import { admits, competition, hasLimits } from '@kiln/engine';
 
 type Tx = Prisma.TransactionClient;
 
@@ -7,22 +8,12 @@ const ADMISSION_LOCK = 72707370;
 
 /**
  * Whether a queued run may start now under the global limit (`maxActive`, 0 = none) and
- * its project's `concurrency_limit`. Older queued runs go first.
+ * its project's `concurrency_limit` (the rule is `admits` in @kiln/engine).
  */
 export async function mayStart(tx: Tx, run: { id: string; projectId: string; createdAt: Date }, maxActive: number) {
   const project = await tx.project.findUniqueOrThrow({ where: { id: run.projectId }, select: { concurrencyLimit: true } });
-  if (!maxActive && !project.concurrencyLimit) return true;
+  const limits = { maxActive, projectLimit: project.concurrencyLimit };
+  if (!hasLimits(limits)) return true;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK})`;
-  if (maxActive) {
-    const active = await tx.run.count({ where: { status: 'running' } });
-    const ahead = await tx.run.count({ where: { status: 'queued', createdAt: { lt: run.createdAt } } });
-    if (active + ahead >= maxActive) return false;
-  }
-  if (project.concurrencyLimit) {
-    const where = { projectId: run.projectId };
-    const active = await tx.run.count({ where: { ...where, status: 'running' } });
-    const ahead = await tx.run.count({ where: { ...where, status: 'queued', createdAt: { lt: run.createdAt } } });
-    if (active + ahead >= project.concurrencyLimit) return false;
-  }
-  return true;
+  return admits(limits, await competition(countRuns(tx), run, limits));
 }
