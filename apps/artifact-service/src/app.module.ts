@@ -5,6 +5,7 @@ import { OBJECT_STORAGE, StorageModule } from '@kiln/storage';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ArtifactsModule } from './artifacts/artifacts.module';
+import { CachesModule } from './caches/caches.module';
 import { ArtifactMetrics } from './common/artifact-metrics';
 import { InternalExceptionFilter } from './common/internal-exception.filter';
 import { ARTIFACT_CONFIG, ArtifactConfig } from './config';
@@ -25,6 +26,7 @@ export class AppModule {
         DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
         StorageModule.forRoot(storageSettings(config)),
         ArtifactsModule,
+        CachesModule,
         SweeperModule,
       ],
       providers: [

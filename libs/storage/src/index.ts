@@ -7,3 +7,4 @@ export { assertObjectKey, assertObjectPrefix, MAX_KEY_BYTES } from './object-key
 export { attachmentDisposition } from './content-disposition';
 export { FsObjectStorage } from './fs.driver';
 export { S3ObjectStorage, DEFAULT_PART_SIZE } from './s3.driver';
+export { cacheObjectKey, stepLogKey } from './object-layout';

@@ -48,3 +48,12 @@ export class UploadAbortedError extends ArtifactServiceError {
     super('the upload ended before its body was complete; nothing was stored');
   }
 }
+
+/** 413: the cache archive is larger than KILN_CACHE_MAX_BYTES; the entry is not saved. */
+export class CacheTooLargeError extends ArtifactServiceError {
+  readonly status = 413;
+
+  constructor(readonly maxBytes: number) {
+    super(`the cache archive is larger than the limit of ${maxBytes} bytes`, { max_bytes: maxBytes });
+  }
+}

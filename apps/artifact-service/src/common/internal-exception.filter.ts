@@ -2,7 +2,7 @@ import { InvalidObjectKeyError, ObjectNotFoundError, ObjectSizeMismatchError } f
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { ArtifactServiceError, ArtifactTooLargeError } from './errors';
+import { ArtifactServiceError, ArtifactTooLargeError, CacheTooLargeError } from './errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -33,7 +33,8 @@ export class InternalExceptionFilter implements ExceptionFilter {
       return;
     }
     // The rest of an oversized body is not worth reading: answer, then drop the connection.
-    if (exception instanceof ArtifactTooLargeError) res.setHeader('Connection', 'close');
+    if (exception instanceof ArtifactTooLargeError || exception instanceof CacheTooLargeError)
+      res.setHeader('Connection', 'close');
     const body = this.toBody(exception, req);
     res.status(body.statusCode).json(body);
   }

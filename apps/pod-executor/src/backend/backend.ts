@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * How an executor runs steps (Woodpecker's `pipeline/backend/types/backend.go`). Lifecycle of a run:
  *
@@ -31,6 +33,14 @@ export interface Backend {
    * say what is needed: a backend that must copy the workspace out copies only those.
    */
   workspaceDir(runId: string, paths?: string[]): Promise<string | null>;
+  /**
+   * Step caches, between steps of a run whose workspace is set up (optional: without them a step's
+   * `cache` is neither restored nor saved, and its log says so). `readWorkspace` packs the `paths`
+   * (relative, inside the workspace) that exist into a tar stream, entries relative to the
+   * workspace; `writeWorkspace` unpacks such a tar into it.
+   */
+  readWorkspace?(runId: string, paths: string[]): Promise<Readable>;
+  writeWorkspace?(runId: string, archive: Readable): Promise<void>;
   /**
    * Removes workspaces and sandboxes of runs untouched since `before` that are neither in
    * `activeRunIds` nor running a step on this executor. Returns the run ids (or names) removed.
@@ -72,9 +82,16 @@ export interface StepSpec extends RunSpec {
   build?: { context: string; dockerfile: string; imageRef: string };
   /**
    * Containers of their images started before the step where it reaches them on localhost, with
-   * their environment (and commands instead of the image's command), removed when it ends.
+   * their environment (and commands instead of the image's command), removed when it ends. With
+   * `waitFor`, the step starts once the port accepts connections, or fails after the timeout.
    */
-  services?: { name: string; image: string; environment: Record<string, string>; commands?: string[] }[];
+  services?: {
+    name: string;
+    image: string;
+    environment: Record<string, string>;
+    commands?: string[];
+    waitFor?: { port: number; timeoutMs: number };
+  }[];
 }
 
 export interface StepHandle {

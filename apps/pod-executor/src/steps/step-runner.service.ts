@@ -19,6 +19,7 @@ import {
   StepStartError,
   WorkspaceSetupError,
 } from '../backend/backend';
+import { CachePlan, CacheStep, StepCachesService } from '../caches/step-caches.service';
 import { EXECUTOR_CONFIG, ExecutorConfig } from '../config';
 import { EXECUTOR_IDENTITY, ExecutorIdentity } from '../identity/executor-identity';
 import { ExecutorMetrics } from '../metrics/executor-metrics';
@@ -67,6 +68,7 @@ export class StepRunnerService {
     @Inject(BACKEND) private readonly backend: Backend,
     @Inject(EXECUTOR_CONFIG) private readonly config: ExecutorConfig,
     @Inject(EXECUTOR_IDENTITY) private readonly identity: ExecutorIdentity,
+    private readonly caches: StepCachesService,
   ) {
     if (config.KILN_EXECUTOR_KEY) this.executorBox = new SecretBox(config.KILN_EXECUTOR_KEY);
   }
@@ -160,10 +162,13 @@ export class StepRunnerService {
     const ran =
       opened instanceof SealedSecretsError
         ? { exit: { exitCode: null, error: opened.message } }
-        : await this.runInSandbox(toStepSpec(dispatch, secrets), step, log);
+        : await this.runInSandbox(toStepSpec(dispatch, secrets), step, log, cacheStep(dispatch));
     if (!ran) return DUPLICATE;
     const { exit, startedAt } = ran;
     const outcome = stepOutcome(step, exit, dispatch.timeoutMs);
+    if (outcome.status === 'succeeded' && ran.cachePlan) {
+      for (const line of await this.caches.save(cacheStep(dispatch)!, ran.cachePlan)) await log.system(line);
+    }
     const closing = outcomeLine(outcome, exit);
     if (closing) await log.system(closing);
     const logChunks = await log.close(exit.exitCode);
@@ -193,12 +198,16 @@ export class StepRunnerService {
     spec: StepSpec,
     step: RunningStep,
     log: StepLog,
-  ): Promise<{ exit: StepExit; startedAt?: string } | null> {
+    caches?: CacheStep,
+  ): Promise<{ exit: StepExit; startedAt?: string; cachePlan?: CachePlan } | null> {
     if (step.killReason) return { exit: { exitCode: null } };
     let handle: StepHandle;
+    let cachePlan: CachePlan | undefined;
     try {
       await this.backend.setupRun(spec);
       if (step.killReason) return { exit: { exitCode: null } };
+      // Before the step starts, so it finds the cached paths; logged once the attempt is ours.
+      if (caches) cachePlan = await this.caches.restore(caches);
       handle = await this.backend.startStep(spec);
     } catch (error) {
       if (!(error instanceof WorkspaceSetupError || error instanceof StepStartError)) throw error;
@@ -224,9 +233,10 @@ export class StepRunnerService {
         await this.backend.wait(handle);
         return null;
       }
+      for (const line of cachePlan?.lines ?? []) await log.system(line);
       for await (const line of this.backend.tailLogs(handle))
         await log.write(line.stream, line.text, line.ts);
-      return { exit: await this.backend.wait(handle), startedAt };
+      return { exit: await this.backend.wait(handle), startedAt, cachePlan };
     } catch (error) {
       // The step's events cannot get out (NATS unreachable): stop it; the dispatch is redelivered.
       await this.backend.kill(handle, 'events could not be published');
@@ -287,6 +297,12 @@ export class StepRunnerService {
     step.killDetail = detail;
     return true;
   }
+}
+
+function cacheStep(dispatch: StepDispatchedEvent): CacheStep | undefined {
+  if (!dispatch.cache?.length) return undefined;
+  const branch = dispatch.env.COMMIT_BRANCH ?? '';
+  return { runId: dispatch.runId, projectId: dispatch.projectId, branch, cache: dispatch.cache };
 }
 
 function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSpec {

@@ -1,7 +1,7 @@
-import { sealStepSecrets, Subjects } from '@kiln/contracts';
+import { sealStepSecrets, StepServiceRequest, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Step } from '@kiln/db';
-import { PipelineDefinition, resolveStepEnvironment, StepDefinition } from '@kiln/definition';
+import { PipelineDefinition, resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -125,7 +125,8 @@ export class StepDispatcherService {
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
           resources: stepDefinition.resources,
           ...(stepDefinition.user ? { user: stepDefinition.user } : {}),
-          ...(stepDefinition.services?.length ? { services: stepDefinition.services.map(({ name, image, environment, commands }) => ({ name, image, environment, ...(commands ? { commands } : {}) })) } : {}),
+          ...(stepDefinition.services?.length ? { services: stepDefinition.services.map(serviceRequest) } : {}),
+          ...(stepDefinition.cache?.length ? { cache: stepDefinition.cache.map((c) => ({ ...c })) } : {}),
           deploy: step.deploy && !run.secretsWithheld,
         },
         { msgId: `dispatch:${step.id}:${step.attempt}` },
@@ -143,6 +144,10 @@ export class StepDispatcherService {
       { msgId: `cancel:${runId}:${requestedBy}` },
     );
   }
+}
+
+function serviceRequest({ name, image, environment, commands, waitFor }: StepService): StepServiceRequest {
+  return { name, image, environment, ...(commands ? { commands } : {}), ...(waitFor ? { waitFor: { ...waitFor } } : {}) };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -29,12 +30,28 @@ export class StepResources {
   @IsOptional() @IsString() memory?: string;
 }
 
+/** A service's `wait_for`: the TCP port that must accept connections before the step starts. */
+export class ServiceWaitFor {
+  @IsInt() @Min(1) @Max(65535) port!: number;
+  @IsInt() @Min(1) timeoutMs!: number;
+}
+
 /** A container started before the step in its network namespace (a database, a cache). */
 export class StepServiceRequest {
   @IsString() @MaxLength(63) name!: string;
   @IsString() @MaxLength(600) image!: string;
   @IsObject() environment!: Record<string, string>;
   @IsOptional() @IsArray() @IsString({ each: true }) commands?: string[];
+  /** The step starts once this port accepts connections on localhost, or fails after `timeoutMs`. */
+  @IsOptional() @ValidateNested() @Type(() => ServiceWaitFor) waitFor?: ServiceWaitFor;
+}
+
+/** A `cache:` entry as written: the executor renders the key templates in the step's workspace. */
+export class StepCacheRequest {
+  @IsString() @MaxLength(200) key!: string;
+  @IsArray() @IsString({ each: true }) restoreKeys!: string[];
+  /** Relative to the workspace and inside it (validated with the definition). */
+  @IsArray() @IsString({ each: true }) paths!: string[];
 }
 
 /** Registry auth for pulling the step's image (a project's credential for the image's host). */
@@ -81,6 +98,11 @@ export class StepDispatchedEvent {
   @ValidateNested({ each: true })
   @Type(() => StepServiceRequest)
   services?: StepServiceRequest[];
+  /** The step's `cache` entries: restored before it, saved after it succeeded; absent when it has none. */
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => StepCacheRequest)
+  cache?: StepCacheRequest[];
   /**
    * Credentials for the registry of `image`. The scheduler sends them sealed (StepSecrets), never
    * here; the field stays for dispatches of earlier schedulers.

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { environmentProblems, sandboxName } from '../local/bwrap-command';
 import { DockerBackendOptions } from './docker.options';
@@ -132,6 +133,14 @@ export class DockerBackend implements Backend {
 
   workspaceDir(runId: string, paths?: string[]): Promise<string | null> {
     return this.workspace.collect(runId, paths ?? ['.']);
+  }
+
+  readWorkspace(runId: string, paths: string[]): Promise<Readable> {
+    return this.workspace.pack(runId, paths);
+  }
+
+  writeWorkspace(runId: string, archive: Readable): Promise<void> {
+    return this.workspace.unpack(runId, archive);
   }
 
   /**

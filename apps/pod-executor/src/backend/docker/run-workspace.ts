@@ -2,9 +2,10 @@ import type Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RunSpec, WorkspaceSetupError } from '../backend';
+import { insideWorkspace, packPaths } from '../workspace-archive';
 import { checkoutCommit } from '../local/git-checkout';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, engineStatus, ignoreGone } from './engine';
@@ -52,21 +53,26 @@ export class RunWorkspace {
     const dir = join(this.options.collectDir, runId);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    for (const path of paths) {
-      const relative = normalize(path).replace(/\/+$/, '');
-      if (!relative || isAbsolute(relative) || relative.split('/').includes('..')) continue;
-      let archive: NodeJS.ReadableStream;
-      try {
-        archive = await holder.getArchive({ path: `/workspace/${relative}` });
-      } catch (error) {
-        if (engineStatus(error) === 404) continue; // the path does not exist: the caller reports it missing
-        throw error;
-      }
-      const target = join(dir, dirname(relative));
-      await mkdir(target, { recursive: true });
-      await untar(archive as Readable, target);
-    }
+    await copyOut(holder, paths, dir);
     return dir;
+  }
+
+  /** `paths` of the run's workspace that exist, as one tar stream (copied out through a directory of its own). */
+  async pack(runId: string, paths: string[]): Promise<Readable> {
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-pack-'));
+    const removeDir = () => rm(dir, { recursive: true, force: true });
+    try {
+      await copyOut(this.docker.getContainer(holderName(runId)), paths, dir);
+    } catch (error) {
+      await removeDir();
+      throw error;
+    }
+    return packPaths(dir, paths, removeDir);
+  }
+
+  /** Unpacks a tar stream into the run's workspace; the engine keeps the entries' owners and modes. */
+  async unpack(runId: string, archive: Readable): Promise<void> {
+    await this.docker.getContainer(holderName(runId)).putArchive(archive, { path: '/workspace' });
   }
 
   /** Removes the holder and the volume; the run's step containers must be gone first. */
@@ -161,6 +167,24 @@ export class RunWorkspace {
       await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
     }
     throw new WorkspaceSetupError(`the workspace of run ${runId} was not ready within 10 minutes`);
+  }
+}
+
+/** Copies `paths` (relative to /workspace) of the holder's workspace into `dir`; missing ones are left out. */
+async function copyOut(holder: Docker.Container, paths: string[], dir: string): Promise<void> {
+  for (const path of paths) {
+    const relative = insideWorkspace(path);
+    if (!relative) continue;
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await holder.getArchive({ path: `/workspace/${relative}` });
+    } catch (error) {
+      if (engineStatus(error) === 404) continue; // the path does not exist: the caller reports it missing
+      throw error;
+    }
+    const target = join(dir, dirname(relative));
+    await mkdir(target, { recursive: true });
+    await untar(archive as Readable, target);
   }
 }
 

@@ -86,6 +86,31 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     expect(await containersOf(step.runId)).toEqual([]);
   });
 
+  it('starts the step only once a wait_for port listens, so its first connection succeeds', async () => {
+    const step = spec(
+      ['echo ping | nc 127.0.0.1 8081'],
+      [{ name: 'slow', image: SERVICE_IMAGE, environment: {}, commands: ['sleep 1', 'echo ready | nc -l -p 8081'], waitFor: { port: 8081, timeoutMs: 20_000 } }],
+    );
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    const lines: string[] = [];
+    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    expect((await backend.wait(handle)).exitCode).toBe(0);
+    expect(lines).toContain('ready');
+  });
+
+  it('fails the step naming the service and port when wait_for times out, leaving no container', async () => {
+    const step = spec(
+      ['echo never'],
+      [{ name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['sleep 30'], waitFor: { port: 5432, timeoutMs: 1000 } }],
+    );
+    await backend.setupRun(step);
+    const started = backend.startStep(step);
+    await expect(started).rejects.toThrow(StepStartError);
+    await expect(started).rejects.toThrow('service "db" did not accept connections on port 5432 within 1s');
+    expect(await containersOf(step.runId)).toEqual([]);
+  });
+
   it('fails the step with the reason when a service image is missing, leaving no container', async () => {
     const step = spec(['echo never'], [{ name: 'db', image: 'kiln-test/absent:1', environment: {} }]);
     await backend.setupRun(step);

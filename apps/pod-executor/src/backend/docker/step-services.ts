@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { formatDuration } from '@kiln/definition';
 import { StepSpec, StepStartError } from '../backend';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
@@ -36,6 +37,7 @@ export class StepServices {
         const container = await docker.createContainer(body);
         services.ids.push(container.id);
         await container.start();
+        if (service.waitFor) await waitForPort(docker, holderId, container, service.name, service.waitFor);
       }
       return services;
     } catch (error) {
@@ -50,6 +52,58 @@ export class StepServices {
       this.ids.map((id) => ignoreGone(() => this.docker.getContainer(id).remove({ force: true }), [409])),
     );
   }
+}
+
+/** How often the readiness check looks at the run's listening sockets. */
+const PORT_POLL_MS = 200;
+
+/**
+ * Waits until something listens on `port` in the run's network namespace, checked from the
+ * holder (which is in it) with shell builtins only, so any helper image with `sh` and `sleep`
+ * does; the deadline is inside the script, so no check outlives its step. A listening socket is
+ * what a connection needs: the kernel completes the handshake from its backlog.
+ */
+async function waitForPort(
+  docker: Docker,
+  holderId: string,
+  service: Docker.Container,
+  name: string,
+  waitFor: { port: number; timeoutMs: number },
+): Promise<void> {
+  const exec = await docker.getContainer(holderId).exec({
+    Cmd: ['sh', '-c', listeningScript(waitFor.port, Math.ceil(waitFor.timeoutMs / PORT_POLL_MS))],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const output = await exec.start({});
+  output.resume();
+  await new Promise((resolve) => output.once('end', resolve).once('close', resolve));
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode === 0) return;
+  const state = (await service.inspect()).State;
+  const why = state.Running ? '' : ` (the service exited with code ${state.ExitCode})`;
+  throw new StepStartError(
+    `service "${name}" did not accept connections on port ${waitFor.port} within ${formatDuration(waitFor.timeoutMs)}${why}`,
+  );
+}
+
+/** Exits 0 once /proc/net/tcp or tcp6 shows a socket listening (state 0A) on `port`, 1 after `tries`. */
+function listeningScript(port: number, tries: number): string {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return [
+    `i=0`,
+    `while [ $i -lt ${tries} ]; do`,
+    `  for f in /proc/net/tcp /proc/net/tcp6; do`,
+    `    [ -r $f ] || continue`,
+    `    while read -r n local remote state rest; do`,
+    `      case "$local $state" in *:${hex}' 0A') exit 0;; esac`,
+    `    done < $f`,
+    `  done`,
+    `  i=$((i+1))`,
+    `  sleep ${PORT_POLL_MS / 1000}`,
+    `done`,
+    `exit 1`,
+  ].join('\n');
 }
 
 function serviceBody(

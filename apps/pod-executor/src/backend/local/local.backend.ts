@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { bwrapArgs, environmentProblems, sandboxName } from './bwrap-command';
 import { SandboxUser, writeSandboxEtc } from './sandbox-etc';
+import { packPaths, unpackInto } from '../workspace-archive';
 import { SandboxProcess } from './sandbox-process';
 import { Workspaces } from './workspaces';
 
@@ -122,6 +124,14 @@ export class LocalBackend implements Backend {
     return (await this.workspaces.exists(runId)) ? this.workspaces.dir(runId) : null;
   }
 
+  async readWorkspace(runId: string, paths: string[]): Promise<Readable> {
+    return packPaths(await this.existingWorkspace(runId), paths);
+  }
+
+  async writeWorkspace(runId: string, archive: Readable): Promise<void> {
+    await unpackInto(await this.existingWorkspace(runId), archive);
+  }
+
   reapOrphans(before: Date, activeRunIds: ReadonlySet<string>): Promise<string[]> {
     // A long step leaves its workspace's mtime old: the runs with a sandbox here are kept too.
     const running = [...this.sandboxes.keys()].map((handle) => handle.runId);
@@ -139,6 +149,11 @@ export class LocalBackend implements Backend {
     });
     this.etcDirs.set(key, dir);
     return dir;
+  }
+
+  private async existingWorkspace(runId: string): Promise<string> {
+    if (!(await this.workspaces.exists(runId))) throw new Error('the run has no workspace on this executor');
+    return this.workspaces.dir(runId);
   }
 
   private sandbox(handle: StepHandle): Sandbox {
