@@ -11,7 +11,8 @@ const TOOLS: Record<string, string> = {
   yarn: `#!/bin/sh
 set -e
 case "$1" in
-  install) test -f package.json; mkdir -p node_modules; echo "$(pwd)" > node_modules/.installed; echo "yarn install: done" ;;
+  install) test -f package.json; if [ -f node_modules/.installed ]; then echo "yarn install: node_modules already there"; fi
+    mkdir -p node_modules; echo "$(pwd)" > node_modules/.installed; echo "yarn install: done" ;;
   build|lint|check-formatting|test) test -f node_modules/.installed; echo "yarn $1: ok" ;;
   *) echo "yarn: unknown command $1" >&2; exit 1 ;;
 esac

@@ -43,23 +43,34 @@ describe('CircleCI configs run end to end on the docker backend', () => {
     repo?.remove();
   });
 
-  async function runConfig(config: string, files: Record<string, string> = {}): Promise<RunJson> {
+  /** Commits `config` on a branch of its own, makes it a pipeline and runs it `times` times. */
+  async function runConfig(
+    config: string,
+    files: Record<string, string> = {},
+    times = 1,
+  ): Promise<RunJson[]> {
     const branch = `ci-${randomUUID().slice(0, 8)}`;
     repo.commit({ ...files, '.circleci/config.yml': corpusFile(config) }, `import ${config}`, branch);
     const pipelineId = await platform.createPipeline(projectId, {
       name: `p-${randomUUID().slice(0, 8)}`,
       config_path: '.circleci/config.yml',
     });
-    const started = await platform.startRun(projectId, pipelineId, branch);
-    return platform.waitForRun(projectId, started.id, finishedWithLogs, 150_000);
+    const runs: RunJson[] = [];
+    for (let i = 0; i < times; i++) {
+      const started = await platform.startRun(projectId, pipelineId, branch);
+      runs.push(await platform.waitForRun(projectId, started.id, finishedWithLogs, 150_000));
+    }
+    return runs;
   }
 
   const statuses = (run: RunJson) => Object.fromEntries(run.steps.map((s) => [s.name, s.status]));
 
-  it('expands job parameters per workflow, maps resource_class through the operator table and keeps the cache keys', async () => {
-    const run = await runConfig('DataDog__serverless-plugin-datadog.yml', {
-      'package.json': '{"name":"x"}\n',
-    });
+  it('expands job parameters per workflow, maps resource_class through the operator table and restores the cache on a second run', async () => {
+    const [run, again] = await runConfig(
+      'DataDog__serverless-plugin-datadog.yml',
+      { 'package.json': '{"name":"x"}\n' },
+      2,
+    );
     expect(run.error).toBeNull();
     expect(statuses(run)).toEqual({
       'node-v1015.verify_build': 'succeeded',
@@ -89,10 +100,19 @@ describe('CircleCI configs run end to end on the docker backend', () => {
         paths: ['node_modules'],
       },
     ]);
+    // The executor restores and saves caches: the first run misses and saves, the second restores.
+    const key = /v1-dependencies-10\.15-[0-9a-f]+/;
+    const first = await platform.stepLog(projectId, run, 'node-v1015.verify_build');
+    expect(first).toMatch(new RegExp(`cache miss: ${key.source}`));
+    expect(first).not.toContain('node_modules already there');
+    expect(again.status).toBe('succeeded');
+    const second = await platform.stepLog(projectId, again, 'node-v1015.verify_build');
+    expect(second).toMatch(new RegExp(`cache restored from key ${key.source}`));
+    expect(second).toContain('yarn install: node_modules already there');
   });
 
   it('shares the workspace between jobs as persist_to_workspace/attach_workspace do', async () => {
-    const run = await runConfig('rubocop__rubocop.yml');
+    const [run] = await runConfig('rubocop__rubocop.yml');
     expect(run.error).toBeNull();
     expect(run.status).toBe('succeeded');
     const specs = [
@@ -118,7 +138,7 @@ describe('CircleCI configs run end to end on the docker backend', () => {
   });
 
   it('starts secondary images as services on localhost and skips the schedule-only workflow on a manual run', async () => {
-    const run = await runConfig('DataDog__opencensus-go-exporter-datadog.yml');
+    const [run] = await runConfig('DataDog__opencensus-go-exporter-datadog.yml');
     expect(run.error).toBeNull();
     expect(run.status).toBe('succeeded');
     expect(statuses(run)).toEqual({
