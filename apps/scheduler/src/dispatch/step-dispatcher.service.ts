@@ -1,10 +1,11 @@
 import { sealStepSecrets, StepServiceRequest, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Step } from '@kiln/db';
-import { PipelineDefinition, resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
+import { resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { decodeSnapshot } from '../runs/definition-snapshot';
 import { registryCredentialsFor } from './registry-credentials';
 
 export interface Undeliverable {
@@ -43,7 +44,7 @@ export class StepDispatcherService {
       where: { id: runId },
       include: { project: { include: { secrets: true, registryCredentials: true } } },
     });
-    const definition = run.definition as unknown as PipelineDefinition;
+    const definition = decodeSnapshot(run.definition);
     // A withheld run's secrets are never decrypted, so they cannot reach an executor.
     const secrets = run.secretsWithheld
       ? {}
@@ -52,7 +53,7 @@ export class StepDispatcherService {
         );
     const undeliverable: Undeliverable[] = [];
     for (const step of pending) {
-      const stepDefinition = definition.steps.find((s) => s.name === step.name);
+      const stepDefinition = definition?.steps.find((s) => s.name === step.name);
       if (!stepDefinition) {
         undeliverable.push({ step, error: `step "${step.name}" is missing from the run's definition` });
         continue;

@@ -1,8 +1,8 @@
 import { Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
-import { PipelineDefinition } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
+import { decodeSnapshot } from '../runs/definition-snapshot';
 
 /**
  * What follows a finished run: `kiln.run.finished` (executors collect artifacts and remove
@@ -24,7 +24,7 @@ export class RunOutcomeService {
       include: { steps: { orderBy: { position: 'asc' } } },
     });
     if (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled') return;
-    const definition = run.definition as unknown as PipelineDefinition | null;
+    const definition = decodeSnapshot(run.definition);
     await this.messaging.publish(
       Subjects.RunFinished,
       {

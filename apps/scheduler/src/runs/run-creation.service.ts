@@ -1,6 +1,6 @@
 import { RunRequestedEvent, Subjects } from '@kiln/contracts';
 import { Prisma, PrismaService } from '@kiln/db';
-import { matchesMergeRequest, matchesPush, PipelineDefinition, topologicalOrder } from '@kiln/definition';
+import { matchesMergeRequest, matchesPush, topologicalOrder } from '@kiln/definition';
 import { UNFINISHED_RUN_STATUSES } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
@@ -9,6 +9,7 @@ import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { PipelineScheduleService } from '../schedule/pipeline-schedule.service';
 import { RunStateService } from '../state/run-state.service';
 import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
+import { decodeSnapshot, encodeSnapshot } from './definition-snapshot';
 import { storableText } from './unstorable-value';
 
 type Tx = Prisma.TransactionClient;
@@ -117,10 +118,11 @@ export class RunCreationService {
   private async loadRetried(retryOfId: string): Promise<LoadedDefinition> {
     const original = await this.prisma.run.findUnique({ where: { id: retryOfId } });
     if (!original) return { ok: false, commitSha: null, error: `run ${retryOfId} to retry does not exist` };
-    if (!original.definition || !original.commitSha) {
+    const definition = decodeSnapshot(original.definition);
+    if (!definition || !original.commitSha) {
       return { ok: false, commitSha: original.commitSha, error: `run ${retryOfId} never had a valid definition: ${original.error ?? ''}` };
     }
-    return { ok: true, commitSha: original.commitSha, definition: original.definition as unknown as PipelineDefinition };
+    return { ok: true, commitSha: original.commitSha, definition };
   }
 
   // A retry of a fork's run is still the fork's code.
@@ -148,7 +150,7 @@ export class RunCreationService {
           branch: request.branch ?? null,
           tag: request.tag ?? null,
           commitSha: loaded.commitSha,
-          definition: loaded.ok ? (loaded.definition as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+          definition: loaded.ok ? encodeSnapshot(loaded.definition) : Prisma.DbNull,
           error: loaded.ok ? null : loaded.error,
           retryOfId: request.retryOfId ?? null,
           deliveryId: request.deliveryId ?? null,

@@ -1,11 +1,11 @@
 import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent } from '@kiln/contracts';
 import { PrismaService, Step } from '@kiln/db';
-import { PipelineDefinition } from '@kiln/definition';
 import { allStepsFinished, isTerminalRun, runOutcome, UNFINISHED_STEP_STATUSES, waitingOnly } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { StepDispatcherService } from '../dispatch/step-dispatcher.service';
 import { RunOutcomeService } from '../outcomes/run-outcome.service';
+import { decodeSnapshot } from '../runs/definition-snapshot';
 import { mayStart } from './run-admission';
 import { plannedStep, runContext } from './run-context';
 import { planSteps } from './step-plan';
@@ -34,7 +34,7 @@ export class RunStateService {
       const run = await tx.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
       if (isTerminalRun(run.status)) return null;
       if (run.status === 'queued' && !(await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS))) return null;
-      const definition = run.definition as unknown as PipelineDefinition | null;
+      const definition = decodeSnapshot(run.definition);
       const planned = run.steps.map((step) => plannedStep(step, definition));
       const plan = planSteps(planned, { failFast: definition?.failFast ?? false, run: runContext(run) });
       const now = new Date();
