@@ -99,11 +99,17 @@ export interface Platform {
 
 export { TERMINAL_RUN_STATUSES } from '@kiln/engine';
 
-/** A run is over for a test once it is terminal and every step that ran has its archived log. */
+/**
+ * A run is over for a test once it is terminal and every step that ran on an executor has its
+ * archived log. A decided approval step never has one: it has no image, and the person's decision
+ * sets its start and end to the same instant (an executor's step always takes time).
+ */
 export function finishedWithLogs(run: RunJson): boolean {
+  const decidedApproval = (s: StepJson) =>
+    s.image === '' && s.started_at !== null && s.started_at === s.finished_at && s.duration_ms === 0;
   return (
     isTerminalRun(run.status) &&
-    run.steps.every((s) => s.started_at === null || s.log_ref !== null)
+    run.steps.every((s) => s.started_at === null || s.log_ref !== null || decidedApproval(s))
   );
 }
 

@@ -20,4 +20,14 @@ export class LogsQuery {
   @Min(1)
   @Max(MAX_TAIL_LINES)
   tail?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: "an earlier attempt of a retried step (its archived text); default: the step's current attempt",
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'attempt must be an integer' })
+  @Min(1)
+  attempt?: number;
 }

@@ -1,4 +1,5 @@
 import { PrismaService } from '@kiln/db';
+import { stepLogKey } from '@kiln/storage';
 import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
@@ -32,6 +33,11 @@ export class LogsService {
       where: { id: params.sid, runId: params.rid, run: { projectId: params.id } },
     });
     if (!step) throw new NotFoundError('step', params.sid);
+    if (query.attempt !== undefined && query.attempt !== step.attempt) {
+      // An earlier attempt is finished and archived under its own key; a later one does not exist.
+      if (query.attempt > step.attempt) throw new NotFoundError(`attempt ${query.attempt} of step`, params.sid);
+      return this.archived.send(step, stepLogKey(step.runId, step.name, query.attempt), req, res, query.tail);
+    }
     const wantsEvents = query.follow ?? (req.get('accept') ?? '').includes('text/event-stream');
     if (wantsEvents) return this.live.sse(step, req, res);
     if (step.logRef && isTerminalStep(step.status))

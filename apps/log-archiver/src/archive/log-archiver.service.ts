@@ -1,7 +1,7 @@
 import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessageContext } from '@kiln/messaging';
-import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
+import { OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
@@ -39,8 +39,9 @@ interface StepRow {
 }
 
 /**
- * Turns the log chunks of one finished step attempt into `logs/pipelines/<run>/<step>.log` and
- * points `steps.log_ref` at it. Keeps no state between deliveries: a crash mid-archive leaves
+ * Turns the log chunks of one finished step attempt into its object (`stepLogKey`: the first
+ * attempt at `logs/pipelines/<run>/<step>.log`, a retry's beside it) and points `steps.log_ref` at
+ * it while it is the step's current attempt. Keeps no state between deliveries: a crash mid-archive leaves
  * the event un-acked, and the redelivery rewrites the same object and the same log_ref.
  */
 @Injectable()
@@ -74,14 +75,8 @@ export class LogArchiverService {
       this.logger.warn(ids, 'step of a finished event does not exist (run deleted?); nothing to archive');
       return null;
     }
-    // One object per step: an earlier attempt's log must not overwrite the retry's.
-    if (step.attempt > event.attempt) {
-      this.logger.log(
-        { ...ids, current: step.attempt },
-        'step was retried since; skipping the older attempt',
-      );
-      return null;
-    }
+    // An attempt finished after its retry started (a late delivery) is archived all the same: each
+    // attempt has its own object, and log_ref stays with the newest one (archiveStep).
     return step;
   }
 
@@ -94,7 +89,7 @@ export class LogArchiverService {
       if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
         throw new IncompleteLogError(event.stepId, describe(log));
       }
-      const key = `logs/pipelines/${event.runId}/${step.name}.log`;
+      const key = stepLogKey(event.runId, step.name, event.attempt);
       await this.storage.put(key, createReadStream(file), { contentType: LOG_CONTENT_TYPE, size: log.bytes });
       const { count } = await this.prisma.step.updateMany({
         where: { id: event.stepId, attempt: event.attempt },

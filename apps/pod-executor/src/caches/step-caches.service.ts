@@ -65,7 +65,7 @@ export class StepCachesService {
           continue;
         }
         await this.backend.writeWorkspace(step.runId, found.body.pipe(createGunzip()));
-        plan.lines.push(`cache restored from key ${found.key} (${mebibytes(found.size)})`);
+        plan.lines.push(`cache restored from key ${found.key} (${size(found.size)})`);
       } catch (error) {
         this.logger.warn({ runId: step.runId, key: cache.key, error: String(error) }, 'cache not restored');
         plan.lines.push(`cache not restored (${cache.key}): ${(error as Error).message}`);
@@ -111,11 +111,11 @@ export class StepCachesService {
     });
     switch (answer.kind) {
       case 'saved':
-        return `cache saved to key ${entry.key} (${mebibytes(bytes)})`;
+        return `cache saved to key ${entry.key} (${size(bytes)})`;
       case 'exists':
         return `cache not saved: key ${entry.key} was stored meanwhile`;
       case 'too-large':
-        return `cache not saved: key ${entry.key} is larger than the limit of ${mebibytes(answer.maxBytes)}`;
+        return `cache not saved: key ${entry.key} is larger than the limit of ${size(answer.maxBytes)}`;
       default:
         return `cache not saved (${entry.key}): ${answer.message}`;
     }
@@ -150,7 +150,8 @@ export class StepCachesService {
   }
 }
 
-function mebibytes(bytes: number): string {
+function size(bytes: number): string {
   if (!Number.isFinite(bytes)) return 'unknown size';
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
