@@ -1,8 +1,17 @@
-import { KubeApiSimulator, KubeObject, Platform, startKubeApiSimulator, startPlatform } from '@kiln/testing';
+import {
+  KUBE_HELPER_TEST_IMAGE,
+  KubeApiSimulator,
+  KubeObject,
+  kubeTestImages,
+  Platform,
+  startKubeApiSimulator,
+  startPlatform,
+} from '@kiln/testing';
 
 /** The namespace step pods run in, as the manifests name it. */
 export const RUNS_NAMESPACE = 'kiln-runs';
-export const HELPER_IMAGE = 'registry.example.com/kiln/kiln-helper:e2e';
+/** The helper image, made on the tests' engine from busybox and the host's git. */
+export const HELPER_IMAGE = KUBE_HELPER_TEST_IMAGE;
 /** The simulated nodes; only `builds-*` carry the label the executor's node selector asks for. */
 export const BUILD_NODES = ['builds-1', 'builds-2'];
 
@@ -17,16 +26,16 @@ export interface KubePlatform extends Platform {
 export interface KubePlatformOptions {
   /** Host directories step pods may read (the test repositories behind file:// URLs). */
   repoDirs: string[];
-  /** Images the simulated registry does not have. */
-  unpullableImages?: string[];
 }
 
 /**
  * The six apps as processes with the executor on its kubernetes backend, talking HTTP to an API
  * server simulator started here through a kubeconfig file: the production wiring (KILN_K8S_* from
- * the environment, validated at start) with pods run as bubblewrap sandboxes by the simulator.
+ * the environment, validated at start) with pods run as containers of their images on the tests'
+ * Docker Engine by the simulator.
  */
 export async function startKubePlatform(options: KubePlatformOptions): Promise<KubePlatform> {
+  await kubeTestImages();
   const sim = await startKubeApiSimulator({
     namespaces: [RUNS_NAMESPACE],
     nodes: [
@@ -35,7 +44,6 @@ export async function startKubePlatform(options: KubePlatformOptions): Promise<K
     ],
     storageClasses: ['standard', 'fast-ssd'],
     hostReadOnlyPaths: options.repoDirs,
-    unpullableImages: options.unpullableImages ?? [],
     maxGraceMs: 1000,
   });
   let platform: Platform;

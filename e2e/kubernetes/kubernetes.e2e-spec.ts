@@ -4,6 +4,7 @@ import {
   startApps,
   githubPushPayload,
   KubeObject,
+  KUBE_STEP_TEST_IMAGE,
   kubernetesSchemaProblems,
   RunJson,
   TestGitRepo,
@@ -33,7 +34,7 @@ interface PodJson {
 const twoSteps = (buildExit: number) => `pipeline:
   steps:
     - name: build
-      image: alpine:3.20
+      image: ${KUBE_STEP_TEST_IMAGE}
       commands:
         - echo "building $PLATFORM_PROJECT_NAME at $COMMIT_SHA in $(pwd)"
         - cat README.md
@@ -42,7 +43,7 @@ const twoSteps = (buildExit: number) => `pipeline:
         - echo built > /workspace/build-output.txt
         - exit ${buildExit}
     - name: test
-      image: alpine:3.20
+      image: ${KUBE_STEP_TEST_IMAGE}
       depends_on: [build]
       commands:
         - echo "testing step $STEP_NAME"
@@ -61,7 +62,7 @@ const unpullable = `pipeline:
 const longRunning = `pipeline:
   steps:
     - name: long
-      image: alpine:3.20
+      image: ${KUBE_STEP_TEST_IMAGE}
       commands:
         - echo started
         - sleep 120
@@ -74,7 +75,7 @@ describe('the platform on the kubernetes backend (API server simulator)', () => 
 
   beforeAll(async () => {
     repo = createGitRepo();
-    platform = await startKubePlatform({ repoDirs: [repo.dir], unpullableImages: [MISSING_IMAGE] });
+    platform = await startKubePlatform({ repoDirs: [repo.dir] });
     projectId = (
       await platform.createProject({ name: 'kube', repo, fullName: FULL_NAME, webhookSecret: SECRET })
     ).id;
@@ -151,7 +152,7 @@ describe('the platform on the kubernetes backend (API server simulator)', () => 
       expect(pod.spec).toMatchObject({
         nodeSelector: { 'kiln.dev/pool': 'builds' },
         serviceAccountName: 'kiln-step',
-        containers: [{ name: 'step', image: 'alpine:3.20' }],
+        containers: [{ name: 'step', image: KUBE_STEP_TEST_IMAGE }],
       });
       expect(pod.spec.tolerations?.map((t) => t.key)).toContain('kiln.dev/builds');
     }

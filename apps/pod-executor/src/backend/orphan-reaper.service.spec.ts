@@ -1,4 +1,12 @@
-import { createGitRepo, KubeApiSimulator, startKubeApiSimulator, TestGitRepo } from '@kiln/testing';
+import {
+  createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
+  KubeApiSimulator,
+  kubeTestImages,
+  startKubeApiSimulator,
+  TestGitRepo,
+} from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +43,7 @@ describe('the orphan sweep', () => {
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: {},
       timeoutMs: 60_000,
@@ -56,6 +64,7 @@ describe('the orphan sweep', () => {
 
     beforeAll(async () => {
       collectDir = mkdtempSync(join(tmpdir(), 'kiln-reaper-collect-'));
+      await kubeTestImages();
       sim = await startKubeApiSimulator({
         namespaces: [NAMESPACE],
         hostReadOnlyPaths: [repo.dir],
@@ -71,7 +80,7 @@ describe('the orphan sweep', () => {
       return createKubernetesBackend({
         namespace,
         kubeConfig: sim.clientConfig(namespace),
-        helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+        helperImage: KUBE_HELPER_TEST_IMAGE,
         killGracePeriodSeconds: 1,
         collectDir,
       });

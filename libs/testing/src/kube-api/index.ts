@@ -6,3 +6,10 @@ export type { SimulatedNode } from './kubelet';
 export { schemaCauses as kubernetesSchemaProblems } from './validation';
 export type { StoreEvent } from './object-store';
 export type { RequestAttributes } from './kube-api-server';
+export {
+  imageWithUser,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
+  kubeHelperTestImage,
+  kubeTestImages,
+} from './test-images';

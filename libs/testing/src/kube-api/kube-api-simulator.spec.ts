@@ -1,18 +1,20 @@
 import { CoreV1Api, Exec, V1Pod, Watch } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
+import { busyboxTestImage, testDocker } from '../docker-engine';
 import { KubeApiSimulator, startKubeApiSimulator, StoreEvent } from './index';
 
 const NS = 'default';
+const IMAGE = 'kiln-test/busybox:1';
 
 describe('Kubernetes API server simulator', () => {
   let sim: KubeApiSimulator;
   let core: CoreV1Api;
 
   beforeAll(async () => {
+    await busyboxTestImage(testDocker(), IMAGE);
     sim = await startKubeApiSimulator({
       maxGraceMs: 500,
       nodes: [{ name: 'a', labels: { disk: 'ssd' } }, { name: 'b' }],
-      unpullableImages: ['registry.example.com/missing:1'],
     });
     core = sim.clientConfig().makeApiClient(CoreV1Api);
   });
@@ -28,7 +30,7 @@ describe('Kubernetes API server simulator', () => {
     metadata: { name, labels },
     spec: {
       restartPolicy: 'Never',
-      containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', script] }],
+      containers: [{ name: 'main', image: IMAGE, command: ['sh', '-c', script] }],
       ...extra,
     },
   });
@@ -146,7 +148,7 @@ describe('Kubernetes API server simulator', () => {
         initContainers: [
           {
             name: 'init',
-            image: 'busybox:1.36',
+            image: IMAGE,
             command: ['sh', '-c', 'echo prepared > /data/from-init'],
             volumeMounts: [{ name: 'v', mountPath: '/data' }],
           },
@@ -154,7 +156,7 @@ describe('Kubernetes API server simulator', () => {
         containers: [
           {
             name: 'main',
-            image: 'busybox:1.36',
+            image: IMAGE,
             command: ['sh', '-c', 'cat /data/from-init; echo "$GREETING $HOSTNAME"; exit 7'],
             envFrom: [{ secretRef: { name: 'env' } }],
             volumeMounts: [{ name: 'v', mountPath: '/data' }],
@@ -219,6 +221,9 @@ describe('Kubernetes API server simulator', () => {
     await finished('watched');
     await core.deleteNamespacedPod({ namespace: NS, name: 'watched' });
     await sim.waitFor('pods', NS, 'watched', (p) => p === undefined);
+    // The watcher reads the deletion a moment later, over HTTP.
+    for (const deadline = Date.now() + 2000; !events.includes('DELETED Succeeded') && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     sim.breakWatches();
     await ended;
     expect(events[events.length - 1]).toBe('DELETED Succeeded');
@@ -271,12 +276,8 @@ describe('Kubernetes API server simulator', () => {
       body: pod('graceful', "trap 'echo got TERM; exit 0' TERM; sleep 30 & wait"),
     });
     await core.createNamespacedPod({ namespace: NS, body: pod('stubborn', 'sleep 30') });
-    await sim.waitFor(
-      'pods',
-      NS,
-      'stubborn',
-      () => phase('stubborn') === 'Running' && phase('graceful') === 'Running',
-    );
+    for (const name of ['graceful', 'stubborn'])
+      await sim.waitFor('pods', NS, name, () => phase(name) === 'Running');
     const statuses: Record<string, unknown> = {};
     const record = (event: StoreEvent) => {
       const state = (event.object.status as { containerStatuses?: { state: { terminated?: unknown } }[] })
@@ -338,7 +339,7 @@ describe('Kubernetes API server simulator', () => {
         containers: [
           {
             name: 'main',
-            image: 'busybox:1.36',
+            image: IMAGE,
             command: ['sh', '-c', script],
             volumeMounts: [{ name: 'v', mountPath: '/v' }],
           },

@@ -1,10 +1,13 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { busyboxTestImage, testDocker } from '../docker-engine';
+import { SIMULATOR_LABEL } from './docker-pod';
 import { KubeObject, ResourceName } from './kube-object';
 import { createKubeApiServer, RequestAttributes } from './kube-api-server';
 import { Kubelet, SimulatedNode } from './kubelet';
@@ -19,18 +22,19 @@ export interface KubeApiSimulatorOptions {
   namespaces?: string[];
   /** Default: two nodes, `sim-node-a` and `sim-node-b`. */
   nodes?: SimulatedNode[];
-  /** Storage classes a PVC can be provisioned with; the first is the default. */
+  /** Storage classes a PVC can be provisioned with; the first is the default unless `defaultStorageClass` is false. */
   storageClasses?: string[];
-  bwrapPath?: string;
-  /** Give pods the host network. Default false. */
+  /** Whether the first storage class is the default one. With false, a claim naming no class stays Pending. */
+  defaultStorageClass?: boolean;
+  /** The engine pods run on. Default: the tests' engine (DOCKER_HOST). */
+  docker?: Docker;
+  /** Give pods the host network (else each pod's own, with only loopback). Default false. */
   network?: boolean;
-  /** Host paths every container sees read-only at the same place (repositories behind file:// URLs). */
-  hostReadOnlyPaths?: string[];
   /**
-   * Images the simulated registry does not have (exact references): their pods show ErrImagePull,
-   * then ImagePullBackOff, and retry with a growing back-off until deleted, as a kubelet does.
+   * Host paths every container sees read-only at the same place (repositories behind file://
+   * URLs). Their top directory is made world-readable: pods run as non-root uids.
    */
-  unpullableImages?: string[];
+  hostReadOnlyPaths?: string[];
   /** Upper bound on a pod's termination grace period, so deletions stay fast in tests. Default 2000 ms. */
   maxGraceMs?: number;
   /** Stamp log lines with whole seconds only, so many lines share one timestamp. */
@@ -42,9 +46,12 @@ export interface KubeApiSimulatorOptions {
  * uses: pods, PVCs, secrets and config maps with create/get/list (label and field selectors)/
  * replace/patch/delete, watches with resource versions, pods/log (follow, timestamps, sinceTime),
  * pods/exec over WebSocket, ownerReference garbage collection and PVC protection. Pods really run:
- * every container is a bubblewrap sandbox with the pod's volumes, so logs and exit codes are real.
+ * every container is a container of its image on the Docker Engine, in the pod's network
+ * namespace (an infra container's, with only loopback) with the pod's volumes and security
+ * context, so images, users, logs and exit codes are real. An image the engine lacks is pulled
+ * only from a 127.0.0.1 registry; any other fails like a registry that does not have it.
  *
- * Failure injection: `unpullableImages`, `loseNode`, `evict`, `oomKill`, `breakWatches`, `compactHistory`, or the pod
+ * Failure injection: `loseNode`, `evict`, `oomKill`, `breakWatches`, `compactHistory`, or the pod
  * annotations `kiln.test/simulate` (ErrImagePull, ImagePullBackOff, OOMKilled, Evicted, NodeLost),
  * `kiln.test/simulate-after-ms` and `kiln.test/break-log-after-lines`, set by an admission hook.
  */
@@ -58,17 +65,29 @@ export class KubeApiSimulator {
   private readonly watches: WatchStreams;
   private readonly namespaces: Set<string>;
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'kiln-kube-sim-'));
+  private readonly docker: Docker;
   private server?: Server;
   private port = 0;
 
   constructor(options: KubeApiSimulatorOptions = {}) {
     this.namespaces = new Set(options.namespaces ?? ['default']);
-    this.api = new ResourceApi(this.store, this.namespaces, options.storageClasses ?? ['standard']);
+    const storageClasses = options.storageClasses ?? ['standard'];
+    this.api = new ResourceApi(
+      this.store,
+      this.namespaces,
+      storageClasses,
+      options.defaultStorageClass === false ? null : (storageClasses[0] ?? null),
+    );
+    this.docker = options.docker ?? testDocker();
+    const pauseImage = busyboxTestImage(this.docker, PAUSE_IMAGE);
+    // Awaited by start() and by every pod sandbox; a failure is reported there.
+    pauseImage.catch(() => undefined);
     this.kubelet = new Kubelet(this.store, {
-      bwrapPath: options.bwrapPath ?? '/usr/bin/bwrap',
-      network: options.network ?? false,
-      hostReadOnlyPaths: options.hostReadOnlyPaths ?? [],
-      unpullableImages: options.unpullableImages ?? [],
+      docker: this.docker,
+      pauseImage,
+      simulatorId: this.token,
+      hostNetwork: options.network ?? false,
+      hostReadOnlyPaths: (options.hostReadOnlyPaths ?? []).map(readableByAll),
       maxGraceMs: options.maxGraceMs ?? 2000,
       coarseLogTimestamps: options.coarseLogTimestamps ?? false,
       dataDir: this.dataDir,
@@ -92,6 +111,7 @@ export class KubeApiSimulator {
   }
 
   async start(): Promise<this> {
+    await this.kubelet.pauseImage;
     this.server = createKubeApiServer({
       requests: this.requests,
       token: this.token,
@@ -217,8 +237,28 @@ export class KubeApiSimulator {
     });
   }
 
+  /** Containers of this simulator's pods that outlived them (a pod removed mid-creation). */
+  private async removeLeftContainers(): Promise<void> {
+    const left = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${SIMULATOR_LABEL}=${this.token}`] },
+    });
+    await Promise.all(
+      left.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((error: { statusCode?: number }) => {
+            // 404: gone meanwhile; 409: its pod's own removal is under way.
+            if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+          }),
+      ),
+    );
+  }
+
   async stop(): Promise<void> {
     await this.kubelet.stopAll();
+    await this.removeLeftContainers();
     this.watches.endAll();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
@@ -228,6 +268,14 @@ export class KubeApiSimulator {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
+
+function readableByAll(path: string): string {
+  chmodSync(path, statSync(path).mode | 0o005);
+  return path;
+}
+
+/** The infra container's image: it only sleeps. */
+const PAUSE_IMAGE = 'kiln-test/kube-pause:1';
 
 /** Starts a simulator on a free port of 127.0.0.1. */
 export function startKubeApiSimulator(options: KubeApiSimulatorOptions = {}): Promise<KubeApiSimulator> {

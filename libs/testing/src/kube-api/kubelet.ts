@@ -1,49 +1,29 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeObject, metaTime } from './kube-object';
 import { ObjectStore, StoreEvent } from './object-store';
 import { claimNames } from './pod-environment';
 import { PodRuntime, RuntimeContext } from './pod-runtime';
+import { NodeView, placePod, PodSchedulingSpec, podRequests, SimulatedNode } from './scheduling';
 
-export interface SimulatedNode {
-  name: string;
-  labels?: Record<string, string>;
-}
+export type { SimulatedNode } from './scheduling';
+
+/** How often an unschedulable pod is tried again. */
+const RESCHEDULE_MS = 250;
 
 export interface KubeletOptions {
-  bwrapPath: string;
-  network: boolean;
+  docker: Docker;
+  pauseImage: Promise<string>;
+  simulatorId: string;
+  hostNetwork: boolean;
   hostReadOnlyPaths: string[];
-  unpullableImages: string[];
   maxGraceMs: number;
   coarseLogTimestamps: boolean;
   dataDir: string;
   nodes: SimulatedNode[];
   /** Deletes a pod through the API (the taint manager evicting pods of a lost node). */
   deletePod(namespace: string, name: string): void;
-}
-
-interface NodeSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
-
-interface PodSchedulingSpec {
-  nodeSelector?: Record<string, string>;
-  nodeName?: string;
-  terminationGracePeriodSeconds?: number;
-  tolerations?: { key?: string; effect?: string; tolerationSeconds?: number }[];
-  affinity?: {
-    nodeAffinity?: {
-      requiredDuringSchedulingIgnoredDuringExecution?: {
-        nodeSelectorTerms: {
-          matchExpressions?: NodeSelectorRequirement[];
-          matchFields?: NodeSelectorRequirement[];
-        }[];
-      };
-    };
-  };
 }
 
 /**
@@ -56,22 +36,26 @@ export class Kubelet {
   readonly lostNodes = new Set<string>();
   private readonly terminating = new Set<string>();
   private readonly context: RuntimeContext;
+  readonly pauseImage: Promise<string>;
   private nextNode = 0;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly options: KubeletOptions,
   ) {
+    this.pauseImage = options.pauseImage;
     this.context = {
       store,
-      bwrapPath: options.bwrapPath,
-      network: options.network,
+      docker: options.docker,
+      pauseImage: options.pauseImage,
+      simulatorId: options.simulatorId,
+      hostNetwork: options.hostNetwork,
       hostReadOnlyPaths: options.hostReadOnlyPaths,
-      unpullableImages: options.unpullableImages,
       maxGraceMs: options.maxGraceMs,
       coarseLogTimestamps: options.coarseLogTimestamps,
       claimDir: (namespace, claim) => this.claimDir(namespace, claim),
-      emptyDir: (podUid, volume) => join(options.dataDir, 'pods', podUid, volume),
+      emptyDir: (podUid, volume) => emptyDir(join(options.dataDir, 'pods', podUid, 'volumes', volume)),
+      podDir: (podUid) => join(options.dataDir, 'pods', podUid),
       waitForVolumes: (pod, node, cancelled) => this.waitForVolumes(pod, node, cancelled),
       loseNode: (node) => this.loseNode(node),
     };
@@ -152,29 +136,25 @@ export class Kubelet {
     }
   }
 
+  /**
+   * Binds the pod to a node that fits it; an unschedulable pod gets `PodScheduled=False` with the
+   * scheduler's message and is tried again while it exists, as the scheduler's queue does.
+   */
   private schedule(pod: KubeObject): void {
     const spec = pod.spec as PodSchedulingSpec;
     const namespace = pod.metadata.namespace ?? 'default';
-    if (this.store.get('pods', namespace, pod.metadata.name)?.metadata.uid !== pod.metadata.uid) return;
-    const candidates = this.options.nodes.filter((n) => !this.lostNodes.has(n.name) && this.fits(spec, n));
-    if (spec.nodeName === undefined && candidates.length === 0) {
-      this.store.update('pods', namespace, pod.metadata.name, (object) => {
-        object.status = {
-          phase: 'Pending',
-          conditions: [
-            {
-              type: 'PodScheduled',
-              status: 'False',
-              reason: 'Unschedulable',
-              message: `0/${this.options.nodes.length} nodes are available: ${this.options.nodes.length} node(s) didn't match Pod's node affinity/selector.`,
-              lastTransitionTime: metaTime(),
-            },
-          ],
-        };
-      });
+    const current = this.store.get('pods', namespace, pod.metadata.name);
+    if (!current || current.metadata.uid !== pod.metadata.uid || current.metadata.deletionTimestamp) return;
+    const placement = spec.nodeName
+      ? { node: spec.nodeName }
+      : placePod(this.store, current, this.nodeViews(), this.nextNode);
+    if ('unschedulable' in placement) {
+      this.markUnschedulable(current, placement.unschedulable);
+      setTimeout(() => this.schedule(pod), RESCHEDULE_MS).unref();
       return;
     }
-    const node = spec.nodeName ?? candidates[this.nextNode++ % candidates.length].name;
+    this.nextNode += 1;
+    const node = placement.node;
     const runtime = new PodRuntime(this.context, namespace, pod.metadata.name, pod.metadata.uid!);
     this.runtimes.set(pod.metadata.uid!, runtime);
     this.store.update('pods', namespace, pod.metadata.name, (object) => {
@@ -183,21 +163,41 @@ export class Kubelet {
     void runtime.run(node);
   }
 
-  private fits(spec: PodSchedulingSpec, node: { name: string; labels?: Record<string, string> }): boolean {
-    const labels: Record<string, string> = { 'kubernetes.io/hostname': node.name, ...node.labels };
-    const selectorOk = Object.entries(spec.nodeSelector ?? {}).every(([k, v]) => labels[k] === v);
-    const terms =
-      spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-    const affinityOk =
-      !terms ||
-      terms.some(
-        (term) =>
-          (term.matchExpressions ?? []).every((r) => requirementMatches(r, labels[r.key])) &&
-          (term.matchFields ?? []).every((r) =>
-            requirementMatches(r, r.key === 'metadata.name' ? node.name : undefined),
-          ),
-      );
-    return selectorOk && affinityOk;
+  private nodeViews(): NodeView[] {
+    return this.options.nodes.map((node) => {
+      const requested = { cpu: 0, memory: 0 };
+      for (const runtime of this.runtimes.values()) {
+        const pod =
+          runtime.node === node.name && runtime.active
+            ? this.store.get('pods', runtime.namespace, runtime.name)
+            : undefined;
+        if (!pod) continue;
+        const requests = podRequests(pod.spec as PodSchedulingSpec);
+        requested.cpu += requests.cpu;
+        requested.memory += requests.memory;
+      }
+      return { node, lost: this.lostNodes.has(node.name), requested };
+    });
+  }
+
+  private markUnschedulable(pod: KubeObject, message: string): void {
+    const conditions = (pod.status as { conditions?: { type: string; message?: string }[] } | undefined)
+      ?.conditions;
+    if (conditions?.some((c) => c.type === 'PodScheduled' && c.message === message)) return;
+    this.store.update('pods', pod.metadata.namespace ?? 'default', pod.metadata.name, (object) => {
+      object.status = {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message,
+            lastTransitionTime: metaTime(),
+          },
+        ],
+      };
+    });
   }
 
   // A ReadWriteOnce volume attaches to one node at a time: a pod elsewhere waits until it is free.
@@ -250,15 +250,11 @@ export class Kubelet {
   }
 }
 
-function requirementMatches(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && (requirement.values ?? []).includes(value);
-    case 'NotIn':
-      return value === undefined || !(requirement.values ?? []).includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
+// An emptyDir is world-writable, as the kubelet creates it.
+function emptyDir(dir: string): string {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
   }
+  return dir;
 }

@@ -1,8 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeObject } from './kube-object';
+import type { SecurityContextJson } from './container-config';
 import { ObjectStore } from './object-store';
-import { SandboxMount } from './sandbox';
+
+/** A host directory bound into a container. */
+export interface VolumeMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
 
 export interface ContainerJson {
   name: string;
@@ -13,6 +20,11 @@ export interface ContainerJson {
   env?: EnvVarJson[];
   envFrom?: { prefix?: string; secretRef?: RefJson; configMapRef?: RefJson }[];
   volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
+  securityContext?: SecurityContextJson;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
 }
 
 interface RefJson {
@@ -63,7 +75,7 @@ export function containerMounts(
   pod: KubeObject,
   container: ContainerJson,
   dirs: { claimDir(namespace: string, claim: KubeObject): string; emptyDir(volume: string): string },
-): SandboxMount[] {
+): VolumeMount[] {
   const namespace = pod.metadata.namespace ?? 'default';
   const volumes = ((pod.spec as { volumes?: VolumeJson[] }).volumes ?? []) as VolumeJson[];
   return (container.volumeMounts ?? []).map((mount) => {
@@ -84,7 +96,11 @@ export function containerMounts(
     if (mount.subPath?.split('/').includes('..'))
       throw new ContainerConfigError(`subPath "${mount.subPath}" leaves the volume`);
     const hostPath = mount.subPath ? join(base, mount.subPath) : base;
-    mkdirSync(hostPath, { recursive: true });
+    // Like the kubelet: a missing subPath gets the volume's mode (and, setgid, its fsGroup).
+    if (!existsSync(hostPath)) {
+      mkdirSync(hostPath, { recursive: true });
+      chmodSync(hostPath, statSync(base).mode & 0o7777);
+    }
     const readOnly = Boolean(mount.readOnly || volume.persistentVolumeClaim?.readOnly);
     return { hostPath, containerPath: mount.mountPath, readOnly };
   });

@@ -1,24 +1,39 @@
-import { ChildProcess } from 'node:child_process';
+import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { containerCreateOptions, PodSecurityContextJson } from './container-config';
 import { ContainerLog } from './container-log';
+import { ContainerStartError, DockerPod, ExecSession, SIMULATOR_LABEL } from './docker-pod';
+import { ensureImage } from './image-pull';
 import { KubeObject, metaTime } from './kube-object';
 import { ObjectStore } from './object-store';
-import { ContainerConfigError, ContainerJson, containerEnv, containerMounts } from './pod-environment';
+import {
+  ContainerConfigError,
+  ContainerJson,
+  containerEnv,
+  containerMounts,
+  VolumeMount,
+} from './pod-environment';
 import { PodFailure, PodStatusBook } from './pod-status';
-import { exitCodeOf, SandboxMount, signalContainer, spawnSandbox } from './sandbox';
+import { applyFsGroup } from './volume-ownership';
 
 export interface RuntimeContext {
   store: ObjectStore;
-  bwrapPath: string;
-  network: boolean;
+  docker: Docker;
+  /** The infra container's image (it only sleeps). */
+  pauseImage: Promise<string>;
+  /** Labels every container of the simulator's pods carries. */
+  simulatorId: string;
+  hostNetwork: boolean;
   hostReadOnlyPaths: string[];
-  /** Images the simulated registry does not have: pulling them fails, over and over. */
-  unpullableImages: string[];
   maxGraceMs: number;
   coarseLogTimestamps: boolean;
   claimDir(namespace: string, claim: KubeObject): string;
   emptyDir(podUid: string, volume: string): string;
+  /** The pod's own directory on the node (termination message files). */
+  podDir(podUid: string): string;
   /** Resolves once every PVC of the pod can be attached on the node. */
   waitForVolumes(pod: KubeObject, node: string, cancelled: () => boolean): Promise<void>;
   loseNode(node: string): void;
@@ -28,26 +43,34 @@ const IMAGE_REFERENCE =
   /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 /**
- * What one node's kubelet does for one pod: init containers in order, then the containers, each as
- * a bubblewrap sandbox whose output becomes the container log, with statuses written back through
- * the store as the real kubelet reports them.
+ * What one node's kubelet does for one pod: a sandbox on the Docker Engine, the images pulled, init
+ * containers in order, then the containers, each a container of its image whose output becomes the
+ * container log, with statuses written back through the store as the real kubelet reports them.
  */
 export class PodRuntime {
   readonly logs = new Map<string, ContainerLog>();
   node?: string;
   nodeLost = false;
-  private readonly processes = new Map<string, ChildProcess>();
+  /** Containers started and not yet ended. */
+  private readonly processes = new Set<string>();
   private readonly overrides = new Map<string, { exitCode: number; reason: string }>();
   private readonly status = new PodStatusBook();
   private stopping = false;
   private running?: Promise<void>;
+  private readonly sandbox: DockerPod;
 
   constructor(
     private readonly ctx: RuntimeContext,
     readonly namespace: string,
     readonly name: string,
     readonly uid: string,
-  ) {}
+  ) {
+    this.sandbox = new DockerPod(ctx.docker, {
+      [SIMULATOR_LABEL]: ctx.simulatorId,
+      'io.kubernetes.pod.uid': uid,
+      'io.kubernetes.pod.name': name,
+    });
+  }
 
   get active(): boolean {
     return !this.nodeLost && this.status.active;
@@ -56,7 +79,9 @@ export class PodRuntime {
   /** Runs the pod on `node` (already bound). Resolves when its containers are done or it was stopped. */
   run(node: string): Promise<void> {
     this.node = node;
-    this.running = this.lifecycle(node).catch(() => undefined);
+    this.running = this.lifecycle(node)
+      .catch((error: Error) => this.sandboxFailed(error))
+      .finally(() => this.sandbox.remove().catch(() => undefined));
     return this.running;
   }
 
@@ -70,14 +95,10 @@ export class PodRuntime {
     return this.status.isRunning(container);
   }
 
-  /** A process in the container's sandbox (kubectl exec). */
-  exec(containerName: string, argv: string[]): ChildProcess {
-    const pod = this.pod();
-    const container = this.container(containerName);
-    if (!pod || !container || !this.isRunning(containerName))
-      throw new Error(`container ${containerName} is not running`);
-    const env = containerEnv(this.ctx.store, pod, container);
-    return this.spawn(pod, container, env, this.mounts(pod, container), argv);
+  /** A command in one of the pod's running containers (kubectl exec). */
+  exec(containerName: string, argv: string[]): Promise<ExecSession> {
+    if (!this.isRunning(containerName)) throw new Error(`container ${containerName} is not running`);
+    return this.sandbox.exec(containerName, argv);
   }
 
   /** Graceful deletion: SIGTERM, then SIGKILL after the grace period; resolves when nothing runs. */
@@ -103,7 +124,7 @@ export class PodRuntime {
   oomKill(containerName: string): void {
     if (!this.processes.has(containerName)) return;
     this.overrides.set(containerName, { exitCode: 137, reason: 'OOMKilled' });
-    signalContainer(this.processes.get(containerName)!, 'SIGKILL');
+    void this.sandbox.signal(containerName, 'SIGKILL');
   }
 
   /** Node-pressure eviction: containers killed, pod Failed with reason Evicted; the object stays. */
@@ -161,6 +182,12 @@ export class PodRuntime {
       ).unref();
 
     await this.ctx.waitForVolumes(pod, node, () => this.stopping);
+    if (this.stopping) return this.settle();
+    await this.sandbox.createSandbox(
+      await this.ctx.pauseImage,
+      pod.metadata.name.slice(0, 63),
+      this.ctx.hostNetwork,
+    );
     if (this.stopping || !(await this.pullImages(pod, [...inits, ...spec.containers]))) return this.settle();
 
     for (const container of inits) {
@@ -178,11 +205,19 @@ export class PodRuntime {
     this.settle();
   }
 
+  /** The engine refused the sandbox (a real kubelet retries; here the test should see why). */
+  private sandboxFailed(error: Error): void {
+    if (this.stopping || this.nodeLost) return;
+    this.status.failure = { reason: 'CreatePodSandboxError', message: error.message };
+    this.settle();
+  }
+
   /**
-   * Image references are checked like the runtime does. An image the registry lacks (or a pod
-   * annotated `kiln.test/simulate: ImagePullBackOff`) fails like a kubelet's pulls: ErrImagePull
-   * with the registry's answer, then ImagePullBackOff while it waits, then another attempt, until
-   * the pod is deleted. `kiln.test/simulate: ErrImagePull` stops after the first failed attempt.
+   * Image references are checked like the runtime does, then each image is made present on the
+   * engine (pulled from a 127.0.0.1 registry with the pod's pull secrets when missing). A failed
+   * pull (or a pod annotated `kiln.test/simulate: ImagePullBackOff`) goes ErrImagePull →
+   * ImagePullBackOff → another attempt, until the pod is deleted; `kiln.test/simulate:
+   * ErrImagePull` stops after the first failed attempt.
    */
   private async pullImages(pod: KubeObject, containers: ContainerJson[]): Promise<boolean> {
     for (const c of containers) {
@@ -194,26 +229,50 @@ export class PodRuntime {
       }
     }
     const simulate = pod.metadata.annotations?.['kiln.test/simulate'];
-    const simulated = simulate === 'ErrImagePull' || simulate === 'ImagePullBackOff';
-    const target = simulated
-      ? (pod.metadata.annotations?.['kiln.test/simulate-container'] ?? containers[containers.length - 1].name)
-      : containers.find((c) => this.ctx.unpullableImages.includes(c.image))?.name;
-    if (!target) return true;
-    const image = containers.find((c) => c.name === target)?.image ?? '';
-    const pullError = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
-    for (let backOffMs = 1000; !this.stopping; backOffMs = Math.min(backOffMs * 2, 5000)) {
-      this.status.set(target, { waiting: { reason: 'ErrImagePull', message: pullError } });
+    if (simulate === 'ErrImagePull' || simulate === 'ImagePullBackOff') {
+      const target =
+        pod.metadata.annotations?.['kiln.test/simulate-container'] ?? containers[containers.length - 1].name;
+      const image = containers.find((c) => c.name === target)?.image ?? '';
+      const message = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
+      return this.backOff(target, image, async () => message, simulate === 'ErrImagePull');
+    }
+    for (const c of containers) {
+      const pull = () => ensureImage(this.ctx.docker, this.ctx.store, pod, c);
+      if (!(await this.backOff(c.name, c.image, pull, false))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * ErrImagePull with the registry's answer, then ImagePullBackOff while waiting, then another
+   * attempt with a growing back-off, until a pull works or the pod is deleted.
+   */
+  private async backOff(
+    container: string,
+    image: string,
+    attempt: () => Promise<string | undefined>,
+    once: boolean,
+  ): Promise<boolean> {
+    let failure = await attempt();
+    for (
+      let backOffMs = 1000;
+      failure !== undefined && !this.stopping;
+      backOffMs = Math.min(backOffMs * 2, 5000)
+    ) {
+      this.status.set(container, { waiting: { reason: 'ErrImagePull', message: failure } });
       this.write();
-      if (simulate === 'ErrImagePull') return false;
+      if (once) return false;
       await this.sleepUnlessStopping(100);
       if (this.stopping) break;
-      this.status.set(target, {
+      this.status.set(container, {
         waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` },
       });
       this.write();
       await this.sleepUnlessStopping(backOffMs);
+      if (this.stopping) break;
+      failure = await attempt();
     }
-    return false;
+    return failure === undefined && !this.stopping;
   }
 
   private async sleepUnlessStopping(ms: number): Promise<void> {
@@ -223,35 +282,35 @@ export class PodRuntime {
 
   /** Runs one container to its end; undefined when it could not be created. */
   private async runContainer(pod: KubeObject, container: ContainerJson): Promise<number | undefined> {
-    let env: Record<string, string>;
-    let mounts: SandboxMount[];
-    try {
-      env = containerEnv(this.ctx.store, pod, container);
-      mounts = this.mounts(pod, container);
-    } catch (error) {
-      if (!(error instanceof ContainerConfigError)) throw error;
-      this.status.set(container.name, {
-        waiting: { reason: 'CreateContainerConfigError', message: error.message },
-      });
-      this.write();
-      return undefined;
-    }
-    const argv = [...(container.command ?? []), ...(container.args ?? [])];
     const log = new ContainerLog(this.ctx.coarseLogTimestamps);
-    this.logs.set(container.name, log);
-    const containerID = `containerd://${randomBytes(32).toString('hex')}`;
-    const startedAt = metaTime();
-    const child = this.spawn(pod, container, env, mounts, argv.length ? argv : ['true']);
-    this.processes.set(container.name, child);
-    child.stdin?.end();
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const decoder = new StringDecoder('utf8');
-      child[stream]?.on('data', (bytes: Buffer) => log.write(stream, decoder.write(bytes)));
+    const messageFile = join(this.ctx.podDir(this.uid), `${container.name}-termination-log`);
+    let started: Awaited<ReturnType<DockerPod['start']>>;
+    try {
+      const options = containerCreateOptions(container, {
+        podName: pod.metadata.name,
+        namespace: this.namespace,
+        podSecurity: (pod.spec as { securityContext?: PodSecurityContextJson }).securityContext ?? {},
+        imageUser: await this.imageUser(container.image),
+        networkMode: this.sandbox.networkMode,
+        env: containerEnv(this.ctx.store, pod, container),
+        binds: [
+          ...this.binds(pod, container),
+          `${this.messageFile(messageFile)}:${container.terminationMessagePath ?? '/dev/termination-log'}`,
+        ],
+        labels: {},
+      });
+      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      this.logs.set(container.name, log);
+      this.processes.add(container.name);
+      started = await this.sandbox.start(container.name, options, (stream, chunk) =>
+        log.write(stream, decoders[stream].write(chunk)),
+      );
+    } catch (error) {
+      this.processes.delete(container.name);
+      return this.notStarted(container, error);
     }
-    const exit = new Promise<number>((resolve) => {
-      child.once('error', () => resolve(128));
-      child.once('close', (code, signal) => resolve(exitCodeOf(code, signal)));
-    });
+    if (this.stopping) void this.sandbox.signal(container.name, 'SIGKILL');
+    const startedAt = metaTime();
     this.status.set(container.name, { running: { startedAt } });
     if (!this.isInit(pod, container.name)) {
       this.status.phase = 'Running';
@@ -259,20 +318,59 @@ export class PodRuntime {
     }
     this.write();
     this.scheduleSimulation(pod, container);
-    const code = await exit;
+    const exit = await started.exit;
     this.processes.delete(container.name);
     log.close();
-    if (this.nodeLost) return code;
+    if (this.nodeLost) return exit.exitCode;
     const override = this.overrides.get(container.name);
-    const exitCode = override?.exitCode ?? code;
-    const reason = override?.reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+    const exitCode = override?.exitCode ?? exit.exitCode;
+    const reason =
+      override?.reason ?? (exit.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error');
+    const message = terminationMessage(messageFile, container, exitCode, log);
     this.status.set(container.name, {
-      terminated: { exitCode, reason, startedAt, finishedAt: metaTime(), containerID },
+      terminated: {
+        exitCode,
+        reason,
+        ...(message ? { message } : {}),
+        startedAt,
+        finishedAt: metaTime(),
+        containerID: `docker://${started.id}`,
+      },
     });
     // The last container's end and the pod's phase are reported in one status update, as the kubelet does.
     const lastRunning = !this.isInit(pod, container.name) && this.processes.size === 0;
     if (!lastRunning) this.write();
     return exitCode;
+  }
+
+  /**
+   * A container that did not run: a bad config or an engine refusal leaves it waiting (the pod
+   * stays Pending), a process that could not start ends it as containerd reports (StartError, 128).
+   */
+  private notStarted(container: ContainerJson, error: unknown): number | undefined {
+    if (error instanceof ContainerStartError) {
+      const now = metaTime();
+      this.status.set(container.name, {
+        terminated: {
+          exitCode: 128,
+          reason: 'StartError',
+          message: error.message,
+          startedAt: now,
+          finishedAt: now,
+          containerID: '',
+        },
+      });
+      this.logs.get(container.name)?.close();
+      this.write();
+      return 128;
+    }
+    if (!(error instanceof ContainerConfigError) && !isEngineRefusal(error)) throw error;
+    this.logs.delete(container.name);
+    const reason =
+      error instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
+    this.status.set(container.name, { waiting: { reason, message: (error as Error).message } });
+    this.write();
+    return undefined;
   }
 
   // Mid-run failures named by `kiln.test/simulate` fire after `kiln.test/simulate-after-ms`.
@@ -307,31 +405,34 @@ export class PodRuntime {
     });
   }
 
-  private mounts(pod: KubeObject, container: ContainerJson): SandboxMount[] {
-    return containerMounts(this.ctx.store, pod, container, {
-      claimDir: (namespace, claim) => this.ctx.claimDir(namespace, claim),
-      emptyDir: (volume) => this.ctx.emptyDir(this.uid, volume),
+  private binds(pod: KubeObject, container: ContainerJson): string[] {
+    const security =
+      (pod.spec as { securityContext?: PodSecurityContextJson & { fsGroupChangePolicy?: string } })
+        .securityContext ?? {};
+    const owned = (dir: string) => {
+      if (security.fsGroup !== undefined) applyFsGroup(dir, security.fsGroup, security.fsGroupChangePolicy);
+      return dir;
+    };
+    const mounts: VolumeMount[] = containerMounts(this.ctx.store, pod, container, {
+      claimDir: (namespace, claim) => owned(this.ctx.claimDir(namespace, claim)),
+      emptyDir: (volume) => owned(this.ctx.emptyDir(this.uid, volume)),
     });
+    return [
+      ...this.ctx.hostReadOnlyPaths.map((path) => `${path}:${path}:ro`),
+      ...mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+    ];
   }
 
-  private spawn(
-    pod: KubeObject,
-    c: ContainerJson,
-    env: Record<string, string>,
-    mounts: SandboxMount[],
-    argv: string[],
-  ) {
-    const child = spawnSandbox(this.ctx.bwrapPath, {
-      argv,
-      env,
-      workingDir: c.workingDir,
-      hostname: pod.metadata.name.slice(0, 63),
-      mounts,
-      hostReadOnlyPaths: this.ctx.hostReadOnlyPaths,
-      network: this.ctx.network,
-    });
-    child.stdin?.on('error', () => undefined);
-    return child;
+  /** An empty file the container may write its termination message to, as the kubelet provides. */
+  private messageFile(path: string): string {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, '', { mode: 0o666 });
+    return path;
+  }
+
+  private async imageUser(image: string): Promise<string> {
+    const inspected = await this.ctx.docker.getImage(image).inspect();
+    return inspected.Config?.User ?? '';
   }
 
   private isInit(pod: KubeObject, name: string): boolean {
@@ -341,11 +442,36 @@ export class PodRuntime {
   }
 
   private signalAll(signal: NodeJS.Signals): void {
-    for (const child of this.processes.values()) signalContainer(child, signal);
+    for (const name of this.processes) void this.sandbox.signal(name, signal).catch(() => undefined);
   }
 
   private pod(): KubeObject | undefined {
     const pod = this.ctx.store.get('pods', this.namespace, this.name);
     return pod?.metadata.uid === this.uid ? pod : undefined;
   }
+}
+
+/** What the container wrote to its termination message file, or its log's tail when told to fall back. */
+function terminationMessage(
+  file: string,
+  container: ContainerJson,
+  exitCode: number,
+  log: ContainerLog,
+): string | undefined {
+  const written = readFileSync(file, 'utf8').slice(0, 4096);
+  if (written || container.terminationMessagePolicy !== 'FallbackToLogsOnError' || exitCode === 0)
+    return written || undefined;
+  return (
+    log.entries
+      .slice(-80)
+      .map((e) => e.text)
+      .join('\n')
+      .slice(-2048) || undefined
+  );
+}
+
+/** The engine refused to create or start the container (bad option, missing binary): the kubelet's CreateContainerError. */
+function isEngineRefusal(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 400 || status === 404 || status === 500;
 }

@@ -65,7 +65,7 @@ export class PodSubresources {
     });
   }
 
-  /** Upgrades `pods/exec` to a channel.k8s.io WebSocket and runs the command in the container's sandbox. */
+  /** Upgrades `pods/exec` to a channel.k8s.io WebSocket and runs the command in the container. */
   exec(
     req: IncomingMessage,
     socket: Duplex,
@@ -82,36 +82,31 @@ export class PodSubresources {
     const argv = query.getAll('command');
     if (argv.length === 0) throw badRequest('you must specify at least one command for the container');
     this.sockets.handleUpgrade(req, socket, head, (ws) => {
-      let child;
-      try {
-        child = runtime.exec(containerName, argv);
-      } catch (error) {
-        ws.send(
-          Buffer.concat([
-            Buffer.from([STATUS]),
-            Buffer.from(JSON.stringify(failure((error as Error).message))),
-          ]),
-        );
-        return ws.close();
-      }
       const frame = (channel: number, data: Buffer) => ws.send(Buffer.concat([Buffer.from([channel]), data]));
-      child.stdout?.on('data', (data: Buffer) => frame(STDOUT, data));
-      child.stderr?.on('data', (data: Buffer) => frame(STDERR, data));
-      if (query.get('stdin') !== 'true') child.stdin?.end();
-      ws.on('message', (data: Buffer) => {
-        if (data[0] === STDIN) child.stdin?.write(data.subarray(1));
-        if (data[0] === CLOSE && data[1] === STDIN) child.stdin?.end();
-      });
-      ws.on('close', () => child.kill('SIGKILL'));
-      child.once('close', (code, signal) => {
-        const exitCode = signal ? 137 : (code ?? 1);
-        const status =
-          exitCode === 0
-            ? { metadata: {}, status: 'Success' }
-            : failure(`command terminated with non-zero exit code: exit status ${exitCode}`, exitCode);
-        frame(STATUS, Buffer.from(JSON.stringify(status)));
-        ws.close();
-      });
+      runtime.exec(containerName, argv).then(
+        (session) => {
+          session.stdout.on('data', (data: Buffer) => frame(STDOUT, data));
+          session.stderr.on('data', (data: Buffer) => frame(STDERR, data));
+          if (query.get('stdin') !== 'true') session.stdin.end();
+          ws.on('message', (data: Buffer) => {
+            if (data[0] === STDIN) session.stdin.write(data.subarray(1));
+            if (data[0] === CLOSE && data[1] === STDIN) session.stdin.end();
+          });
+          ws.on('close', () => session.abort());
+          void session.exit.then((exitCode) => {
+            const status =
+              exitCode === 0
+                ? { metadata: {}, status: 'Success' }
+                : failure(`command terminated with non-zero exit code: exit status ${exitCode}`, exitCode);
+            frame(STATUS, Buffer.from(JSON.stringify(status)));
+            ws.close();
+          });
+        },
+        (error: Error) => {
+          frame(STATUS, Buffer.from(JSON.stringify(failure(error.message))));
+          ws.close();
+        },
+      );
     });
   }
 

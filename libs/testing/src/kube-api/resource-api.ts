@@ -39,6 +39,8 @@ export class ResourceApi {
     private readonly store: ObjectStore,
     private readonly namespaces: Set<string>,
     private readonly storageClasses: string[],
+    /** The class a claim without one gets; none: such claims stay Pending. */
+    private readonly defaultStorageClass: string | null = storageClasses[0] ?? null,
   ) {
     store.on('event', (event: StoreEvent) => queueMicrotask(() => this.react(event)));
   }
@@ -190,8 +192,8 @@ export class ResourceApi {
       accessModes?: string[];
       resources?: { requests?: { storage?: string } };
     };
-    const storageClass = spec.storageClassName ?? this.storageClasses[0];
-    if (!this.storageClasses.includes(storageClass)) return;
+    const storageClass = spec.storageClassName ?? this.defaultStorageClass;
+    if (!storageClass || !this.storageClasses.includes(storageClass)) return;
     this.store.update(
       'persistentvolumeclaims',
       claim.metadata.namespace ?? 'default',

@@ -1,6 +1,9 @@
 import {
   createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
   KubeApiSimulator,
+  kubeTestImages,
   startKubeApiSimulator,
   StoreEvent,
   TestGitRepo,
@@ -20,6 +23,7 @@ describe('kubernetes backend: cancel, timeout, garbage collection and the orphan
   beforeAll(async () => {
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'cleanup\n' });
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -36,7 +40,7 @@ describe('kubernetes backend: cancel, timeout, garbage collection and the orphan
     return createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
       killGracePeriodSeconds: 1,
       logDrainTimeoutMs: 5000,
       ...options,
@@ -52,7 +56,7 @@ describe('kubernetes backend: cancel, timeout, garbage collection and the orphan
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: {},
       timeoutMs: 60_000,

@@ -1,7 +1,10 @@
 import {
   createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
   KubeApiSimulator,
   KubeObject,
+  kubeTestImages,
   startKubeApiSimulator,
   TestGitRepo,
 } from '@kiln/testing';
@@ -29,6 +32,7 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
   beforeAll(async () => {
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'failures\n' });
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -51,7 +55,7 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
     return createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
       killGracePeriodSeconds: 1,
       logDrainTimeoutMs: 5000,
       ...options,
@@ -67,7 +71,7 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: {},
       timeoutMs: 60_000,
@@ -102,8 +106,8 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
     expect(exit.exitCode).toBeNull();
     // The first failed attempt (ErrImagePull) is waited out; the back-off ends the step, with the registry's answer.
     expect(exit.error).toBe(
-      'image pull failed (ImagePullBackOff) for "alpine:3.20": Back-off pulling image "alpine:3.20"; ' +
-        'Failed to pull image "alpine:3.20": rpc error: code = NotFound desc = failed to pull and unpack image "alpine:3.20": not found',
+      `image pull failed (ImagePullBackOff) for "${KUBE_STEP_TEST_IMAGE}": Back-off pulling image "${KUBE_STEP_TEST_IMAGE}"; ` +
+        `Failed to pull image "${KUBE_STEP_TEST_IMAGE}": rpc error: code = NotFound desc = failed to pull and unpack image "${KUBE_STEP_TEST_IMAGE}": not found`,
     );
     expect(running.lines).toEqual([]);
     expect(podOf(running.handle)).toBeUndefined();
@@ -202,6 +206,7 @@ describe('kubernetes backend: log stream resumption with whole-second timestamps
 
   beforeAll(async () => {
     repo = createGitRepo();
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -225,7 +230,7 @@ describe('kubernetes backend: log stream resumption with whole-second timestamps
     const b = createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
     });
     const sha = repo.commit({ 'a.txt': 'a' });
     const runId = randomUUID();
@@ -237,7 +242,7 @@ describe('kubernetes backend: log stream resumption with whole-second timestamps
       stepId: randomUUID(),
       stepName: 'same-second',
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands: ['seq 1 100', 'sleep 0.3', 'seq 101 120'],
       env: {},
       timeoutMs: 60_000,

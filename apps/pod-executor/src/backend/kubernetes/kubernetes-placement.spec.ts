@@ -1,7 +1,10 @@
 import {
   createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
   KubeApiSimulator,
   kubernetesSchemaProblems,
+  kubeTestImages,
   startKubeApiSimulator,
   TestGitRepo,
 } from '@kiln/testing';
@@ -30,6 +33,7 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'placement\n' });
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-k8s-collect-'));
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -57,7 +61,7 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
     return createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
       killGracePeriodSeconds: 1,
       collectDir,
       ...options,
@@ -73,7 +77,7 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'node:20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: {},
       timeoutMs: 60_000,
@@ -213,7 +217,7 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
       expect.arrayContaining([{ key: 'builds', operator: 'Exists', effect: 'NoSchedule' }]),
     );
     expect(pod.spec.containers[0]).toMatchObject({
-      image: 'node:20',
+      image: KUBE_STEP_TEST_IMAGE,
       envFrom: [{ secretRef: { name: `${result.pod}-env` } }],
       resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
       securityContext: { allowPrivilegeEscalation: false, runAsUser: 1001, runAsNonRoot: true },

@@ -1,4 +1,12 @@
-import { createGitRepo, KubeApiSimulator, startKubeApiSimulator, TestGitRepo } from '@kiln/testing';
+import {
+  createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
+  KubeApiSimulator,
+  kubeTestImages,
+  startKubeApiSimulator,
+  TestGitRepo,
+} from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +26,7 @@ describe('kubernetes backend against the API server simulator', () => {
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'hello from the repository\n' });
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-k8s-collect-'));
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -35,7 +44,7 @@ describe('kubernetes backend against the API server simulator', () => {
     return createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'ghcr.io/kiln-ci/kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
       killGracePeriodSeconds: 1,
       logDrainTimeoutMs: 5000,
       collectDir,
@@ -52,7 +61,7 @@ describe('kubernetes backend against the API server simulator', () => {
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: { CI: 'true' },
       timeoutMs: 60_000,
@@ -106,7 +115,7 @@ describe('kubernetes backend against the API server simulator', () => {
   it('shares the workspace between the steps of a run and clones the repository once', async () => {
     const b = backend();
     const runId = randomUUID();
-    const first = await run(b, step(runId, 'build', ['echo built > output.txt', 'git rev-parse HEAD']));
+    const first = await run(b, step(runId, 'build', ['echo built > output.txt', 'cat .git/HEAD']));
     expect(first.exit.exitCode).toBe(0);
     expect(texts(first.lines)).toContain(sha);
     const second = await run(b, step(runId, 'test', ['cat output.txt', 'ls -a']));

@@ -1,4 +1,12 @@
-import { createGitRepo, KubeApiSimulator, startKubeApiSimulator, TestGitRepo } from '@kiln/testing';
+import {
+  createGitRepo,
+  KUBE_HELPER_TEST_IMAGE,
+  KUBE_STEP_TEST_IMAGE,
+  KubeApiSimulator,
+  kubeTestImages,
+  startKubeApiSimulator,
+  TestGitRepo,
+} from '@kiln/testing';
 import { loadAll } from 'js-yaml';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
@@ -31,6 +39,7 @@ describe('the RBAC manifest of the kubernetes backend', () => {
   beforeAll(async () => {
     repo = createGitRepo();
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-k8s-collect-'));
+    await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
       hostReadOnlyPaths: [repo.dir],
@@ -62,7 +71,7 @@ describe('the RBAC manifest of the kubernetes backend', () => {
     const backend = createKubernetesBackend({
       namespace: NAMESPACE,
       kubeConfig: sim.clientConfig(NAMESPACE),
-      helperImage: 'kiln-helper:test',
+      helperImage: KUBE_HELPER_TEST_IMAGE,
       killGracePeriodSeconds: 1,
       collectDir,
     });
@@ -76,7 +85,7 @@ describe('the RBAC manifest of the kubernetes backend', () => {
       stepId: randomUUID(),
       stepName: name,
       attempt: 1,
-      image: 'alpine:3.20',
+      image: KUBE_STEP_TEST_IMAGE,
       commands,
       env: { TOKEN: 'secret' },
       timeoutMs: 60_000,
