@@ -1,29 +1,28 @@
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
+import { CommitState, forgeFor } from '@kiln/forge';
 import { guardedRequest, NetGuard, netGuardFrom } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { runLink } from './run-link';
 
-export type CommitState = 'pending' | 'success' | 'failure' | 'cancelled';
+export type { CommitState };
 
-// GitHub has no cancelled state; "error" closes the status without calling the build failed.
-const GITHUB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failure', cancelled: 'error' };
-const GITLAB_STATE: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed', cancelled: 'canceled' };
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export class ProviderRequestError extends Error {}
 
 /**
- * Reports a run's state as a commit status on GitHub or GitLab, with a link to the run.
- * Needs the provider API token stored as a project secret (KILN_PROVIDER_TOKEN by default);
- * projects without one (or with provider `git`) get no status.
+ * Reports a run's state as a commit status on the project's forge (@kiln/forge), with a link to
+ * the run. Needs the provider API token stored as a project secret (KILN_PROVIDER_TOKEN by
+ * default); projects without one (or whose provider has no forge, such as `git`) get no status.
  */
 @Injectable()
 export class CommitStatusService {
   private readonly logger = new Logger(CommitStatusService.name);
   private readonly box: SecretBox;
   private readonly guard: NetGuard;
+  private readonly apiUrls: Record<string, string>;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -32,34 +31,27 @@ export class CommitStatusService {
     this.box = new SecretBox(config.KILN_SECRET_KEY);
     // The API hosts are the operator's choice (a self-managed GitLab may well be private); the
     // path carries the tenant's repository name, so the request still goes through the guard.
-    const apiHosts = [config.KILN_GITHUB_API_URL, config.KILN_GITLAB_API_URL].map((u) => new URL(u).hostname);
+    this.apiUrls = { github: config.KILN_GITHUB_API_URL, gitlab: config.KILN_GITLAB_API_URL };
+    const apiHosts = Object.values(this.apiUrls).map((u) => new URL(u).hostname);
     this.guard = netGuardFrom(config, apiHosts);
   }
 
   async report(runId: string, state: CommitState): Promise<void> {
     const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { project: true, pipeline: true } });
-    if (!run?.commitSha || !run.project.repoFullName || run.project.provider === 'git') return;
+    const forge = run && forgeFor(run.project.provider);
+    const apiUrl = forge && this.apiUrls[forge.name];
+    if (!run?.commitSha || !run.project.repoFullName || !forge || !apiUrl) return;
     const secret = await this.prisma.secret.findUnique({
       where: { projectId_name: { projectId: run.projectId, name: this.config.KILN_PROVIDER_TOKEN_SECRET } },
     });
     if (!secret) return;
     const token = this.box.decrypt(secret.valueEnc, run.projectId);
-    const link = runLink(this.config.KILN_PUBLIC_URL, run.projectId, run.id);
-    const context = `kiln/${run.pipeline.name}`;
-    const description = `Run #${run.number} ${state === 'pending' ? 'is running' : run.status}`;
-    const fullName = run.project.repoFullName;
-    const request: { url: string; headers: Record<string, string>; body: object } =
-      run.project.provider === 'github'
-        ? {
-            url: `${this.config.KILN_GITHUB_API_URL}/repos/${fullName}/statuses/${run.commitSha}`,
-            headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json' },
-            body: { state: GITHUB_STATE[state], target_url: link, description, context },
-          }
-        : {
-            url: `${this.config.KILN_GITLAB_API_URL}/projects/${encodeURIComponent(fullName)}/statuses/${run.commitSha}`,
-            headers: { 'private-token': token },
-            body: { state: GITLAB_STATE[state], target_url: link, description, name: context },
-          };
+    const request = forge.commitStatusRequest(apiUrl, run.project.repoFullName, run.commitSha, token, {
+      state,
+      targetUrl: runLink(this.config.KILN_PUBLIC_URL, run.projectId, run.id),
+      description: `Run #${run.number} ${state === 'pending' ? 'is running' : run.status}`,
+      context: `kiln/${run.pipeline.name}`,
+    });
     const res = await guardedRequest(this.guard, request.url, {
       method: 'POST',
       headers: { ...request.headers, 'content-type': 'application/json', 'user-agent': 'kiln' },

@@ -1,0 +1,2 @@
+export * from './forge';
+export * from './forges';
