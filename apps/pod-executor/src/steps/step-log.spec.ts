@@ -116,8 +116,73 @@ describe('step log', () => {
       sent.push(chunk.seq);
     });
     await log.write('stdout', 'zero');
-    await expect(log.write('stdout', 'one')).rejects.toThrow('nats down');
+    // Chunk 1 is sent without waiting for its acknowledgement; its failure surfaces on the next write.
+    await log.write('stdout', 'one');
+    await expect(log.write('stdout', 'two')).rejects.toThrow('nats down');
     await expect(log.close(0)).rejects.toThrow('nats down');
     expect(sent).toEqual([0]);
+  });
+
+  describe('with several chunks in flight', () => {
+    /** A sender whose acknowledgements the test gives (or refuses) one chunk at a time. */
+    function pendingSender() {
+      const sent: number[] = [];
+      const waiting = new Map<number, { ack(): void; fail(error: Error): void }>();
+      const send = (chunk: LogChunkEvent) =>
+        new Promise<void>((ack, fail) => {
+          sent.push(chunk.seq);
+          waiting.set(chunk.seq, { ack, fail });
+        });
+      const settle = async (seq: number, error?: Error) => {
+        const pending = waiting.get(seq)!;
+        waiting.delete(seq);
+        if (error) pending.fail(error);
+        else pending.ack();
+        await new Promise((r) => setImmediate(r));
+      };
+      return { sent, waiting, send, settle };
+    }
+
+    it('sends up to maxInFlight chunks in seq order before an acknowledgement, then waits for any one', async () => {
+      const sender = pendingSender();
+      const log = new StepLog(identity, { maxBytes: 1e6, maskValues: [], chunkBytes: 1, maxInFlight: 3 }, sender.send);
+      await log.write('stdout', 'zero');
+      await log.write('stdout', 'one');
+      let thirdReturned = false;
+      const third = Promise.resolve(log.write('stdout', 'two')).then(() => (thirdReturned = true));
+      await new Promise((r) => setImmediate(r));
+      expect(sender.sent).toEqual([0, 1, 2]);
+      expect(thirdReturned).toBe(false);
+      await sender.settle(1);
+      await third;
+      expect(thirdReturned).toBe(true);
+
+      let closed = false;
+      const closing = log.close(0).then((n) => ((closed = true), n));
+      await new Promise((r) => setImmediate(r));
+      expect(sender.sent).toEqual([0, 1, 2, 3]);
+      await sender.settle(3);
+      await sender.settle(2);
+      expect(closed).toBe(false);
+      await sender.settle(0);
+      expect(await closing).toBe(4);
+    });
+
+    it('sends nothing after a failed chunk and close() reports the failure once all sends settled', async () => {
+      const sender = pendingSender();
+      const log = new StepLog(identity, { maxBytes: 1e6, maskValues: [], chunkBytes: 1, maxInFlight: 4 }, sender.send);
+      for (const text of ['zero', 'one', 'two']) await log.write('stdout', text);
+      await sender.settle(1, new Error('nats down'));
+      await expect(log.write('stdout', 'three')).rejects.toThrow('nats down');
+      await expect(log.system('executor line')).rejects.toThrow('nats down');
+      let closed = false;
+      const closing = log.close(0).catch((error: Error) => ((closed = true), error.message));
+      await new Promise((r) => setImmediate(r));
+      expect(closed).toBe(false);
+      await sender.settle(0);
+      await sender.settle(2);
+      expect(await closing).toBe('nats down');
+      expect(sender.sent).toEqual([0, 1, 2]);
+    });
   });
 });

@@ -7,6 +7,8 @@ export interface StepLogOptions {
   maskValues: string[];
   flushIntervalMs?: number;
   chunkBytes?: number;
+  /** Chunks sent and not yet acknowledged at most (default 8); a writer waits beyond that. */
+  maxInFlight?: number;
 }
 
 export interface StepLogIdentity {
@@ -25,8 +27,11 @@ const MIN_MASKED_LENGTH = 4;
 
 /**
  * The log of one step attempt on its way out: lines are masked, capped, batched into chunks
- * (every ~100 ms or 64 KiB) numbered from 0 without gaps, and sent one after another, so chunk
- * order is publish order. `close()` sends the final chunk and answers how many chunks there were.
+ * (every ~100 ms or 64 KiB) numbered from 0 without gaps, and sent in that order. Up to
+ * `maxInFlight` sends are outstanding at once: waiting for each acknowledgement before sending
+ * the next left the executor idle most of the time under a chatty step (bench/README.md,
+ * log-flood). `close()` sends the final chunk, waits for every acknowledgement and answers how
+ * many chunks there were.
  */
 export class StepLog {
   private buffer: LogLine[] = [];
@@ -34,11 +39,15 @@ export class StepLog {
   private totalBytes = 0;
   private truncated = false;
   private seq = 0;
-  private sending: Promise<void> = Promise.resolve();
+  /** Sends not yet settled, each resolving (never rejecting) when its acknowledgement or error came. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The first send that failed: nothing is sent after it. */
+  private failure?: { error: unknown };
   private timer?: NodeJS.Timeout;
   private readonly masks: string[];
   private readonly flushIntervalMs: number;
   private readonly chunkBytes: number;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly step: StepLogIdentity,
@@ -48,11 +57,16 @@ export class StepLog {
     this.masks = maskList(options.maskValues);
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
   }
 
-  /** Adds a line of the step's output; waits when a full chunk is being sent (backpressure). */
-  async write(stream: LogLine['stream'], text: string, ts = Date.now()): Promise<void> {
-    if (this.truncated) return;
+  /**
+   * Adds a line of the step's output. Answers a promise only when the caller must wait: while
+   * `maxInFlight` chunks are being sent (backpressure). Not `async`: it runs once per line of
+   * output, and most lines need no promise.
+   */
+  write(stream: LogLine['stream'], text: string, ts = Date.now()): Promise<void> | undefined {
+    if (this.truncated) return undefined;
     const line = { ts, stream, text: this.mask(text) };
     const bytes = Buffer.byteLength(line.text) + 1;
     if (this.totalBytes + bytes > this.options.maxBytes) {
@@ -65,10 +79,11 @@ export class StepLog {
       return this.flush();
     }
     this.totalBytes += bytes;
-    this.append(line);
+    this.append(line, bytes);
     if (this.bufferedBytes >= this.chunkBytes) return this.flush();
-    // A failed timed send is not lost: the chain stays rejected and the next write or close() throws it.
+    // A failed timed send is not lost: it is kept, and the next full chunk or close() throws it.
     this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.flushIntervalMs);
+    return undefined;
   }
 
   /** A line from the executor itself (workspace setup, kill reasons); never dropped by the cap. */
@@ -79,21 +94,28 @@ export class StepLog {
 
   /** Sends what is left as the final chunk; returns the number of chunks sent for the attempt. */
   async close(exitCode: number | null): Promise<number> {
-    await this.flush(true, exitCode);
+    try {
+      await this.flush(true, exitCode);
+    } finally {
+      while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    }
+    if (this.failure) throw this.failure.error;
     return this.seq;
   }
 
-  private append(line: LogLine): void {
+  private append(line: LogLine, bytes = Buffer.byteLength(line.text) + 1): void {
     this.buffer.push(line);
-    this.bufferedBytes += Buffer.byteLength(line.text) + 1;
+    this.bufferedBytes += bytes;
   }
 
-  // Chunks go out strictly one after another; a failed send fails every later one, so the
-  // stream never shows a gap followed by more chunks.
+  // Chunks are sent in seq order on one connection, so the stream stores them in that order.
+  // After a failed send nothing more is sent and every later flush throws its error: only the
+  // chunks already in flight when it failed (fewer than maxInFlight) can follow a gap.
   private flush(final = false, exitCode: number | null = null): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.buffer.length === 0 && !final) return this.sending;
+    if (this.failure) return Promise.reject(this.failure.error);
+    if (this.buffer.length === 0 && !final) return this.room();
     const chunk: LogChunkEvent = {
       version: 1,
       ...this.step,
@@ -104,8 +126,23 @@ export class StepLog {
     };
     this.buffer = [];
     this.bufferedBytes = 0;
-    this.sending = this.sending.then(() => this.send(chunk));
-    return this.sending;
+    const settled: Promise<void> = this.send(chunk).then(
+      () => {
+        this.inFlight.delete(settled);
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.inFlight.delete(settled);
+      },
+    );
+    this.inFlight.add(settled);
+    return this.room();
+  }
+
+  /** Resolves once fewer than `maxInFlight` sends are outstanding; throws a failed send's error. */
+  private async room(): Promise<void> {
+    while (this.inFlight.size >= this.maxInFlight && !this.failure) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure.error;
   }
 
   private mask(text: string): string {
