@@ -78,7 +78,8 @@ export async function startApps(
   const start = async (app: AppName) => {
     const main = join(repoRoot, 'dist/apps', app, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`node scripts/build.js\` first`);
-    const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    // Without --enable-source-maps, as in the images: source maps cost 12-18 MiB per app (bench/README.md).
+    const child = spawn(process.execPath, [main], {
       env: { ...fullEnv, ...opts.appEnv?.[app] },
       stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
     });

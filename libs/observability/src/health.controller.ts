@@ -3,6 +3,9 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { NamedProbe, READINESS_PROBES } from './readiness';
 
 const PROBE_TIMEOUT_MS = 3000;
+// The default also documents the endpoints for Swagger, which loads @nestjs/swagger (~100
+// modules) into every app; probes are for orchestrators, not API clients (bench/README.md, app-rss).
+const HEALTH_CHECK = { noCache: true, swaggerDocumentation: false };
 
 /** `/healthz`: the process is alive. `/readyz`: its database, NATS and storage answer. */
 @Controller()
@@ -16,13 +19,13 @@ export class HealthController implements OnApplicationShutdown {
   ) {}
 
   @Get('healthz')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
   live() {
     return this.health.check([]);
   }
 
   @Get('readyz')
-  @HealthCheck()
+  @HealthCheck(HEALTH_CHECK)
   ready() {
     return this.health.check([
       async () => {

@@ -1,4 +1,4 @@
-import { Client } from 'minio';
+import type { Client } from 'minio';
 import { assertByteRange } from './byte-range';
 import { attachmentDisposition } from './content-disposition';
 import { digestedChunks, ObjectDigest, splitIntoParts } from './object-body';
@@ -51,7 +51,11 @@ export class S3ObjectStorage implements ObjectStorage {
     if (this.partSize < MIN_PART_SIZE || this.partSize > MAX_PART_SIZE) {
       throw new RangeError(`partSize must be between 5 MiB and 5 GiB, got ${this.partSize}`);
     }
-    this.client = new Client({
+    // minio (with its XML and HTTP stack) is loaded by the apps that use this driver only, not by
+    // every app importing @kiln/storage with the fs driver (bench/README.md, app-rss).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Client: MinioClient } = require('minio') as typeof import('minio');
+    this.client = new MinioClient({
       endPoint: config.endPoint,
       port: config.port,
       useSSL: config.useSSL,
