@@ -86,8 +86,8 @@ export class ImagePuller {
     try {
       const info = await this.docker.getImage(withTag(image)).inspect();
       const repository = image.split('@')[0].replace(/:[\w][\w.-]*$/, '');
-      const digest = info.RepoDigests?.find((d) => d.startsWith(`${repository}@`)) ?? info.RepoDigests?.[0];
-      return digest ?? info.Id;
+      // Another name of the same image (a tag pushed elsewhere) is not what this step named.
+      return info.RepoDigests?.find((d) => d.startsWith(`${repository}@`)) ?? info.Id;
     } catch (error) {
       if (engineStatus(error) === 404) return undefined;
       throw new StepStartError(`cannot inspect image "${image}": ${engineMessage(error)}`);
