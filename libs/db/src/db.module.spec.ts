@@ -38,4 +38,17 @@ describe('DbModule', () => {
     await expect(app.get(PrismaService).ping()).resolves.toBeUndefined();
     await app.close();
   });
+
+  it('does not start when its database does not exist', async () => {
+    const missing = new URL(db.url);
+    missing.pathname = `/${missing.pathname.slice(1)}_missing`;
+    const moduleRef = await Test.createTestingModule({
+      imports: [DbModule.forRoot({ url: missing.toString(), poolMax: 1, migrate: false })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+
+    await expect(app.init()).rejects.toThrow(/does not exist/);
+    // Releases the pool of the app that failed to start; its own failure is not what is tested.
+    await app.close().catch(() => undefined);
+  });
 });

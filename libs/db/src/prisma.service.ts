@@ -30,7 +30,10 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
       const { applied } = await migrate(this.options.url);
       if (applied.length > 0) this.logger.log({ applied }, 'applied database migrations');
     }
-    await this.$connect();
+    // Not `$connect()`: it loads Prisma's WebAssembly query compiler (~30 MiB) at once, which
+    // Prisma otherwise does on the first query that needs it, so an app whose paths use only
+    // `pool` never loads it. A database that does not answer still stops the start here.
+    await this.pool.query('SELECT 1');
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -38,8 +41,12 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.pool.end();
   }
 
-  /** Readiness probe: resolves when the database answers a query. */
+  /**
+   * Readiness probe: resolves when the database answers a query. Through the pool Prisma uses,
+   * not `$queryRaw`: that would load Prisma's WebAssembly query compiler (tens of MiB) into apps
+   * whose own paths never need it, such as the webhook receiver (bench/README.md, app-rss).
+   */
   async ping(): Promise<void> {
-    await this.$queryRaw`SELECT 1`;
+    await this.pool.query('SELECT 1');
   }
 }
