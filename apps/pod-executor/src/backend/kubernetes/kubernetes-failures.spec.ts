@@ -99,6 +99,26 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
 
   const podOf = (handle: StepHandle) => sim.get('pods', NAMESPACE, handle.sandboxName);
 
+  it("fails a step whose pod no node can take within the schedule timeout, with the scheduler's reason", async () => {
+    const b = backend({ scheduleTimeoutSeconds: 1, nodeSelector: { 'kiln.dev/pool': 'gpu' } });
+    const startedAt = Date.now();
+    const exit = await (await start(b, step('no-node', ['echo never']))).finish();
+    expect(exit).toEqual({
+      exitCode: null,
+      error:
+        "the step pod could not be scheduled (Unschedulable): 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+    });
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
+  it('fails a step whose workspace claim never binds, naming the storage class setting', async () => {
+    const b = backend({ scheduleTimeoutSeconds: 1, storageClass: 'not-provisioned' });
+    const exit = await (await start(b, step('no-volume', ['echo never']))).finish();
+    expect(exit.exitCode).toBeNull();
+    expect(exit.error).toContain('pod has unbound immediate PersistentVolumeClaims');
+    expect(exit.error).toContain('is there a default StorageClass, or is KILN_K8S_STORAGE_CLASS right?');
+  });
+
   it('fails a step whose image cannot be pulled and deletes its pod', async () => {
     const b = backend();
     const running = await start(b, step('pull-fails', ['echo never']));

@@ -69,6 +69,13 @@ export class KubernetesEnv {
   @IsInt() @Min(0) @Max(3600) KILN_K8S_NODE_LOST_SECONDS: number =
     KUBERNETES_DEFAULTS.nodeLostTolerationSeconds;
 
+  /**
+   * Seconds a step pod may stay unscheduled (no node fits it, its volume claim unbound) before
+   * the step fails with the scheduler's reason.
+   */
+  @IsInt() @Min(1) @Max(86_400) KILN_K8S_SCHEDULE_TIMEOUT: number =
+    KUBERNETES_DEFAULTS.scheduleTimeoutSeconds;
+
   /** Run step containers as this non-root uid (unset: the image's user). */
   @IsOptional() @IsInt() @Min(1) KILN_K8S_STEP_RUN_AS_USER?: number;
 }
@@ -88,6 +95,7 @@ export function kubernetesOptionsFromEnv(env: KubernetesEnv, executorId?: string
     kanikoImage: env.KILN_K8S_KANIKO_IMAGE,
     kubeconfigPath: env.KILN_KUBECONFIG,
     killGracePeriodSeconds: env.KILN_K8S_KILL_GRACE_SECONDS,
+    scheduleTimeoutSeconds: env.KILN_K8S_SCHEDULE_TIMEOUT,
     nodeLostTolerationSeconds: env.KILN_K8S_NODE_LOST_SECONDS,
     stepRunAsUser: env.KILN_K8S_STEP_RUN_AS_USER,
     executorId,

@@ -29,6 +29,8 @@ export interface KubernetesBackendOptions {
   executorId?: string;
   /** How long a killed step's container gets between SIGTERM and SIGKILL. */
   killGracePeriodSeconds: number;
+  /** How long a step pod may stay unscheduled before the step fails with the scheduler's reason. */
+  scheduleTimeoutSeconds: number;
   /** How long a pod stays bound to an unreachable node before it is evicted (default Kubernetes: 300). */
   nodeLostTolerationSeconds: number;
   /** Added to the step timeout for the pod's activeDeadlineSeconds, so a pod outlives no lost executor. */
@@ -53,6 +55,7 @@ export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   helperImage: 'ghcr.io/kiln-ci/kiln-helper:latest',
   kanikoImage: 'gcr.io/kaniko-project/executor:v1.23.2-debug',
   killGracePeriodSeconds: 10,
+  scheduleTimeoutSeconds: 300,
   nodeLostTolerationSeconds: 60,
   deadlineMarginSeconds: 300,
   logDrainTimeoutMs: 30_000,

@@ -18,6 +18,8 @@ export interface OutcomeContext {
   pullErrors?: Record<string, string>;
   /** A container has been in ErrImagePull for long without the kubelet backing off: decide now. */
   pullStalled?: boolean;
+  /** The pod has been unschedulable for longer than the executor waits (KILN_K8S_SCHEDULE_TIMEOUT). */
+  unschedulable?: boolean;
 }
 
 /**
@@ -103,6 +105,8 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
     };
   }
   if (deleting) return deleted();
+  const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (ctx.unschedulable && !pod.spec?.nodeName && scheduled) return unschedulable(scheduled);
   for (const container of [init, step]) {
     const waiting = container?.state?.waiting;
     const reason = waiting?.reason;
@@ -145,6 +149,18 @@ function pushedImage(
       error: `the image build ended without the pushed image's digest (termination message "${digest.slice(0, 100)}")`,
     };
   return { pushedImage: `${imageRef}@${digest}` };
+}
+
+function unschedulable(scheduled: V1PodCondition): StepExit {
+  const message = scheduled.message ?? 'no node fits it';
+  // The run's workspace claim is the only one a step pod mounts.
+  const claimHint = /unbound .*PersistentVolumeClaims|persistentvolumeclaim .* not found/.test(message)
+    ? " (the run's workspace volume claim is not bound: is there a default StorageClass, or is KILN_K8S_STORAGE_CLASS right?)"
+    : '';
+  return {
+    exitCode: null,
+    error: `the step pod could not be scheduled (${scheduled.reason ?? 'Unschedulable'}): ${message}${claimHint}`,
+  };
 }
 
 function deleted(): StepExit {

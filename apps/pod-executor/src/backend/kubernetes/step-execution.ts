@@ -18,6 +18,7 @@ export interface ExecutionHooks {
 export interface ExecutionTiming {
   killGracePeriodSeconds: number;
   logDrainTimeoutMs: number;
+  scheduleTimeoutSeconds: number;
 }
 
 /** How long a finished container's pod phase may lag before the outcome is decided without it. */
@@ -56,6 +57,8 @@ export class StepExecution {
   private readonly pullErrors: Record<string, string> = {};
   private pullStalled = false;
   private pullTimer?: NodeJS.Timeout;
+  private unschedulable = false;
+  private scheduleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly api: KubeApi,
@@ -102,6 +105,7 @@ export class StepExecution {
     clearTimeout(this.forceTimer);
     clearTimeout(this.settleTimer);
     clearTimeout(this.pullTimer);
+    clearTimeout(this.scheduleTimer);
     this.watcher.stop();
     await this.deletePod(0);
     await deleteIfPresent(() =>
@@ -132,6 +136,7 @@ export class StepExecution {
       this.hooks.checkedOut();
     }
     this.notePullErrors(pod);
+    this.noteUnscheduled(pod);
     if (
       this.terminatedAt === undefined &&
       containerStatus(status?.containerStatuses, STEP_CONTAINER)?.state?.terminated
@@ -153,11 +158,26 @@ export class StepExecution {
       settled,
       pullErrors: this.pullErrors,
       pullStalled: this.pullStalled,
+      unschedulable: this.unschedulable,
     });
     if (!exit) return;
     this.outcome = exit;
     this.resolveOutcome(exit);
     this.resolveScheduled();
+  }
+
+  // The clock runs from the first time the scheduler could not place the pod until it is bound.
+  private noteUnscheduled(pod: V1Pod): void {
+    if (pod.spec?.nodeName) {
+      clearTimeout(this.scheduleTimer);
+      return;
+    }
+    const refused = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False');
+    if (!refused || this.scheduleTimer) return;
+    this.scheduleTimer = setTimeout(() => {
+      this.unschedulable = true;
+      this.evaluate();
+    }, this.timing.scheduleTimeoutSeconds * 1000).unref();
   }
 
   // Remembers each failed pull's message; the first one starts the clock on a stalled ErrImagePull.
