@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -40,6 +40,10 @@ export class ObservabilityModule {
             // Health and metrics scrapes would drown the request log.
             autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? '') },
           },
+          // Nor do they need a request logger: its AsyncLocalStorage turns on promise hooks for
+          // the whole process, which an app serving no other HTTP (the executor) pays on every
+          // promise, e.g. per log line (bench/README.md, log-flood).
+          exclude: ['healthz', 'readyz', 'metrics'].map((path) => ({ path, method: RequestMethod.ALL })),
         }),
       ],
       controllers: [HealthController, MetricsController],
