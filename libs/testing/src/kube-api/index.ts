@@ -4,6 +4,8 @@ export type { KubeObject, ResourceName } from './kube-object';
 export type { AdmissionHook, CreatedObject } from './resource-api';
 export type { SimulatedNode } from './kubelet';
 export { schemaCauses as kubernetesSchemaProblems } from './validation';
+export { podSecurityProblems } from './pod-security';
+export type { PodSecurityLevel, PodSecuritySpec } from './pod-security';
 export type { StoreEvent } from './object-store';
 export type { RequestAttributes } from './kube-api-server';
 export {

@@ -12,6 +12,7 @@ import { KubeObject, ResourceName } from './kube-object';
 import { createKubeApiServer, RequestAttributes } from './kube-api-server';
 import { Kubelet, SimulatedNode } from './kubelet';
 import { ObjectStore, StoreEvent } from './object-store';
+import { PodSecurityLevel } from './pod-security';
 import { PodSubresources } from './pod-subresources';
 import { AdmissionHook, CreatedObject, DeleteOptions, ResourceApi } from './resource-api';
 import { parseLabelSelector } from './selectors';
@@ -39,6 +40,11 @@ export interface KubeApiSimulatorOptions {
   maxGraceMs?: number;
   /** Stamp log lines with whole seconds only, so many lines share one timestamp. */
   coarseLogTimestamps?: boolean;
+  /**
+   * Pod Security level a namespace enforces (its `pod-security.kubernetes.io/enforce` label):
+   * a pod that breaks it is refused with 403 and the admission controller's message.
+   */
+  podSecurity?: Record<string, PodSecurityLevel>;
 }
 
 /**
@@ -78,6 +84,9 @@ export class KubeApiSimulator {
       storageClasses,
       options.defaultStorageClass === false ? null : (storageClasses[0] ?? null),
     );
+    for (const [namespace, level] of Object.entries(options.podSecurity ?? {})) {
+      this.api.podSecurity.set(namespace, level);
+    }
     this.docker = options.docker ?? testDocker();
     const pauseImage = busyboxTestImage(this.docker, PAUSE_IMAGE);
     // Awaited by start() and by every pod sandbox; a failure is reported there.

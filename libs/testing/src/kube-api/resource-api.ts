@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { badRequest, conflict, notFound, successStatus } from './api-status';
+import { ApiError, badRequest, conflict, notFound, successStatus } from './api-status';
 import { clone, KubeObject, metaTime, RESOURCES, ResourceName } from './kube-object';
 import { ObjectStore, StoreEvent } from './object-store';
 import { applyPatch } from './patch';
 import { claimNames } from './pod-environment';
+import { PodSecurityLevel, podSecurityProblems, PodSecuritySpec } from './pod-security';
 import { validateObject } from './validation';
 
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
@@ -34,6 +35,8 @@ const FOREGROUND = 'foregroundDeletion';
 export class ResourceApi {
   readonly created: CreatedObject[] = [];
   readonly admissionHooks: AdmissionHook[] = [];
+  /** Pod Security level each namespace enforces (none: privileged), checked after mutation like PSA. */
+  readonly podSecurity = new Map<string, PodSecurityLevel>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -59,10 +62,23 @@ export class ResourceApi {
     for (const hook of this.admissionHooks) hook(resource, object);
     this.applyDefaults(resource, object);
     validateObject(resource, object);
+    if (resource === 'pods') this.admitPodSecurity(namespace, object);
     if (dryRun) return { ...object, apiVersion: 'v1', kind: RESOURCES[resource].kind };
     const stored = this.store.create(resource, namespace, object);
     this.created.push({ resource, body: clone(body) });
     return stored;
+  }
+
+  private admitPodSecurity(namespace: string, pod: KubeObject): void {
+    const level = this.podSecurity.get(namespace) ?? 'privileged';
+    const problems = podSecurityProblems(pod.spec as PodSecuritySpec, level);
+    if (problems.length === 0) return;
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `pods "${pod.metadata.name}" is forbidden: violates PodSecurity "${level}:latest": ${problems.join(', ')}`,
+      { name: pod.metadata.name, kind: 'pods' },
+    );
   }
 
   get(resource: ResourceName, namespace: string, name: string): KubeObject {

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { podSecurityProblems, PodSecuritySpec } from '@kiln/testing';
 import { StepSpec } from '../backend';
 import { stepPodManifest } from './manifests';
 import { KUBERNETES_DEFAULTS } from './kubernetes.options';
@@ -30,8 +31,8 @@ const options = {
   kanikoImage: 'mirror.example.com/kaniko:debug',
 };
 
-// The API server simulator runs container commands in bubblewrap, so kaniko itself never runs in
-// these tests: they check the pod a build step gets and how its end is read.
+// No kaniko image can be pulled here (no outside registry), so kaniko itself never runs in these
+// tests: they check the pod a build step gets and how its end is read.
 describe('build steps on the kubernetes backend', () => {
   const manifest = stepPodManifest(
     buildStep,
@@ -53,12 +54,20 @@ describe('build steps on the kubernetes backend', () => {
         ],
         terminationMessagePath: '/dev/termination-log',
         terminationMessagePolicy: 'File',
-        resources: { requests: { memory: '2Gi' }, limits: { memory: '2Gi' } },
+        resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } },
         securityContext: { allowPrivilegeEscalation: false },
       }),
     ]);
     expect(manifest.spec?.containers[0].command).toBeUndefined();
     expect(manifest.spec?.initContainers?.map((c) => c.name)).toEqual(['checkout']);
+  });
+
+  it('runs kaniko as root, so its pod passes Pod Security baseline but not restricted', () => {
+    const spec = manifest.spec as PodSecuritySpec;
+    expect(podSecurityProblems(spec, 'baseline')).toEqual([]);
+    expect(podSecurityProblems(spec, 'restricted')).toContainEqual(
+      expect.stringMatching(/^runAsNonRoot != true/),
+    );
   });
 
   const ended = (exitCode: number, message?: string): V1Pod => ({

@@ -4,6 +4,8 @@ import {
   KUBE_STEP_TEST_IMAGE,
   KubeApiSimulator,
   kubeTestImages,
+  podSecurityProblems,
+  PodSecuritySpec,
   startKubeApiSimulator,
   TestGitRepo,
 } from '@kiln/testing';
@@ -21,6 +23,7 @@ describe('kubernetes backend against the API server simulator', () => {
   let repo: TestGitRepo;
   let sha: string;
   let collectDir: string;
+  const refusedPods: string[] = [];
 
   beforeAll(async () => {
     repo = createGitRepo();
@@ -29,8 +32,15 @@ describe('kubernetes backend against the API server simulator', () => {
     await kubeTestImages();
     sim = await startKubeApiSimulator({
       namespaces: [NAMESPACE],
+      podSecurity: { [NAMESPACE]: 'restricted' },
       hostReadOnlyPaths: [repo.dir],
       maxGraceMs: 1000,
+    });
+    // Checked before the simulator's own admission, so a refused pod is named here too.
+    sim.addAdmissionHook((resource, object) => {
+      if (resource !== 'pods') return;
+      const problems = podSecurityProblems(object.spec as PodSecuritySpec, 'restricted');
+      if (problems.length) refusedPods.push(`${object.metadata.name}: ${problems.join(', ')}`);
     });
   });
 
@@ -153,5 +163,15 @@ describe('kubernetes backend against the API server simulator', () => {
     expect(readFileSync(join(dir!, 'target/out/report.txt'), 'utf8')).toBe('report\n');
     await b.destroyRun(runId);
     expect(await b.workspaceDir(runId)).toBeNull();
+  });
+
+  it('creates step, checkout and collector pods that all pass Pod Security restricted', () => {
+    const kinds = new Set(
+      sim.created
+        .filter((c) => c.resource === 'pods')
+        .map((c) => c.body.metadata.labels?.['app.kubernetes.io/component']),
+    );
+    expect(kinds).toEqual(new Set(['step', 'collect']));
+    expect(refusedPods).toEqual([]);
   });
 });

@@ -1,10 +1,16 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { Logger } from '@nestjs/common';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { environmentProblems, sandboxName } from '../local/bwrap-command';
 import { apiProblem, deleteIfPresent, isConflict, KubeApi, loadKubeConfig } from './kube-api';
 import { KubernetesBackendOptions } from './kubernetes.options';
-import { envSecretManifest, runOwnerManifest, stepLabels, stepPodManifest } from './manifests';
+import {
+  envSecretManifest,
+  registrySecretManifest,
+  runOwnerManifest,
+  stepLabels,
+  stepPodManifest,
+} from './manifests';
 import { LABEL } from './names';
 import { orphanedRuns } from './orphan-sweep';
 import { RunPlacement, RunResources } from './run-resources';
@@ -132,16 +138,16 @@ export class KubernetesBackend implements Backend {
   private async createPod(step: StepSpec, podName: string, placement: RunPlacement): Promise<V1Pod> {
     const namespace = this.options.namespace;
     const secret = envSecretManifest(placement.owner, step, podName);
-    const manifest = stepPodManifest(step, { podName, ...placement }, this.options);
+    const registry = registrySecretManifest(placement.owner, step);
+    const manifest = stepPodManifest(
+      step,
+      { podName, ...placement, registrySecret: registry?.metadata?.name },
+      this.options,
+    );
     try {
-      await this.api.core.createNamespacedSecret({ namespace, body: secret }).catch((error: unknown) => {
-        if (!isConflict(error)) throw error;
-        return this.api.core.replaceNamespacedSecret({
-          name: secret.metadata!.name!,
-          namespace,
-          body: secret,
-        });
-      });
+      // The run's steps share one registry Secret; each writes the credentials its dispatch carries.
+      if (registry) await this.createOrReplace(registry);
+      await this.createOrReplace(secret);
       return await this.api.core
         .createNamespacedPod({ namespace, body: manifest })
         .catch(async (error: unknown) => {
@@ -167,5 +173,13 @@ export class KubernetesBackend implements Backend {
         throw new StepStartError(`the cluster refused the step pod: ${problem.message}`);
       throw error;
     }
+  }
+
+  private async createOrReplace(secret: V1Secret): Promise<void> {
+    const namespace = this.options.namespace;
+    await this.api.core.createNamespacedSecret({ namespace, body: secret }).catch((error: unknown) => {
+      if (!isConflict(error)) throw error;
+      return this.api.core.replaceNamespacedSecret({ name: secret.metadata!.name!, namespace, body: secret });
+    });
   }
 }

@@ -1,8 +1,11 @@
 import type { V1Toleration } from '@kubernetes/client-node';
+import { EnvBoolean } from '@kiln/config';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { KUBERNETES_DEFAULTS, KubernetesBackendOptions, WorkspaceAccessMode } from './kubernetes.options';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const SECRET_LIST = /^\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\s*,\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*\s*$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 const TOLERATION_KEYS = new Set(['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
 
@@ -76,8 +79,34 @@ export class KubernetesEnv {
   @IsInt() @Min(1) @Max(86_400) KILN_K8S_SCHEDULE_TIMEOUT: number =
     KUBERNETES_DEFAULTS.scheduleTimeoutSeconds;
 
-  /** Run step containers as this non-root uid (unset: the image's user). */
+  /** Uid of steps that name no `user:` (unset: 1000, or the image's user with KILN_K8S_ALLOW_ROOT). */
   @IsOptional() @IsInt() @Min(1) KILN_K8S_STEP_RUN_AS_USER?: number;
+
+  /** Steps may run as root (their image's user or `user: 0`); their pods then need PSA baseline. */
+  @EnvBoolean() KILN_K8S_ALLOW_ROOT: boolean = KUBERNETES_DEFAULTS.allowRoot;
+
+  /** CPU request and limit of steps without `resources.cpu`. */
+  @Matches(QUANTITY, { message: 'must be a Kubernetes quantity such as 500m or 2' })
+  KILN_K8S_DEFAULT_CPU: string = KUBERNETES_DEFAULTS.defaultResources.cpu;
+
+  /** Memory request and limit of steps without `resources.memory`. */
+  @Matches(QUANTITY, { message: 'must be a Kubernetes quantity such as 2Gi' })
+  KILN_K8S_DEFAULT_MEMORY: string = KUBERNETES_DEFAULTS.defaultResources.memory;
+
+  /** Comma-separated names of dockerconfigjson Secrets in the namespace, given to every pod. */
+  @IsOptional()
+  @Matches(SECRET_LIST, { message: 'must be Secret names separated by commas' })
+  KILN_K8S_IMAGE_PULL_SECRETS?: string;
+
+  /** RuntimeClass of step pods (e.g. gvisor, kata) for a stronger sandbox. */
+  @IsOptional()
+  @Matches(DNS_SUBDOMAIN, { message: 'must be a RuntimeClass name' })
+  KILN_K8S_RUNTIME_CLASS?: string;
+
+  /** PriorityClass of step pods (e.g. a low one so apps are never preempted by builds). */
+  @IsOptional()
+  @Matches(DNS_SUBDOMAIN, { message: 'must be a PriorityClass name' })
+  KILN_K8S_PRIORITY_CLASS?: string;
 }
 
 /** The backend options for validated variables (JSON ones parsed). */
@@ -97,7 +126,17 @@ export function kubernetesOptionsFromEnv(env: KubernetesEnv, executorId?: string
     killGracePeriodSeconds: env.KILN_K8S_KILL_GRACE_SECONDS,
     scheduleTimeoutSeconds: env.KILN_K8S_SCHEDULE_TIMEOUT,
     nodeLostTolerationSeconds: env.KILN_K8S_NODE_LOST_SECONDS,
-    stepRunAsUser: env.KILN_K8S_STEP_RUN_AS_USER,
+    stepRunAsUser:
+      env.KILN_K8S_STEP_RUN_AS_USER ??
+      (env.KILN_K8S_ALLOW_ROOT ? undefined : KUBERNETES_DEFAULTS.stepRunAsUser),
+    allowRoot: env.KILN_K8S_ALLOW_ROOT,
+    defaultResources: { cpu: env.KILN_K8S_DEFAULT_CPU, memory: env.KILN_K8S_DEFAULT_MEMORY },
+    imagePullSecrets: (env.KILN_K8S_IMAGE_PULL_SECRETS ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+    runtimeClassName: env.KILN_K8S_RUNTIME_CLASS,
+    priorityClassName: env.KILN_K8S_PRIORITY_CLASS,
     executorId,
   };
 }

@@ -40,11 +40,31 @@ export interface KubernetesBackendOptions {
   /** User of the helper containers; the workspace volume gets `fsGroup` so steps can write it. */
   helperUser: number;
   fsGroup: number;
-  /** Run step containers as this non-root user; unset keeps the image's user (many CI images need root). */
+  /**
+   * User of step containers that name no `user:`. Unset: the image's USER, which must then be a
+   * numeric non-root uid unless `allowRoot` (Kubernetes cannot check a user name for non-root).
+   */
   stepRunAsUser?: number;
+  /**
+   * Steps may run as root (the image's or `user: 0`): `runAsNonRoot` is left off and the container
+   * keeps ROOT_CAPABILITIES. Off, step pods pass Pod Security `restricted`.
+   */
+  allowRoot: boolean;
+  /** Requests and limits of steps that set none (a BestEffort pod is refused by a quota, evicted first). */
+  defaultResources: { cpu: string; memory: string };
+  /** Existing `kubernetes.io/dockerconfigjson` Secrets of the namespace, given to every pod. */
+  imagePullSecrets: string[];
+  runtimeClassName?: string;
+  priorityClassName?: string;
   /** Where artifacts copied out of a run's volume are kept on this host until the run is destroyed. */
   collectDir: string;
 }
+
+/**
+ * What a step running as root keeps of the runtime's default capabilities (as the docker backend's
+ * default KILN_DOCKER_CAP_ADD): enough to install packages and chown files, no raw network, no mknod.
+ */
+export const ROOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID'];
 
 export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   namespace: 'kiln-builds',
@@ -61,5 +81,9 @@ export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   logDrainTimeoutMs: 30_000,
   helperUser: 1000,
   fsGroup: 1000,
+  stepRunAsUser: 1000,
+  allowRoot: false,
+  defaultResources: { cpu: '1', memory: '2Gi' },
+  imagePullSecrets: [],
   collectDir: join(tmpdir(), 'kiln-k8s-collect'),
 };

@@ -5,15 +5,17 @@ import type {
   V1PersistentVolumeClaim,
   V1Pod,
   V1PodSpec,
+  V1LocalObjectReference,
   V1ResourceRequirements,
   V1Secret,
+  V1SecurityContext,
   V1Toleration,
 } from '@kubernetes/client-node';
-import { RunSpec, StepSpec } from '../backend';
+import { RunSpec, StepSpec, StepStartError } from '../backend';
 import { stepScript } from '../local/bwrap-command';
-import { kanikoContainer } from './build-container';
+import { kanikoContainer, registryVolume } from './build-container';
 import { CHECKOUT_SCRIPT, COLLECT_SCRIPT, VOLUME_ROOT, WORKSPACE_SUBPATH } from './checkout-script';
-import { KubernetesBackendOptions } from './kubernetes.options';
+import { KubernetesBackendOptions, ROOT_CAPABILITIES } from './kubernetes.options';
 import {
   ANNOTATION,
   CHECKOUT_CONTAINER,
@@ -26,6 +28,7 @@ import {
   labelValue,
   MANAGED_BY,
   ownerName,
+  registrySecretName,
   STEP_CONTAINER,
   WORKSPACE_VOLUME,
 } from './names';
@@ -116,6 +119,32 @@ export function envSecretManifest(owner: RunOwner, step: StepSpec, podName: stri
   };
 }
 
+/**
+ * The project's registry credentials as a pull secret of the run, so step images (and kaniko's
+ * pushes) can use private registries; none when the dispatch carries no credentials.
+ */
+export function registrySecretManifest(owner: RunOwner, step: StepSpec): V1Secret | undefined {
+  const credentials = step.registryCredentials ?? [];
+  if (credentials.length === 0) return undefined;
+  const auths = Object.fromEntries(
+    credentials.map((c) => [
+      c.server,
+      { username: c.username, password: c.password, auth: base64(`${c.username}:${c.password}`) },
+    ]),
+  );
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/dockerconfigjson',
+    metadata: {
+      name: registrySecretName(owner.runId),
+      labels: runLabels(owner.runId, 'run'),
+      ownerReferences: [ownerReference(owner)],
+    },
+    data: { '.dockerconfigjson': base64(JSON.stringify({ auths })) },
+  };
+}
+
 export function stepLabels(step: StepSpec, executorId?: string): Record<string, string> {
   return {
     ...runLabels(step.runId, 'step', step.projectId),
@@ -133,6 +162,8 @@ export interface StepPodPlacement {
   node?: string;
   /** Whether the pod must check the repository out first. */
   checkout: boolean;
+  /** The run's registry Secret (registrySecretManifest), when the step brought credentials. */
+  registrySecret?: string;
 }
 
 export function stepPodManifest(
@@ -141,8 +172,15 @@ export function stepPodManifest(
   options: KubernetesBackendOptions,
 ): V1Pod {
   const container: V1Container = step.build
-    ? { ...kanikoContainer(step.build, at.podName, options), resources: resources(step.resources) }
+    ? {
+        ...kanikoContainer(step.build, at.podName, options, at.registrySecret),
+        resources: resources(step.resources, options),
+      }
     : commandContainer(step, at.podName, options);
+  const pullSecrets = at.registrySecret ? [{ name: at.registrySecret }] : [];
+  const basics = podBasics(at.owner.runId, at.node, options, pullSecrets);
+  if (step.build && at.registrySecret)
+    basics.volumes = [...basics.volumes!, registryVolume(at.registrySecret)];
   const timeoutSeconds = step.timeoutMs ? Math.ceil(step.timeoutMs / 1000) : undefined;
   return {
     apiVersion: 'v1',
@@ -157,7 +195,9 @@ export function stepPodManifest(
       ownerReferences: [ownerReference(at.owner)],
     },
     spec: {
-      ...podBasics(at.owner.runId, at.node, options),
+      ...basics,
+      ...(options.runtimeClassName ? { runtimeClassName: options.runtimeClassName } : {}),
+      ...(options.priorityClassName ? { priorityClassName: options.priorityClassName } : {}),
       ...(timeoutSeconds ? { activeDeadlineSeconds: timeoutSeconds + options.deadlineMarginSeconds } : {}),
       ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
       terminationGracePeriodSeconds: options.killGracePeriodSeconds,
@@ -175,13 +215,47 @@ function commandContainer(step: StepSpec, podName: string, options: KubernetesBa
     command: ['sh', '-c', `set -e\n${stepScript(step.commands)}`],
     workingDir: '/workspace',
     envFrom: [{ secretRef: { name: envSecretName(podName) } }],
-    resources: resources(step.resources),
+    resources: resources(step.resources, options),
     volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH }],
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      ...(options.stepRunAsUser ? { runAsUser: options.stepRunAsUser, runAsNonRoot: true } : {}),
-    },
+    securityContext: stepSecurity(step, options),
   };
+}
+
+/**
+ * Nothing beyond what the step needs (Pod Security `restricted`): no capabilities, no privilege
+ * escalation, a non-root user. Only an executor that allows root leaves the user to the image or
+ * `user: 0` and keeps ROOT_CAPABILITIES, so that a root step can still chown and install.
+ */
+function stepSecurity(step: StepSpec, options: KubernetesBackendOptions): V1SecurityContext {
+  const user = stepUser(step, options);
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: options.allowRoot ? { drop: ['ALL'], add: ROOT_CAPABILITIES } : { drop: ['ALL'] },
+    ...(options.allowRoot ? {} : { runAsNonRoot: true }),
+    ...user,
+  };
+}
+
+function stepUser(
+  step: StepSpec,
+  options: KubernetesBackendOptions,
+): Pick<V1SecurityContext, 'runAsUser' | 'runAsGroup'> {
+  if (!step.user) {
+    return options.stepRunAsUser === undefined
+      ? {}
+      : { runAsUser: options.stepRunAsUser, runAsGroup: options.fsGroup };
+  }
+  const ids = /^(\d+)(?::(\d+))?$/.exec(step.user.trim());
+  if (!ids) {
+    throw new StepStartError(`user "${step.user}": the kubernetes backend needs a numeric uid[:gid]`);
+  }
+  const runAsUser = Number(ids[1]);
+  if (runAsUser === 0 && !options.allowRoot) {
+    throw new StepStartError(
+      'the step asks to run as root (user: 0), which this executor does not allow (KILN_K8S_ALLOW_ROOT)',
+    );
+  }
+  return { runAsUser, ...(ids[2] === undefined ? {} : { runAsGroup: Number(ids[2]) }) };
 }
 
 /** A helper pod that mounts the run's workspace so files can be copied out with `exec tar`. */
@@ -248,9 +322,12 @@ function podBasics(
   runId: string,
   node: string | undefined,
   options: KubernetesBackendOptions,
+  runPullSecrets: V1LocalObjectReference[] = [],
 ): Partial<V1PodSpec> {
+  const pullSecrets = [...options.imagePullSecrets.map((name) => ({ name })), ...runPullSecrets];
   return {
     restartPolicy: 'Never',
+    ...(pullSecrets.length ? { imagePullSecrets: pullSecrets } : {}),
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     ...(Object.keys(options.nodeSelector).length ? { nodeSelector: options.nodeSelector } : {}),
@@ -297,11 +374,15 @@ function helperSecurity(options: KubernetesBackendOptions) {
 }
 
 // A memory limit equal to the request makes OOM predictable; CPU is requested and capped alike.
-function resources(requested: StepSpec['resources']): V1ResourceRequirements | undefined {
-  const values = Object.fromEntries(
-    Object.entries(requested ?? {}).filter(([, v]) => typeof v === 'string' && v !== ''),
-  );
-  if (Object.keys(values).length === 0) return undefined;
+// What the step leaves out comes from the executor's defaults, so no step pod is BestEffort.
+function resources(
+  requested: StepSpec['resources'],
+  options: KubernetesBackendOptions,
+): V1ResourceRequirements {
+  const values = {
+    cpu: requested?.cpu || options.defaultResources.cpu,
+    memory: requested?.memory || options.defaultResources.memory,
+  };
   return { requests: values, limits: values };
 }
 

@@ -39,6 +39,7 @@ export type Component = 'run' | 'step' | 'collect';
 export const ownerName = (runId: string) => `kiln-run-${runId}`;
 export const claimName = (runId: string) => `kiln-ws-${runId}`;
 export const checkoutSecretName = (runId: string) => `kiln-run-${runId}-checkout`;
+export const registrySecretName = (runId: string) => `kiln-run-${runId}-registry`;
 export const envSecretName = (podName: string) => `${podName}-env`;
 
 /** Selects every object of one run. */
