@@ -46,13 +46,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/* An image reference: call with (dict "root" $ "name" "kiln-gateway"). */}}
+{{- /* No image is published: an unset registry fails the render instead of ImagePullBackOff. */ -}}
 {{- define "kiln.image" -}}
 {{- $tag := default .root.Chart.AppVersion .root.Values.image.tag -}}
-{{- if .root.Values.image.registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) .name $tag -}}
-{{- else -}}
-{{- printf "%s:%s" .name $tag -}}
-{{- end -}}
+{{- $registry := required "image.registry is required: build and push the kiln-<app> and kiln-helper images first (docs/operations.md, Images) and set image.registry to where they are" .root.Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" $registry) .name $tag -}}
 {{- end -}}
 
 {{- define "kiln.helperImage" -}}
