@@ -38,6 +38,8 @@ export async function startKubePlatform(options: KubePlatformOptions): Promise<K
   await kubeTestImages();
   const sim = await startKubeApiSimulator({
     namespaces: [RUNS_NAMESPACE],
+    // What the runs namespace enforces on a hardened cluster: step pods must pass it.
+    podSecurity: { [RUNS_NAMESPACE]: 'restricted' },
     nodes: [
       ...BUILD_NODES.map((name) => ({ name, labels: { 'kiln.dev/pool': 'builds' } })),
       { name: 'general-1' },
@@ -60,6 +62,8 @@ export async function startKubePlatform(options: KubePlatformOptions): Promise<K
       KILN_K8S_TOLERATIONS: '[{"key":"kiln.dev/builds","operator":"Exists","effect":"NoSchedule"}]',
       KILN_K8S_HELPER_IMAGE: HELPER_IMAGE,
       KILN_K8S_KILL_GRACE_SECONDS: '1',
+      KILN_K8S_DEFAULT_CPU: '500m',
+      KILN_K8S_DEFAULT_MEMORY: '512Mi',
     });
   } catch (error) {
     await sim.stop();

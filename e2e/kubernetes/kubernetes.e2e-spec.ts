@@ -247,7 +247,8 @@ describe('the platform on the kubernetes backend (API server simulator)', () => 
     expect(pull.status).toBe('failed');
     expect(pull.exit_code).toBeNull();
     expect(pull.error).toContain(`image pull failed (ImagePullBackOff) for "${MISSING_IMAGE}"`);
-    expect(pull.error).toContain('not found');
+    // The runtime's answer as the kubelet reports it (containerd's NotFound for a missing image).
+    expect(pull.error).toContain('code = NotFound');
     await waitUntil('the run objects are gone', () => platform.runObjects(runId).length === 0);
   }, 90_000);
 

@@ -22,6 +22,9 @@ describe('KubernetesEnv', () => {
       KILN_K8S_TOLERATIONS: '[{"key":"builds","operator":"Exists","effect":"NoSchedule"}]',
       KILN_K8S_ACCESS_MODE: 'ReadWriteMany',
       KILN_K8S_STEP_RUN_AS_USER: '1001',
+      KILN_K8S_DEFAULT_CPU: '500m',
+      KILN_K8S_DEFAULT_MEMORY: '512Mi',
+      KILN_K8S_IMAGE_PULL_SECRETS: 'org-pull, team-pull',
     });
     expect(kubernetesOptionsFromEnv(env)).toMatchObject({
       namespace: 'ci',
@@ -29,6 +32,9 @@ describe('KubernetesEnv', () => {
       tolerations: [{ key: 'builds', operator: 'Exists', effect: 'NoSchedule' }],
       accessMode: 'ReadWriteMany',
       stepRunAsUser: 1001,
+      allowRoot: false,
+      defaultResources: { cpu: '500m', memory: '512Mi' },
+      imagePullSecrets: ['org-pull', 'team-pull'],
     });
   });
 

@@ -6,6 +6,7 @@ import { KUBERNETES_DEFAULTS, KubernetesBackendOptions, WorkspaceAccessMode } fr
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const SECRET_LIST = /^\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\s*,\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*\s*$/;
+const CPU_QUANTITY = /^[0-9]+(\.[0-9]+)?m?$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 const TOLERATION_KEYS = new Set(['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
 
@@ -86,7 +87,7 @@ export class KubernetesEnv {
   @EnvBoolean() KILN_K8S_ALLOW_ROOT: boolean = KUBERNETES_DEFAULTS.allowRoot;
 
   /** CPU request and limit of steps without `resources.cpu`. */
-  @Matches(QUANTITY, { message: 'must be a Kubernetes quantity such as 500m or 2' })
+  @Matches(CPU_QUANTITY, { message: 'must be a CPU quantity such as 500m or 2' })
   KILN_K8S_DEFAULT_CPU: string = KUBERNETES_DEFAULTS.defaultResources.cpu;
 
   /** Memory request and limit of steps without `resources.memory`. */
