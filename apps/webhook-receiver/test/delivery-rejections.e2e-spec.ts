@@ -1,6 +1,11 @@
 import request from 'supertest';
 import { githubExample, HELLO_WORLD } from './github-examples';
-import { githubHeaders, metricValue, ReceiverHarness, startReceiverHarness } from './webhook-receiver.harness';
+import {
+  githubHeaders,
+  metricValue,
+  ReceiverHarness,
+  startReceiverHarness,
+} from './webhook-receiver.harness';
 
 describe('deliveries that are refused', () => {
   let h: ReceiverHarness;
@@ -12,14 +17,20 @@ describe('deliveries that are refused', () => {
   });
   afterAll(() => h.close());
 
-  const post = (headers: Record<string, string>, payload: string | Buffer = body, path = '/webhooks/github') =>
-    request(h.url).post(path).set(headers).send(payload);
+  const post = (
+    headers: Record<string, string>,
+    payload: string | Buffer = body,
+    path = '/webhooks/github',
+  ) => request(h.url).post(path).set(headers).send(payload);
   const storedDeliveries = () => h.prisma.webhookDelivery.count();
 
   describe('signatures', () => {
     it('answers 401 to a delivery without a signature, stores nothing and counts it', async () => {
       await h.createProject(HELLO_WORLD);
-      const before = await metricValue(h.url, 'kiln_webhook_deliveries_total', { provider: 'github', outcome: 'rejected_signature' });
+      const before = await metricValue(h.url, 'kiln_webhook_deliveries_total', {
+        provider: 'github',
+        outcome: 'rejected_signature',
+      });
       const { 'x-hub-signature-256': _, ...unsigned } = githubHeaders('push', body, 'irrelevant');
 
       const res = await post(unsigned);
@@ -32,7 +43,10 @@ describe('deliveries that are refused', () => {
       });
       expect(await storedDeliveries()).toBe(0);
       expect(await h.runRequests()).toEqual([]);
-      const after = await metricValue(h.url, 'kiln_webhook_deliveries_total', { provider: 'github', outcome: 'rejected_signature' });
+      const after = await metricValue(h.url, 'kiln_webhook_deliveries_total', {
+        provider: 'github',
+        outcome: 'rejected_signature',
+      });
       expect(after).toBe(before + 1);
     });
 
@@ -42,7 +56,9 @@ describe('deliveries that are refused', () => {
       const res = await post(githubHeaders('push', body, 'not-the-project-secret'));
 
       expect(res.status).toBe(401);
-      expect(res.body.message).toBe("the X-Hub-Signature-256 header does not match the project's webhook secret");
+      expect(res.body.message).toBe(
+        "the X-Hub-Signature-256 header does not match the project's webhook secret",
+      );
       expect(await storedDeliveries()).toBe(0);
     });
 
@@ -57,7 +73,14 @@ describe('deliveries that are refused', () => {
     });
 
     it('answers 401 for a project that has no webhook secret', async () => {
-      const push2 = { ...push, repository: { ...push.repository, full_name: 'acme/no-secret', clone_url: 'https://github.com/acme/no-secret.git' } };
+      const push2 = {
+        ...push,
+        repository: {
+          ...push.repository,
+          full_name: 'acme/no-secret',
+          clone_url: 'https://github.com/acme/no-secret.git',
+        },
+      };
       await h.createProject({ repoUrl: 'https://github.com/acme/no-secret.git', secret: null });
       const signed = JSON.stringify(push2);
 
@@ -69,13 +92,26 @@ describe('deliveries that are refused', () => {
 
   describe('malformed requests', () => {
     it('answers 400 to malformed JSON and counts it', async () => {
-      const before = await metricValue(h.url, 'kiln_webhook_deliveries_total', { provider: 'github', outcome: 'malformed' });
+      const before = await metricValue(h.url, 'kiln_webhook_deliveries_total', {
+        provider: 'github',
+        outcome: 'malformed',
+      });
 
-      const res = await post({ 'content-type': 'application/json', 'x-github-event': 'push' }, '{"ref": "refs/heads/main",');
+      const res = await post(
+        { 'content-type': 'application/json', 'x-github-event': 'push' },
+        '{"ref": "refs/heads/main",',
+      );
 
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^the body is not valid JSON: /) });
-      const after = await metricValue(h.url, 'kiln_webhook_deliveries_total', { provider: 'github', outcome: 'malformed' });
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringMatching(/^the body is not valid JSON: /),
+      });
+      const after = await metricValue(h.url, 'kiln_webhook_deliveries_total', {
+        provider: 'github',
+        outcome: 'malformed',
+      });
       expect(after).toBe(before + 1);
     });
 
@@ -105,7 +141,10 @@ describe('deliveries that are refused', () => {
     });
 
     it('answers 415 to a body without a content type', async () => {
-      const res = await request(h.url).post('/webhooks/github').set('x-github-event', 'push').send(Buffer.from(body));
+      const res = await request(h.url)
+        .post('/webhooks/github')
+        .set('x-github-event', 'push')
+        .send(Buffer.from(body));
 
       expect(res.status).toBe(415);
       expect(res.body.message).toContain('not missing');
@@ -167,7 +206,11 @@ describe('deliveries that are refused', () => {
       const res = await post({ 'content-type': 'application/json' }, body, '/webhooks/bitbucket');
 
       expect(res.status).toBe(404);
-      expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'unknown provider "bitbucket"; use github or gitlab' });
+      expect(res.body).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'unknown provider "bitbucket"; use github or gitlab',
+      });
     });
   });
 });
@@ -182,7 +225,10 @@ describe('the per-source rate limit', () => {
 
   it('answers 429 once an address has sent more deliveries than the limit', async () => {
     const send = () =>
-      request(h.url).post('/webhooks/github').set({ 'content-type': 'application/json', 'x-github-event': 'ping' }).send('{}');
+      request(h.url)
+        .post('/webhooks/github')
+        .set({ 'content-type': 'application/json', 'x-github-event': 'ping' })
+        .send('{}');
 
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await send()).status);
@@ -190,7 +236,17 @@ describe('the per-source rate limit', () => {
 
     expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
     expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('at most 3 per 60 s') });
+    expect(limited.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringContaining('at most 3 per 60 s'),
+    });
+    // Limited before the body is read: a body the parser would refuse is answered 429, not 400.
+    const unparsed = await request(h.url)
+      .post('/webhooks/github')
+      .set({ 'content-type': 'application/json', 'x-github-event': 'ping' })
+      .send('{');
+    expect(unparsed.status).toBe(429);
     expect((await request(h.url).get('/healthz')).status).toBe(200);
   });
 });

@@ -1,12 +1,14 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { WebhookConfig } from '../config';
 import { bodyErrorsMiddleware } from './body-errors.middleware';
+import { deliveryRateLimit } from './delivery-rate-limit';
 import { deliveryTimingMiddleware } from './delivery-timing.middleware';
 import { secretHeadersMiddleware } from './secret-headers.middleware';
 
 /**
  * The HTTP pipeline in front of the routes, in order: delivery timing; secret headers moved out
- * of the request logger's sight; JSON and form-encoded body parsers (keeping the raw bytes for
+ * of the request logger's sight; the per-address delivery limit (before any body is read); JSON
+ * and form-encoded body parsers (keeping the raw bytes for
  * signatures, within KILN_WEBHOOK_BODY_LIMIT); the JSON answer for bodies they refuse.
  * The app must be created with `rawBody: true`.
  */
@@ -16,6 +18,7 @@ export function configureHttp(app: NestExpressApplication, config: WebhookConfig
   const limit = config.KILN_WEBHOOK_BODY_LIMIT;
   app.use(deliveryTimingMiddleware);
   app.use(secretHeadersMiddleware);
+  app.use(deliveryRateLimit(config));
   app.useBodyParser('json', { limit });
   // GitHub's form content type sends the JSON as one `payload=` field; no nested objects needed.
   app.useBodyParser('urlencoded', { limit, extended: false });

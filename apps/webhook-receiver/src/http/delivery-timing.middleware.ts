@@ -1,5 +1,10 @@
 import { NextFunction, Request, Response } from 'express';
-import { DeliveryOutcome, outcomeOfStatus, PROVIDER_LABELS, webhookMetrics } from '../metrics/webhook.metrics';
+import {
+  DeliveryOutcome,
+  outcomeOfStatus,
+  PROVIDER_LABELS,
+  webhookMetrics,
+} from '../metrics/webhook.metrics';
 
 const WEBHOOK_PATH = /^\/(?:webhooks\/([^/?]+)|pipelines\/[^/]+\/webhook\/([^/?]+))\/?(?:\?|$)/;
 
@@ -19,7 +24,8 @@ export function deliveryTimingMiddleware(req: Request, res: Response, next: Next
   const provider = (PROVIDER_LABELS as readonly string[]).includes(name) ? name : 'unknown';
   const stop = webhookMetrics().duration.startTimer({ provider });
   res.once('finish', () => {
-    const outcome = (res.locals.deliveryOutcome as DeliveryOutcome | undefined) ?? outcomeOfStatus(res.statusCode);
+    const outcome =
+      (res.locals.deliveryOutcome as DeliveryOutcome | undefined) ?? outcomeOfStatus(res.statusCode);
     stop({ outcome });
     webhookMetrics().deliveries.inc({ provider, outcome });
   });

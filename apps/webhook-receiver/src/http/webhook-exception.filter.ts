@@ -25,7 +25,8 @@ export class WebhookExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown, req: Request): ErrorBody {
-    if (exception instanceof WebhookError) return errorBody(exception.status, exception.message, exception.details);
+    if (exception instanceof WebhookError)
+      return errorBody(exception.status, exception.message, exception.details);
     if (exception instanceof HttpException) return fromHttpException(exception);
     this.logger.error(
       { path: req.path, error: exception instanceof Error ? exception.stack : String(exception) },
@@ -40,6 +41,10 @@ function fromHttpException(exception: HttpException): ErrorBody {
   const response = exception.getResponse();
   if (typeof response === 'string') return errorBody(status, response);
   const { message } = response as { message?: unknown };
-  const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+  const text = Array.isArray(message)
+    ? message.join('; ')
+    : typeof message === 'string'
+      ? message
+      : exception.message;
   return errorBody(status, text);
 }

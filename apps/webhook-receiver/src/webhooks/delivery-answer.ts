@@ -17,7 +17,15 @@ export interface DeliveryAnswer {
 
 /** An answer for a delivery that is not stored (no project, a ping, an event that runs nothing). */
 export function unstoredAnswer(reason: string): DeliveryAnswer {
-  return { status: 'ignored', reason, delivery_id: null, run_id: null, replayed: false, runs: [], skipped: [] };
+  return {
+    status: 'ignored',
+    reason,
+    delivery_id: null,
+    run_id: null,
+    replayed: false,
+    runs: [],
+    skipped: [],
+  };
 }
 
 export function storedAnswer(

@@ -37,7 +37,8 @@ export function readDelivery(req: RawBodyRequest<Request>): ReceivedDelivery {
 
 function formPayload(body: unknown): JsonObject {
   const field = isObject(body) ? body.payload : undefined;
-  if (typeof field !== 'string') throw new MalformedDeliveryError('a form-encoded delivery needs a "payload" field');
+  if (typeof field !== 'string')
+    throw new MalformedDeliveryError('a form-encoded delivery needs a "payload" field');
   try {
     return JSON.parse(field) as JsonObject;
   } catch (error) {

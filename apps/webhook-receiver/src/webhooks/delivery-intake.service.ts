@@ -109,7 +109,8 @@ export class DeliveryIntakeService {
     const { delivery: record, replayed } = claimed;
     if (replayed) {
       // Same body under another delivery id: the first delivery's runs, whose ids derive from its id.
-      const first = event && record.deliveryId !== deliveryId ? { ...event, deliveryId: record.deliveryId } : event;
+      const first =
+        event && record.deliveryId !== deliveryId ? { ...event, deliveryId: record.deliveryId } : event;
       return this.replay(record, first === event ? plan : this.plan(first!, projects), first);
     }
     if (event && plan.runs.length > 0)

@@ -1,12 +1,10 @@
-import { Controller, HttpCode, Param, Post, RawBodyRequest, Req, Res, UseGuards } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { Controller, HttpCode, Param, Post, RawBodyRequest, Req, Res } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { DeliveryAnswer } from './delivery-answer';
 import { DeliveryIntakeService } from './delivery-intake.service';
 
 /** The public webhook door: every answer to a delivery that was read and verified is a 202. */
 @Controller()
-@UseGuards(ThrottlerGuard)
 export class WebhooksController {
   constructor(private readonly intake: DeliveryIntakeService) {}
 
