@@ -86,6 +86,22 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     expect(await containersOf(step.runId)).toEqual([]);
   });
 
+  it('makes each service reachable from the step by its name', async () => {
+    const step = spec(
+      ['for i in $(seq 1 50); do if echo ping | nc db 8080 > answer; then break; fi; sleep 0.1; done', 'cat answer', 'echo ping | nc cache 8082'],
+      [
+        { name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['echo db answers | nc -l -p 8080'] },
+        { name: 'cache', image: SERVICE_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8082'], waitFor: { port: 8082, timeoutMs: 20_000 } },
+      ],
+    );
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    const lines: string[] = [];
+    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    expect((await backend.wait(handle)).exitCode).toBe(0);
+    expect(lines).toEqual(expect.arrayContaining(['db answers', 'cache answers']));
+  });
+
   it('starts the step only once a wait_for port listens, so its first connection succeeds', async () => {
     const step = spec(
       ['echo ping | nc 127.0.0.1 8081'],

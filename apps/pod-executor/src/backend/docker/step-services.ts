@@ -10,7 +10,7 @@ type Service = NonNullable<StepSpec['services']>[number];
 
 /**
  * A step's service containers: each a container of its image in the run's network namespace (so
- * the step reaches it on localhost), with no workspace, no capabilities beyond the step's and the
+ * the step reaches it on localhost and by the service's name), with no workspace, no capabilities beyond the step's and the
  * default memory limit; labelled like steps so a destroyed run or the orphan sweep removes them.
  */
 export class StepServices {
@@ -29,6 +29,7 @@ export class StepServices {
   ): Promise<StepServices> {
     const services = new StepServices(docker, []);
     try {
+      if (step.services?.length) await addHostNames(docker, holderId, step.services);
       for (const service of step.services ?? []) {
         await images.ensure(service.image, step.registryCredentials).catch((error: unknown) => {
           throw new StepStartError(`service "${service.name}": ${(error as Error).message}`);
@@ -70,21 +71,36 @@ async function waitForPort(
   name: string,
   waitFor: { port: number; timeoutMs: number },
 ): Promise<void> {
-  const exec = await docker.getContainer(holderId).exec({
-    Cmd: ['sh', '-c', listeningScript(waitFor.port, Math.ceil(waitFor.timeoutMs / PORT_POLL_MS))],
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const output = await exec.start({});
-  output.resume();
-  await new Promise((resolve) => output.once('end', resolve).once('close', resolve));
-  const { ExitCode } = await exec.inspect();
-  if (ExitCode === 0) return;
+  const script = listeningScript(waitFor.port, Math.ceil(waitFor.timeoutMs / PORT_POLL_MS));
+  if ((await execInHolder(docker, holderId, ['sh', '-c', script])) === 0) return;
   const state = (await service.inspect()).State;
   const why = state.Running ? '' : ` (the service exited with code ${state.ExitCode})`;
   throw new StepStartError(
     `service "${name}" did not accept connections on port ${waitFor.port} within ${formatDuration(waitFor.timeoutMs)}${why}`,
   );
+}
+
+/**
+ * Makes each service reachable by its name: the engine refuses `ExtraHosts` on a container that
+ * joins another's network namespace, and such a container shares the holder's /etc/hosts, so the
+ * names go there (once each; a later step of the run resolving them to 127.0.0.1 is harmless).
+ * The names are arguments, not part of the script.
+ */
+async function addHostNames(docker: Docker, holderId: string, services: Service[]): Promise<void> {
+  const script = 'for n; do grep -q " $n$" /etc/hosts || echo "127.0.0.1 $n" >> /etc/hosts || exit 1; done';
+  const names = services.map((service) => service.name);
+  const exitCode = await execInHolder(docker, holderId, ['sh', '-c', script, 'sh', ...names]);
+  if (exitCode !== 0) throw new StepStartError(`cannot add host entries for the services ${names.join(', ')}`);
+}
+
+/** Runs `cmd` in the run's holder to its end; its exit code. */
+async function execInHolder(docker: Docker, holderId: string, cmd: string[]): Promise<number | undefined> {
+  const exec = await docker.getContainer(holderId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const output = await exec.start({});
+  output.resume();
+  await new Promise((resolve) => output.once('end', resolve).once('close', resolve));
+  const { ExitCode } = await exec.inspect();
+  return ExitCode ?? undefined;
 }
 
 /** Exits 0 once /proc/net/tcp or tcp6 shows a socket listening (state 0A) on `port`, 1 after `tries`. */
