@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { environmentProblems, sandboxName } from '../local/bwrap-command';
+import { withServiceLines } from '../service-lines';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
 import { ensureHelperImage } from './helper-image';
@@ -106,7 +107,8 @@ export class DockerBackend implements Backend {
   tailLogs(handle: StepHandle): AsyncIterable<OutputLine> {
     const container = this.steps.get(handle);
     if (!container) throw new Error(`no container ${handle.sandboxName} on this executor`);
-    return container.lines;
+    const services = this.services.get(handle)?.outputs ?? [];
+    return services.length > 0 ? withServiceLines(container.lines, services) : container.lines;
   }
 
   async wait(handle: StepHandle): Promise<StepExit> {

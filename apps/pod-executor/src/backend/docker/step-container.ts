@@ -59,20 +59,7 @@ export class StepContainer {
     output: NodeJS.ReadableStream,
     docker: Docker,
   ) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    docker.modem.demuxStream(output, stdout, stderr);
-    this.outputEnded = new Promise<void>((resolve) => {
-      const end = () => {
-        stdout.end();
-        stderr.end();
-        resolve();
-      };
-      output.once('end', end);
-      output.once('close', end);
-      output.once('error', end);
-    });
-    this.lines = new OutputLines({ stdout, stderr });
+    ({ lines: this.lines, ended: this.outputEnded } = attachedLines(docker, output));
   }
 
   static async start(
@@ -128,6 +115,27 @@ export class StepContainer {
       await ignoreGone(() => this.container.remove({ force: true }), [409]).catch(() => undefined);
     }
   }
+}
+
+/** The lines of a container's attached (multiplexed) output; `ended` once the engine closed it. */
+export function attachedLines(
+  docker: Docker,
+  output: NodeJS.ReadableStream,
+): { lines: OutputLines; ended: Promise<void> } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(output, stdout, stderr);
+  const ended = new Promise<void>((resolve) => {
+    const end = () => {
+      stdout.end();
+      stderr.end();
+      resolve();
+    };
+    output.once('end', end);
+    output.once('close', end);
+    output.once('error', end);
+  });
+  return { lines: new OutputLines({ stdout, stderr }), ended };
 }
 
 // The engine's start errors are long OCI messages; the common one gets a sentence of its own.

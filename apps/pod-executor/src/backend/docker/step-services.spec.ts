@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StepSpec, StepStartError } from '../backend';
+import { OutputLine, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
 import { DEFAULT_CAPABILITIES } from './docker.options';
 import { ensureHelperImage } from './helper-image';
@@ -100,6 +100,27 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     for await (const line of backend.tailLogs(handle)) lines.push(line.text);
     expect((await backend.wait(handle)).exitCode).toBe(0);
     expect(lines).toEqual(expect.arrayContaining(['db answers', 'cache answers']));
+  });
+
+  it("keeps each service's output in the step's log, prefixed with its name", async () => {
+    const step = spec(
+      ['echo ping | nc 127.0.0.1 8083', 'echo step done'],
+      [{ name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['echo starting up', 'echo a warning >&2', 'nc -l -p 8083'], waitFor: { port: 8083, timeoutMs: 20_000 } }],
+    );
+    await backend.setupRun(step);
+    const handle = await backend.startStep(step);
+    const lines: OutputLine[] = [];
+    for await (const line of backend.tailLogs(handle)) lines.push(line);
+    expect((await backend.wait(handle)).exitCode).toBe(0);
+    const texts = lines.map((line) => line.text);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ stream: 'stdout', text: '[db] starting up' }),
+        expect.objectContaining({ stream: 'stderr', text: '[db] a warning' }),
+        expect.objectContaining({ stream: 'stdout', text: '[db] ping' }),
+      ]),
+    );
+    expect(texts.indexOf('[db] starting up')).toBeLessThan(texts.indexOf('step done'));
   });
 
   it('starts the step only once a wait_for port listens, so its first connection succeeds', async () => {

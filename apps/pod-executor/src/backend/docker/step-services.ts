@@ -1,19 +1,25 @@
 import type Docker from 'dockerode';
 import { formatDuration } from '@kiln/definition';
 import { StepSpec, StepStartError } from '../backend';
+import { ServiceOutput } from '../service-lines';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
 import { ImagePuller } from './image-puller';
 import { labels } from './names';
+import { attachedLines } from './step-container';
 
 type Service = NonNullable<StepSpec['services']>[number];
 
 /**
  * A step's service containers: each a container of its image in the run's network namespace (so
- * the step reaches it on localhost and by the service's name), with no workspace, no capabilities beyond the step's and the
- * default memory limit; labelled like steps so a destroyed run or the orphan sweep removes them.
+ * the step reaches it on localhost and by the service's name), its output kept for the step's
+ * log, with no workspace, no capabilities beyond the step's and the default memory limit;
+ * labelled like steps so a destroyed run or the orphan sweep removes them.
  */
 export class StepServices {
+  /** Each service's output from its start, for the step's log. */
+  readonly outputs: ServiceOutput[] = [];
+
   private constructor(
     private readonly docker: Docker,
     private readonly ids: string[],
@@ -37,6 +43,8 @@ export class StepServices {
         const body = serviceBody(step, service, `${containerName}-${service.name}`, holderId, options);
         const container = await docker.createContainer(body);
         services.ids.push(container.id);
+        const output = await container.attach({ stream: true, stdout: true, stderr: true });
+        services.outputs.push({ name: service.name, lines: attachedLines(docker, output).lines });
         await container.start();
         if (service.waitFor) await waitForPort(docker, holderId, container, service.name, service.waitFor);
       }

@@ -1,0 +1,62 @@
+import { OutputLine } from './backend';
+import { withServiceLines } from './service-lines';
+
+const line = (text: string, stream: OutputLine['stream'] = 'stdout'): OutputLine => ({ stream, text, ts: 0 });
+
+async function* lines(...texts: string[]): AsyncIterable<OutputLine> {
+  for (const text of texts) yield line(text);
+}
+
+/** A source that yields its lines, then stays open until `close()` (a service still running). */
+function openSource(...texts: string[]): { lines: AsyncIterable<OutputLine>; close: () => void } {
+  let close = () => undefined as void;
+  const closed = new Promise<void>((resolve) => (close = resolve));
+  return {
+    close: () => close(),
+    lines: (async function* () {
+      for (const text of texts) yield line(text);
+      await closed;
+    })(),
+  };
+}
+
+async function collect(source: AsyncIterable<OutputLine>): Promise<OutputLine[]> {
+  const all: OutputLine[] = [];
+  for await (const item of source) all.push(item);
+  return all;
+}
+
+describe('withServiceLines', () => {
+  it("prefixes each service's lines with its name and keeps their stream", async () => {
+    const merged = await collect(
+      withServiceLines(lines('step 1', 'step 2'), [
+        { name: 'db', lines: (async function* () { yield line('ready', 'stderr'); })() }, // prettier-ignore
+      ]),
+    );
+    expect(merged).toEqual(
+      expect.arrayContaining([line('step 1'), line('step 2'), line('[db] ready', 'stderr')]),
+    );
+    expect(merged).toHaveLength(3);
+  });
+
+  it('keeps the order of each source', async () => {
+    const merged = await collect(
+      withServiceLines(lines('a', 'b', 'c'), [{ name: 'db', lines: lines('1', '2', '3') }]),
+    );
+    const texts = merged.map((item) => item.text);
+    expect(texts.filter((text) => !text.startsWith('[db]'))).toEqual(['a', 'b', 'c']);
+    expect(texts.filter((text) => text.startsWith('[db]'))).toEqual(['[db] 1', '[db] 2', '[db] 3']);
+  });
+
+  it('ends with the step even while a service still runs, keeping the lines it had written', async () => {
+    const service = openSource('listening');
+    const merged = await collect(withServiceLines(lines('done'), [{ name: 'cache', lines: service.lines }]));
+    expect(merged.map((item) => item.text).sort()).toEqual(['[cache] listening', 'done']);
+    service.close();
+  });
+
+  it('passes the step through unchanged when a service ended first', async () => {
+    const merged = await collect(withServiceLines(lines('x', 'y'), [{ name: 'db', lines: lines() }]));
+    expect(merged).toEqual([line('x'), line('y')]);
+  });
+});
