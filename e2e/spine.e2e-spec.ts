@@ -67,7 +67,7 @@ describe('one push becomes a finished run', () => {
     const delivery = await platform.pushToGithub(pushPayload(repo, sha, before), secret, randomUUID());
     expect(delivery.status).toBe(202);
     expect([delivery.body.status, delivery.body.reason]).toEqual(['accepted', expect.any(String)]);
-    const runId = delivery.body.run_id as string;
+    const runId = await platform.runOfDelivery(delivery.body.delivery_record_id as string);
     const run = await platform.waitForRun(projectId, runId, (r) =>
       ['succeeded', 'failed'].includes(r.status) && r.steps.every((s) => s.status === 'skipped' || s.log_ref !== null),
     );

@@ -58,7 +58,7 @@ describe('the platform on the docker backend under faults', () => {
           const deliveryId = randomUUID();
           const res = await chaos.platform.pushToGithub(pushPayload(repo, sha, deliveryId), SECRET, deliveryId);
           if (res.status !== 202) throw new Error(`push answered ${res.status}: ${JSON.stringify(res.body)}`);
-          return res.body.run_id as string;
+          return chaos.platform.runOfDelivery(res.body.delivery_record_id as string);
         }),
       );
       await waitRunning(chaos, runIds, Math.min(runIds.length, 8));

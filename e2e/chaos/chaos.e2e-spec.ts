@@ -94,11 +94,11 @@ describe('the platform under faults', () => {
   async function push(sha: string, deliveryId: string): Promise<string> {
     const res = await chaos.platform.pushToGithub(pushPayload(repo, sha, deliveryId), SECRET, deliveryId);
     if (res.status !== 202) throw new Error(`delivery ${deliveryId} answered ${res.status}: ${JSON.stringify(res.body)}`);
-    const runId = res.body.run_id as string;
+    const record = res.body.delivery_record_id as string;
     const first = deliveries.get(deliveryId);
-    if (first !== undefined && first !== runId) throw new Error(`delivery ${deliveryId} named run ${first}, then ${runId}`);
-    deliveries.set(deliveryId, runId);
-    return runId;
+    if (first !== undefined && first !== record) throw new Error(`delivery ${deliveryId} was stored as ${first}, then ${record}`);
+    deliveries.set(deliveryId, record);
+    return chaos.platform.runOfDelivery(record, 120_000);
   }
 
   function commit(definition: string): string {
@@ -347,11 +347,11 @@ describe('the platform under faults', () => {
     expect(chaos.divergentLogChunks()).toEqual([]);
     expect(archived.filter((s) => DIAMOND.includes(s.name)).length).toBeGreaterThan(0);
 
-    const perDelivery = await chaos.query<{ delivery_id: string; run_id: string; runs: string }>(
-      `SELECT d.delivery_id, d.run_id, count(r.id) AS runs
+    const perDelivery = await chaos.query<{ delivery_id: string; record: string; runs: string }>(
+      `SELECT d.delivery_id, d.id AS record, count(r.id) AS runs
          FROM webhook_deliveries d LEFT JOIN runs r ON r.delivery_id = d.id GROUP BY d.id`,
     );
-    expect(perDelivery.filter((d) => d.runs !== '1' || deliveries.get(d.delivery_id) !== d.run_id)).toEqual([]);
+    expect(perDelivery.filter((d) => d.runs !== '1' || deliveries.get(d.delivery_id) !== d.record)).toEqual([]);
     expect(perDelivery).toHaveLength(deliveries.size);
     const [{ count }] = await chaos.query<{ count: string }>('SELECT count(*) FROM runs');
     expect(Number(count)).toBe(deliveries.size);

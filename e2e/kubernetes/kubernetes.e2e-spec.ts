@@ -95,7 +95,7 @@ describe('the platform on the kubernetes backend (API server simulator)', () => 
       randomUUID(),
     );
     expect(delivery).toMatchObject({ status: 202, body: { status: 'accepted' } });
-    return { runId: delivery.body.run_id as string, sha };
+    return { runId: await platform.runOfDelivery(delivery.body.delivery_record_id as string), sha };
   }
 
   const finished = (runId: string) => platform.waitForRun(projectId, runId, finishedWithLogs);

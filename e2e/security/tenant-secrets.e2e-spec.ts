@@ -81,7 +81,7 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
     return {
       payload,
       status: res.status,
-      answer: (await res.json()) as { run_id: string; replayed: boolean },
+      answer: (await res.json()) as { delivery_record_id: string; replayed: boolean },
     };
   }
 
@@ -92,7 +92,7 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
     const { status, answer } = await openPullRequest('mallory/probe-fork');
     expect(status).toBe(202);
 
-    const run = (await finished(answer.run_id)) as RunJson & {
+    const run = (await finished(await platform.runOfDelivery(answer.delivery_record_id))) as RunJson & {
       from_fork: boolean;
       secrets_withheld: string | null;
     };
@@ -110,7 +110,7 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
 
     const run = (await platform.waitForRun(
       project.id,
-      answer.run_id,
+      await platform.runOfDelivery(answer.delivery_record_id),
       (r) =>
         ['succeeded', 'failed', 'cancelled'].includes(r.status) && r.steps.every((s) => s.log_ref !== null),
       90_000,
@@ -123,13 +123,13 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
 
   it('answers the same signed body under a new delivery id as a replay and starts no second run', async () => {
     const first = await openPullRequest('mallory/probe-fork');
-    await finished(first.answer.run_id);
+    await finished(await platform.runOfDelivery(first.answer.delivery_record_id));
     const runsBefore = await platform.query('SELECT id FROM runs WHERE project_id = $1', [project.id]);
 
     const resent = await openPullRequest('ignored', randomUUID(), first.payload);
 
     expect(resent.status).toBe(202);
-    expect(resent.answer).toMatchObject({ replayed: true, run_id: first.answer.run_id });
+    expect(resent.answer).toMatchObject({ replayed: true, delivery_record_id: first.answer.delivery_record_id });
     // Time for a second run request, had one been queued, to become a run.
     await new Promise((r) => setTimeout(r, 1000));
     const runsAfter = await platform.query('SELECT id FROM runs WHERE project_id = $1', [project.id]);
@@ -142,7 +142,7 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
 
     const { answer } = await openPullRequest('mallory/probe-fork');
 
-    const run = (await finished(answer.run_id)) as RunJson & {
+    const run = (await finished(await platform.runOfDelivery(answer.delivery_record_id))) as RunJson & {
       from_fork: boolean;
       secrets_withheld: string | null;
     };

@@ -44,8 +44,13 @@ describe('operating a project with the kiln CLI', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^Sent a signed push of main at [0-9a-f]{7} to http:\/\/.+\/webhooks\/github/m);
       expect(result.stdout).toMatch(/^Receiver answered 202 accepted: /m);
-      const runId = /^ {2}run (\S+) of pipeline/m.exec(result.stdout)?.[1];
-      const run = await platform.waitForRun(projectId, runId!);
+      // The default pipeline reads .platform.yaml at the commit: its filters are applied after the answer.
+      expect(result.stdout).toMatch(/^ {2}pipeline \S+ runs if its filters match: .*\.platform\.yaml/m);
+      const deliveryId = /\(delivery (\S+)\)$/m.exec(result.stdout)?.[1];
+      const [record] = await platform.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE delivery_id = $1', [
+        deliveryId,
+      ]);
+      const run = await platform.waitForRun(projectId, await platform.runOfDelivery(record.id));
       expect(run.commit_sha).toBe(sha);
     });
 

@@ -22,7 +22,9 @@ describe('delivery idempotency', () => {
   });
   afterAll(() => h.close());
 
-  const runRequestsOf = async (runId: string) => (await h.runRequests()).filter((r) => r.runId === runId);
+  // A repository-file pipeline's run is not named in the answer: its requests are found by the delivery.
+  const runRequestsOf = async (deliveryRecordId: string) =>
+    (await h.runRequests()).filter((r) => r.deliveryId === deliveryRecordId);
 
   it("answers a replay with the first delivery's outcome and requests no second run", async () => {
     const project = await h.createProject(HELLO_WORLD);
@@ -34,7 +36,7 @@ describe('delivery idempotency', () => {
     expect(first.body.replayed).toBe(false);
     expect(replay.status).toBe(202);
     expect(replay.body).toEqual({ ...first.body, replayed: true });
-    expect(await runRequestsOf(first.body.run_id)).toHaveLength(1);
+    expect(await runRequestsOf(first.body.delivery_record_id)).toHaveLength(1);
     expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: 'replayed-delivery' } })).toBe(1);
   });
 
@@ -61,9 +63,9 @@ describe('delivery idempotency', () => {
 
     expect(answers.map((r) => r.status)).toEqual(Array(6).fill(202));
     expect(answers.filter((r) => !r.body.replayed)).toHaveLength(1);
-    const runIds = new Set(answers.map((r) => r.body.run_id));
-    expect(runIds.size).toBe(1);
-    expect(await runRequestsOf([...runIds][0])).toHaveLength(1);
+    const records = new Set(answers.map((r) => r.body.delivery_record_id));
+    expect(records.size).toBe(1);
+    expect(await runRequestsOf([...records][0])).toHaveLength(1);
     expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: 'simultaneous-delivery' } })).toBe(1);
   });
 
@@ -81,11 +83,12 @@ describe('delivery idempotency', () => {
     for (const id of ids) {
       const forId = answers.filter((_, i) => sends[i].id === id).map((r) => r.body);
       expect(forId.filter((b) => !b.replayed)).toHaveLength(1);
-      expect(new Set(forId.map((b) => `${b.delivery_id} ${b.run_id}`)).size).toBe(1);
+      expect(forId.map((b) => b.delivery_id)).toEqual([id, id, id]);
+      expect(new Set(forId.map((b) => b.delivery_record_id)).size).toBe(1);
     }
-    const runIds = new Set(answers.map((r) => r.body.run_id));
-    expect(runIds.size).toBe(ids.length);
-    const requested = (await h.runRequests()).filter((r) => runIds.has(r.runId));
+    const records = new Set(answers.map((r) => r.body.delivery_record_id));
+    expect(records.size).toBe(ids.length);
+    const requested = (await h.runRequests()).filter((r) => records.has(r.deliveryId));
     expect(requested).toHaveLength(ids.length);
     expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: { in: ids } } })).toBe(ids.length);
   });
@@ -98,11 +101,12 @@ describe('delivery idempotency', () => {
     const again = await deliver(h.urls[1], project.secret, null);
     const different = await deliver(h.url, project.secret, null, other);
 
-    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: first.body.delivery_id } });
+    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: first.body.delivery_record_id } });
     expect(row.deliveryId).toBe(sha256Hex(body));
+    expect(first.body.delivery_id).toBe(sha256Hex(body));
     expect(again.body).toEqual({ ...first.body, replayed: true });
     expect(different.body.replayed).toBe(false);
-    expect(different.body.run_id).not.toBe(first.body.run_id);
+    expect(different.body.delivery_record_id).not.toBe(first.body.delivery_record_id);
   });
 
   it('answers the same signed body under a new delivery id as a replay of the first and requests no second run', async () => {
@@ -114,7 +118,7 @@ describe('delivery idempotency', () => {
     expect(first.body).toMatchObject({ status: 'accepted', replayed: false });
     expect(resent.status).toBe(202);
     expect(resent.body).toEqual({ ...first.body, replayed: true });
-    expect(await runRequestsOf(first.body.run_id)).toHaveLength(1);
+    expect(await runRequestsOf(first.body.delivery_record_id)).toHaveLength(1);
     expect(await h.prisma.webhookDelivery.count({ where: { projectId: project.id } })).toBe(1);
   });
 });
@@ -148,6 +152,6 @@ describe('a delivery whose run request cannot be queued', () => {
     expect(retried.body).toMatchObject({ status: 'accepted', replayed: true });
     expect(again.body).toEqual(retried.body);
     const requests = await h.runRequests();
-    expect(requests.filter((r) => r.runId === retried.body.run_id)).toHaveLength(1);
+    expect(requests.filter((r) => r.deliveryId === retried.body.delivery_record_id)).toHaveLength(1);
   });
 });

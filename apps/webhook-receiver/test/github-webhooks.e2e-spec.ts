@@ -17,7 +17,7 @@ describe('GitHub deliveries', () => {
   const requestsFor = async (deliveryRowId: string) =>
     (await h.runRequests()).filter((r) => r.deliveryId === deliveryRowId);
 
-  it('starts a run for a branch push and records the delivery', async () => {
+  it('requests a run for a branch push, records the delivery and names no run its repository file may filter out', async () => {
     const project = await h.createProject(HELLO_WORLD);
     const push = githubExample('push', (p) => p.ref === 'refs/heads/master');
 
@@ -26,14 +26,17 @@ describe('GitHub deliveries', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       status: 'accepted',
+      delivery_id: 'delivery-branch-push',
       replayed: false,
-      runs: [{ pipeline_id: project.pipelineIds[0], run_id: res.body.run_id }],
+      run_id: null,
+      runs: [],
+      pending_filter: [{ pipeline_id: project.pipelineIds[0], reason: expect.stringContaining('.platform.yaml') }],
       skipped: [],
     });
     expect(res.body.reason).toContain('push to branch "master"');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    const requests = await requestsFor(res.body.delivery_record_id);
+    expect(requests).toEqual([
       expect.objectContaining({
-        runId: res.body.run_id,
         projectId: project.id,
         pipelineId: project.pipelineIds[0],
         trigger: 'webhook',
@@ -45,14 +48,14 @@ describe('GitHub deliveries', () => {
         applyTriggerFilters: true,
       }),
     ]);
-    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_id } });
+    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_record_id } });
     expect(row).toMatchObject({
       provider: 'github',
       deliveryId: 'delivery-branch-push',
       event: 'push',
       projectId: project.id,
       status: 'accepted',
-      runId: res.body.run_id,
+      runId: requests[0].runId,
     });
   });
 
@@ -64,7 +67,7 @@ describe('GitHub deliveries', () => {
 
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('accepted');
-    const [run] = await requestsFor(res.body.delivery_id);
+    const [run] = await requestsFor(res.body.delivery_record_id);
     expect(run).toMatchObject({ event: 'tag', gitRef: 'refs/tags/simple-tag', tag: 'simple-tag', commitSha: push.after });
     expect(run.branch).toBeUndefined();
   });
@@ -79,7 +82,7 @@ describe('GitHub deliveries', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'ignored', run_id: null, runs: [] });
     expect(res.body.reason).toBe('branch "master" was deleted; deletions start no runs');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([]);
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([]);
   });
 
   it.each([
@@ -94,7 +97,7 @@ describe('GitHub deliveries', () => {
 
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('accepted');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({
         event: 'merge_request',
         mrAction: canonical,
@@ -115,7 +118,7 @@ describe('GitHub deliveries', () => {
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('ignored');
     expect(res.body.skipped).toEqual([{ pipeline_id: project.pipelineIds[0], reason: expect.stringContaining('"closed"') }]);
-    expect(await requestsFor(res.body.delivery_id)).toEqual([]);
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([]);
   });
 
   it('ignores pull_request actions that never start runs, without storing them', async () => {
@@ -161,7 +164,7 @@ describe('GitHub deliveries', () => {
 
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('accepted');
-    expect(await requestsFor(res.body.delivery_id)).toHaveLength(1);
+    expect(await requestsFor(res.body.delivery_record_id)).toHaveLength(1);
   });
 
   it('finds the project by its ssh repo_url when it has no full name', async () => {
@@ -172,7 +175,7 @@ describe('GitHub deliveries', () => {
     const res = await deliver('push', push, project.secret);
 
     expect(res.status).toBe(202);
-    expect(res.body.runs).toEqual([expect.objectContaining({ pipeline_id: project.pipelineIds[0] })]);
+    expect(res.body.pending_filter).toEqual([expect.objectContaining({ pipeline_id: project.pipelineIds[0] })]);
   });
 
   it('only runs the pipelines of the project whose secret signed the delivery', async () => {
@@ -183,7 +186,7 @@ describe('GitHub deliveries', () => {
     const res = await deliver('push', push, signer.secret);
 
     expect(res.status).toBe(202);
-    const pipelines = (await requestsFor(res.body.delivery_id)).map((r) => r.pipelineId);
+    const pipelines = (await requestsFor(res.body.delivery_record_id)).map((r) => r.pipelineId);
     expect(pipelines).toEqual([signer.pipelineIds[0]]);
     expect(pipelines).not.toContain(other.pipelineIds[0]);
   });

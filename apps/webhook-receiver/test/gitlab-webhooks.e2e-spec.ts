@@ -32,7 +32,7 @@ describe('GitLab deliveries', () => {
 
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('accepted');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({
         projectId: project.id,
         event: 'push',
@@ -56,7 +56,7 @@ describe('GitLab deliveries', () => {
     const res = await deliver('Tag Push Hook', tag, project.secret);
 
     expect(res.status).toBe(202);
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({ event: 'tag', tag: 'v1.0.0', gitRef: 'refs/tags/v1.0.0', commitSha: tag.checkout_sha }),
     ]);
   });
@@ -83,7 +83,7 @@ describe('GitLab deliveries', () => {
     const res = await deliver('Merge Request Hook', mr, project.secret);
 
     expect(res.status).toBe(202);
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({
         event: 'merge_request',
         mrAction: canonical,
@@ -131,7 +131,7 @@ describe('GitLab deliveries', () => {
     });
 
     expect(res.status).toBe(202);
-    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_id } });
+    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_record_id } });
     expect(row).toMatchObject({ provider: 'gitlab', deliveryId: 'gitlab-idempotency-key', event: 'Push Hook' });
   });
 

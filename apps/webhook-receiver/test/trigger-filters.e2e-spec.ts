@@ -35,8 +35,8 @@ describe('trigger filters and the per-pipeline route', () => {
       { pipeline_id: project.pipelineIds[0], reason: 'branch "feature/login" matches none of on.push.branches (main, release/*)' },
     ]);
     expect(res.body.reason).toContain('pipeline "ci" skipped');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([]);
-    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_id } });
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([]);
+    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_record_id } });
     expect(row).toMatchObject({ status: 'ignored', runId: null });
   });
 
@@ -47,7 +47,7 @@ describe('trigger filters and the per-pipeline route', () => {
 
     expect(res.body.status).toBe('accepted');
     expect(res.body.runs[0].reason).toBe('branch "release/1.2" matches "release/*" in on.push.branches');
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({ branch: 'release/1.2', applyTriggerFilters: false }),
     ]);
   });
@@ -91,16 +91,21 @@ describe('trigger filters and the per-pipeline route', () => {
     const res = await deliver('push', branchPush('main'), project.secret);
 
     expect(res.body.status).toBe('accepted');
-    expect(res.body.runs.map((r: { pipeline_id: string }) => r.pipeline_id)).toEqual([mainOnly, fromRepo]);
+    // The repository file's filters are known only at the commit: listed as pending, its run is not named.
+    expect(res.body.runs.map((r: { pipeline_id: string }) => r.pipeline_id)).toEqual([mainOnly]);
+    expect(res.body.pending_filter).toEqual([
+      { pipeline_id: fromRepo, reason: expect.stringContaining('the scheduler applies its filters') },
+    ]);
     expect(res.body.run_id).toBe(res.body.runs[0].run_id);
     expect(res.body.skipped).toEqual([{ pipeline_id: features, reason: expect.stringContaining('feature/**') }]);
-    const requests = await requestsFor(res.body.delivery_id);
+    const requests = await requestsFor(res.body.delivery_record_id);
     expect(requests.map((r) => [r.pipelineId, r.applyTriggerFilters]).sort()).toEqual(
       [
         [mainOnly, false],
         [fromRepo, true],
       ].sort(),
     );
+    expect(requests.find((r) => r.pipelineId === mainOnly)?.runId).toBe(res.body.run_id);
   });
 
   it('skips a pipeline whose inline definition is invalid, saying why', async () => {
@@ -133,9 +138,9 @@ describe('trigger filters and the per-pipeline route', () => {
     const res = await deliver('push', branchPush('main'), project.secret, `/pipelines/${two}/webhook/github`);
 
     expect(res.status).toBe(202);
-    expect(res.body.runs).toEqual([expect.objectContaining({ pipeline_id: two })]);
-    expect((await requestsFor(res.body.delivery_id)).map((r) => r.pipelineId)).toEqual([two]);
-    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_id } });
+    expect(res.body.pending_filter).toEqual([expect.objectContaining({ pipeline_id: two })]);
+    expect((await requestsFor(res.body.delivery_record_id)).map((r) => r.pipelineId)).toEqual([two]);
+    const row = await h.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: res.body.delivery_record_id } });
     expect(row.pipelineId).toBe(two);
   });
 
@@ -149,7 +154,7 @@ describe('trigger filters and the per-pipeline route', () => {
       .send(JSON.stringify(payload));
 
     expect(res.status).toBe(202);
-    expect(await requestsFor(res.body.delivery_id)).toEqual([
+    expect(await requestsFor(res.body.delivery_record_id)).toEqual([
       expect.objectContaining({ pipelineId: project.pipelineIds[0], branch: 'main', triggeredBy: 'dev' }),
     ]);
   });
@@ -173,6 +178,6 @@ describe('trigger filters and the per-pipeline route', () => {
     const replay = await deliver('push', branchPush('main'), project.secret, '/webhooks/github', 'replay-after-new-pipeline');
 
     expect(replay.body).toEqual({ ...first.body, replayed: true });
-    expect((await requestsFor(first.body.delivery_id)).map((r) => r.pipelineId)).not.toContain(added.id);
+    expect((await requestsFor(first.body.delivery_record_id)).map((r) => r.pipelineId)).not.toContain(added.id);
   });
 });

@@ -84,6 +84,11 @@ export interface Platform {
     until?: (run: RunJson) => boolean,
     timeoutMs?: number,
   ): Promise<RunJson>;
+  /**
+   * The run a webhook delivery started, by its answer's `delivery_record_id`: a pipeline read from
+   * the repository is answered `pending_filter`, and its run exists once the scheduler read the file.
+   */
+  runOfDelivery(deliveryRecordId: string, timeoutMs?: number): Promise<string>;
   /** Creates a project on `repo`; its `default` pipeline reads `.platform.yaml` from each commit. */
   createProject(input: ProjectInput): Promise<{ id: string; defaultPipelineId: string }>;
   /** Creates a pipeline (inline when `yaml_config` is given) and answers its id. */
@@ -224,6 +229,17 @@ export async function startPlatform(
         body,
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    async runOfDelivery(deliveryRecordId, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const { rows } = await pool.query<{ id: string }>('SELECT id FROM runs WHERE delivery_id = $1 LIMIT 1', [
+          deliveryRecordId,
+        ]);
+        if (rows[0]) return rows[0].id;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`delivery ${deliveryRecordId} started no run in time`);
     },
     async createProject(input) {
       const project = expectStatus(

@@ -28,6 +28,7 @@ interface ReceiverAnswer {
   delivery_id?: string | null;
   replayed?: boolean;
   runs?: { pipeline_id: string; run_id: string; reason: string }[];
+  pending_filter?: { pipeline_id: string; reason: string }[];
   skipped?: { pipeline_id: string; reason: string }[];
 }
 
@@ -111,5 +112,7 @@ function printAnswer(ctx: CliContext, answer: ReceiverAnswer, pushed: string, ur
   const status = answer.status === 'accepted' ? colors.green(answer.status) : colors.yellow(answer.status ?? '?');
   ctx.print(`Receiver answered 202 ${status}: ${answer.reason ?? ''}`);
   for (const r of answer.runs ?? []) ctx.print(`  run ${r.run_id} of pipeline ${r.pipeline_id}: ${r.reason}`);
+  for (const p of answer.pending_filter ?? [])
+    ctx.print(`  pipeline ${p.pipeline_id} runs if its filters match: ${p.reason} (see: kiln runs --pipeline ${p.pipeline_id})`);
   for (const s of answer.skipped ?? []) ctx.print(`  skipped pipeline ${s.pipeline_id}: ${s.reason}`);
 }

@@ -5,13 +5,21 @@ import { PlannedRun, SkippedPipeline } from '../triggers/run-planner.service';
 export interface DeliveryAnswer {
   status: 'accepted' | 'ignored';
   reason: string;
-  /** Kiln's delivery record (`runs.delivery_id`); null when nothing was stored. */
+  /** The provider's id of the delivery (`X-GitHub-Delivery`, GitLab's `Idempotency-Key`), the body's sha256 when none was sent; null when nothing was stored. */
   delivery_id: string | null;
-  /** The first run requested; null when none was. */
+  /** Kiln's record of the delivery (`runs.delivery_id`); null when nothing was stored. */
+  delivery_record_id: string | null;
+  /** The first run named in `runs`; null when none is. */
   run_id: string | null;
   /** True when an earlier delivery with the same id was answered already; this answer is its. */
   replayed: boolean;
+  /** Runs that will exist: their pipelines' filters were applied before this answer. */
   runs: { pipeline_id: string; run_id: string; reason: string }[];
+  /**
+   * Pipelines whose definition (and so whose `on:` filters) is read from the repository at the
+   * commit: the scheduler decides after this answer whether they run, so no run id is named.
+   */
+  pending_filter: { pipeline_id: string; reason: string }[];
   skipped: { pipeline_id: string; reason: string }[];
 }
 
@@ -21,9 +29,11 @@ export function unstoredAnswer(reason: string): DeliveryAnswer {
     status: 'ignored',
     reason,
     delivery_id: null,
+    delivery_record_id: null,
     run_id: null,
     replayed: false,
     runs: [],
+    pending_filter: [],
     skipped: [],
   };
 }
@@ -34,13 +44,18 @@ export function storedAnswer(
   runs: PlannedRun[],
   skipped: SkippedPipeline[],
 ): DeliveryAnswer {
+  const known = runs.filter((r) => !r.applyTriggerFilters);
   return {
     status: delivery.status,
     reason: delivery.reason,
-    delivery_id: delivery.id,
-    run_id: delivery.runId,
+    delivery_id: delivery.deliveryId,
+    delivery_record_id: delivery.id,
+    run_id: known[0]?.runId ?? null,
     replayed,
-    runs: runs.map((r) => ({ pipeline_id: r.pipeline.id, run_id: r.runId, reason: r.reason })),
+    runs: known.map((r) => ({ pipeline_id: r.pipeline.id, run_id: r.runId, reason: r.reason })),
+    pending_filter: runs
+      .filter((r) => r.applyTriggerFilters)
+      .map((r) => ({ pipeline_id: r.pipeline.id, reason: r.reason })),
     skipped: skipped.map((s) => ({ pipeline_id: s.pipeline.id, reason: s.reason })),
   };
 }
