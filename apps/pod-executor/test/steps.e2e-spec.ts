@@ -130,6 +130,31 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
     expect(logText(await executor.chunksOf(step)).at(-1)).toBe('system: step failed: timed out after 1s');
   });
 
+  it('kills a step that printed nothing for its no-output timeout and reports it failed with the reason', async () => {
+    const step = await executor.dispatch({
+      ...checkout(),
+      noOutputTimeoutMs: 2000,
+      commands: ['echo waiting', 'sleep 60'],
+    });
+    const finished = await executor.finishedOf(step, 15_000);
+    expect(finished).toMatchObject({ status: 'failed', error: 'no output for 2s', signal: 'SIGKILL' });
+    expect(Date.parse(finished.finishedAt) - Date.parse(finished.startedAt!)).toBeLessThan(8000);
+    const log = logText(await executor.chunksOf(step));
+    expect(log).toContain('stdout: waiting');
+    expect(log.at(-1)).toBe('system: step failed: no output for 2s');
+  });
+
+  it('lets a step that prints more often than its no-output timeout run to the end', async () => {
+    const step = await executor.dispatch({
+      ...checkout(),
+      noOutputTimeoutMs: 2000,
+      commands: ['for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 0.5; done'],
+    });
+    const finished = await executor.finishedOf(step, 20_000);
+    expect(finished).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(logText(await executor.chunksOf(step))).toContain('stdout: tick 8');
+  });
+
   it('kills the running steps of a cancelled run and reports them cancelled', async () => {
     const first = await executor.dispatch({ ...checkout(), stepName: 'one', commands: ['sleep 60'] });
     const second = await executor.dispatch({

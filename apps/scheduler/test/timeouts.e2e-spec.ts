@@ -48,6 +48,29 @@ describe('timeouts end steps and runs', () => {
     expect(await sandboxGone(run.id, 'hang')).toEqual([]);
   });
 
+  it('fails a step that printed nothing for its no_output_timeout, and keeps one that prints', async () => {
+    const pipelineId = await platform.createPipeline(projectId, {
+      name: 'no-output-timeout',
+      yaml_config: `pipeline:
+  steps:
+    - { name: silent, image: node:20, no_output_timeout: 2s, commands: ["echo starting", "sleep 600"] }
+    - name: chatty
+      image: node:20
+      no_output_timeout: 2s
+      commands: ["for i in 1 2 3 4 5 6; do echo tick $i; sleep 1; done"]
+`,
+    });
+    const started = await platform.startRun(projectId, pipelineId);
+    const run = await platform.waitForRun(projectId, started.id, finishedWithLogs, 30_000);
+    expect(run.status).toBe('failed');
+    const silent = stepOf(run, 'silent');
+    expect(silent).toMatchObject({ status: 'failed', error: 'no output for 2s' });
+    expect(silent.duration_ms).toBeLessThan(10_000);
+    expect(stepOf(run, 'chatty')).toMatchObject({ status: 'succeeded' });
+    expect(await platform.stepLog(projectId, run, 'silent')).toContain('step failed: no output for 2s');
+    expect(await sandboxGone(run.id, 'silent')).toEqual([]);
+  });
+
   it('ends a run that outlives the run timeout, cancelling its steps and killing the sandbox', async () => {
     const pipelineId = await platform.createPipeline(projectId, {
       name: 'run-timeout',

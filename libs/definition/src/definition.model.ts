@@ -36,6 +36,8 @@ export interface StepDefinition {
   environment: Record<string, string>;
   dependsOn: string[];
   timeoutMs?: number;
+  /** The executor kills the step once it has printed nothing for this long; unset: no such limit. */
+  noOutputTimeoutMs?: number;
   resources?: StepResources;
   /** `uid[:gid]` the step runs as; unset: the backend's default. */
   user?: string;

@@ -116,11 +116,12 @@ describe('parseDefinition: valid definitions', () => {
       yaml(
         'pipeline:',
         '  steps:',
-        ...step('a', ['timeout: 1h30m', 'resources: { cpu: 500m, memory: 512Mi }']),
+        ...step('a', ['timeout: 1h30m', 'no_output_timeout: 10m', 'resources: { cpu: 500m, memory: 512Mi }']),
         ...step('b', ['timeout: 45s', 'resources: { cpu: 2.5, memory: 1e9 }']),
       ),
       (d) => {
         expect(d.steps.map((s) => s.timeoutMs)).toEqual([5_400_000, 45_000]);
+        expect(d.steps.map((s) => s.noOutputTimeoutMs)).toEqual([600_000, undefined]);
         expect(d.steps.map((s) => s.resources)).toEqual([
           { cpu: '500m', memory: '512Mi' },
           { cpu: '2.5', memory: '1e9' },

@@ -21,7 +21,7 @@ function expectErrors(source: string, expected: Expected[]): void {
   expect(errorsOf(source)).toEqual(want);
 }
 
-const STEP_KEYS = 'name, image, commands, environment, depends_on, timeout, resources, user, build, deploy, approval, matrix, when, retry, cache, services';
+const STEP_KEYS = 'name, image, commands, environment, depends_on, timeout, no_output_timeout, resources, user, build, deploy, approval, matrix, when, retry, cache, services';
 
 describe('parseDefinition: invalid definitions report every problem with path, line and column', () => {
   const cases: Array<[string, string, Expected[]]> = [
@@ -208,6 +208,7 @@ describe('parseDefinition: invalid definitions report every problem with path, l
         ...step('a', ['timeout: 30']),
         ...step('b', ['timeout: 0s']),
         ...step('c', ['timeout: 1y']),
+        ...step('d', ['no_output_timeout: 5']),
       ),
       [
         ['steps[0].timeout', 6, 16, '"30" has no unit; write "30m" for minutes or "30s" for seconds'],
@@ -218,6 +219,7 @@ describe('parseDefinition: invalid definitions report every problem with path, l
           16,
           '"1y" is not a duration; use a number with a unit, like 45s, 30m, 1h30m, 7d or 2w',
         ],
+        ['steps[3].no_output_timeout', 18, 26, '"5" has no unit; write "5m" for minutes or "5s" for seconds'],
       ],
     ],
     [

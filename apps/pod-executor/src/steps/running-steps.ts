@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StepHandle } from '../backend/backend';
 
-export type KillReason = 'timeout' | 'cancel' | 'shutdown';
+export type KillReason = 'timeout' | 'no-output' | 'cancel' | 'shutdown';
 
 /** One step attempt this executor is running, from the dispatch to its `kiln.step.finished`. */
 export interface RunningStep {

@@ -30,6 +30,15 @@ describe('stepOutcome', () => {
     });
   });
 
+  it('reports a step killed for printing nothing with how long it stayed silent', () => {
+    const silent = { ...started('no-output'), killDetail: 'no output for 10m' };
+    expect(stepOutcome(silent, { exitCode: 137, signal: 'SIGKILL' }, 3_600_000)).toEqual({
+      status: 'failed',
+      error: 'no output for 10m',
+    });
+    expect(stepOutcome(silent, { exitCode: 0 }, 3_600_000)).toEqual({ status: 'succeeded' });
+  });
+
   it('keeps the result of a step that exited on its own before the kill took effect', () => {
     expect(stepOutcome(started('cancel'), { exitCode: 0 }, 1000)).toEqual({ status: 'succeeded' });
     expect(stepOutcome(started('timeout'), { exitCode: 3 }, 1000)).toEqual({ status: 'failed' });

@@ -22,6 +22,7 @@ export function stepOutcome(step: RunningStep, exit: StepExit, timeoutMs: number
   if (killed && step.killReason === 'cancel') return { status: 'cancelled', error: step.killDetail };
   if (killed && step.killReason === 'timeout')
     return { status: 'failed', error: `timed out after ${formatDuration(timeoutMs)}` };
+  if (killed && step.killReason === 'no-output') return { status: 'failed', error: step.killDetail };
   if (killed && step.killReason === 'shutdown') return { status: 'failed', error: 'executor shutting down' };
   if (exit.error) return { status: 'failed', error: exit.error };
   if (exit.signal) return { status: 'failed', error: `killed by ${exit.signal}` };

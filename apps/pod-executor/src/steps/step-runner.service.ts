@@ -8,6 +8,7 @@ import {
   Subjects,
 } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
+import { formatDuration } from '@kiln/definition';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -46,7 +47,7 @@ export class ExecutorDrainingError extends Error {
 
 /**
  * Runs one dispatched step attempt end to end: workspace, sandbox, `kiln.step.started`, log chunks,
- * then `kiln.step.finished` with the chunk count. Kills on timeout, cancel and shutdown, and always
+ * then `kiln.step.finished` with the chunk count. Kills on timeout, no output, cancel and shutdown, and always
  * reports the attempt it accepted unless NATS itself stays unreachable.
  */
 @Injectable()
@@ -162,7 +163,13 @@ export class StepRunnerService {
     const ran =
       opened instanceof SealedSecretsError
         ? { exit: { exitCode: null, error: opened.message } }
-        : await this.runInSandbox(toStepSpec(dispatch, secrets), step, log, cacheStep(dispatch));
+        : await this.runInSandbox(
+            toStepSpec(dispatch, secrets),
+            step,
+            log,
+            cacheStep(dispatch),
+            dispatch.noOutputTimeoutMs,
+          );
     if (!ran) return DUPLICATE;
     const { exit, startedAt } = ran;
     const outcome = stepOutcome(step, exit, dispatch.timeoutMs);
@@ -199,6 +206,7 @@ export class StepRunnerService {
     step: RunningStep,
     log: StepLog,
     caches?: CacheStep,
+    noOutputTimeoutMs?: number,
   ): Promise<{ exit: StepExit; startedAt?: string; cachePlan?: CachePlan } | null> {
     if (step.killReason) return { exit: { exitCode: null } };
     let handle: StepHandle;
@@ -219,6 +227,7 @@ export class StepRunnerService {
       () => void this.kill(step, 'timeout', 'timeout'),
       Math.min(spec.timeoutMs, MAX_TIMER_MS),
     );
+    let silence: NodeJS.Timeout | undefined;
     try {
       // A cancel that arrived while the sandbox was starting takes effect now.
       if (step.killReason) await this.backend.kill(handle, step.killReason);
@@ -234,8 +243,11 @@ export class StepRunnerService {
         return null;
       }
       for (const line of cachePlan?.lines ?? []) await log.system(line);
-      for await (const line of this.backend.tailLogs(handle))
+      silence = noOutputTimeoutMs ? this.silenceTimer(step, noOutputTimeoutMs) : undefined;
+      for await (const line of this.backend.tailLogs(handle)) {
+        silence?.refresh();
         await log.write(line.stream, line.text, line.ts);
+      }
       return { exit: await this.backend.wait(handle), startedAt, cachePlan };
     } catch (error) {
       // The step's events cannot get out (NATS unreachable): stop it; the dispatch is redelivered.
@@ -244,7 +256,14 @@ export class StepRunnerService {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(silence);
     }
+  }
+
+  /** Kills the step once no log line came for `ms`; each line restarts it (`refresh`). */
+  private silenceTimer(step: RunningStep, ms: number): NodeJS.Timeout {
+    const detail = `no output for ${formatDuration(ms)}`;
+    return setTimeout(() => void this.kill(step, 'no-output', detail), Math.min(ms, MAX_TIMER_MS));
   }
 
   /** The dispatch's sealed secrets, opened; an error to report as the step's failure when they cannot be. */

@@ -124,6 +124,7 @@ export class StepDispatcherService {
           maskValues: [],
           ...(sealed ? { sealed } : {}),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
+          ...(stepDefinition.noOutputTimeoutMs ? { noOutputTimeoutMs: stepDefinition.noOutputTimeoutMs } : {}),
           resources: stepDefinition.resources,
           ...(stepDefinition.user ? { user: stepDefinition.user } : {}),
           ...(stepDefinition.services?.length ? { services: stepDefinition.services.map(serviceRequest) } : {}),

@@ -12,6 +12,7 @@ const step = fc.record(
     dependsOn: fc.array(name, { maxLength: 2 }),
     deploy: fc.boolean(),
     timeoutMs: fc.nat(),
+    noOutputTimeoutMs: fc.integer({ min: 1 }),
     approval: fc.boolean(),
     retry: fc.integer({ min: 0, max: 10 }),
     when: fc.record({ branch: fc.array(name, { maxLength: 2 }), status: fc.subarray<StepConditionStatus>(['success', 'failure', 'always'], { minLength: 1 }) }),

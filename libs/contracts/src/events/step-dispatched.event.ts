@@ -89,6 +89,8 @@ export class StepDispatchedEvent {
   /** `sealStepSecrets` of the step's secret variables and mask values; absent when the step has none. */
   @IsOptional() @IsString() sealed?: string;
   @IsInt() @Min(1) timeoutMs!: number;
+  /** The step's `no_output_timeout`: killed once it printed nothing for this long; absent: no such limit. */
+  @IsOptional() @IsInt() @Min(1) noOutputTimeoutMs?: number;
   @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
   /** `uid[:gid]` from the step's `user:`; unset: the executor's default. */
   @IsOptional() @Matches(/^[0-9]{1,10}(:[0-9]{1,10})?$/) user?: string;

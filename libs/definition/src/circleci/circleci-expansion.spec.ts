@@ -307,10 +307,33 @@ describe('CircleCI expansion', () => {
     );
     expect(result.ok && result.definition.steps[0].resources).toEqual({ cpu: '4', memory: '8Gi' });
     expect(result.ok && result.definition.steps[0].cache).toBeUndefined();
+    expect(result.ok && result.definition.steps[0].noOutputTimeoutMs).toBe(30 * 60_000);
     expect(result.warnings.map((w) => w.path)).toEqual([
       'jobs.a.docker[0].auth',
-      'jobs.a.steps[0].run.no_output_timeout',
       'jobs.a.steps[1].save_cache.paths[0]',
+    ]);
+  });
+
+  it('gives a job the largest no_output_timeout of its run steps, CircleCI\'s 10m for those naming none', () => {
+    const result = parseDefinition(
+      yaml(
+        'version: 2.1',
+        'jobs:',
+        '  short: { docker: [{ image: x }], steps: [{ run: { command: a, no_output_timeout: 5m } }, { run: b }] }',
+        '  long: { docker: [{ image: x }], steps: [{ run: { command: a, no_output_timeout: 1.5h } }, { run: b }] }',
+        '  plain: { docker: [{ image: x }], steps: [{ run: a }] }',
+        '  odd: { docker: [{ image: x }], steps: [{ run: { command: a, no_output_timeout: soon } }] }',
+        'workflows: { w: { jobs: [short, long, plain, odd] } }',
+      ),
+    );
+    expect(result.ok && result.definition.steps.map((s) => [s.name, s.noOutputTimeoutMs])).toEqual([
+      ['short', 10 * 60_000],
+      ['long', 90 * 60_000],
+      ['plain', undefined],
+      ['odd', undefined],
+    ]);
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      'jobs.odd.steps[0].run.no_output_timeout: "soon" is not a duration of a second or more (like 20m or 1.5h); it is left out',
     ]);
   });
 

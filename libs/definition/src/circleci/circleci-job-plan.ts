@@ -36,6 +36,8 @@ export interface JobPlan {
   restoreKeys: string[];
   /** Set once a run step uses the default shell, so the job's script defines `circleci_run`. */
   usesDefaultShell: boolean;
+  /** Each `run` step's `no_output_timeout` in milliseconds; undefined where it gives none. */
+  noOutputTimeouts: Array<number | undefined>;
 }
 
 export interface StepContext {

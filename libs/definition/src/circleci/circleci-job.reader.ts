@@ -7,6 +7,7 @@ import { EXECUTOR_KEYS, resolveEnvironment } from './circleci-executors';
 import { JobArtifact, JobPlan, StepContext } from './circleci-job-plan';
 import { bindParameters, substitute } from './circleci-parameters';
 import { DEFAULT_WORKING_DIRECTORY } from './circleci-paths';
+import { jobNoOutputTimeout } from './circleci-run';
 import { jobScript } from './circleci-script';
 import { expandSteps } from './circleci-steps';
 
@@ -16,6 +17,7 @@ export interface CircleCiJob {
   commands: string[];
   environment: Record<string, string>;
   resources?: StepResources;
+  noOutputTimeoutMs?: number;
   services: StepService[];
   caches: StepCache[];
   artifacts: JobArtifact[];
@@ -70,6 +72,7 @@ export function readCircleCiJob(
     caches: [],
     restoreKeys: [],
     usesDefaultShell: false,
+    noOutputTimeouts: [],
   };
   const ctx: StepContext = { plan, definitions, reader, pipeline: definitions.pipeline, stack: [] };
   const pre = args && valueOf(args, 'pre-steps');
@@ -95,11 +98,13 @@ export function readCircleCiJob(
       'has no "run" step; Kiln needs at least one command',
     );
   }
+  const noOutputTimeoutMs = jobNoOutputTimeout(plan.noOutputTimeouts);
   return {
     image: environment.image,
     commands: jobScript(plan),
     environment: environment.environment,
     ...(environment.resources && { resources: environment.resources }),
+    ...(noOutputTimeoutMs && { noOutputTimeoutMs }),
     services: environment.services,
     caches: plan.caches,
     artifacts: plan.artifacts,

@@ -17,6 +17,11 @@ const RUN_KEYS = [
   'no_output_timeout',
 ];
 const CONDITIONS: RunCondition[] = ['on_success', 'always', 'on_fail'];
+/** What CircleCI gives a `run` step that names no `no_output_timeout`. */
+export const CIRCLECI_NO_OUTPUT_TIMEOUT_MS = 10 * 60_000;
+/** CircleCI reads durations as Go does: `20m`, `1.25h`, `1h30m`, `90s`. */
+const GO_DURATION = /^(?:\d+(?:\.\d+)?[hms])+$/;
+const GO_UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
 
 /**
  * A `run` step as one command of the job's script. CircleCI runs each command in a fresh shell in
@@ -26,7 +31,10 @@ const CONDITIONS: RunCondition[] = ['on_success', 'always', 'on_fail'];
  */
 export function readRun(node: YamlNode, path: string, ctx: StepContext): JobCommand | undefined {
   const { reader } = ctx;
-  if (node.kind !== 'mapping') return runCommand(node, path, ctx, {});
+  if (node.kind !== 'mapping') {
+    ctx.plan.noOutputTimeouts.push(undefined);
+    return runCommand(node, path, ctx, {});
+  }
   reader.keys(node, path, RUN_KEYS);
   const command = reader.required(node, path, 'command');
   const name = valueOf(node, 'name');
@@ -37,13 +45,7 @@ export function readRun(node: YamlNode, path: string, ctx: StepContext): JobComm
   const background = valueOf(node, 'background');
   const when = valueOf(node, 'when');
   const timeout = valueOf(node, 'no_output_timeout');
-  if (timeout) {
-    reader.problems.warn(
-      childPath(path, 'no_output_timeout'),
-      timeout,
-      'Kiln has no no-output timeout; the step\'s "timeout" (the executor default) bounds the job instead',
-    );
-  }
+  ctx.plan.noOutputTimeouts.push(timeout && readNoOutputTimeout(timeout, childPath(path, 'no_output_timeout'), ctx));
   if (!command) return undefined;
   return runCommand(command, childPath(path, 'command'), ctx, {
     environment: environment && readEnvironment(environment, childPath(path, 'environment'), reader),
@@ -52,6 +54,28 @@ export function readRun(node: YamlNode, path: string, ctx: StepContext): JobComm
     background: background?.kind === 'scalar' && scalarBoolean(background) === true,
     when: when && readCondition(when, childPath(path, 'when'), ctx),
   });
+}
+
+function readNoOutputTimeout(node: YamlNode, path: string, ctx: StepContext): number | undefined {
+  const text = ctx.reader.string(node, path);
+  if (text === undefined) return undefined;
+  const ms = GO_DURATION.test(text)
+    ? [...text.matchAll(/(\d+(?:\.\d+)?)([hms])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * GO_UNIT_MS[unit], 0)
+    : 0;
+  if (ms >= 1000) return Math.round(ms);
+  ctx.reader.problems.warn(path, node, `"${text}" is not a duration of a second or more (like 20m or 1.5h); it is left out`);
+  return undefined;
+}
+
+/**
+ * A Kiln step is a whole CircleCI job, one script, so its no-output timeout is the largest of its
+ * `run` steps' (CircleCI's 10m for those naming none): it never kills a command CircleCI would have
+ * let run, though a command may stay silent longer than its own limit. A job whose `run` steps name
+ * none keeps Kiln's default: only the step's `timeout`.
+ */
+export function jobNoOutputTimeout(timeouts: Array<number | undefined>): number | undefined {
+  if (timeouts.every((ms) => ms === undefined)) return undefined;
+  return timeouts.reduce<number>((max, ms) => Math.max(max, ms ?? CIRCLECI_NO_OUTPUT_TIMEOUT_MS), 0);
 }
 
 interface RunOptions {

@@ -74,6 +74,7 @@ export function readCircleCiDefinition(
       dependsOn: [],
       deploy: false,
       ...(job.resources && { resources: job.resources }),
+      ...(job.noOutputTimeoutMs && { noOutputTimeoutMs: job.noOutputTimeoutMs }),
       ...(job.services.length && { services: job.services }),
       ...(job.caches.length && { cache: job.caches }),
       ...(!entry.job && { approval: true }),

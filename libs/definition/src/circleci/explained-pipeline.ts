@@ -27,6 +27,7 @@ function explainStep(step: StepDefinition): Record<string, unknown> {
     environment: step.environment,
     depends_on: step.dependsOn,
     timeout: step.timeoutMs && formatDuration(step.timeoutMs),
+    no_output_timeout: step.noOutputTimeoutMs && formatDuration(step.noOutputTimeoutMs),
     resources: step.resources,
     user: step.user,
     build: step.build,

@@ -19,6 +19,7 @@ const STEP_KEYS = [
   'environment',
   'depends_on',
   'timeout',
+  'no_output_timeout',
   'resources',
   'user',
   'build',
@@ -92,7 +93,7 @@ const isApproval = (mapping: YamlMapping) => {
 /** An approval step waits for a person: it runs nothing, so anything to run is a mistake. */
 function readApprovalStep(mapping: YamlMapping, path: string, reader: FieldReader, step: StepDefinition): void {
   step.approval = true;
-  for (const key of ['image', 'commands', 'build', 'matrix', 'retry', 'cache', 'services', 'deploy']) {
+  for (const key of ['image', 'commands', 'build', 'matrix', 'retry', 'cache', 'services', 'deploy', 'no_output_timeout']) {
     const entry = entryOf(mapping, key);
     if (entry)
       reader.problems.error(childPath(path, key), entry.keyNode, `an approval step has no "${key}": it waits for a person and runs nothing`);
@@ -175,13 +176,10 @@ function readOptional(
     step.dependsOn = [...new Set(items.map((item) => item.value))];
   }
 
-  const timeout = valueOf(mapping, 'timeout');
-  if (timeout) {
-    const text = reader.string(timeout, childPath(path, 'timeout'));
-    const problem = text === undefined ? undefined : durationProblem(text);
-    if (problem) reader.problems.error(childPath(path, 'timeout'), timeout, problem);
-    else if (text !== undefined) step.timeoutMs = parseDuration(text);
-  }
+  const timeoutMs = readDuration(mapping, 'timeout', path, reader);
+  if (timeoutMs !== undefined) step.timeoutMs = timeoutMs;
+  const noOutputTimeoutMs = readDuration(mapping, 'no_output_timeout', path, reader);
+  if (noOutputTimeoutMs !== undefined) step.noOutputTimeoutMs = noOutputTimeoutMs;
 
   const resources = valueOf(mapping, 'resources');
   if (resources) step.resources = readResources(resources, childPath(path, 'resources'), reader);
@@ -238,6 +236,15 @@ function checkCommand(item: StringItem, reader: FieldReader): void {
     item.node,
     '"${{ }}" expressions are only resolved in "environment"; set a variable there (e.g. TOKEN: ${{ secrets.TOKEN }}) and use $TOKEN in the command',
   );
+}
+
+function readDuration(mapping: YamlMapping, key: string, path: string, reader: FieldReader): number | undefined {
+  const node = valueOf(mapping, key);
+  if (!node) return undefined;
+  const text = reader.string(node, childPath(path, key));
+  const problem = text === undefined ? undefined : durationProblem(text);
+  if (problem) reader.problems.error(childPath(path, key), node, problem);
+  return text === undefined || problem ? undefined : parseDuration(text);
 }
 
 function readResources(node: YamlNode, path: string, reader: FieldReader): StepDefinition['resources'] {
