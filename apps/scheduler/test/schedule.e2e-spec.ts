@@ -151,6 +151,47 @@ describe('cron-scheduled runs (on.schedule)', () => {
     });
   });
 
+  it('registers the schedule of a repository definition when the pipeline is created or its source changes, before any run', async () => {
+    const own = createGitRepo();
+    try {
+      own.commit({
+        '.platform.yaml': scheduled('0 3 * * *'),
+        'ci/plain.yaml': 'pipeline:\n  steps:\n    - { name: build, image: node:20, commands: ["true"] }\n',
+      });
+      const { id: projectId, defaultPipelineId } = await platform.createProject({ name: 'scheduled-at-creation', repo: own });
+
+      const read = await pipelineOnceRead(projectId, defaultPipelineId, (p) => p.schedule_cron !== null);
+      expect(read.schedule_cron).toBe('0 3 * * *');
+      expect(new Date(read.next_schedule_at!).getUTCHours()).toBe(3);
+      const runs = await platform.api<{ items: RunJson[] }>('GET', `/api/projects/${projectId}/runs`);
+      expect(runs.body.items).toEqual([]);
+
+      const changed = await platform.api('PUT', `/api/projects/${projectId}/pipelines/${defaultPipelineId}`, {
+        config_path: 'ci/plain.yaml',
+      });
+      expect(changed.status).toBe(200);
+      expect(await pipelineOnceRead(projectId, defaultPipelineId, (p) => p.schedule_cron === null)).toMatchObject({
+        next_schedule_at: null,
+      });
+    } finally {
+      own.remove();
+    }
+  });
+
+  async function pipelineOnceRead(
+    projectId: string,
+    pipelineId: string,
+    done: (p: PipelineJson) => boolean,
+  ): Promise<PipelineJson> {
+    const deadline = Date.now() + 15_000;
+    let last = await pipeline(projectId, pipelineId);
+    while (!done(last) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      last = await pipeline(projectId, pipelineId);
+    }
+    return last;
+  }
+
   async function runForCommit(projectId: string, sha: string): Promise<RunJson> {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {

@@ -66,7 +66,7 @@ export class PipelinesService {
     const data: Prisma.PipelineUpdateInput = {};
     if (dto.yaml_config !== undefined) {
       data.yamlConfig = dto.yaml_config;
-      // Repository-sourced schedules are kept in step by the scheduler when it reads the file.
+      // A repository definition's schedule is read by the scheduler (scheduleReadAt null: read it).
       Object.assign(
         data,
         scheduleOf(dto.yaml_config === null ? null : requireValidDefinition(dto.yaml_config)),
@@ -78,6 +78,7 @@ export class PipelinesService {
     }
     if (dto.description !== undefined) data.description = dto.description;
     if (dto.config_path !== undefined) data.configPath = dto.config_path;
+    if (dto.yaml_config === null || dto.config_path !== undefined) data.scheduleReadAt = null;
     if (dto.cancel_previous !== undefined) data.cancelPrevious = dto.cancel_previous;
     const row = await this.prisma.pipeline
       .update({ where: { id: pipelineId }, data })

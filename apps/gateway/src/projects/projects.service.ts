@@ -107,6 +107,9 @@ export class ProjectsService {
     if (dto.concurrency_limit !== undefined) data.concurrencyLimit = dto.concurrency_limit;
     if (dto.secrets_for_forks !== undefined) data.secretsForForks = dto.secrets_for_forks;
     if (dto.public_badge !== undefined) data.publicBadge = dto.public_badge;
+    // The scheduler reads repository schedules again from the new repository or default branch.
+    if (dto.repo_url !== undefined || dto.default_branch !== undefined)
+      data.pipelines = { updateMany: { where: { yamlConfig: null }, data: { scheduleReadAt: null } } };
     const project = await this.prisma.project
       .update({ where: { id }, data })
       .catch(clashToConflict(dto.name ?? ''));

@@ -5,10 +5,16 @@ import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { DefinitionLoaderService } from '../runs/definition-loader.service';
+
+/** Repository definitions read per tick: each is a fetch of the default branch. */
+const READS_PER_TICK = 10;
 
 /**
  * Cron triggers (`on.schedule`): each due pipeline is claimed with a conditional update of
- * its next fire time, so with several scheduler replicas exactly one starts the run.
+ * its next fire time, so with several scheduler replicas exactly one starts the run. A definition
+ * read from the repository has its schedule read from the default branch on the first tick after
+ * the pipeline is created or its source changes, and again by every run on the default branch.
  */
 @Injectable()
 export class PipelineScheduleService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -19,12 +25,14 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
   constructor(
     private readonly prisma: PrismaService,
     private readonly messaging: MessagingService,
+    private readonly loader: DefinitionLoaderService,
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.ticking ??= this.fireDue()
+      this.ticking ??= this.readNewSchedules()
+        .then(() => this.fireDue())
         .catch((error: unknown) => this.logger.error({ error: String(error) }, 'schedule tick failed'))
         .finally(() => (this.ticking = undefined));
     }, durationMs(this.config.KILN_SCHEDULE_INTERVAL));
@@ -43,6 +51,41 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
       where: { id: pipelineId },
       data: { scheduleCron: cron ?? null, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null },
     });
+  }
+
+  /**
+   * Reads the schedule of repository definitions not read since they were created or their source
+   * changed. A definition that cannot be read is marked read all the same (a repository that stays
+   * unreachable must not cost a fetch every tick): the next run on the default branch reads it.
+   */
+  async readNewSchedules(now = new Date()): Promise<number> {
+    const unread = await this.prisma.pipeline.findMany({
+      where: { yamlConfig: null, scheduleReadAt: null, deletedAt: null },
+      include: { project: true },
+      orderBy: { updatedAt: 'asc' },
+      take: READS_PER_TICK,
+    });
+    for (const pipeline of unread) {
+      const { project } = pipeline;
+      const loaded = await this.loader.load(
+        { projectId: project.id, repoUrl: project.repoUrl, yamlConfig: null, configPath: pipeline.configPath },
+        `refs/heads/${project.defaultBranch}`,
+        undefined,
+      );
+      if (!loaded.ok) this.logger.warn({ pipelineId: pipeline.id, error: loaded.error }, 'schedule not read');
+      const cron = loaded.ok ? (loaded.definition.on.schedule ?? null) : pipeline.scheduleCron;
+      const changed = cron !== pipeline.scheduleCron;
+      // Only if nobody changed the pipeline meanwhile: a new source is read on the next tick.
+      await this.prisma.pipeline.updateMany({
+        where: { id: pipeline.id, updatedAt: pipeline.updatedAt },
+        data: {
+          scheduleReadAt: now,
+          ...(changed ? { scheduleCron: cron, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null } : {}),
+        },
+      });
+      if (changed) this.logger.log({ pipelineId: pipeline.id, cron }, 'schedule read from the default branch');
+    }
+    return unread.length;
   }
 
   async fireDue(now = new Date()): Promise<number> {
