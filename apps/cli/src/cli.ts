@@ -9,6 +9,7 @@ import { registerMembersCommand } from './commands/members.command';
 import { registerPipelinesCommand } from './commands/pipelines.command';
 import { registerProjectsCommand } from './commands/projects.command';
 import { registerRegistriesCommand } from './commands/registries.command';
+import { registerRerunCommand } from './commands/rerun.command';
 import { registerRetryCommand } from './commands/retry.command';
 import { registerRunCommand } from './commands/run.command';
 import { registerRunnersCommand } from './commands/runners.command';
@@ -62,6 +63,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerLogsCommand(program, ctx);
   registerCancelCommand(program, ctx);
   registerRetryCommand(program, ctx);
+  registerRerunCommand(program, ctx);
   registerApprovalCommands(program, ctx);
   registerArtifactsCommand(program, ctx);
   registerRunnersCommand(program, ctx);

@@ -139,4 +139,25 @@ describe('operating a project with the kiln CLI', () => {
     expect((await cli.run(['approve', second.id, 'gate'])).code).toBe(3);
     expect((await cli.run(['approve', second.id, 'nope'])).code).toBe(3);
   });
+
+  it('reruns one step of a finished run, reusing the steps it does not depend on', async () => {
+    const pipelineId = await platform.createPipeline(projectId, {
+      name: 'rerun',
+      yaml_config: `pipeline:
+  steps:
+    - { name: build, image: node:20, commands: [echo built] }
+    - { name: test, image: node:20, depends_on: [build], commands: [echo tested] }
+`,
+    });
+    const first = await platform.waitForRun(projectId, (await platform.startRun(projectId, pipelineId)).id);
+    expect(first.status).toBe('succeeded');
+    const result = await cli.run(['rerun', `ops/${first.number}`, 'test', '--json']);
+    expect(result.code).toBe(0);
+    const second = await platform.waitForRun(projectId, (JSON.parse(result.stdout) as { id: string }).id);
+    const byName = (name: string) => second.steps.find((s) => s.name === name);
+    expect(second.status).toBe('succeeded');
+    expect(byName('build')?.reused_from).toBe(first.steps.find((s) => s.name === 'build')?.id);
+    expect(byName('test')?.reused_from).toBeNull();
+    expect((await cli.run(['rerun', `ops/${first.number}`, 'nope'])).code).toBe(3);
+  });
 });

@@ -178,6 +178,41 @@ describe('manual runs, cancel and retry', () => {
       .send({});
     expect(busy.status).toBe(409);
   });
+
+  it('publishes the rerun of one step as a retry naming it, audit-logged, for write access only', async () => {
+    const heard = await gw.listen('kiln.run.requested');
+    const done = await gw.insertRun(projectId, {
+      status: 'succeeded',
+      steps: [
+        { name: 'build', status: 'succeeded', exitCode: 0 },
+        { name: 'test', status: 'succeeded', exitCode: 0 },
+      ],
+    });
+    const rerun = (runId: string, stepId: string, token = owner.token) =>
+      gw.http().post(`/api/projects/${projectId}/runs/${runId}/steps/${stepId}/rerun`).set(bearer(token)).send({});
+    const res = await rerun(done.runId, done.stepIds[1]);
+    expect(res.status).toBe(202);
+    const request = await heard.waitFor((m) => m.runId === res.body.id);
+    expect(request.data).toMatchObject({
+      trigger: 'retry',
+      event: 'retry',
+      retryOfId: done.runId,
+      rerunStep: 'test',
+      commitSha: 'a'.repeat(40),
+    });
+    expect(request.data.failedOnly).toBeUndefined();
+    const audit = await gw.prisma.auditLog.findMany({ where: { action: 'step.rerun', targetId: done.stepIds[1] } });
+    expect(audit.map((a) => a.details)).toEqual([{ run_id: done.runId, step: 'test', new_run_id: res.body.id }]);
+
+    const reader = await gw.createUser();
+    await gw.http().post(`/api/projects/${projectId}/members`).set(bearer(owner.token)).send({ user_id: reader.id, role: 'read' });
+    expect((await rerun(done.runId, done.stepIds[1], reader.token)).status).toBe(403);
+    expect((await rerun(done.runId, '00000000-0000-4000-8000-000000000009')).status).toBe(404);
+    const active = await gw.insertRun(projectId, { status: 'running' });
+    const busy = await rerun(active.runId, active.stepIds[0]);
+    expect(busy.status).toBe(409);
+    expect(busy.body.message).toContain('rerun its steps once it has finished');
+  });
 });
 
 describe('reading runs', () => {

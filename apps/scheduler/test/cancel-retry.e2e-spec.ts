@@ -170,6 +170,42 @@ describe('cancel and retry', () => {
     expect(await platform.stepLog(projectId, second, 'check')).toContain(`checking run ${second.number}`);
   });
 
+  it('reruns one step with its dependants in a new run that reuses every other step', async () => {
+    const pipelineId = await platform.createPipeline(projectId, {
+      name: 'rerun-one',
+      yaml_config: `pipeline:
+  steps:
+    - { name: build, image: node:20, commands: ["echo building run $RUN_NUMBER"] }
+    - { name: lint, image: node:20, depends_on: [build], commands: ["echo linting run $RUN_NUMBER"] }
+    - { name: test, image: node:20, depends_on: [build], commands: ["echo testing run $RUN_NUMBER"] }
+    - { name: report, image: node:20, depends_on: [test], commands: ["echo reporting run $RUN_NUMBER"] }
+`,
+    });
+    const first = await platform.waitForRun(
+      projectId,
+      (await platform.startRun(projectId, pipelineId)).id,
+      finishedWithLogs,
+    );
+    expect(first.status).toBe('succeeded');
+
+    const res = await platform.api<RunJson>(
+      'POST',
+      `/api/projects/${projectId}/runs/${first.id}/steps/${stepOf(first, 'test').id}/rerun`,
+      {},
+    );
+    expect([201, 202]).toContain(res.status);
+    const second = await platform.waitForRun(projectId, res.body.id, finishedWithLogs);
+    expect(second).toMatchObject({ status: 'succeeded', trigger: 'retry', retry_of: first.id, commit_sha: sha });
+    for (const name of ['build', 'lint']) {
+      expect(stepOf(second, name)).toMatchObject({ status: 'succeeded', reused_from: stepOf(first, name).id });
+    }
+    for (const name of ['test', 'report']) {
+      expect(stepOf(second, name)).toMatchObject({ status: 'succeeded', reused_from: null });
+      expect(await platform.stepLog(projectId, second, name)).toContain(`ing run ${second.number}`);
+    }
+    expect(await platform.stepLog(projectId, second, 'lint')).toContain(`linting run ${first.number}`);
+  });
+
   it('refuses to retry a run that has not finished', async () => {
     const pipelineId = await platform.createPipeline(projectId, {
       name: 'slow',

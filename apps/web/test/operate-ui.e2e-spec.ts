@@ -87,6 +87,28 @@ describe('operating Kiln in the web UI', () => {
     expect(finished.steps.find((s) => s.name === 'gate')?.error).toMatch(/: staging is broken$/);
   });
 
+  it('reruns the shown step of a finished run in a new run that reuses the step before it', async () => {
+    const plain = await platform.createPipeline(projectId, {
+      name: 'plain',
+      yaml_config: `pipeline:
+  steps:
+    - { name: build, image: node:20, commands: [echo built] }
+    - { name: check, image: node:20, depends_on: [build], commands: [echo checked] }
+`,
+    });
+    const first = await platform.waitForRun(projectId, (await platform.startRun(projectId, plain)).id);
+    await page.goto(`${platform.gateway}/#/projects/${projectId}/runs/${first.id}`);
+    await shows(page.getByTestId('run-status').getByText('succeeded'));
+    await page.getByRole('button', { name: 'Rerun' }).click();
+    await page.waitForURL((url) => url.hash.includes('/runs/') && !url.hash.endsWith(first.id));
+    const rerunId = /\/runs\/([0-9a-f-]+)$/.exec(new URL(page.url()).hash)?.[1] as string;
+    await shows(page.getByTestId('run-status').getByText('succeeded'), 60_000);
+    const rerun = await platform.waitForRun(projectId, rerunId);
+    expect(rerun.retry_of).toBe(first.id);
+    expect(rerun.steps.find((s) => s.name === 'build')?.reused_from).toBe(first.steps.find((s) => s.name === 'build')?.id);
+    expect(rerun.steps.find((s) => s.name === 'check')?.reused_from).toBeNull();
+  });
+
   it('shows a reader the waiting step without the Approve/Reject control', async () => {
     const reader = await platform.api<{ id: string; token: string }>('POST', '/api/users', {
       name: 'Reader',

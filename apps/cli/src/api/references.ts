@@ -69,6 +69,17 @@ export function runPath(projectId: string, runId: string): string {
   return `/api/projects/${projectId}/runs/${runId}`;
 }
 
+/** A step of `run` by id or name. */
+export function findStep(run: Run, ref: string) {
+  const steps = run.steps ?? [];
+  const step = steps.find((s) => s.id === ref || s.name === ref);
+  if (!step) {
+    const names = steps.map((s) => s.name).join(', ');
+    throw new ServerError(`run #${run.number} has no step "${ref}" (its steps: ${names})`, 404);
+  }
+  return step;
+}
+
 export async function resolveRun(client: ApiClient, ref: string, projectFlag?: string): Promise<ResolvedRun> {
   const parsed = parseRunRef(ref, projectFlag);
   if (parsed.project) {

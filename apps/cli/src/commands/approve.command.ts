@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { resolveRun, runPath } from '../api/references';
-import { Run } from '../api/wire';
+import { findStep, resolveRun, runPath } from '../api/references';
 import { CliContext } from '../context';
-import { ServerError } from '../errors';
 import { PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';
 
 interface DecideOptions {
@@ -37,14 +35,4 @@ export function registerApprovalCommands(program: Command, ctx: CliContext): voi
         ctx.print(`${done} step ${step.name} of run #${run.number} of ${project.name}`);
       });
   }
-}
-
-function findStep(run: Run, ref: string) {
-  const steps = run.steps ?? [];
-  const step = steps.find((s) => s.id === ref || s.name === ref);
-  if (!step) {
-    const names = steps.map((s) => s.name).join(', ');
-    throw new ServerError(`run #${run.number} has no step "${ref}" (its steps: ${names})`, 404);
-  }
-  return step;
 }

@@ -82,6 +82,38 @@ export class RunCommandsService {
     return this.awaitCreation(request);
   }
 
+  /**
+   * A new run of a finished run's commit and definition that runs one step and its dependants
+   * again and reuses every other step that succeeded.
+   */
+  async rerunStep(actor: Actor, projectId: string, runId: string, stepId: string): Promise<RunAccepted> {
+    await this.access.require(actor, projectId, 'write');
+    const original = await this.runs.find(projectId, runId);
+    const step = original.steps.find((s) => s.id === stepId);
+    if (!step) throw new NotFoundError('step', stepId);
+    if (!isTerminalRun(original.status))
+      throw new ConflictError(`run ${runId} is still ${original.status}; rerun its steps once it has finished`);
+    const request = this.request(actor, projectId, original.pipelineId, {
+      trigger: 'retry',
+      event: 'retry',
+      gitRef: original.gitRef,
+      branch: original.branch ?? undefined,
+      tag: original.tag ?? undefined,
+      commitSha: original.commitSha ?? undefined,
+      retryOfId: original.id,
+      rerunStep: step.name,
+    });
+    await this.messaging.publish(Subjects.RunRequested, request, { msgId: `run-requested:${request.runId}` });
+    await this.audit.record(actor, {
+      action: 'step.rerun',
+      targetType: 'step',
+      targetId: stepId,
+      projectId,
+      details: { run_id: runId, step: step.name, new_run_id: request.runId },
+    });
+    return this.awaitCreation(request);
+  }
+
   /** The scheduler stops running steps and cancels the rest; the answer comes before it has. */
   async cancel(actor: Actor, projectId: string, runId: string, reason: string | undefined) {
     await this.access.require(actor, projectId, 'write');

@@ -61,6 +61,15 @@ export class RunsController {
     return this.commands.decide(actor, params.id, params.rid, params.sid, false, dto.comment);
   }
 
+  @Post('runs/:rid/steps/:sid/rerun')
+  @ApiOperation({
+    summary: 'Run one step again with its dependants in a new run of the same commit and definition (write access); the other succeeded steps are reused',
+  })
+  @ApiCreatedResponse({ type: RunJson })
+  async rerun(@CurrentActor() actor: Actor, @Param() params: StepParams, @Res({ passthrough: true }) res: Response) {
+    return answer(res, await this.commands.rerunStep(actor, params.id, params.rid, params.sid));
+  }
+
   @Post('runs/:rid/retry')
   @ApiOperation({
     summary: 'Run again from the same commit and definition (failed_only reuses succeeded steps)',

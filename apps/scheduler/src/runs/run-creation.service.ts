@@ -1,6 +1,6 @@
 import { RunRequestedEvent, Subjects } from '@kiln/contracts';
 import { Prisma, PrismaService } from '@kiln/db';
-import { matchesMergeRequest, matchesPush, topologicalOrder } from '@kiln/definition';
+import { DagNode, matchesMergeRequest, matchesPush, topologicalOrder } from '@kiln/definition';
 import { UNFINISHED_RUN_STATUSES } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
@@ -10,6 +10,7 @@ import { PipelineScheduleService } from '../schedule/pipeline-schedule.service';
 import { RunStateService } from '../state/run-state.service';
 import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
 import { decodeSnapshot, encodeSnapshot } from './definition-snapshot';
+import { reusedStepNames } from './reused-steps';
 import { storableText } from './unstorable-value';
 
 type Tx = Prisma.TransactionClient;
@@ -132,7 +133,7 @@ export class RunCreationService {
   }
 
   private async create(request: RunRequestedEvent, loaded: LoadedDefinition, origin: RunOrigin): Promise<void> {
-    const reused = request.retryOfId && request.failedOnly ? await this.succeededSteps(request.retryOfId) : new Map();
+    const reused = loaded.ok ? await this.reusedSteps(request, loaded.definition.steps) : new Map();
     await this.prisma.$transaction(async (tx) => {
       const number = await this.nextNumber(tx, request.projectId);
       const now = new Date();
@@ -210,9 +211,12 @@ export class RunCreationService {
     await this.outcomes.runFinished(request.runId);
   }
 
-  private async succeededSteps(runId: string) {
-    const steps = await this.prisma.step.findMany({ where: { runId, status: 'succeeded' } });
-    return new Map(steps.map((s) => [s.name, s]));
+  /** The retried run's steps whose results the new run keeps, by name. */
+  private async reusedSteps(request: RunRequestedEvent, steps: readonly DagNode[]) {
+    if (!request.retryOfId) return new Map();
+    const succeeded = await this.prisma.step.findMany({ where: { runId: request.retryOfId, status: 'succeeded' } });
+    const names = reusedStepNames(request, steps, new Set(succeeded.map((s) => s.name)));
+    return new Map(succeeded.filter((s) => names.has(s.name)).map((s) => [s.name, s]));
   }
 
   // The project row lock serialises number allocation between scheduler replicas.

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { isTerminal, Run } from '../api/wire';
+import { isTerminal, Role, Run, Step } from '../api/wire';
 import { href } from '../routes';
 import { useSession } from '../session';
 
@@ -51,6 +51,49 @@ export function RunActions({ run, projectId }: { run: Run; projectId: string }) 
             {busy === 'retry-failed' ? 'Retrying…' : 'Retry failed steps'}
           </button>
         )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Once the run ended, a writer can run the shown step and the steps depending on it again: a new
+ * run of the same commit that reuses the other steps that succeeded.
+ */
+export function RerunStep({ run, step, projectId, role }: { run: Run; step: Step; projectId: string; role: Role | undefined }) {
+  const { client } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!isTerminal(run.status) || (role !== 'write' && role !== 'admin')) return null;
+
+  const rerun = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await client.post<Run>(`/api/projects/${projectId}/runs/${run.id}/steps/${step.id}/rerun`, {});
+      location.hash = href({ page: 'run', projectId, runId: next.id });
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="actions">
+      <button
+        type="button"
+        class="secondary"
+        disabled={busy}
+        title={`Run ${step.name} and the steps after it again in a new run, reusing the other steps`}
+        onClick={rerun}
+      >
+        {busy ? 'Starting…' : 'Rerun'}
+      </button>
       {error && (
         <p class="error" role="alert">
           {error}

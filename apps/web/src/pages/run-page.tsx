@@ -11,7 +11,7 @@ import { useNow, usePoll, useTitle } from '../hooks';
 import { href } from '../routes';
 import { useSession } from '../session';
 import { ApprovalsPanel } from './approvals-panel';
-import { RunActions } from './run-actions';
+import { RerunStep, RunActions } from './run-actions';
 
 /** After a run ends its artifacts are still being collected for a while: keep looking that long. */
 const ARTIFACT_GRACE_MS = 30_000;
@@ -121,6 +121,7 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
           </button>
         </p>
       )}
+      {step && <RerunStep key={`rerun-${step.id}`} run={r} step={step} projectId={projectId} role={project.data?.role} />}
       {step && <LogPanel key={step.id} projectId={projectId} runId={r.id} runNumber={r.number} step={step} />}
       <ArtifactsPanel
         artifacts={artifacts.data?.items}

@@ -31,6 +31,8 @@ export class RunRequestedEvent {
   @IsOptional() @IsUUID() deliveryId?: string;
   @IsOptional() @IsUUID() retryOfId?: string;
   @IsOptional() @IsBoolean() failedOnly?: boolean;
+  /** With `retryOfId`: the step to run again with its dependants; every other succeeded step is reused. */
+  @IsOptional() @IsString() @MaxLength(200) rerunStep?: string;
   /** Whether the scheduler must check the definition's `on:` filters (webhook runs). */
   @IsBoolean() applyTriggerFilters!: boolean;
   @IsOptional() @IsInt() priority?: number;
