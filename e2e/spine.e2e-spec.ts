@@ -31,7 +31,12 @@ function pushPayload(repo: TestGitRepo, sha: string, before: string) {
     repository: { id: 1, name: 'spine', full_name: 'acme/spine', clone_url: repo.url, html_url: repo.url, default_branch: 'main' },
     pusher: { name: 'octocat', email: 'octocat@example.com' },
     sender: { login: 'octocat', id: 1 },
-    head_commit: { id: sha, message: 'change', timestamp: new Date().toISOString() },
+    head_commit: {
+      id: sha,
+      message: 'Make the build greener\n\nThe body of the message.',
+      timestamp: new Date().toISOString(),
+      author: { name: 'Mona Lisa', email: 'mona@example.com' },
+    },
     commits: [{ id: sha, message: 'change' }],
   };
 }
@@ -78,6 +83,11 @@ describe('one push becomes a finished run', () => {
     const { run, sha } = await pushAndWait(0);
     expect(run.status).toBe('succeeded');
     expect(run.commit_sha).toBe(sha);
+    expect(run).toMatchObject({
+      commit_message: 'Make the build greener\n\nThe body of the message.',
+      commit_author: 'Mona Lisa',
+      pull_request_url: null,
+    });
     const [build, test] = ['build', 'test'].map((name) => run.steps.find((s) => s.name === name)!);
     expect(build).toMatchObject({ status: 'succeeded', exit_code: 0, log_ref: `logs/pipelines/${run.id}/build.log` });
     expect(test).toMatchObject({ status: 'succeeded', exit_code: 0, depends_on: ['build'] });

@@ -52,6 +52,9 @@ describe('operating a project with the kiln CLI', () => {
       ]);
       const run = await platform.waitForRun(projectId, await platform.runOfDelivery(record.id));
       expect(run.commit_sha).toBe(sha);
+      // The push's head commit message travels to the run and is shown with it.
+      const shown = await cli.run(['show', run.id]);
+      expect(shown.stdout).toMatch(new RegExp(`^commit +kiln hook test ${deliveryId}$`, 'm'));
     });
 
     it('is not taken for a replay when sent again', async () => {

@@ -46,3 +46,10 @@ export function formatBytes(bytes: number): string {
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '–';
 }
+
+/** `#7` for a GitHub pull request, `!7` for a GitLab merge request, else the address itself. */
+export function pullRequestLabel(url: string): string {
+  const match = /\/(pull|merge_requests)\/(\d+)\/?$/.exec(url);
+  if (!match) return url;
+  return `${match[1] === 'pull' ? '#' : '!'}${match[2]}`;
+}

@@ -45,6 +45,8 @@ describe('GitHub deliveries', () => {
         gitRef: 'refs/heads/master',
         branch: 'master',
         commitSha: push.after,
+        commitMessage: push.head_commit.message,
+        commitAuthor: push.head_commit.author.name,
         applyTriggerFilters: true,
       }),
     ]);
@@ -105,8 +107,22 @@ describe('GitHub deliveries', () => {
         branch: pr.pull_request.head.ref,
         commitSha: pr.pull_request.head.sha,
         triggeredBy: pr.sender.login,
+        pullRequestUrl: pr.pull_request.html_url,
       }),
     ]);
+  });
+
+  it('passes on a pull request page only when it is an http(s) address', async () => {
+    const project = await h.createProject(HELLO_WORLD);
+    const pr = githubExample('pull_request', (p) => p.action === 'opened');
+    pr.pull_request.html_url = 'javascript:alert(document.cookie)';
+
+    const res = await deliver('pull_request', pr, project.secret);
+
+    expect(res.status).toBe(202);
+    const [request] = await requestsFor(res.body.delivery_record_id);
+    expect(request.commitSha).toBe(pr.pull_request.head.sha);
+    expect(request).not.toHaveProperty('pullRequestUrl');
   });
 
   it('ignores a closed pull request when the filters want the default actions', async () => {

@@ -41,6 +41,9 @@ describe('GitLab deliveries', () => {
         commitSha: push.checkout_sha,
         triggeredBy: 'jsmith',
         trigger: 'webhook',
+        // The pushed head's commit, not the first one listed.
+        commitMessage: 'fixed readme',
+        commitAuthor: 'GitLab dev user',
       }),
     ]);
   });
@@ -91,6 +94,9 @@ describe('GitLab deliveries', () => {
         branch: 'ms-viewport',
         commitSha: mr.object_attributes.last_commit.id,
         triggeredBy: 'root',
+        commitMessage: 'fixed readme',
+        commitAuthor: 'GitLab dev user',
+        pullRequestUrl: 'http://example.com/diaspora/merge_requests/1',
       }),
     ]);
   });

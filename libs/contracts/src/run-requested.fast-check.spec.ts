@@ -24,7 +24,15 @@ const valid = (): Record<string, unknown> => ({
   requestedAt: new Date().toISOString(),
 });
 
-const KEYS = Object.keys({ ...valid(), tag: 'v1', retryOfId: randomUUID(), failedOnly: false });
+const KEYS = Object.keys({
+  ...valid(),
+  tag: 'v1',
+  retryOfId: randomUUID(),
+  failedOnly: false,
+  commitMessage: 'Fix the build',
+  commitAuthor: 'Mona',
+  pullRequestUrl: 'https://github.com/acme/app/pull/7',
+});
 
 const oddValue = fc.oneof(
   fc.constantFrom<unknown>(
@@ -35,6 +43,7 @@ const oddValue = fc.oneof(
     'x'.repeat(65),
     'x'.repeat(201),
     'x'.repeat(1001),
+    'x'.repeat(2001),
     '😀'.repeat(100),
     -1,
     0,

@@ -29,6 +29,9 @@ export function checkedRunRequest(data: object): RunRequestedEvent | undefined {
     optional(r.branch, (v) => isShortString(v, 1000)) &&
     optional(r.tag, (v) => isShortString(v, 1000)) &&
     optional(r.commitSha, (v) => isShortString(v, 64)) &&
+    optional(r.commitMessage, (v) => isShortString(v, 2000)) &&
+    optional(r.commitAuthor, (v) => isShortString(v, 200)) &&
+    optional(r.pullRequestUrl, (v) => isShortString(v, 1000)) &&
     optional(r.mrAction, (v) => typeof v === 'string') &&
     optional(r.fromFork, (v) => typeof v === 'boolean') &&
     optional(r.deliveryId, isUuid) &&

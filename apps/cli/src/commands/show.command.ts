@@ -32,12 +32,19 @@ async function show(
   ctx.print(renderRunDetail(run, project.name, run.pipeline_name ?? pipeline?.name ?? run.pipeline_id));
 }
 
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}
+
 export function renderRunDetail(run: Run, projectName: string, pipelineName: string): string {
   const field = (label: string, value: string) => `${colors.dim(label.padEnd(10))} ${value}`;
   const head = [
     `${colors.bold(`Run #${run.number}`)}  ${statusIcon(run.status)} ${paintStatus(run.status)}`,
     field('pipeline', `${projectName}/${pipelineName}`),
     field('ref', `${run.git_ref}${run.commit_sha ? ` @ ${shortSha(run.commit_sha)}` : ''}`),
+    ...(run.commit_message ? [field('commit', firstLine(run.commit_message))] : []),
+    ...(run.commit_author ? [field('author', run.commit_author)] : []),
+    ...(run.pull_request_url ? [field('pull req', run.pull_request_url)] : []),
     field('trigger', `${run.trigger} by ${run.triggered_by}`),
     field('created', run.created_at),
     field('duration', formatDuration(elapsed(run.started_at, run.finished_at))),

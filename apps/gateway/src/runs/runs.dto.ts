@@ -148,6 +148,12 @@ export class RunJson {
   @ApiProperty({ nullable: true, type: String }) branch!: string | null;
   @ApiProperty({ nullable: true, type: String }) tag!: string | null;
   @ApiProperty({ nullable: true, type: String }) commit_sha!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "the commit's message, from the webhook that started the run" })
+  commit_message!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "the commit author's name, from the webhook" })
+  commit_author!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the pull (merge) request page of a merge request run' })
+  pull_request_url!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: String }) retry_of!: string | null;
   @ApiProperty({ description: 'started by a pull request whose head is in another repository (a fork)' })

@@ -23,6 +23,11 @@ interface RunOrigin {
   secretsWithheld?: string;
 }
 
+/** A commit message keeps its lines and tabs; other control characters (NUL, escapes) are dropped. */
+function commitText(message: string | undefined): string | null {
+  return message === undefined ? null : message.replace(/[^\P{Cc}\n\t]/gu, '');
+}
+
 /** GitHub Actions and Woodpecker's rule: a fork's code gets no secrets unless the project says so. */
 function forkWithholding(secretsForForks: boolean): RunOrigin {
   if (secretsForForks) return { fromFork: true };
@@ -151,6 +156,9 @@ export class RunCreationService {
           branch: request.branch ?? null,
           tag: request.tag ?? null,
           commitSha: loaded.commitSha,
+          commitMessage: commitText(request.commitMessage),
+          commitAuthor: storableText(request.commitAuthor) ?? null,
+          pullRequestUrl: storableText(request.pullRequestUrl) ?? null,
           definition: loaded.ok ? encodeSnapshot(loaded.definition) : Prisma.DbNull,
           error: loaded.ok ? null : loaded.error,
           retryOfId: request.retryOfId ?? null,

@@ -188,6 +188,9 @@ export interface Run {
   branch: string | null;
   tag?: string | null;
   commit_sha: string | null;
+  commit_message?: string | null;
+  commit_author?: string | null;
+  pull_request_url?: string | null;
   error: string | null;
   retry_of?: string | null;
   created_at: string;

@@ -6,7 +6,7 @@ import { LoadState } from '../components/load-state';
 import { LogPanel } from '../components/log-panel';
 import { StatusBadge } from '../components/status-badge';
 import { StepGraph } from '../components/step-graph';
-import { elapsed, formatDuration, shortSha } from '../format';
+import { elapsed, formatDuration, pullRequestLabel, shortSha } from '../format';
 import { useNow, usePoll, useTitle } from '../hooks';
 import { href } from '../routes';
 import { useSession } from '../session';
@@ -77,8 +77,29 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
           <dd class="mono">
             {shortSha(r.commit_sha)}{' '}
             {r.commit_sha && <CopyButton text={() => r.commit_sha ?? ''} label="Copy the commit SHA" />}
+            {r.commit_message && (
+              <span class="commit-message" data-testid="commit-message" title={r.commit_message}>
+                {r.commit_message.split('\n')[0]}
+              </span>
+            )}
           </dd>
         </div>
+        {r.commit_author && (
+          <div>
+            <dt>Author</dt>
+            <dd data-testid="commit-author">{r.commit_author}</dd>
+          </div>
+        )}
+        {r.pull_request_url && (
+          <div>
+            <dt>Pull request</dt>
+            <dd>
+              <a href={r.pull_request_url} rel="noreferrer noopener" target="_blank" data-testid="pull-request-link">
+                {pullRequestLabel(r.pull_request_url)}
+              </a>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Trigger</dt>
           <dd>

@@ -61,9 +61,22 @@ export class RunRequestPublisher {
       commitSha: event.commitSha,
       ...(event.action === undefined ? {} : { mrAction: event.action }),
       ...(event.fromFork ? { fromFork: true } : {}),
+      ...commitInfo(event),
       deliveryId: deliveryRowId,
       applyTriggerFilters: run.applyTriggerFilters,
       requestedAt: requestedAt.toISOString(),
     };
   }
+}
+
+/** What the run page shows of the commit, cut to fit the request; a merge request page only over http(s). */
+function commitInfo(event: NormalizedWebhookEvent): Pick<RunRequestedEvent, 'commitMessage' | 'commitAuthor' | 'pullRequestUrl'> {
+  const { commitMessage, commitAuthor, pullRequestUrl } = event;
+  return {
+    ...(commitMessage === undefined ? {} : { commitMessage: commitMessage.slice(0, 2000) }),
+    ...(commitAuthor === undefined ? {} : { commitAuthor: commitAuthor.slice(0, 200) }),
+    ...(pullRequestUrl !== undefined && /^https?:\/\//i.test(pullRequestUrl) && pullRequestUrl.length <= 1000
+      ? { pullRequestUrl }
+      : {}),
+  };
 }

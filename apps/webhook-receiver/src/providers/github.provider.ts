@@ -75,6 +75,8 @@ export class GithubProvider implements WebhookProviderAdapter {
         ...target,
         commitSha: after!,
         sender,
+        commitMessage: stringAt(payload, 'head_commit', 'message'),
+        commitAuthor: stringAt(payload, 'head_commit', 'author', 'name'),
         deliveryId,
       }),
     };
@@ -101,6 +103,7 @@ export class GithubProvider implements WebhookProviderAdapter {
         action: canonical,
         fromFork: fromFork(pr),
         sender: stringAt(payload, 'sender', 'login') ?? 'github',
+        pullRequestUrl: stringAt(pr, 'html_url'),
         deliveryId,
       }),
     };

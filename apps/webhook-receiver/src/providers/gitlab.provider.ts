@@ -64,6 +64,9 @@ export class GitlabProvider implements WebhookProviderAdapter {
     if (isZeroSha(after)) {
       return { kind: 'ignored', reason: `${describeRef(ref)} was deleted; deletions start no runs`, record: true };
     }
+    const commitSha = stringAt(payload, 'checkout_sha') ?? after!;
+    const commits: unknown[] = Array.isArray(payload.commits) ? payload.commits : [];
+    const head = commits.find((c) => stringAt(c, 'id') === commitSha);
     return {
       kind: 'event',
       event: normalizedEvent('gitlab', {
@@ -71,8 +74,10 @@ export class GitlabProvider implements WebhookProviderAdapter {
         repository: requiredField(this.repository(payload), eventName, 'project.path_with_namespace'),
         ref,
         ...target,
-        commitSha: stringAt(payload, 'checkout_sha') ?? after!,
+        commitSha,
         sender: stringAt(payload, 'user_username') ?? stringAt(payload, 'user_name') ?? 'gitlab',
+        commitMessage: stringAt(head, 'message'),
+        commitAuthor: stringAt(head, 'author', 'name'),
         deliveryId,
       }),
     };
@@ -100,6 +105,9 @@ export class GitlabProvider implements WebhookProviderAdapter {
         action: canonical,
         fromFork: fromFork(attributes),
         sender: stringAt(payload, 'user', 'username') ?? stringAt(payload, 'user', 'name') ?? 'gitlab',
+        commitMessage: stringAt(attributes, 'last_commit', 'message'),
+        commitAuthor: stringAt(attributes, 'last_commit', 'author', 'name'),
+        pullRequestUrl: stringAt(attributes, 'url'),
         deliveryId,
       }),
     };

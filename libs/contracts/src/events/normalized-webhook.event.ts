@@ -36,6 +36,11 @@ export class NormalizedWebhookEvent {
   fromFork?: boolean;
   /** Login of whoever pushed or acted on the merge request. */
   sender!: string;
+  /** The built commit's message and author's name, when the payload carries them. */
+  commitMessage?: string;
+  commitAuthor?: string;
+  /** The merge (pull) request's web page, for a merge request event. */
+  pullRequestUrl?: string;
   /** The provider's delivery id, or the sha256 of the body when it sent none. */
   deliveryId!: string;
 }

@@ -24,6 +24,10 @@ export class RunRequestedEvent {
   @IsOptional() @IsString() @MaxLength(1000) tag?: string;
   /** Commit to build; when absent the scheduler resolves `gitRef` against the repository. */
   @IsOptional() @IsString() @MaxLength(64) commitSha?: string;
+  /** Shown with the run: the commit's message and author, and the merge request's page (http or https). */
+  @IsOptional() @IsString() @MaxLength(2000) commitMessage?: string;
+  @IsOptional() @IsString() @MaxLength(200) commitAuthor?: string;
+  @IsOptional() @IsString() @MaxLength(1000) pullRequestUrl?: string;
   /** Canonical merge-request action (opened, synchronized, reopened) for `merge_request`. */
   @IsOptional() @IsString() mrAction?: string;
   /** A merge request from a fork: the scheduler withholds secrets and deploys unless the project opts in. */
