@@ -81,6 +81,33 @@ describe('artifact-service uploads', () => {
     });
   });
 
+  it('keeps the counts of a file uploaded as a JUnit report with its row, and none for other files', async () => {
+    const report = Buffer.from(
+      '<?xml version="1.0"?><testsuite name="unit"><testcase name="a"/>' +
+        '<testcase name="b"><failure message="1 > 2"/></testcase><testcase name="c"><skipped/></testcase></testsuite>',
+    );
+    const asReport = (path: string, body: Buffer) =>
+      send('PUT', uploadUrl('junit', path, '&report=junit'), {
+        body,
+        headers: { 'x-project-id': projectId, 'content-type': 'application/xml' },
+      });
+    expect((await asReport('unit.xml', report)).status).toBe(201);
+    expect((await asReport('notes.txt', Buffer.from('<testsuite/>'))).status).toBe(201);
+    expect((await asReport('page.xml', Buffer.from('<html/>'))).status).toBe(201);
+    const rows = await fx.prisma.artifact.findMany({ where: { runId, name: 'junit' }, orderBy: { path: 'asc' } });
+    expect(rows.map((r) => [r.path, r.testSummary])).toEqual([
+      ['notes.txt', null],
+      ['page.xml', null],
+      ['unit.xml', { version: 1, tests: 3, failures: 1, errors: 0, skipped: 1 }],
+    ]);
+    const refused = await send('PUT', uploadUrl('junit', 'x.xml', '&report=html'), {
+      body: report,
+      headers: { 'x-project-id': projectId },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json().message).toBe('report "html" is not one of junit');
+  });
+
   it('streams a body sent without Content-Length', async () => {
     const content = randomBytes(700 * 1024);
     const answer = await upload('chunked/blob.bin', content, { chunked: true });

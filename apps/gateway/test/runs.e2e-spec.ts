@@ -306,6 +306,33 @@ describe('reading runs', () => {
     await gw.prisma.run.delete({ where: { id: runId } });
   });
 
+  it("answers a run's test summary: its JUnit report files' counts summed, null without any", async () => {
+    const { runId } = await gw.insertRun(projectId, { steps: [{ name: 'test', status: 'failed', exitCode: 1 }] });
+    const get = async () =>
+      (await gw.http().get(`/api/projects/${projectId}/runs/${runId}`).set(bearer(owner.token))).body;
+    expect((await get()).test_summary).toBeNull();
+    const file = (path: string, testSummary?: object) => ({
+      runId,
+      projectId,
+      name: 'test-results',
+      path,
+      objectPath: `artifacts/${runId}/test-results/${path}`,
+      contentType: 'application/xml',
+      sizeBytes: BigInt(10),
+      sha256: '0'.repeat(64),
+      ...(testSummary && { testSummary }),
+    });
+    await gw.prisma.artifact.createMany({
+      data: [
+        file('unit.xml', { version: 1, tests: 10, failures: 2, errors: 0, skipped: 1 }),
+        file('e2e.xml', { version: 1, tests: 4, failures: 0, errors: 1, skipped: 0 }),
+        file('notes.txt'),
+      ],
+    });
+    expect((await get()).test_summary).toEqual({ tests: 14, failures: 2, errors: 1, skipped: 1 });
+    await gw.prisma.run.delete({ where: { id: runId } });
+  });
+
   it('pages newest first with a cursor that separates runs created at the same instant', async () => {
     const first = await list('limit=2');
     expect(first.items).toHaveLength(2);

@@ -95,7 +95,7 @@ describe('pod-executor collecting artifacts after a run', () => {
     const finished = {
       ...ids,
       artifacts: [
-        { name: 'test-reports', path: 'reports/', expiresMs: 604_800_000 },
+        { name: 'test-reports', path: 'reports/', expiresMs: 604_800_000, report: 'junit' as const },
         { name: 'binary', path: 'app.bin' },
         { name: 'escape', path: '../../../etc/passwd' },
         { name: 'absolute', path: '/etc/passwd' },
@@ -118,7 +118,9 @@ describe('pod-executor collecting artifacts after a run', () => {
       contentType: 'application/xml',
       sizeBytes: BigInt('<testsuite/>\n'.length),
       sha256: sha256('<testsuite/>\n'),
+      testSummary: { version: 1, tests: 0, failures: 0, errors: 0, skipped: 0 },
     });
+    expect(rows.find((r) => r.path === 'unit/summary.txt')!.testSummary).toBeNull();
     expect(junit.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);
     expect(rows.find((r) => r.path === 'app.bin')).toMatchObject({
       contentType: 'application/octet-stream',

@@ -6,3 +6,4 @@ export * from './prisma-client.factory';
 export * from './migrator';
 export * from './migrations-dir';
 export * from './run-counts';
+export * from './test-summary';

@@ -97,7 +97,12 @@ export interface ArtifactDefinition {
   /** Relative to the workspace root, normalised (no `./`, no `..`). A trailing `/` marks a directory. */
   path: string;
   expiresMs?: number;
+  /** `junit`: the files are JUnit XML reports, summed into the run's test summary. */
+  report?: ArtifactReport;
 }
+
+export const ARTIFACT_REPORTS = ['junit'] as const;
+export type ArtifactReport = (typeof ARTIFACT_REPORTS)[number];
 
 export interface PushTrigger {
   branches?: string[];

@@ -23,7 +23,7 @@ const SPEC_EXAMPLE = yaml(
   '      build: { context: ., dockerfile: Dockerfile }   # built and pushed by the backend',
   '      deploy: true            # success hands image_ref@digest to the deployer',
   '  artifacts:',
-  '    - { name: test-results, path: target/nextest/, expires: 7d }',
+  '    - { name: test-results, path: target/nextest/, expires: 7d, report: junit }',
   '  on:',
   '    push: { branches: [main, "release/*"], tags: ["v*"] }',
   '    mr: { actions: [opened, synchronized] }',
@@ -59,7 +59,7 @@ describe('parseDefinition: valid definitions', () => {
             deploy: true,
           },
         ],
-        artifacts: [{ name: 'test-results', path: 'target/nextest/', expiresMs: 7 * 86_400_000 }],
+        artifacts: [{ name: 'test-results', path: 'target/nextest/', expiresMs: 7 * 86_400_000, report: 'junit' }],
         on: {
           push: { branches: ['main', 'release/*'], tags: ['v*'] },
           mr: { actions: ['opened', 'synchronized'] },

@@ -317,6 +317,7 @@ describe('parseDefinition: invalid definitions report every problem with path, l
         '    - { name: glob, path: "out/*.xml", expires: 1 }',
         '    - { name: no-path }',
         '    - reports/',
+        '    - { name: html, path: out, report: html }',
       ),
       [
         ['artifacts[0].path', 7, 27, '"/var/log" must be relative to the workspace, not an absolute path'],
@@ -332,6 +333,7 @@ describe('parseDefinition: invalid definitions report every problem with path, l
         ['artifacts[3].expires', 10, 49, '"1" has no unit; write "1m" for minutes or "1s" for seconds'],
         ['artifacts[4]', 11, 7, 'missing required key "path"'],
         ['artifacts[5]', 12, 7, 'must be a mapping with "name" and "path"'],
+        ['artifacts[6].report', 13, 40, 'must be one of junit'],
       ],
     ],
     [

@@ -1,4 +1,4 @@
-import { Prisma, PrismaService } from '@kiln/db';
+import { encodeTestSummary, Prisma, PrismaService, TestSummary } from '@kiln/db';
 import { OBJECT_STORAGE, ObjectStorage, PutResult } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { posix } from 'node:path';
@@ -12,6 +12,7 @@ import {
 } from '../common/errors';
 import { ARTIFACT_CONFIG, ArtifactConfig } from '../config';
 import { ByteLimit } from './byte-limit';
+import { JUNIT_MAX_BYTES, junitSummary } from './junit-summary';
 import { UploadRequest } from './upload-request';
 
 export interface StoredArtifact {
@@ -49,7 +50,8 @@ export class ArtifactsService {
       throw new ArtifactTooLargeError(maxBytes);
     await this.assertRunExists(request.runId, request.projectId);
     const { size, sha256 } = await this.putObject(request, body);
-    const { id, created } = await this.upsertRow(request, size, sha256);
+    const testSummary = request.report === 'junit' ? await this.readReport(request, size) : undefined;
+    const { id, created } = await this.upsertRow(request, size, sha256, testSummary);
     this.metrics.stored.inc();
     this.metrics.bytes.inc(size);
     this.logger.log(
@@ -69,6 +71,16 @@ export class ArtifactsService {
       size: Number(row.sizeBytes),
       filename: posix.basename(row.path),
     };
+  }
+
+  /** A JUnit report's counts, read back from storage; none for a file too large or not a report. */
+  private async readReport(request: UploadRequest, size: number): Promise<TestSummary | undefined> {
+    if (size > JUNIT_MAX_BYTES || !request.path.toLowerCase().endsWith('.xml')) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await this.storage.stream(request.objectPath)) as Readable) chunks.push(chunk as Buffer);
+    const summary = junitSummary(Buffer.concat(chunks).toString('utf8'));
+    if (!summary) this.logger.warn({ runId: request.runId, path: request.path }, 'test report is not JUnit XML');
+    return summary;
   }
 
   private async assertRunExists(runId: string, projectId: string): Promise<void> {
@@ -108,6 +120,7 @@ export class ArtifactsService {
     request: UploadRequest,
     size: number,
     sha256: string,
+    testSummary: TestSummary | undefined,
   ): Promise<{ id: string; created: boolean }> {
     const { objectPath } = request;
     const data = {
@@ -115,6 +128,7 @@ export class ArtifactsService {
       sizeBytes: BigInt(size),
       sha256,
       expiresAt: request.expiresAt,
+      testSummary: testSummary ? encodeTestSummary(testSummary) : Prisma.DbNull,
     };
     const before = await this.prisma.artifact.findUnique({ where: { objectPath }, select: { id: true } });
     try {

@@ -19,6 +19,8 @@ export interface UploadRequest {
   objectPath: string;
   contentType: string;
   expiresAt: Date | null;
+  /** `junit`: the file is read as a JUnit report and its counts kept with its row. */
+  report?: 'junit';
   /** Content-Length, when the client sent one (chunked uploads have none). */
   declaredSize?: number;
 }
@@ -43,6 +45,8 @@ export function parseUploadRequest(raw: RawUploadRequest, now = new Date()): Upl
   if (projectId !== undefined && !isUuid(projectId)) problems.push('X-Project-Id header is not a UUID');
   const expiresMs = optionalSingle(raw.query.expires_ms, 'expires_ms', problems);
   check(expiresMs === undefined ? undefined : expiresProblem(expiresMs));
+  const report = optionalSingle(raw.query.report, 'report', problems);
+  check(report === undefined || report === 'junit' ? undefined : `report "${report}" is not one of junit`);
   const objectPath = `artifacts/${runId}/${raw.name}/${path}`;
   if (problems.length === 0 && Buffer.byteLength(objectPath) > MAX_KEY_BYTES) {
     problems.push(`path is too long: the object path may have at most ${MAX_KEY_BYTES} bytes`);
@@ -56,6 +60,7 @@ export function parseUploadRequest(raw: RawUploadRequest, now = new Date()): Upl
     objectPath,
     contentType: contentTypeOf(raw.headers['content-type']),
     expiresAt: expiresMs === undefined ? null : new Date(now.getTime() + Number(expiresMs)),
+    ...(report === 'junit' && { report }),
     declaredSize: declaredSizeOf(raw.headers['content-length']),
   };
 }

@@ -127,6 +127,13 @@ export class StepJson {
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }
 
+export class TestSummaryJson {
+  @ApiProperty() tests!: number;
+  @ApiProperty() failures!: number;
+  @ApiProperty() errors!: number;
+  @ApiProperty() skipped!: number;
+}
+
 export class ApprovalDecisionJson {
   @ApiProperty({ format: 'uuid' }) step_id!: string;
   @ApiProperty() approved!: boolean;
@@ -179,5 +186,11 @@ export class RunJson {
     description: 'GET of one run only: who approved or rejected its approval steps',
   })
   approvals?: ApprovalDecisionJson[];
+  @ApiPropertyOptional({
+    nullable: true,
+    type: () => TestSummaryJson,
+    description: "GET of one run only: its JUnit reports' counts (artifacts with report: junit), else null",
+  })
+  test_summary?: TestSummaryJson | null;
   @ApiProperty({ type: [StepJson] }) steps!: StepJson[];
 }

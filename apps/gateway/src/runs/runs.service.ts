@@ -1,4 +1,4 @@
-import { countRuns, PrismaService } from '@kiln/db';
+import { countRuns, Prisma, PrismaService, sumTestSummaries, TestSummary } from '@kiln/db';
 import { competition, queuePosition } from '@kiln/engine';
 import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
@@ -39,7 +39,17 @@ export class RunsService {
       ...presentRun(run),
       queue_position: await this.queuePosition(run),
       approvals: await approvalDecisions(this.prisma, run),
+      test_summary: await this.testSummary(run.id),
     };
+  }
+
+  /** The run's JUnit report files, summed (the artifact-service keeps each file's counts). */
+  private async testSummary(runId: string): Promise<TestSummary | null> {
+    const rows = await this.prisma.artifact.findMany({
+      where: { runId, testSummary: { not: Prisma.DbNull } },
+      select: { testSummary: true },
+    });
+    return sumTestSummaries(rows.map((row) => row.testSummary));
   }
 
   /** Where a queued run waits (1 = next), by the scheduler's admission rule (@kiln/engine). */

@@ -12,6 +12,8 @@ export interface ArtifactUpload {
   artifactName: string;
   file: ArtifactFile;
   expiresMs?: number;
+  /** Passed on as `report=`: the artifact-service reads such files as test reports. */
+  report?: 'junit';
 }
 
 /** The artifact-service refused a file; `retryable` when asking again later may succeed. */
@@ -49,6 +51,7 @@ export async function uploadArtifactFile(
   );
   url.searchParams.set('path', upload.file.relativePath);
   if (upload.expiresMs !== undefined) url.searchParams.set('expires_ms', String(upload.expiresMs));
+  if (upload.report) url.searchParams.set('report', upload.report);
   // O_NOFOLLOW: the file checked inside the workspace is the file sent, even if swapped for a link since.
   const handle = await open(upload.file.absolutePath, constants.O_RDONLY | constants.O_NOFOLLOW);
   const size = (await handle.stat()).size;

@@ -74,6 +74,7 @@ export class RunArtifactsService {
           artifactName: artifact.name,
           file,
           expiresMs: artifact.expiresMs,
+          report: artifact.report,
         });
         this.metrics.artifacts.inc({ result });
         progress();

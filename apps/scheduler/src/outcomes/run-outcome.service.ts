@@ -32,7 +32,12 @@ export class RunOutcomeService {
         runId,
         projectId: run.projectId,
         status: run.status,
-        artifacts: (definition?.artifacts ?? []).map((a) => ({ name: a.name, path: a.path, expiresMs: a.expiresMs })),
+        artifacts: (definition?.artifacts ?? []).map((a) => ({
+          name: a.name,
+          path: a.path,
+          expiresMs: a.expiresMs,
+          ...(a.report && { report: a.report }),
+        })),
         finishedAt: (run.finishedAt ?? new Date()).toISOString(),
       },
       { msgId: `run-finished:${runId}` },

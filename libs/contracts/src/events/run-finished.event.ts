@@ -5,6 +5,8 @@ export class ArtifactSpec {
   @IsString() @MaxLength(200) name!: string;
   @IsString() @MaxLength(1000) path!: string;
   @IsOptional() expiresMs?: number;
+  /** `junit`: the files are JUnit reports, summed into the run's test summary. */
+  @IsOptional() @IsIn(['junit']) report?: 'junit';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { StepCache } from '../definition.model';
+import { ArtifactReport, StepCache } from '../definition.model';
 import { FieldReader } from '../reader/field.reader';
 import { YamlNode } from '../yaml/yaml-node';
 import { CircleCiDefinitions } from './circleci-definitions';
@@ -17,6 +17,8 @@ export interface JobCommand {
 export interface JobArtifact {
   name: string;
   path: string;
+  /** Set for `store_test_results`. */
+  report?: ArtifactReport;
   node: YamlNode;
   yamlPath: string;
 }

@@ -50,14 +50,13 @@ export function readStoreArtifacts(
       when: 'on_success',
     });
   }
-  if (testResults) {
-    reader.problems.warn(
-      path,
-      node,
-      `test results are kept as the artifact "${name}"; Kiln shows no test summary`,
-    );
-  }
-  plan.artifacts.push({ name, path: artifactPath, node: at, yamlPath: atPath });
+  plan.artifacts.push({
+    name,
+    path: artifactPath,
+    ...(testResults && { report: 'junit' as const }),
+    node: at,
+    yamlPath: atPath,
+  });
 }
 
 /**

@@ -209,7 +209,7 @@ describe('CircleCI-style files', () => {
       { name: 'a-reports-unit', path: 'out' },
       { name: 'a-reports-unit-2', path: 'logs' },
       { name: 'a-coverage', path: '.circleci-artifacts/a-coverage/' },
-      { name: 'a-test-results', path: 'junit' },
+      { name: 'a-test-results', path: 'junit', report: 'junit' },
     ]);
     expect(result.ok && result.definition.steps[0].commands).toContain(
       "(mkdir -p '.circleci-artifacts/a-coverage/' && cp -R '/tmp/coverage' '.circleci-artifacts/a-coverage/')",

@@ -221,11 +221,11 @@ function warnUnused(definitions: CircleCiDefinitions, entries: WorkflowJob[], re
 /** CircleCI merges uploads to one destination; Kiln keeps each under its own name (`-2`, `-3`, ...). */
 function uniqueArtifacts(artifacts: JobArtifact[]): ArtifactDefinition[] {
   const taken = new Set<string>();
-  return artifacts.map(({ name, path }) => {
+  return artifacts.map(({ name, path, report }) => {
     let unique = name;
     for (let n = 2; taken.has(unique); n++) unique = `${name.slice(0, 60)}-${n}`;
     taken.add(unique);
-    return { name: unique, path };
+    return { name: unique, path, ...(report && { report }) };
   });
 }
 

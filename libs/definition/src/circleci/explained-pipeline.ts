@@ -11,7 +11,7 @@ export function explainDefinition(definition: PipelineDefinition): { pipeline: R
     pipeline: compact({
       steps: definition.steps.map(explainStep),
       artifacts: definition.artifacts.map((a) =>
-        compact({ name: a.name, path: a.path, expires: a.expiresMs && formatDuration(a.expiresMs) }),
+        compact({ name: a.name, path: a.path, expires: a.expiresMs && formatDuration(a.expiresMs), report: a.report }),
       ),
       on: definition.on,
       fail_fast: definition.failFast || undefined,

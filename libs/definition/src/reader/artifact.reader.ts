@@ -1,4 +1,4 @@
-import { ArtifactDefinition } from '../definition.model';
+import { ArtifactDefinition, ArtifactReport, ARTIFACT_REPORTS } from '../definition.model';
 import { childPath } from '../problems/problem-collector';
 import { checkArtifactPath } from '../values/artifact-path';
 import { durationProblem, parseDuration } from '../values/duration';
@@ -18,7 +18,7 @@ export function readArtifacts(node: YamlNode, path: string, reader: FieldReader)
     const itemPath = childPath(path, index);
     const mapping = reader.mapping(item, itemPath, 'a mapping with "name" and "path"');
     if (!mapping) return;
-    reader.keys(mapping, itemPath, ['name', 'path', 'expires']);
+    reader.keys(mapping, itemPath, ['name', 'path', 'expires', 'report']);
     const nameNode = reader.required(mapping, itemPath, 'name');
     const name = nameNode && readName(nameNode, childPath(itemPath, 'name'), reader, 'artifact');
     if (nameNode && name) {
@@ -37,8 +37,14 @@ export function readArtifacts(node: YamlNode, path: string, reader: FieldReader)
     const pathNode = reader.required(mapping, itemPath, 'path');
     const artifactPath = pathNode && readArtifactPath(pathNode, childPath(itemPath, 'path'), reader);
     const expires = readExpiry(valueOf(mapping, 'expires'), childPath(itemPath, 'expires'), reader);
+    const report = readReport(valueOf(mapping, 'report'), childPath(itemPath, 'report'), reader);
     if (name && artifactPath)
-      artifacts.push({ name, path: artifactPath, ...(expires !== undefined && { expiresMs: expires }) });
+      artifacts.push({
+        name,
+        path: artifactPath,
+        ...(expires !== undefined && { expiresMs: expires }),
+        ...(report && { report }),
+      });
   });
   return artifacts;
 }
@@ -49,6 +55,15 @@ export function readArtifactPath(node: YamlNode, path: string, reader: FieldRead
   const checked = checkArtifactPath(raw);
   if (checked.ok) return checked.path;
   reader.problems.error(path, node, checked.problem);
+  return undefined;
+}
+
+function readReport(node: YamlNode | undefined, path: string, reader: FieldReader): ArtifactReport | undefined {
+  if (!node) return undefined;
+  const text = reader.string(node, path);
+  if (text === undefined) return undefined;
+  if ((ARTIFACT_REPORTS as readonly string[]).includes(text)) return text as ArtifactReport;
+  reader.problems.error(path, node, `must be one of ${ARTIFACT_REPORTS.join(', ')}`);
   return undefined;
 }
 

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "artifacts" ADD COLUMN     "test_summary" JSONB;
