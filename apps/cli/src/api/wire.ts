@@ -136,6 +136,15 @@ export interface Run {
   started_at: string | null;
   finished_at: string | null;
   steps?: Step[];
+  /** GET of one run: its JUnit reports' counts; null without any. */
+  test_summary?: TestSummary | null;
+}
+
+export interface TestSummary {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
 }
 
 export interface Artifact {

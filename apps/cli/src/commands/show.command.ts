@@ -5,6 +5,7 @@ import { CliContext } from '../context';
 import { elapsed, formatDuration, shortSha } from '../output/format';
 import { colors, paintStatus, statusIcon } from '../output/style';
 import { renderTable } from '../output/table';
+import { formatTestSummary } from '../output/test-summary';
 import { PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';
 
 export function registerShowCommand(program: Command, ctx: CliContext): void {
@@ -51,6 +52,7 @@ export function renderRunDetail(run: Run, projectName: string, pipelineName: str
     field('id', run.id),
     ...(run.retry_of ? [field('retry of', run.retry_of)] : []),
     ...(run.error ? [field('error', colors.red(run.error))] : []),
+    ...(run.test_summary ? [field('tests', formatTestSummary(run.test_summary))] : []),
   ];
   const steps = renderTable(run.steps ?? [], [
     { header: 'STEP', value: (s) => `${statusIcon(s.status)} ${s.name}` },
