@@ -1,19 +1,11 @@
 import { Platform, RunJson, startPlatform } from '@kiln/testing';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEMO_GATEWAY, DEMO_TOKEN, demoBlock } from './readme-blocks';
 
 const ROOT = resolve(__dirname, '..');
-
-/** The shell block under README.md's "Demo" heading, as a user would paste it. */
-function demoBlock(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Demo'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README.md has no sh block under its Demo heading');
-  return block[1];
-}
 
 describe("README's demo, pasted into a shell against a running platform", () => {
   let platform: Platform;
@@ -31,9 +23,9 @@ describe("README's demo, pasted into a shell against a running platform", () => 
 
   it('creates the project, starts a run with a signed push and another by hand, both succeed', async () => {
     // What differs from `pnpm start`: the gateway's address and where the admin token is kept.
-    const script = demoBlock()
-      .replace('http://localhost:8080', platform.apps.url('gateway'))
-      .replace('$(cat .kiln/admin-token)', platform.adminToken);
+    const script = demoBlock(ROOT)
+      .replace(DEMO_GATEWAY, platform.apps.url('gateway'))
+      .replace(DEMO_TOKEN, platform.adminToken);
     const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: ROOT,
       encoding: 'utf8',
