@@ -128,4 +128,31 @@ describe('matrix, when, retry and approval on the local backend', () => {
     expect(step(run, 'gate')).toMatchObject({ status: 'failed', error: 'rejected by admin: not today' });
     expect(step(run, 'deploy')).toMatchObject({ status: 'skipped', error: 'skipped: dependency "gate" failed' });
   });
+
+  it("sums the run's JUnit report artifacts into its test summary once they are collected", async () => {
+    const run = await finished(
+      'junit',
+      `pipeline:
+  steps:
+    - name: test
+      image: node:20
+      commands:
+        - mkdir -p reports
+        - echo "<testsuite name='unit'><testcase name='a'/><testcase name='b'><failure/></testcase></testsuite>" > reports/unit.xml
+        - echo "<testsuite name='e2e'><testcase name='c'><skipped/></testcase></testsuite>" > reports/e2e.xml
+  artifacts:
+    - { name: junit, path: reports/, report: junit }
+`,
+    );
+    expect(run.status).toBe('succeeded');
+    // The executor collects artifacts after the run ended: the summary follows shortly.
+    const summaryOf = (r: RunJson) => (r as RunJson & { test_summary?: object | null }).test_summary;
+    const withSummary = await platform.waitForRun(projectId, run.id, (r) => !!summaryOf(r), 30_000);
+    expect(summaryOf(withSummary)).toEqual({
+      tests: 3,
+      failures: 1,
+      errors: 0,
+      skipped: 1,
+    });
+  });
 });
