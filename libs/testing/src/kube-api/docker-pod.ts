@@ -8,6 +8,12 @@ export const SIMULATOR_LABEL = 'kiln.test/kube-sim';
 /** The runtime created the container but could not start its process (no such executable, …). */
 export class ContainerStartError extends Error {}
 
+/** A pod's `spec.hostAliases` entry. */
+export interface HostAlias {
+  ip: string;
+  hostnames: string[];
+}
+
 export interface ContainerExit {
   exitCode: number;
   oomKilled: boolean;
@@ -45,13 +51,20 @@ export class DockerPod {
     return `container:${this.infra.id}`;
   }
 
-  async createSandbox(pauseImage: string, hostname: string, hostNetwork: boolean): Promise<void> {
+  /** The pod's `hostAliases` go into the sandbox's /etc/hosts, which its containers share. */
+  async createSandbox(pauseImage: string, hostname: string, hostNetwork: boolean, hostAliases: HostAlias[] = []): Promise<void> {
+    const extraHosts = hostAliases.flatMap((alias) => alias.hostnames.map((name) => `${name}:${alias.ip}`));
     const infra = await this.docker.createContainer({
       Image: pauseImage,
       Entrypoint: ['sleep', '2147483647'],
       Labels: this.labels,
       ...(hostNetwork ? {} : { Hostname: hostname }),
-      HostConfig: { NetworkMode: hostNetwork ? 'host' : 'none', IpcMode: 'shareable', CapDrop: ['ALL'] },
+      HostConfig: {
+        NetworkMode: hostNetwork ? 'host' : 'none',
+        IpcMode: 'shareable',
+        CapDrop: ['ALL'],
+        ...(extraHosts.length ? { ExtraHosts: extraHosts } : {}),
+      },
     });
     this.infra = infra;
     if (this.removed) return this.remove();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { containerCreateOptions, PodSecurityContextJson } from './container-config';
 import { ContainerLog } from './container-log';
-import { ContainerStartError, DockerPod, ExecSession, SIMULATOR_LABEL } from './docker-pod';
+import { ContainerStartError, DockerPod, ExecSession, HostAlias, SIMULATOR_LABEL } from './docker-pod';
 import { ensureImage } from './image-pull';
 import { KubeObject, metaTime } from './kube-object';
 import { ObjectStore } from './object-store';
@@ -187,6 +187,7 @@ export class PodRuntime {
       await this.ctx.pauseImage,
       pod.metadata.name.slice(0, 63),
       this.ctx.hostNetwork,
+      (pod.spec as { hostAliases?: HostAlias[] }).hostAliases ?? [],
     );
     if (this.stopping || !(await this.pullImages(pod, [...inits, ...spec.containers]))) return this.settle();
 

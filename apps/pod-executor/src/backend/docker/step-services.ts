@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { formatDuration } from '@kiln/definition';
 import { StepSpec, StepStartError } from '../backend';
 import { ServiceOutput } from '../service-lines';
+import { listeningScript, notListening } from '../service-readiness';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
 import { ImagePuller } from './image-puller';
@@ -63,14 +63,9 @@ export class StepServices {
   }
 }
 
-/** How often the readiness check looks at the run's listening sockets. */
-const PORT_POLL_MS = 200;
-
 /**
  * Waits until something listens on `port` in the run's network namespace, checked from the
- * holder (which is in it) with shell builtins only, so any helper image with `sh` and `sleep`
- * does; the deadline is inside the script, so no check outlives its step. A listening socket is
- * what a connection needs: the kernel completes the handshake from its backlog.
+ * holder (which is in it); the deadline is inside the script, so no check outlives its step.
  */
 async function waitForPort(
   docker: Docker,
@@ -79,13 +74,11 @@ async function waitForPort(
   name: string,
   waitFor: { port: number; timeoutMs: number },
 ): Promise<void> {
-  const script = listeningScript(waitFor.port, Math.ceil(waitFor.timeoutMs / PORT_POLL_MS));
+  const script = listeningScript(waitFor.port, waitFor.timeoutMs);
   if ((await execInHolder(docker, holderId, ['sh', '-c', script])) === 0) return;
   const state = (await service.inspect()).State;
   const why = state.Running ? '' : ` (the service exited with code ${state.ExitCode})`;
-  throw new StepStartError(
-    `service "${name}" did not accept connections on port ${waitFor.port} within ${formatDuration(waitFor.timeoutMs)}${why}`,
-  );
+  throw new StepStartError(`${notListening(name, waitFor.port, waitFor.timeoutMs)}${why}`);
 }
 
 /**
@@ -109,25 +102,6 @@ async function execInHolder(docker: Docker, holderId: string, cmd: string[]): Pr
   await new Promise((resolve) => output.once('end', resolve).once('close', resolve));
   const { ExitCode } = await exec.inspect();
   return ExitCode ?? undefined;
-}
-
-/** Exits 0 once /proc/net/tcp or tcp6 shows a socket listening (state 0A) on `port`, 1 after `tries`. */
-function listeningScript(port: number, tries: number): string {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return [
-    `i=0`,
-    `while [ $i -lt ${tries} ]; do`,
-    `  for f in /proc/net/tcp /proc/net/tcp6; do`,
-    `    [ -r $f ] || continue`,
-    `    while read -r n local remote state rest; do`,
-    `      case "$local $state" in *:${hex}' 0A') exit 0;; esac`,
-    `    done < $f`,
-    `  done`,
-    `  i=$((i+1))`,
-    `  sleep ${PORT_POLL_MS / 1000}`,
-    `done`,
-    `exit 1`,
-  ].join('\n');
 }
 
 function serviceBody(

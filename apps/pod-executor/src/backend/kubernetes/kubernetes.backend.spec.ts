@@ -165,6 +165,45 @@ describe('kubernetes backend against the API server simulator', () => {
     expect(await b.workspaceDir(runId)).toBeNull();
   });
 
+  it("runs the step's services as containers of its pod, reachable on localhost and by name, and ends with the step", async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const connect = (host: string, port: number) =>
+      `for i in $(seq 1 50); do if echo ping | nc ${host} ${port} > answer; then break; fi; sleep 0.1; done; cat answer`;
+    const result = await run(
+      b,
+      step(runId, 'test', [connect('127.0.0.1', 8080), connect('cache', 8081)], {
+        services: [
+          { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo "$GREETING" | nc -l -p 8080', 'sleep 600'] },
+          { name: 'cache', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8081', 'sleep 600'] },
+        ],
+      }),
+    );
+    expect(result.exit).toEqual({ exitCode: 0 });
+    expect(texts(result.lines)).toEqual(expect.arrayContaining(['hello from the service', 'cache answers']));
+    const created = sim.created.find((c) => c.resource === 'pods' && c.body.metadata.name === result.handle.sandboxName);
+    const spec = created!.body.spec as { containers: { name: string }[]; hostAliases: unknown };
+    expect(spec.containers.map((c) => c.name)).toEqual(['service-0-db', 'service-1-cache', 'step']);
+    expect(spec.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['db', 'cache'] }]);
+    expect(sim.get('pods', NAMESPACE, result.handle.sandboxName)).toBeUndefined();
+    await b.destroyRun(runId);
+  });
+
+  it("starts the step's commands once a service's wait_for port listens, and fails the step naming a service that never does", async () => {
+    const b = backend();
+    const runId = randomUUID();
+    const slow = { name: 'slow', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['sleep 1', 'echo ready | nc -l -p 8082'], waitFor: { port: 8082, timeoutMs: 20_000 } };
+    const ready = await run(b, step(runId, 'test', ['echo ping | nc 127.0.0.1 8082'], { services: [slow] }));
+    expect(ready.exit).toEqual({ exitCode: 0 });
+    expect(texts(ready.lines)).toContain('ready');
+
+    const silent = { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['sleep 600'], waitFor: { port: 5432, timeoutMs: 1000 } };
+    const failed = await run(b, step(runId, 'check', ['echo never'], { services: [silent] }));
+    expect(failed.exit).toEqual({ exitCode: 1 });
+    expect(texts(failed.lines)).toEqual(['service "db" did not accept connections on port 5432 within 1s']);
+    await b.destroyRun(runId);
+  });
+
   it('creates step, checkout and collector pods that all pass Pod Security restricted', () => {
     const kinds = new Set(
       sim.created

@@ -13,6 +13,7 @@ import type {
 } from '@kubernetes/client-node';
 import { RunSpec, StepSpec, StepStartError } from '../backend';
 import { stepScript } from '../local/bwrap-command';
+import { listeningScript, notListening } from '../service-readiness';
 import { kanikoContainer, registryVolume } from './build-container';
 import { CHECKOUT_SCRIPT, COLLECT_SCRIPT, VOLUME_ROOT, WORKSPACE_SUBPATH } from './checkout-script';
 import { KubernetesBackendOptions, ROOT_CAPABILITIES } from './kubernetes.options';
@@ -29,6 +30,7 @@ import {
   MANAGED_BY,
   ownerName,
   registrySecretName,
+  serviceContainerName,
   STEP_CONTAINER,
   WORKSPACE_VOLUME,
 } from './names';
@@ -202,9 +204,30 @@ export function stepPodManifest(
       ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
       terminationGracePeriodSeconds: options.killGracePeriodSeconds,
       initContainers: at.checkout ? [checkoutContainer(at.owner.runId, options)] : undefined,
-      containers: [container],
+      // Services first: the kubelet starts a pod's containers in order.
+      containers: [...serviceContainers(step, options), container],
+      ...(step.services?.length
+        ? { hostAliases: [{ ip: '127.0.0.1', hostnames: step.services.map((service) => service.name) }] }
+        : {}),
     },
   };
+}
+
+/**
+ * The step's services as further containers of its pod, so they share its network namespace (the
+ * step reaches them on localhost, and by name through the pod's host aliases) and end with it:
+ * the step's outcome is its own container's, and the pod is deleted once it is known. Same
+ * security context as the step; the executor's default resources; no workspace.
+ */
+function serviceContainers(step: StepSpec, options: KubernetesBackendOptions): V1Container[] {
+  return (step.services ?? []).map((service, index) => ({
+    name: serviceContainerName(index, service.name),
+    image: service.image,
+    ...(service.commands ? { command: ['sh', '-c', service.commands.join('\n')] } : {}),
+    env: Object.entries(service.environment).map(([name, value]) => ({ name, value })),
+    resources: resources(undefined, options),
+    securityContext: stepSecurity(step, options),
+  }));
 }
 
 function commandContainer(step: StepSpec, podName: string, options: KubernetesBackendOptions): V1Container {
@@ -212,13 +235,28 @@ function commandContainer(step: StepSpec, podName: string, options: KubernetesBa
     name: STEP_CONTAINER,
     image: step.image,
     // `sh` from PATH rather than /bin/sh: some build images (kaniko's debug image) keep it elsewhere.
-    command: ['sh', '-c', `set -e\n${stepScript(step.commands)}`],
+    command: ['sh', '-c', `set -e\n${serviceWaits(step)}${stepScript(step.commands)}`],
     workingDir: '/workspace',
     envFrom: [{ secretRef: { name: envSecretName(podName) } }],
     resources: resources(step.resources, options),
     volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: '/workspace', subPath: WORKSPACE_SUBPATH }],
     securityContext: stepSecurity(step, options),
   };
+}
+
+/**
+ * The services' `wait_for`, checked in the step's own container before its commands: the kubelet
+ * starts the service containers first but does not wait for them, and the step's container sees
+ * the pod's sockets. A service that does not listen in time fails the step, saying which.
+ */
+function serviceWaits(step: StepSpec): string {
+  return (step.services ?? [])
+    .map(({ name, waitFor }) =>
+      waitFor
+        ? `if ! (\n${listeningScript(waitFor.port, waitFor.timeoutMs)}\n); then echo '${notListening(name, waitFor.port, waitFor.timeoutMs)}' >&2; exit 1; fi\n`
+        : '',
+    )
+    .join('');
 }
 
 /**

@@ -30,6 +30,15 @@ export const OWNER_DATA = {
 
 export const STEP_CONTAINER = 'step';
 export const CHECKOUT_CONTAINER = 'checkout';
+
+/**
+ * A service's container in its step's pod: a DNS label however the service is named (a service
+ * name may hold `_` and `.`), its position keeping two similar names apart.
+ */
+export function serviceContainerName(index: number, service: string): string {
+  const label = service.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return `service-${index}-${label}`.slice(0, 63).replace(/-+$/, '');
+}
 export const COLLECT_CONTAINER = 'collect';
 export const WORKSPACE_VOLUME = 'workspace';
 

@@ -62,6 +62,31 @@ describe('podOutcome', () => {
     expect(podOutcome(lagging, { ...running, settled: true })).toEqual({ exitCode: 0 });
   });
 
+  it('takes a succeeded step of a pod with services at once, though the services keep the pod running', () => {
+    const withService = { spec: { containers: [{ name: 'service-0-db', image: 'postgres:16' }, { name: 'step', image: 'node:20' }] } };
+    const service = { name: 'service-0-db', image: 'postgres:16', imageID: '', ready: true, restartCount: 0, state: { running: {} } };
+    const status = (exitCode: number) => ({ phase: 'Running', containerStatuses: [service, ...step(ended(exitCode))] });
+    expect(podOutcome(pod(status(0), withService), running)).toEqual({ exitCode: 0 });
+    expect(podOutcome(pod(status(2), withService), running)).toBeUndefined();
+    expect(podOutcome(pod(status(2), withService), { ...running, settled: true })).toEqual({ exitCode: 2 });
+  });
+
+  it("fails the step when a service's image cannot be pulled", () => {
+    const service = {
+      name: 'service-0-db',
+      image: 'registry.example.com/db:1',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+    };
+    const exit = podOutcome(pod({ phase: 'Pending', containerStatuses: [service, ...step({ running: {} })] }), running);
+    expect(exit).toEqual({
+      exitCode: null,
+      error: 'image pull failed (ImagePullBackOff) for "registry.example.com/db:1": Back-off pulling image',
+    });
+  });
+
   it('reports OOMKilled with the memory limit', () => {
     const oom = pod({
       phase: 'Failed',

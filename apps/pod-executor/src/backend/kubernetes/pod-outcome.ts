@@ -86,7 +86,11 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
         error: `OOMKilled: the step used more memory than its limit${limit ? ` of ${limit}` : ''}`,
       };
     }
-    if (!isFinished(status.phase) && !ctx.settled && !deleting) return undefined;
+    // A pod with services keeps running after its step, so its phase says nothing about a step
+    // that succeeded; a failure still waits a moment for a deadline's reason.
+    const alone = (pod.spec?.containers?.length ?? 1) === 1;
+    const phaseMatters = alone || terminated.exitCode !== 0;
+    if (phaseMatters && !isFinished(status.phase) && !ctx.settled && !deleting) return undefined;
     if (status.reason === 'DeadlineExceeded') return deadlineExceeded(pod);
     if (terminated.reason && !['Completed', 'Error'].includes(terminated.reason)) {
       return {
@@ -107,7 +111,8 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
   if (deleting) return deleted();
   const scheduled = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
   if (ctx.unschedulable && !pod.spec?.nodeName && scheduled) return unschedulable(scheduled);
-  for (const container of [init, step]) {
+  // A service's image counts as the step's: the step would run without it.
+  for (const container of [init, step, ...(status.containerStatuses ?? [])]) {
     const waiting = container?.state?.waiting;
     const reason = waiting?.reason;
     if (reason && (PULL_FAILURES.has(reason) || (reason === 'ErrImagePull' && ctx.pullStalled))) {
