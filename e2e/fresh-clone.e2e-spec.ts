@@ -61,7 +61,7 @@ describe('a fresh clone of the repository', () => {
       .join('\n');
     const declared = (word: string) => new RegExp(`\\.command\\('${word}[ ']`).test(sources);
     const used = commandLines(demo)
-      .map((line) => /^"\$KILN" ([a-z-]+)(?: ([a-z-]+)\b(?!\/))?/.exec(line))
+      .map((line) => /^"\$KILN" ([a-z][a-z-]*)(?: ([a-z][a-z-]*)\b(?!\/))?/.exec(line))
       .filter((m): m is RegExpExecArray => m !== null)
       .flatMap((m) => (m[2] === undefined ? [m[1]] : [m[1], m[2]]));
     expect(used).toEqual(expect.arrayContaining(['projects', 'create', 'hook', 'test', 'run', 'runs']));
