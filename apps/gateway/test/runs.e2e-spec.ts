@@ -153,6 +153,10 @@ describe('manual runs, cancel and retry', () => {
   it('publishes a retry of the same commit, failed_only included, and refuses to retry an active run', async () => {
     const heard = await gw.listen('kiln.run.requested');
     const failed = await gw.insertRun(projectId, { status: 'failed', branch: 'main' });
+    await gw.prisma.run.update({
+      where: { id: failed.runId },
+      data: { commitMessage: 'Fix the widget', commitAuthor: 'Mona Lisa', pullRequestUrl: 'https://github.com/acme/app/pull/7' },
+    });
     const res = await gw
       .http()
       .post(`/api/projects/${projectId}/runs/${failed.runId}/retry`)
@@ -166,6 +170,9 @@ describe('manual runs, cancel and retry', () => {
       retryOfId: failed.runId,
       failedOnly: true,
       commitSha: 'a'.repeat(40),
+      commitMessage: 'Fix the widget',
+      commitAuthor: 'Mona Lisa',
+      pullRequestUrl: 'https://github.com/acme/app/pull/7',
       branch: 'main',
       applyTriggerFilters: false,
     });

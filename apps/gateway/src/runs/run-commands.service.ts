@@ -1,5 +1,5 @@
 import { RunRequestedEvent, StepDecidedEvent, Subjects } from '@kiln/contracts';
-import { PrismaService } from '@kiln/db';
+import { PrismaService, Run } from '@kiln/db';
 import { isTerminalRun } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable } from '@nestjs/common';
@@ -16,6 +16,15 @@ import { presentRun, STEPS_IN_ORDER } from './run.presenter';
 import { RunsService } from './runs.service';
 
 const POLL_MS = 100;
+
+/** A retry shows the commit its original run showed. */
+function commitInfoOf(run: Pick<Run, 'commitMessage' | 'commitAuthor' | 'pullRequestUrl'>): Partial<RunRequestedEvent> {
+  return {
+    ...(run.commitMessage === null ? {} : { commitMessage: run.commitMessage }),
+    ...(run.commitAuthor === null ? {} : { commitAuthor: run.commitAuthor }),
+    ...(run.pullRequestUrl === null ? {} : { pullRequestUrl: run.pullRequestUrl }),
+  };
+}
 
 /** What a run request answers: the run (201) once the scheduler created it, else its id (202). */
 export type RunAccepted =
@@ -68,6 +77,7 @@ export class RunCommandsService {
       branch: original.branch ?? undefined,
       tag: original.tag ?? undefined,
       commitSha: original.commitSha ?? undefined,
+      ...commitInfoOf(original),
       retryOfId: original.id,
       failedOnly,
     });
@@ -100,6 +110,7 @@ export class RunCommandsService {
       branch: original.branch ?? undefined,
       tag: original.tag ?? undefined,
       commitSha: original.commitSha ?? undefined,
+      ...commitInfoOf(original),
       retryOfId: original.id,
       rerunStep: step.name,
     });
