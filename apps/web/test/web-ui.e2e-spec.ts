@@ -178,6 +178,24 @@ describe('the web UI in a real browser', () => {
     await screenshot(page, 'run-finished');
   });
 
+  it("shows the run's commit message, author and pull request in its header", async () => {
+    await platform.query(
+      'UPDATE runs SET commit_message = $2, commit_author = $3, pull_request_url = $4 WHERE id = $1',
+      [finishedCi.id, 'Fix the widget\n\nThe longer story.', 'Mona Lisa', 'https://github.com/acme/web/pull/7'],
+    );
+    await signIn(platform.adminToken);
+    await shows(page.getByRole('heading', { name: 'Projects' }));
+    await page.goto(`${platform.gateway}/#/projects/${projectId}/runs/${finishedCi.id}`);
+    const message = page.getByTestId('commit-message');
+    await showsText(message, 'Fix the widget');
+    expect(await message.innerText()).not.toContain('longer story');
+    await showsText(page.getByTestId('commit-author'), 'Mona Lisa');
+    const link = page.getByRole('link', { name: '#7' });
+    await shows(link);
+    expect(await link.getAttribute('href')).toBe('https://github.com/acme/web/pull/7');
+    await screenshot(page, 'run-commit');
+  });
+
   it('shows the first 2 MB of a bigger log and offers the whole log as a download', async () => {
     const run = await waitForRun((await startRun('big')).id, (r) => r.status === 'succeeded');
     await signIn(platform.adminToken);
