@@ -46,11 +46,12 @@ pipeline:
       services:
         - name: echo
           image: ${IMAGE}
-          commands: ['sleep 1', 'while true; do echo pong | nc -l -p 8080; done']
+          commands: ['echo service up', 'sleep 1', 'while true; do echo pong | nc -l -p 8080; done']
           wait_for: { port: 8080, timeout: 30s }
       commands:
         - 'echo "matrix FLAVOUR=$FLAVOUR"'
         - 'echo "service says $(echo ping | nc 127.0.0.1 8080)"'
+        - 'for i in 1 2 3 4 5; do if answer=$(echo ping | nc echo 8080); then break; fi; sleep 0.2; done; echo "by name it says $answer"'
         - 'if [ -f deps/tool.txt ]; then echo "cached: $(cat deps/tool.txt)"; else mkdir -p deps; echo "built in run $RUN_NUMBER" > deps/tool.txt; fi'
         - 'if [ ! -f .tried-$FLAVOUR ]; then touch .tried-$FLAVOUR; echo "first attempt fails"; exit 1; fi'
     - name: gate
@@ -105,6 +106,10 @@ pipeline:
       const last = await platform.stepLog(projectId, run, name);
       expect(last).toContain(`matrix FLAVOUR=${flavour}`);
       expect(last).toContain('service says pong');
+      expect(last).toContain('by name it says pong');
+      expect(last).toMatch(/^\[echo\] service up$/m);
+      expect(last.indexOf('[echo] service up')).toBeLessThan(last.indexOf('matrix FLAVOUR'));
+      expect(last).toMatch(/^\[echo\] ping$/m);
       expect(last).not.toMatch(/^first attempt fails$/m);
       expect(await attemptLog(run, name, 2)).toBe(last);
     }

@@ -48,6 +48,19 @@ describe('withServiceLines', () => {
     expect(texts.filter((text) => text.startsWith('[db]'))).toEqual(['[db] 1', '[db] 2', '[db] 3']);
   });
 
+  it('puts the oldest line first when the reader lags behind', async () => {
+    const timed = (text: string, ts: number): OutputLine => ({ stream: 'stdout', text, ts });
+    async function* from(...items: OutputLine[]): AsyncIterable<OutputLine> {
+      yield* items;
+    }
+    const merged = await collect(
+      withServiceLines(from(timed('step 1', 20), timed('step 2', 40)), [
+        { name: 'db', lines: from(timed('up', 10), timed('query', 30)) },
+      ]),
+    );
+    expect(merged.map((item) => item.text)).toEqual(['[db] up', 'step 1', '[db] query', 'step 2']);
+  });
+
   it('ends with the step even while a service still runs, keeping the lines it had written', async () => {
     const service = openSource('listening');
     const merged = await collect(withServiceLines(lines('done'), [{ name: 'cache', lines: service.lines }]));

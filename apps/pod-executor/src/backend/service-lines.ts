@@ -1,7 +1,5 @@
 import { OutputLine } from './backend';
 
-type Read = { index: number; result: IteratorResult<OutputLine> };
-
 /** One service's output, to be shown in its step's log. */
 export interface ServiceOutput {
   name: string;
@@ -9,53 +7,78 @@ export interface ServiceOutput {
 }
 
 /**
- * The step's output with its services' lines in between, each prefixed `[<service>] `, in the
- * order they were read. Each source is read one line ahead at most, so a slow log reader still
- * holds every container back. Ends with the step's own output: service lines already read by
- * then are kept, later ones (a database's shutdown) are not part of the step.
+ * The step's output with its services' lines in between, each prefixed `[<service>] `, oldest
+ * first among the lines read. Each source is read one line ahead at most, so a slow log reader
+ * still holds every container back. Ends with the step's own output: service lines already read
+ * by then are kept, later ones (a database's shutdown) are not part of the step.
  */
 export async function* withServiceLines(
   step: AsyncIterable<OutputLine>,
   services: ServiceOutput[],
 ): AsyncIterable<OutputLine> {
-  const sources = [
+  const merge = new LineMerge([
     { prefix: '', iterator: step[Symbol.asyncIterator]() },
-    ...services.map((service) => ({ prefix: `[${service.name}] `, iterator: service.lines[Symbol.asyncIterator]() })),
-  ];
-  const read = (index: number): Promise<Read> =>
-    sources[index].iterator.next().then((result) => ({ index, result }));
-  const pending = new Map<number, Promise<Read>>(sources.map((_, index) => [index, read(index)]));
-  while (pending.has(0)) {
-    const { index, result } = await Promise.race(pending.values());
-    if (result.done) {
-      pending.delete(index);
-      continue;
-    }
-    pending.set(index, read(index));
-    yield prefixed(result.value, sources[index].prefix);
+    ...services.map((s) => ({ prefix: `[${s.name}] `, iterator: s.lines[Symbol.asyncIterator]() })),
+  ]);
+  for (;;) {
+    const line = merge.oldest();
+    if (line) yield line;
+    else if (merge.stepEnded) break;
+    else await merge.next();
   }
-  yield* readyLines(pending, read, sources.map((source) => source.prefix));
-}
-
-/** The service lines that are read already or arrive within one turn of the event loop. */
-async function* readyLines(
-  pending: Map<number, Promise<Read>>,
-  read: (index: number) => Promise<Read>,
-  prefixes: string[],
-): AsyncIterable<OutputLine> {
-  while (pending.size > 0) {
-    const turn = new Promise<undefined>((resolve) => setImmediate(resolve, undefined));
-    const next = await Promise.race([...pending.values(), turn]);
-    if (!next) return;
-    if (next.result.done) {
-      pending.delete(next.index);
-      continue;
-    }
-    pending.set(next.index, read(next.index));
-    yield prefixed(next.result.value, prefixes[next.index]);
+  // What the services wrote until the step ended: the lines read already or within a turn.
+  for (;;) {
+    const line = merge.oldest();
+    if (line) yield line;
+    else if (!(await merge.next(true))) return;
   }
 }
 
-function prefixed(line: OutputLine, prefix: string): OutputLine {
-  return prefix ? { ...line, text: prefix + line.text } : line;
+interface Source {
+  prefix: string;
+  iterator: AsyncIterator<OutputLine>;
+}
+
+/** The sources' next lines as they arrive; source 0 is the step. */
+class LineMerge {
+  stepEnded = false;
+  private readonly ready = new Map<number, OutputLine>();
+  private readonly reading = new Map<number, Promise<void>>();
+
+  constructor(private readonly sources: Source[]) {
+    sources.forEach((_, index) => this.read(index));
+  }
+
+  /** Takes the oldest line read (the step's on a tie), asking its source for the next one. */
+  oldest(): OutputLine | undefined {
+    let pick: number | undefined;
+    for (const [index, line] of this.ready) if (pick === undefined || line.ts < this.ready.get(pick)!.ts) pick = index;
+    if (pick === undefined) return undefined;
+    const line = this.ready.get(pick)!;
+    this.ready.delete(pick);
+    this.read(pick);
+    const prefix = this.sources[pick].prefix;
+    return prefix ? { ...line, text: prefix + line.text } : line;
+  }
+
+  /** Waits until a source answers; with `briefly`, for one turn of the event loop at most (false then). */
+  async next(briefly = false): Promise<boolean> {
+    const waits = [...this.reading.values()];
+    if (waits.length === 0) return false;
+    if (!briefly) {
+      await Promise.race(waits);
+      return true;
+    }
+    const turn = new Promise<false>((resolve) => setImmediate(resolve, false));
+    return Promise.race([...waits.map((wait) => wait.then(() => true)), turn]);
+  }
+
+  private read(index: number): void {
+    const reading = this.sources[index].iterator.next().then((result) => {
+      this.reading.delete(index);
+      if (!result.done) this.ready.set(index, result.value);
+      else if (index === 0) this.stepEnded = true;
+    });
+    this.reading.set(index, reading);
+  }
 }
