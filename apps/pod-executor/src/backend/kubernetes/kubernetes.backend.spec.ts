@@ -165,7 +165,7 @@ describe('kubernetes backend against the API server simulator', () => {
     expect(await b.workspaceDir(runId)).toBeNull();
   });
 
-  it("runs the step's services as containers of its pod, reachable on localhost and by name, and ends with the step", async () => {
+  it("runs the step's services as containers of its pod, reachable on localhost and by name, their output in the step's log, and ends with the step", async () => {
     const b = backend();
     const runId = randomUUID();
     const connect = (host: string, port: number) =>
@@ -174,13 +174,15 @@ describe('kubernetes backend against the API server simulator', () => {
       b,
       step(runId, 'test', [connect('127.0.0.1', 8080), connect('cache', 8081)], {
         services: [
-          { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo "$GREETING" | nc -l -p 8080', 'sleep 600'] },
+          { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo db up', 'echo "$GREETING" | nc -l -p 8080', 'sleep 600'] },
           { name: 'cache', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8081', 'sleep 600'] },
         ],
       }),
     );
     expect(result.exit).toEqual({ exitCode: 0 });
-    expect(texts(result.lines)).toEqual(expect.arrayContaining(['hello from the service', 'cache answers']));
+    expect(texts(result.lines)).toEqual(
+      expect.arrayContaining(['hello from the service', 'cache answers', '[db] db up', '[db] ping', '[cache] ping']),
+    );
     const created = sim.created.find((c) => c.resource === 'pods' && c.body.metadata.name === result.handle.sandboxName);
     const spec = created!.body.spec as { containers: { name: string }[]; hostAliases: unknown };
     expect(spec.containers.map((c) => c.name)).toEqual(['service-0-db', 'service-1-cache', 'step']);

@@ -11,7 +11,7 @@ import {
   stepLabels,
   stepPodManifest,
 } from './manifests';
-import { LABEL } from './names';
+import { LABEL, serviceContainerName } from './names';
 import { orphanedRuns } from './orphan-sweep';
 import { RunPlacement, RunResources } from './run-resources';
 import { StepExecution } from './step-execution';
@@ -83,7 +83,10 @@ export class KubernetesBackend implements Backend {
       checkedOut: () => this.runs.recordCheckout(step.runId),
     });
     placement.pinWith?.(execution.scheduled);
-    execution.start(pod);
+    execution.start(
+      pod,
+      (step.services ?? []).map((service, index) => ({ container: serviceContainerName(index, service.name), name: service.name })),
+    );
     this.executions.set(handle, execution);
     this.runs.touch(step.runId);
     return handle;

@@ -15,6 +15,12 @@ export interface ExecutionHooks {
   checkedOut(): void;
 }
 
+/** A service's container in the step's pod, and the name its log lines are prefixed with. */
+export interface ServiceContainer {
+  container: string;
+  name: string;
+}
+
 export interface ExecutionTiming {
   killGracePeriodSeconds: number;
   logDrainTimeoutMs: number;
@@ -69,10 +75,11 @@ export class StepExecution {
     this.watcher = new PodWatcher(api, handle.sandboxName, (pod, gone) => this.update(pod, gone));
   }
 
-  start(pod: V1Pod): void {
+  /** `services`: the containers of the step's services, whose output joins the step's log. */
+  start(pod: V1Pod, services: ServiceContainer[] = []): void {
     this.update(pod, false);
     this.watcher.start(pod);
-    this.logsDone = this.followLogs().finally(() => this.lines.close());
+    this.logsDone = this.followLogs(services).finally(() => this.lines.close());
   }
 
   /** The outcome, once the log is drained and the pod and its Secret are deleted. Never rejects. */
@@ -194,7 +201,7 @@ export class StepExecution {
     }
   }
 
-  private async followLogs(): Promise<void> {
+  private async followLogs(services: ServiceContainer[]): Promise<void> {
     const sink = (line: OutputLine) => this.lines.push(line);
     const target = (container: string) => ({
       podName: this.handle.sandboxName,
@@ -207,7 +214,19 @@ export class StepExecution {
     try {
       if (hasCheckout)
         await followContainerLog(this.api, target(CHECKOUT_CONTAINER), sink, this.stopLogs.signal);
-      await followContainerLog(this.api, target(STEP_CONTAINER), sink, this.stopLogs.signal);
+      // Services run on after the step: their logs are followed until the step's is drained.
+      const stopServices = new AbortController();
+      const stop = () => stopServices.abort();
+      this.stopLogs.signal.addEventListener('abort', stop);
+      const serviceLogs = services.map(({ container, name }) =>
+        followContainerLog(this.api, target(container), (line) => sink({ ...line, text: `[${name}] ${line.text}` }), stopServices.signal)
+          .catch((error: unknown) =>
+            this.logger.warn({ pod: this.handle.sandboxName, container, error: (error as Error).message }, 'following a service log failed'),
+          ),
+      );
+      await followContainerLog(this.api, target(STEP_CONTAINER), sink, this.stopLogs.signal).finally(stop);
+      await Promise.all(serviceLogs);
+      this.stopLogs.signal.removeEventListener('abort', stop);
     } catch (error) {
       this.logger.warn(
         { pod: this.handle.sandboxName, error: (error as Error).message },
