@@ -100,15 +100,15 @@ describe('CircleCI configs run end to end on the docker backend', () => {
         paths: ['node_modules'],
       },
     ]);
-    // The executor restores and saves caches: the first run misses and saves, the second restores.
+    // The executor restores and saves caches: the first run misses, the second restores. (Whether
+    // node_modules is already there says nothing: the run's jobs share one workspace, and another
+    // node version's job may have installed it first.)
     const key = /v1-dependencies-10\.15-[0-9a-f]+/;
     const first = await platform.stepLog(projectId, run, 'node-v1015.verify_build');
     expect(first).toMatch(new RegExp(`cache miss: ${key.source}`));
-    expect(first).not.toContain('node_modules already there');
     expect(again.status).toBe('succeeded');
     const second = await platform.stepLog(projectId, again, 'node-v1015.verify_build');
     expect(second).toMatch(new RegExp(`cache restored from key ${key.source}`));
-    expect(second).toContain('yarn install: node_modules already there');
   });
 
   it('shares the workspace between jobs as persist_to_workspace/attach_workspace do', async () => {

@@ -173,7 +173,9 @@ export async function startPlatform(
     { appEnv },
   );
   const gateway = apps.url('gateway');
-  const pool = new Pool({ connectionString: db.url, max: 2 });
+  // The database the apps use: `env` may point them at another server (the chaos suite does).
+  const databaseUrl = env.DATABASE_URL ?? db.url;
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
 
   const api: Platform['api'] = async (method, path, body, token = adminToken) => {
     const res = await fetch(`${gateway}${path}`, {
@@ -217,7 +219,7 @@ export async function startPlatform(
     apps,
     adminToken,
     dataDir,
-    databaseUrl: db.url,
+    databaseUrl,
     api,
     text,
     waitForRun,
