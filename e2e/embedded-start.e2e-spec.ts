@@ -37,6 +37,8 @@ describe('the embedded start', () => {
 
   afterAll(() => {
     for (const child of launched) child.kill('SIGKILL');
+    // A failed test may leave a killed start's apps, nats-server and PostgreSQL behind.
+    for (const { pid } of processesOf(dataDir)) process.kill(pid, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -82,13 +84,13 @@ describe('the embedded start', () => {
     second.child.kill('SIGINT');
     expect(await exited).toBe(0);
     await expect(gatewayReady()).rejects.toThrow();
-    expect(processesOf(dataDir)).toEqual([]);
+    expect(processesOf(dataDir).map((p) => p.command)).toEqual([]);
   }, 180_000);
 });
 
 /** Processes whose arguments or environment name the data directory (nats-server, PostgreSQL, the apps). */
-function processesOf(dir: string): string[] {
-  const found: string[] = [];
+function processesOf(dir: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const read = (file: string) => {
@@ -101,7 +103,7 @@ function processesOf(dir: string): string[] {
     const stat = read('stat');
     if (!stat || stat.includes(') Z ')) continue;
     if (read('cmdline').includes(dir) || read('environ').includes(`KILN_DATA_DIR=${dir}`))
-      found.push(read('cmdline').replace(/\0/g, ' ').trim());
+      found.push({ pid: Number(entry), command: read('cmdline').replace(/\0/g, ' ').trim() });
   }
   return found;
 }
