@@ -9,7 +9,7 @@ import { commitSeries } from './support/commits';
 import { rssMiB } from './support/proc';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
-import { Stack, startStack } from './support/stack';
+import { runOfPush, Stack, startStack } from './support/stack';
 import { round, sleep, waitFor } from './support/stats';
 
 const RUNS = 60;
@@ -69,10 +69,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       })();
       // Its failure is reported where it is awaited, after the load.
       listing.catch(() => undefined);
-      const floodRun = await pushed(flood, flood.sha);
+      const floodRun = await runOfPush(stack.sql, await flood.push(flood.sha));
       const tail = followLog(stack, flood.id, floodRun);
       const runIds: string[] = [];
-      for (const sha of shas) runIds.push(await pushed(builds, sha));
+      for (const sha of shas) runIds.push(await runOfPush(stack.sql, await builds.push(sha)));
       await waitFor(
         `${runs} runs to finish`,
         runs * 3_000 + 60_000,
@@ -133,16 +133,6 @@ function rssOf(stack: Stack, app: AppName): number {
   const rss = pid === undefined ? undefined : rssMiB(pid);
   if (rss === undefined) throw new Error(`${app} is not running`);
   return rss;
-}
-
-async function pushed(
-  project: { push(sha: string): Promise<{ status: number; body: Record<string, unknown> }> },
-  sha: string,
-): Promise<string> {
-  const answer = await project.push(sha);
-  if (answer.status !== 202 || typeof answer.body.run_id !== 'string')
-    throw new Error(`push not accepted: ${JSON.stringify(answer.body)}`);
-  return answer.body.run_id;
 }
 
 /** Follows the flood step's log over SSE to its end, reading and dropping the events. */

@@ -12,7 +12,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { processCpuMs } from './support/proc';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
-import { Stack, startStack } from './support/stack';
+import { runOfPush, Stack, startStack } from './support/stack';
 import { percentile, round, waitFor } from './support/stats';
 
 const LOG_BYTES = 200 * 1024 * 1024;
@@ -63,10 +63,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       commands: ["sleep 2", "node flood.js ${bytes}"]
 `;
     const project = await stack.createProject({ '.platform.yaml': definition, 'flood.js': FLOOD_JS });
-    const answer = await project.push(project.sha);
-    if (answer.status !== 202 || typeof answer.body.run_id !== 'string')
-      throw new Error(`push not accepted: ${JSON.stringify(answer.body)}`);
-    const runId = answer.body.run_id;
+    const runId = await runOfPush(stack.sql, await project.push(project.sha));
     const stepId = await waitFor(
       'the flood step row',
       30_000,

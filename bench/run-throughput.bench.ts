@@ -14,7 +14,7 @@ import { writeSandboxEtc } from '../apps/pod-executor/src/backend/local/sandbox-
 import { commitSeries } from './support/commits';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
-import { BenchProject, startStack } from './support/stack';
+import { BenchProject, runOfPush, startStack } from './support/stack';
 import { round, waitFor } from './support/stats';
 
 const RUNS = 300;
@@ -94,19 +94,14 @@ export async function platformRuns(
 ): Promise<{ minutes: number; failed: number }> {
   const shas = commitSeries(project.repo, runs);
   const started = Date.now();
-  const runIds: string[] = [];
+  const answers: { status: number; body: Record<string, unknown> }[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: PUSHERS }, async () => {
-      while (next < runs) {
-        const answer = await project.push(shas[next++]);
-        if (answer.status !== 202 || typeof answer.body.run_id !== 'string') {
-          throw new Error(`push not accepted: ${answer.status} ${JSON.stringify(answer.body)}`);
-        }
-        runIds.push(answer.body.run_id);
-      }
+      while (next < runs) answers.push(await project.push(shas[next++]));
     }),
   );
+  const runIds = await Promise.all(answers.map((answer) => runOfPush(sql, answer, runs * 2_000)));
   const done = await waitFor(
     `${runs} runs to finish`,
     runs * 2_000 + 60_000,

@@ -196,3 +196,30 @@ async function deleteStreams(url: string, prefix: string): Promise<void> {
     await nc.close();
   }
 }
+
+/**
+ * The run a push started. The receiver names a run only for inline pipelines; a pipeline read from
+ * the repository (the benchmarks' `.platform.yaml`) is `pending_filter` in the answer until the
+ * scheduler has read the commit, so its run is found by the delivery it came from.
+ */
+export async function runOfPush(
+  sql: Client,
+  answer: { status: number; body: Record<string, unknown> },
+  timeoutMs = 60_000,
+): Promise<string> {
+  if (answer.status !== 202)
+    throw new Error(`push not accepted: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (typeof answer.body.run_id === 'string') return answer.body.run_id;
+  const recordId = answer.body.delivery_record_id;
+  if (typeof recordId !== 'string')
+    throw new Error(`push answered no delivery: ${JSON.stringify(answer.body)}`);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await sql.query<{ id: string }>('SELECT id FROM runs WHERE delivery_id = $1 LIMIT 1', [
+      recordId,
+    ]);
+    if (rows[0]) return rows[0].id;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`delivery ${recordId} started no run within ${timeoutMs} ms`);
+}

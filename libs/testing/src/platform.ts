@@ -176,6 +176,8 @@ export async function startPlatform(
   // The database the apps use: `env` may point them at another server (the chaos suite does).
   const databaseUrl = env.DATABASE_URL ?? db.url;
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  // An idle client sees its connection cut when a test stops the database; the pool replaces it.
+  pool.on('error', () => undefined);
 
   const api: Platform['api'] = async (method, path, body, token = adminToken) => {
     const res = await fetch(`${gateway}${path}`, {
