@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputLine, StepExit, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
-import { DEFAULT_CAPABILITIES, DockerBackendOptions } from './docker.options';
-import { ensureHelperImage } from './helper-image';
-import { ImagePuller } from './image-puller';
+import { DockerBackendOptions } from './docker.options';
 import { LABEL } from './names';
+import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
 
 const IMAGE = 'kiln-test/busybox:1';
 const NO_SHELL = 'kiln-test/no-shell:1';
@@ -30,23 +29,14 @@ describe('docker backend (real Docker Engine)', () => {
     docker = testDocker();
     await busyboxTestImage(docker, IMAGE, { files: { 'etc/os-release': 'NAME="kiln test busybox"\n' } });
     await busyboxTestImage(docker, NO_SHELL, { withoutShell: true });
-    await ensureHelperImage(docker, 'kiln/helper:busybox', new ImagePuller(docker, 'never', 1000));
+    await prepareHelperImage(docker);
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'hello from the repository\n', 'src/app.txt': 'app\n' });
   });
 
   beforeEach(() => {
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-collect-'));
-    options = {
-      pullPolicy: 'if-not-present',
-      pullTimeoutMs: 30_000,
-      egress: 'none',
-      helperImage: 'kiln/helper:busybox',
-      capAdd: DEFAULT_CAPABILITIES,
-      pidsLimit: 128,
-      executorId: `test-${randomUUID()}`,
-      collectDir,
-    };
+    options = testBackendOptions(collectDir);
     backend = new DockerBackend(docker, options);
   });
 

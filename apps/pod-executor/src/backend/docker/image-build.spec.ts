@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
-import { DEFAULT_CAPABILITIES } from './docker.options';
-import { ensureHelperImage } from './helper-image';
-import { ImagePuller } from './image-puller';
+import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
 
 jest.setTimeout(60_000);
 
@@ -33,7 +31,7 @@ describe('build steps on the docker backend (real Docker Engine and registry)', 
   beforeAll(async () => {
     docker = testDocker();
     await busyboxTestImage(docker, BASE);
-    await ensureHelperImage(docker, 'kiln/helper:busybox', new ImagePuller(docker, 'never', 1000));
+    await prepareHelperImage(docker);
     registry = await startTestRegistry();
     repo = createGitRepo();
     sha = repo.commit({
@@ -44,16 +42,7 @@ describe('build steps on the docker backend (real Docker Engine and registry)', 
       'plain/Dockerfile': `FROM ${BASE}\nRUN echo plain > /plain\n`,
     });
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-collect-'));
-    backend = new DockerBackend(docker, {
-      pullPolicy: 'if-not-present',
-      pullTimeoutMs: 30_000,
-      egress: 'none',
-      helperImage: 'kiln/helper:busybox',
-      capAdd: DEFAULT_CAPABILITIES,
-      pidsLimit: 128,
-      executorId: `test-${randomUUID()}`,
-      collectDir,
-    });
+    backend = new DockerBackend(docker, testBackendOptions(collectDir));
   });
 
   afterEach(async () => {

@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputLine, StepExit, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
-import { DEFAULT_CAPABILITIES } from './docker.options';
-import { ensureHelperImage } from './helper-image';
 import { ImagePuller } from './image-puller';
+import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
 
 const LOCAL_IMAGE = 'kiln-test/busybox:private';
 
@@ -37,7 +36,7 @@ describe('pulling from a registry with credentials (real Docker Engine and regis
     process.env.KILN_ALLOWED_PRIVATE_HOSTS = '127.0.0.1';
     docker = testDocker();
     await busyboxTestImage(docker, LOCAL_IMAGE, { files: { 'etc/os-release': 'NAME="private image"\n' } });
-    await ensureHelperImage(docker, 'kiln/helper:busybox', new ImagePuller(docker, 'never', 1000));
+    await prepareHelperImage(docker);
     registry = await startAuthRegistry();
     image = `${registry.host}/team/private:1`;
     await pushImage(docker, LOCAL_IMAGE, image, {
@@ -48,17 +47,8 @@ describe('pulling from a registry with credentials (real Docker Engine and regis
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'private\n' });
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-collect-'));
-    backend = new DockerBackend(docker, {
-      // Every start pulls, so each test meets the registry's authentication.
-      pullPolicy: 'always',
-      pullTimeoutMs: 30_000,
-      egress: 'none',
-      helperImage: 'kiln/helper:busybox',
-      capAdd: DEFAULT_CAPABILITIES,
-      pidsLimit: 128,
-      executorId: `test-${randomUUID()}`,
-      collectDir,
-    });
+    // Every start pulls, so each test meets the registry's authentication.
+    backend = new DockerBackend(docker, testBackendOptions(collectDir, { pullPolicy: 'always' }));
   });
 
   afterAll(async () => {

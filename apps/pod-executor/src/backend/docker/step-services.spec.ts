@@ -6,10 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputLine, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
-import { DEFAULT_CAPABILITIES } from './docker.options';
-import { ensureHelperImage } from './helper-image';
-import { ImagePuller } from './image-puller';
 import { LABEL } from './names';
+import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
 
 const IMAGE = 'kiln-test/busybox:1';
 const SERVICE_IMAGE = 'kiln-test/echo-service:1';
@@ -26,20 +24,11 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     docker = testDocker();
     await busyboxTestImage(docker, IMAGE);
     await busyboxTestImage(docker, SERVICE_IMAGE);
-    await ensureHelperImage(docker, 'kiln/helper:busybox', new ImagePuller(docker, 'never', 1000));
+    await prepareHelperImage(docker);
     repo = createGitRepo();
     sha = repo.commit({ 'README.md': 'services\n' });
     collectDir = mkdtempSync(join(tmpdir(), 'kiln-collect-'));
-    backend = new DockerBackend(docker, {
-      pullPolicy: 'never',
-      pullTimeoutMs: 30_000,
-      egress: 'none',
-      helperImage: 'kiln/helper:busybox',
-      capAdd: DEFAULT_CAPABILITIES,
-      pidsLimit: 128,
-      executorId: `test-${randomUUID()}`,
-      collectDir,
-    });
+    backend = new DockerBackend(docker, testBackendOptions(collectDir, { pullPolicy: 'never' }));
   });
 
   afterAll(async () => {
@@ -72,8 +61,18 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
 
   it('starts the services before the step, reachable on 127.0.0.1 with their environment, and removes them after it', async () => {
     const step = spec(
-      ['for i in $(seq 1 50); do if echo ping | nc 127.0.0.1 8080 > answer; then break; fi; sleep 0.1; done', 'cat answer'],
-      [{ name: 'echo', image: SERVICE_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo "$GREETING" | nc -l -p 8080'] }],
+      [
+        'for i in $(seq 1 50); do if echo ping | nc 127.0.0.1 8080 > answer; then break; fi; sleep 0.1; done',
+        'cat answer',
+      ],
+      [
+        {
+          name: 'echo',
+          image: SERVICE_IMAGE,
+          environment: { GREETING: 'hello from the service' },
+          commands: ['echo "$GREETING" | nc -l -p 8080'],
+        },
+      ],
     );
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
@@ -88,10 +87,20 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
 
   it('makes each service reachable from the step by its name', async () => {
     const step = spec(
-      ['for i in $(seq 1 50); do if echo ping | nc db 8080 > answer; then break; fi; sleep 0.1; done', 'cat answer', 'echo ping | nc cache 8082'],
+      [
+        'for i in $(seq 1 50); do if echo ping | nc db 8080 > answer; then break; fi; sleep 0.1; done',
+        'cat answer',
+        'echo ping | nc cache 8082',
+      ],
       [
         { name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['echo db answers | nc -l -p 8080'] },
-        { name: 'cache', image: SERVICE_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8082'], waitFor: { port: 8082, timeoutMs: 20_000 } },
+        {
+          name: 'cache',
+          image: SERVICE_IMAGE,
+          environment: {},
+          commands: ['echo cache answers | nc -l -p 8082'],
+          waitFor: { port: 8082, timeoutMs: 20_000 },
+        },
       ],
     );
     await backend.setupRun(step);
@@ -105,7 +114,15 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
   it("keeps each service's output in the step's log, prefixed with its name", async () => {
     const step = spec(
       ['echo ping | nc 127.0.0.1 8083', 'echo step done'],
-      [{ name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['echo starting up', 'echo a warning >&2', 'nc -l -p 8083'], waitFor: { port: 8083, timeoutMs: 20_000 } }],
+      [
+        {
+          name: 'db',
+          image: SERVICE_IMAGE,
+          environment: {},
+          commands: ['echo starting up', 'echo a warning >&2', 'nc -l -p 8083'],
+          waitFor: { port: 8083, timeoutMs: 20_000 },
+        },
+      ],
     );
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
@@ -126,7 +143,15 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
   it('starts the step only once a wait_for port listens, so its first connection succeeds', async () => {
     const step = spec(
       ['echo ping | nc 127.0.0.1 8081'],
-      [{ name: 'slow', image: SERVICE_IMAGE, environment: {}, commands: ['sleep 1', 'echo ready | nc -l -p 8081'], waitFor: { port: 8081, timeoutMs: 20_000 } }],
+      [
+        {
+          name: 'slow',
+          image: SERVICE_IMAGE,
+          environment: {},
+          commands: ['sleep 1', 'echo ready | nc -l -p 8081'],
+          waitFor: { port: 8081, timeoutMs: 20_000 },
+        },
+      ],
     );
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
@@ -139,7 +164,15 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
   it('fails the step naming the service and port when wait_for times out, leaving no container', async () => {
     const step = spec(
       ['echo never'],
-      [{ name: 'db', image: SERVICE_IMAGE, environment: {}, commands: ['sleep 30'], waitFor: { port: 5432, timeoutMs: 1000 } }],
+      [
+        {
+          name: 'db',
+          image: SERVICE_IMAGE,
+          environment: {},
+          commands: ['sleep 30'],
+          waitFor: { port: 5432, timeoutMs: 1000 },
+        },
+      ],
     );
     await backend.setupRun(step);
     const started = backend.startStep(step);
