@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutputLine, StepExit, StepSpec, StepStartError } from '../backend';
+import { OutputLine, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
 import { DockerBackendOptions } from './docker.options';
 import { LABEL } from './names';
 import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
+import { runBackendStep } from '../backend.spec-helper';
 
 const IMAGE = 'kiln-test/busybox:1';
 const NO_SHELL = 'kiln-test/no-shell:1';
@@ -65,14 +66,7 @@ describe('docker backend (real Docker Engine)', () => {
     };
   }
 
-  async function runStep(step: StepSpec): Promise<{ lines: OutputLine[]; exit: StepExit; text: string }> {
-    await backend.setupRun(step);
-    const handle = await backend.startStep(step);
-    const lines: OutputLine[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line);
-    const exit = await backend.wait(handle);
-    return { lines, exit, text: lines.map((l) => l.text).join('\n') };
-  }
+  const runStep = (step: StepSpec) => runBackendStep(backend, step);
 
   it('runs the step in its image, in /workspace holding the checkout, with the step environment', async () => {
     await backend.verify();

@@ -13,10 +13,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutputLine, StepExit, StepSpec, StepStartError } from '../backend';
+import { StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
 import { ImagePuller } from './image-puller';
 import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
+import { runBackendStep } from '../backend.spec-helper';
 
 const LOCAL_IMAGE = 'kiln-test/busybox:private';
 
@@ -79,13 +80,7 @@ describe('pulling from a registry with credentials (real Docker Engine and regis
     };
   }
 
-  async function run(step: StepSpec): Promise<{ exit: StepExit; text: string }> {
-    await backend.setupRun(step);
-    const handle = await backend.startStep(step);
-    const lines: OutputLine[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line);
-    return { exit: await backend.wait(handle), text: lines.map((l) => l.text).join('\n') };
-  }
+  const run = (step: StepSpec) => runBackendStep(backend, step);
 
   async function startError(step: StepSpec): Promise<string> {
     await backend.setupRun(step);

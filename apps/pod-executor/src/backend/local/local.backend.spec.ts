@@ -4,8 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Backend, OutputLine, StepExit, StepSpec, StepStartError, WorkspaceSetupError } from '../backend';
+import { Backend, StepSpec, StepStartError, WorkspaceSetupError } from '../backend';
 import { LocalBackend } from './local.backend';
+import { runBackendStep } from '../backend.spec-helper';
 
 describe('local backend (real bubblewrap)', () => {
   let dataDir: string;
@@ -45,14 +46,7 @@ describe('local backend (real bubblewrap)', () => {
     };
   }
 
-  async function runStep(step: StepSpec): Promise<{ lines: OutputLine[]; exit: StepExit; text: string }> {
-    await backend.setupRun(step);
-    const handle = await backend.startStep(step);
-    const lines: OutputLine[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line);
-    const exit = await backend.wait(handle);
-    return { lines, exit, text: lines.map((l) => l.text).join('\n') };
-  }
+  const runStep = (step: StepSpec) => runBackendStep(backend, step);
 
   it('runs the commands in /workspace with the step environment only, echoing each command', async () => {
     const step = spec(['echo "project=$PLATFORM_PROJECT_NAME ci=$CI home=$HOME"', 'pwd', 'env | sort'], {

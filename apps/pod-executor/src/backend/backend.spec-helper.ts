@@ -1,0 +1,14 @@
+import { Backend, OutputLine, StepExit, StepSpec } from './backend';
+
+/** Sets up the step's run, starts the step, reads its whole output and waits for its end. */
+export async function runBackendStep(
+  backend: Backend,
+  step: StepSpec,
+): Promise<{ lines: OutputLine[]; exit: StepExit; text: string }> {
+  await backend.setupRun(step);
+  const handle = await backend.startStep(step);
+  const lines: OutputLine[] = [];
+  for await (const line of backend.tailLogs(handle)) lines.push(line);
+  const exit = await backend.wait(handle);
+  return { lines, exit, text: lines.map((l) => l.text).join('\n') };
+}
