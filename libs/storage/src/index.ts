@@ -1,5 +1,6 @@
 export * from './object-storage';
 export * from './storage.errors';
+export { storageHttpError } from './storage-http.errors';
 export * from './storage.config';
 export * from './create-storage';
 export * from './storage.module';
@@ -8,3 +9,4 @@ export { attachmentDisposition } from './content-disposition';
 export { FsObjectStorage } from './fs.driver';
 export { S3ObjectStorage, DEFAULT_PART_SIZE } from './s3.driver';
 export { cacheObjectKey, stepLogKey } from './object-layout';
+export { LOG_TIMES_HEADER, LogTimesDecoder, LogTimesEncoder, logTimesKey } from './log-times';

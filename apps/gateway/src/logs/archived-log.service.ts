@@ -7,8 +7,15 @@ import { NotFoundError, RangeNotSatisfiableError } from '../common/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { parseRange } from './byte-range';
 import { tailObject } from './tail';
+import { lastTimes, readTimedLines, TimedLine, timedText } from './timed-lines';
 
-/** A finished step's log from object storage: presigned redirect (S3), byte ranges, or its tail. */
+export interface LogAnswer {
+  tail?: number;
+  /** Each line prefixed with its time (docs/logs.md); the answer is then built, never presigned or ranged. */
+  timestamps?: boolean;
+}
+
+/** A finished step's log from object storage: presigned redirect (S3), byte ranges, its tail, or timed lines. */
 @Injectable()
 export class ArchivedLogService {
   constructor(
@@ -16,7 +23,8 @@ export class ArchivedLogService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async send(step: Step, key: string, req: Request, res: Response, tail?: number): Promise<void> {
+  async send(step: Step, key: string, req: Request, res: Response, { tail, timestamps }: LogAnswer = {}): Promise<void> {
+    if (timestamps) return this.sendTimed(step, key, res, tail);
     if (tail === undefined) {
       const url = await this.storage.presignGet(key, this.config.KILN_PRESIGN_TTL_SECONDS, {
         filename: `${step.name}.log`,
@@ -50,17 +58,37 @@ export class ArchivedLogService {
     await pipeline(await this.storage.stream(key), res);
   }
 
-  /** Every line of the stored log, in order, without building the whole text in memory. */
-  async *lines(key: string): AsyncGenerator<string> {
-    let carry = '';
-    const decoder = new TextDecoder();
-    for await (const part of await this.storage.stream(key)) {
-      const text = carry + decoder.decode(part as Buffer, { stream: true });
-      const lines = text.split('\n');
-      carry = lines.pop()!;
-      yield* lines;
-    }
-    const rest = carry + decoder.decode();
-    if (rest) yield rest;
+  /** Every line of the stored log with its time, in order, in batches, without holding the log in memory. */
+  lines(key: string): AsyncGenerator<TimedLine[]> {
+    return readTimedLines(this.storage, key);
   }
+
+  /** `X-Log-Bytes` tells the plain log's size, as a client showing only the beginning needs to say. */
+  private async sendTimed(step: Step, key: string, res: Response, tail?: number): Promise<void> {
+    const info = await this.storage.stat(key);
+    if (!info) throw new NotFoundError(`archived log of step ${step.id}`);
+    res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Log-Bytes': String(info.size) });
+    if (tail !== undefined) {
+      const texts = (await tailObject(this.storage, key, info.size, tail)).toString().split('\n');
+      if (texts.at(-1) === '') texts.pop();
+      const times = await lastTimes(this.storage, key, texts.length);
+      res.send(texts.map((text, i) => timedText({ ts: times[i], text })).join(''));
+      return;
+    }
+    for await (const batch of this.lines(key)) {
+      if (res.destroyed) return;
+      if (!res.write(batch.map(timedText).join(''))) await drained(res);
+    }
+    res.end();
+  }
+}
+
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 }

@@ -2,9 +2,10 @@ import { PrismaService, Step } from '@kiln/db';
 import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { ArchivedLogService } from './archived-log.service';
+import { ArchivedLogService, LogAnswer } from './archived-log.service';
 import { LogFeed, LogFeedReader } from './log-feed';
 import { lastEventIdOf, SseWriter } from './sse';
+import { TimedLine, timedText } from './timed-lines';
 
 /** Without a chunk for this long, the step row is checked: it may have ended without a final chunk. */
 const IDLE_CHECK_MS = 2000;
@@ -42,16 +43,17 @@ export class LiveLogService {
   }
 
   /** The lines published so far, as text (a running step, or a finished one not archived yet). */
-  async text(step: Step, res: Response, tail?: number): Promise<void> {
+  async text(step: Step, res: Response, { tail, timestamps }: LogAnswer = {}): Promise<void> {
     const lines = step.status === 'skipped' || step.status === 'pending' ? [] : await this.linesSoFar(step);
     const shown = tail === undefined ? lines : lines.slice(-tail);
-    res.type('text/plain; charset=utf-8').send(shown.length > 0 ? `${shown.join('\n')}\n` : '');
+    const text = timestamps ? shown.map(timedText).join('') : shown.map((line) => `${line.text}\n`).join('');
+    res.type('text/plain; charset=utf-8').send(text);
   }
 
-  private async linesSoFar(step: Step): Promise<string[]> {
+  private async linesSoFar(step: Step): Promise<TimedLine[]> {
     const reader = this.feed.open(step.runId, step.id);
     const attempt = new AttemptFilter(step.attempt);
-    const lines: string[] = [];
+    const lines: TimedLine[] = [];
     try {
       for (;;) {
         const item = await reader.next(SNAPSHOT_IDLE_MS);
@@ -59,7 +61,7 @@ export class LiveLogService {
         const verdict = attempt.judge(item.chunk.attempt, item.chunk.seq);
         if (verdict === 'skip') continue;
         if (verdict === 'restart') lines.length = 0;
-        lines.push(...item.chunk.lines.map((l) => l.text));
+        lines.push(...item.chunk.lines.map(({ ts, text }) => ({ ts, text })));
         if (item.chunk.final || item.pending === 0) return lines;
       }
     } finally {
@@ -68,10 +70,10 @@ export class LiveLogService {
   }
 
   private async replayArchived(key: string, res: Response, sse: SseWriter): Promise<void> {
-    for await (const text of this.archived.lines(key)) {
+    for await (const lines of this.archived.lines(key)) {
       // A client that left must not make us read the rest of a big log for nothing.
       if (res.destroyed) return;
-      sse.data({ ts: null, stream: 'stdout', text });
+      sse.dataMany(lines.map(({ ts, text }) => ({ ts, stream: 'stdout', text })));
       await sse.drained();
     }
   }

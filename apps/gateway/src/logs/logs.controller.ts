@@ -18,7 +18,8 @@ export class LogsController {
     description:
       'With "Accept: text/event-stream" (or follow=true): Server-Sent Events `data: {ts, stream, text}` from the first line, ' +
       'then live lines, then `event: end` with `{exit_code}`. Otherwise text: the archived log (Range and tail supported, ' +
-      'or a redirect to a presigned URL), or the lines so far while the step runs.',
+      'or a redirect to a presigned URL), or the lines so far while the step runs. timestamps=true prefixes each ' +
+      'line with its time.',
   })
   get(
     @CurrentActor() actor: Actor,

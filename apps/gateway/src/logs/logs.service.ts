@@ -33,15 +33,15 @@ export class LogsService {
       where: { id: params.sid, runId: params.rid, run: { projectId: params.id } },
     });
     if (!step) throw new NotFoundError('step', params.sid);
+    const answer = { tail: query.tail, timestamps: query.timestamps };
     if (query.attempt !== undefined && query.attempt !== step.attempt) {
       // An earlier attempt is finished and archived under its own key; a later one does not exist.
       if (query.attempt > step.attempt) throw new NotFoundError(`attempt ${query.attempt} of step`, params.sid);
-      return this.archived.send(step, stepLogKey(step.runId, step.name, query.attempt), req, res, query.tail);
+      return this.archived.send(step, stepLogKey(step.runId, step.name, query.attempt), req, res, answer);
     }
     const wantsEvents = query.follow ?? (req.get('accept') ?? '').includes('text/event-stream');
     if (wantsEvents) return this.live.sse(step, req, res);
-    if (step.logRef && isTerminalStep(step.status))
-      return this.archived.send(step, step.logRef, req, res, query.tail);
-    return this.live.text(step, res, query.tail);
+    if (step.logRef && isTerminalStep(step.status)) return this.archived.send(step, step.logRef, req, res, answer);
+    return this.live.text(step, res, answer);
   }
 }

@@ -1,7 +1,7 @@
 import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessageContext } from '@kiln/messaging';
-import { OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
+import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
@@ -40,7 +40,8 @@ interface StepRow {
 
 /**
  * Turns the log chunks of one finished step attempt into its object (`stepLogKey`: the first
- * attempt at `logs/pipelines/<run>/<step>.log`, a retry's beside it) and points `steps.log_ref` at
+ * attempt at `logs/pipelines/<run>/<step>.log`, a retry's beside it), with its lines' times in a
+ * second object beside it (`logTimesKey`, written first), and points `steps.log_ref` at
  * it while it is the step's current attempt. Keeps no state between deliveries: a crash mid-archive leaves
  * the event un-acked, and the redelivery rewrites the same object and the same log_ref.
  */
@@ -85,11 +86,16 @@ export class LogArchiverService {
     const dir = await mkdtemp(join(tmpdir(), 'kiln-archive-'));
     try {
       const file = join(dir, 'step.log');
-      const log = await this.assemble(event, file);
+      const timesFile = join(dir, 'step.log.times');
+      const log = await this.assemble(event, file, timesFile);
       if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
         throw new IncompleteLogError(event.stepId, describe(log));
       }
       const key = stepLogKey(event.runId, step.name, event.attempt);
+      await this.storage.put(logTimesKey(key), createReadStream(timesFile), {
+        contentType: LOG_CONTENT_TYPE,
+        size: log.timesBytes,
+      });
       await this.storage.put(key, createReadStream(file), { contentType: LOG_CONTENT_TYPE, size: log.bytes });
       const { count } = await this.prisma.step.updateMany({
         where: { id: event.stepId, attempt: event.attempt },
@@ -119,11 +125,19 @@ export class LogArchiverService {
     }
   }
 
-  /** Reads the attempt's chunks in order into `file`. */
-  private async assemble(event: StepFinishedEvent, file: string): Promise<AssembledLog & { bytes: number }> {
+  /** Reads the attempt's chunks in order into `file`, their times into `timesFile`. */
+  private async assemble(
+    event: StepFinishedEvent,
+    file: string,
+    timesFile: string,
+  ): Promise<AssembledLog & { bytes: number; timesBytes: number }> {
     const out = createWriteStream(file);
+    const timesOut = createWriteStream(timesFile);
     try {
-      const assembler = new LogAssembler(event.attempt, event.logChunks, (text) => write(out, text));
+      const assembler = new LogAssembler(event.attempt, event.logChunks, async (text, times) => {
+        await write(out, text);
+        await write(timesOut, times);
+      });
       const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
       if (event.logChunks !== 0 && (await this.reader.hasMessages(subject))) {
         for await (const { data, caughtUp } of this.reader.read(subject)) {
@@ -134,10 +148,12 @@ export class LogArchiverService {
       }
       const log = await assembler.finish();
       out.end();
-      await finished(out);
-      return { ...log, bytes: out.bytesWritten };
+      timesOut.end();
+      await Promise.all([finished(out), finished(timesOut)]);
+      return { ...log, bytes: out.bytesWritten, timesBytes: timesOut.bytesWritten };
     } finally {
       out.destroy();
+      timesOut.destroy();
     }
   }
 

@@ -1,7 +1,8 @@
 import { LogChunkEvent } from '@kiln/contracts';
+import { LogTimesDecoder } from '@kiln/storage';
 import { LogAssembler } from './log-assembler';
 
-function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: string } = {}): LogChunkEvent {
+function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {}): LogChunkEvent {
   return {
     version: 1,
     runId: '00000000-0000-4000-8000-000000000001',
@@ -9,20 +10,31 @@ function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: st
     stepName: 'build',
     attempt: opts.attempt ?? 1,
     seq,
-    lines: [{ ts: 0, stream: 'stdout', text: opts.text ?? `line ${seq}` }],
+    lines: [{ ts: opts.ts ?? 0, stream: 'stdout', text: opts.text ?? `line ${seq}` }],
     final: opts.final ?? false,
   };
 }
 
 function assembler(attempt: number, expected?: number) {
   let text = '';
-  const log = new LogAssembler(attempt, expected, async (piece) => {
+  let times = '';
+  const log = new LogAssembler(attempt, expected, async (piece, entries) => {
     text += piece;
+    times += entries;
   });
-  return { log, text: () => text };
+  return { log, text: () => text, times: () => new LogTimesDecoder().push(times) };
 }
 
 describe('LogAssembler', () => {
+  it('keeps the time of every stored line, none for a missing-chunks marker', async () => {
+    const { log, text, times } = assembler(1, 3);
+    await log.add(chunk(0, { ts: 1_765_000_000_000 }));
+    await log.add(chunk(2, { ts: 1_765_000_000_500, text: 'two\nlines' }));
+    await log.finish();
+    expect(text()).toBe('line 0\n[log incomplete: chunks 1..1 missing]\ntwo\nlines\n');
+    expect(times()).toEqual([1_765_000_000_000, null, 1_765_000_000_500, 1_765_000_000_500]);
+  });
+
   it('writes chunks in seq order whatever order they arrive in', async () => {
     const { log, text } = assembler(1, 3);
     for (const seq of [2, 0, 1]) await log.add(chunk(seq));

@@ -1,4 +1,5 @@
 import { LogChunkEvent } from '@kiln/contracts';
+import { LogTimesEncoder } from '@kiln/storage';
 
 /** Chunks `from`..`to` (inclusive) of the attempt never arrived. */
 export interface MissingRange {
@@ -18,8 +19,9 @@ export function missingMarker({ from, to }: MissingRange): string {
 
 /**
  * Puts one step attempt's chunks back in `seq` order as text, one `\n`-terminated line per log
- * line. Chunks of other attempts and repeated `seq`s are dropped; a chunk that arrives ahead of
- * a missing one waits in memory (in the normal, in-order case nothing waits).
+ * line, and the lines' times as the entries of the log's times object (`LogTimesEncoder`).
+ * Chunks of other attempts and repeated `seq`s are dropped; a chunk that arrives ahead of a
+ * missing one waits in memory (in the normal, in-order case nothing waits).
  */
 export class LogAssembler {
   private nextSeq = 0;
@@ -27,6 +29,7 @@ export class LogAssembler {
   private finalSeq?: number;
   private chunks = 0;
   private lines = 0;
+  private readonly times = new LogTimesEncoder();
 
   /**
    * @param expectedChunks `logChunks` of step.finished; unknown when the scheduler ended the step
@@ -35,7 +38,7 @@ export class LogAssembler {
   constructor(
     private readonly attempt: number,
     private readonly expectedChunks: number | undefined,
-    private readonly write: (text: string) => Promise<void>,
+    private readonly write: (text: string, times: string) => Promise<void>,
   ) {}
 
   /** Chunks the log should have, when known. */
@@ -81,10 +84,10 @@ export class LogAssembler {
     const seqs = [...this.waiting.keys()].sort((a, b) => a - b);
     let gap = 0;
     for (const seq of seqs) {
-      while (gap < missing.length && missing[gap].to < seq) await this.write(missingMarker(missing[gap++]));
+      while (gap < missing.length && missing[gap].to < seq) await this.marker(missing[gap++]);
       await this.emit(this.waiting.get(seq)!);
     }
-    while (gap < missing.length) await this.write(missingMarker(missing[gap++]));
+    while (gap < missing.length) await this.marker(missing[gap++]);
     this.waiting.clear();
     return { chunks: this.chunks, lines: this.lines, missing };
   }
@@ -92,6 +95,24 @@ export class LogAssembler {
   private async emit(chunk: LogChunkEvent): Promise<void> {
     this.chunks++;
     this.lines += chunk.lines.length;
-    if (chunk.lines.length > 0) await this.write(chunk.lines.map((line) => `${line.text}\n`).join(''));
+    if (chunk.lines.length === 0) return;
+    let text = '';
+    let times = '';
+    for (const line of chunk.lines) {
+      text += `${line.text}\n`;
+      // A text holding newlines is several lines of the stored log, each needing its entry.
+      times += this.times.encode(line.ts, newlines(line.text) + 1);
+    }
+    await this.write(text, times);
   }
+
+  private marker(range: MissingRange): Promise<void> {
+    return this.write(missingMarker(range), this.times.encode(null));
+  }
+}
+
+function newlines(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++;
+  return count;
 }
