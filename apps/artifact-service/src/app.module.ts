@@ -1,13 +1,13 @@
 import { storageSettings } from '@kiln/config';
 import { DbModule, PrismaService } from '@kiln/db';
 import { ObservabilityModule } from '@kiln/observability';
-import { OBJECT_STORAGE, StorageModule } from '@kiln/storage';
+import { HttpErrorFilter } from '@kiln/errors';
+import { OBJECT_STORAGE, StorageModule, storageHttpError } from '@kiln/storage';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { CachesModule } from './caches/caches.module';
 import { ArtifactMetrics } from './common/artifact-metrics';
-import { InternalExceptionFilter } from './common/internal-exception.filter';
 import { ARTIFACT_CONFIG, ArtifactConfig } from './config';
 import { SweeperModule } from './sweeper/sweeper.module';
 
@@ -31,7 +31,7 @@ export class AppModule {
       ],
       providers: [
         { provide: ARTIFACT_CONFIG, useValue: config },
-        { provide: APP_FILTER, useClass: InternalExceptionFilter },
+        { provide: APP_FILTER, useValue: new HttpErrorFilter({ routes: /^\/internal/, translate: storageHttpError }) },
         ArtifactMetrics,
       ],
       exports: [ARTIFACT_CONFIG, ArtifactMetrics],

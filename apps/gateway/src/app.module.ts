@@ -10,7 +10,7 @@ import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BadgesModule } from './badges/badges.module';
-import { ApiExceptionFilter } from './common/api-exception.filter';
+import { apiErrorFilter } from './common/api-errors';
 import { secretBoxProvider, SECRET_BOX } from './common/secret-box.provider';
 import { ControlCharactersPipe } from './common/control-characters.pipe';
 import { apiValidationPipe } from './common/validation.pipe';
@@ -76,7 +76,7 @@ export class AppModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         secretBoxProvider,
-        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_FILTER, useFactory: apiErrorFilter },
         // Global pipes run in the order given: control characters are refused before DTO rules.
         { provide: APP_PIPE, useClass: ControlCharactersPipe },
         { provide: APP_PIPE, useFactory: apiValidationPipe },

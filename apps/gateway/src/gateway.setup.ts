@@ -1,8 +1,9 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
+import { bodyParserErrors, errorBody } from '@kiln/errors';
+import { ForbiddenKeyError } from './common/api-errors';
 import { GatewayConfig } from './config';
-import { ForbiddenKeyError } from './common/errors';
 import { serveWebUi } from './web-ui';
 
 /** Routes every app keeps at the root (probes and scrapers do not know about /api). */
@@ -14,6 +15,7 @@ export function configureGateway(app: NestExpressApplication, config: GatewayCon
   app.set('trust proxy', config.KILN_TRUSTED_PROXIES.length > 0 ? config.KILN_TRUSTED_PROXIES : false);
   app.use(requireJsonBodies);
   app.useBodyParser('json', { limit: config.KILN_GATEWAY_BODY_LIMIT, reviver: refuseProtoKeys });
+  app.use(bodyParserErrors(config.KILN_GATEWAY_BODY_LIMIT, 'KILN_GATEWAY_BODY_LIMIT'));
   app.setGlobalPrefix('api', { exclude: ROOT_ROUTES });
   const document = SwaggerModule.createDocument(
     app,
@@ -39,11 +41,8 @@ function requireJsonBodies(req: Request, res: Response, next: NextFunction): voi
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
   if (!req.path.startsWith('/api/') || !hasBody || req.is('application/json') || req.is('application/*+json'))
     return next();
-  res.status(415).json({
-    statusCode: 415,
-    error: 'Unsupported Media Type',
-    message: `request bodies must be application/json, not ${req.get('content-type') ?? 'untyped'}`,
-  });
+  const message = `request bodies must be application/json, not ${req.get('content-type') ?? 'untyped'}`;
+  res.status(415).json(errorBody(415, message));
 }
 
 /** `__proto__` in a body could replace a DTO's prototype when it is turned into a class instance. */

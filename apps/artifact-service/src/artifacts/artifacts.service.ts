@@ -1,18 +1,14 @@
 import { encodeTestSummary, Prisma, PrismaService, TestSummary } from '@kiln/db';
+import { ConflictError, NotFoundError } from '@kiln/errors';
 import { OBJECT_STORAGE, ObjectStorage, PutResult } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { posix } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { ArtifactMetrics } from '../common/artifact-metrics';
-import {
-  ArtifactTooLargeError,
-  NotFoundError,
-  ObjectPathConflictError,
-  UploadAbortedError,
-} from '../common/errors';
 import { ARTIFACT_CONFIG, ArtifactConfig } from '../config';
 import { ByteLimit } from './byte-limit';
 import { JUNIT_MAX_BYTES, junitSummary } from './junit-summary';
+import { uploadAborted, uploadTooLarge } from './upload-errors';
 import { UploadRequest } from './upload-request';
 
 export interface StoredArtifact {
@@ -47,7 +43,7 @@ export class ArtifactsService {
   async store(request: UploadRequest, body: Readable): Promise<StoredArtifact> {
     const maxBytes = this.config.KILN_ARTIFACT_MAX_BYTES;
     if (request.declaredSize !== undefined && request.declaredSize > maxBytes)
-      throw new ArtifactTooLargeError(maxBytes);
+      throw uploadTooLarge('the artifact file', maxBytes);
     await this.assertRunExists(request.runId, request.projectId);
     const { size, sha256 } = await this.putObject(request, body);
     const testSummary = request.report === 'junit' ? await this.readReport(request, size) : undefined;
@@ -99,16 +95,16 @@ export class ArtifactsService {
         size: request.declaredSize,
       });
     } catch (error) {
-      if (limit.exceeded) throw new ArtifactTooLargeError(this.config.KILN_ARTIFACT_MAX_BYTES);
+      if (limit.exceeded) throw uploadTooLarge('the artifact file', this.config.KILN_ARTIFACT_MAX_BYTES);
       if (body.errored || (body as Readable & { complete?: boolean }).complete === false) {
         this.logger.warn(
           { runId: request.runId, path: request.path },
           'artifact upload aborted by the client',
         );
-        throw new UploadAbortedError();
+        throw uploadAborted();
       }
       if (PATH_COLLISIONS.has((error as NodeJS.ErrnoException).code ?? '')) {
-        throw new ObjectPathConflictError(
+        throw new ConflictError(
           `path "${request.path}" collides with another file of artifact ${request.name} (a file and a folder of the same name)`,
         );
       }

@@ -1,5 +1,5 @@
 import { Transform, TransformCallback } from 'node:stream';
-import { ArtifactTooLargeError } from '../common/errors';
+import { uploadTooLarge } from './upload-errors';
 
 /** Passes bytes through until more than `maxBytes` have come, then fails the stream. */
 export class ByteLimit extends Transform {
@@ -14,7 +14,7 @@ export class ByteLimit extends Transform {
     this.seen += chunk.length;
     if (this.seen > this.maxBytes) {
       this.exceeded = true;
-      done(new ArtifactTooLargeError(this.maxBytes));
+      done(uploadTooLarge('the body', this.maxBytes));
       return;
     }
     done(null, chunk);

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../common/errors';
+import { InvalidInputError } from '@kiln/errors';
 import { isUuid } from '../common/uuid';
 
 /** `GET /internal/artifacts/:id/download` with `X-Project-Id`, both UUIDs. */
@@ -7,6 +7,6 @@ export function parseDownloadRequest(id: string, projectId: unknown): { id: stri
   if (!isUuid(id)) problems.push(`artifact id "${id}" is not a UUID`);
   if (projectId === undefined || projectId === '') problems.push('X-Project-Id header is required');
   else if (!isUuid(projectId)) problems.push('X-Project-Id header is not a UUID');
-  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '), { problems });
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { problems });
   return { id: id.toLowerCase(), projectId: (projectId as string).toLowerCase() };
 }

@@ -1,7 +1,7 @@
 import { NAME_MAX_LENGTH, NAME_PATTERN } from '@kiln/definition';
 import { MAX_KEY_BYTES } from '@kiln/storage';
 import { IncomingHttpHeaders } from 'node:http';
-import { InvalidRequestError } from '../common/errors';
+import { InvalidInputError } from '@kiln/errors';
 import { isUuid } from '../common/uuid';
 
 // Control characters break logs and headers; NUL truncates paths in C libraries.
@@ -32,7 +32,7 @@ export interface RawUploadRequest {
   headers: IncomingHttpHeaders;
 }
 
-/** Validates every part of the request at once and throws InvalidRequestError listing each problem. */
+/** Validates every part of the request at once and throws InvalidInputError listing each problem. */
 export function parseUploadRequest(raw: RawUploadRequest, now = new Date()): UploadRequest {
   const problems: string[] = [];
   const runId = raw.runId.toLowerCase();
@@ -51,7 +51,7 @@ export function parseUploadRequest(raw: RawUploadRequest, now = new Date()): Upl
   if (problems.length === 0 && Buffer.byteLength(objectPath) > MAX_KEY_BYTES) {
     problems.push(`path is too long: the object path may have at most ${MAX_KEY_BYTES} bytes`);
   }
-  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '), { problems });
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { problems });
   return {
     runId,
     projectId: projectId!.toLowerCase(),

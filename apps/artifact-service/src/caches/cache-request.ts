@@ -1,5 +1,5 @@
 import { CACHE_KEY_MAX_LENGTH } from '@kiln/definition';
-import { InvalidRequestError } from '../common/errors';
+import { InvalidInputError } from '@kiln/errors';
 import { isUuid } from '../common/uuid';
 
 /** Rendered keys (renderCacheKey) keep to these characters, which need no escaping anywhere. */
@@ -19,7 +19,7 @@ export interface CacheLookup extends CacheAddress {
 /** `PUT /internal/caches/:project/:key`: the project a UUID, the key a rendered cache key. */
 export function parseCacheAddress(projectId: string, key: string): CacheAddress {
   const problems = addressProblems(projectId, key);
-  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '), { problems });
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { problems });
   return { projectId: projectId.toLowerCase(), key };
 }
 
@@ -31,7 +31,7 @@ export function parseCacheLookup(projectId: string, key: string, restore: unknow
   for (const prefix of restoreKeys) {
     if (typeof prefix !== 'string' || !isKey(prefix)) problems.push(`restore key "${String(prefix)}" ${KEY_RULE}`);
   }
-  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '), { problems });
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { problems });
   return { projectId: projectId.toLowerCase(), key, restoreKeys: restoreKeys as string[] };
 }
 

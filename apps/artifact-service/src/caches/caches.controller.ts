@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Put, Query, Req, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { Request, Response } from 'express';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { InternalTokenGuard } from '../common/internal-token.guard';
 import { parseCacheAddress, parseCacheLookup } from './cache-request';
 import { CachesService } from './caches.service';

@@ -3,7 +3,8 @@ import { cacheObjectKey, OBJECT_STORAGE, ObjectNotFoundError, ObjectStorage } fr
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { pipeline, Readable } from 'node:stream';
 import { ByteLimit } from '../artifacts/byte-limit';
-import { CacheTooLargeError, NotFoundError, UploadAbortedError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
+import { uploadAborted, uploadTooLarge } from '../artifacts/upload-errors';
 import { ARTIFACT_CONFIG, ArtifactConfig } from '../config';
 import { CacheAddress, CacheLookup } from './cache-request';
 
@@ -39,7 +40,7 @@ export class CachesService {
   /** Stores `body` unless the key has an entry already; answers whether it did. */
   async save(address: CacheAddress, body: Readable, declaredSize?: number): Promise<{ created: boolean }> {
     const maxBytes = this.config.KILN_CACHE_MAX_BYTES;
-    if (declaredSize !== undefined && declaredSize > maxBytes) throw new CacheTooLargeError(maxBytes);
+    if (declaredSize !== undefined && declaredSize > maxBytes) throw uploadTooLarge('the cache archive', maxBytes);
     const existing = await this.prisma.cache.findUnique({
       where: { projectId_key: address },
       select: { id: true },
@@ -105,9 +106,9 @@ export class CachesService {
         size: declaredSize,
       });
     } catch (error) {
-      if (limit.exceeded) throw new CacheTooLargeError(this.config.KILN_CACHE_MAX_BYTES);
+      if (limit.exceeded) throw uploadTooLarge('the cache archive', this.config.KILN_CACHE_MAX_BYTES);
       if (body.errored || (body as Readable & { complete?: boolean }).complete === false)
-        throw new UploadAbortedError();
+        throw uploadAborted();
       throw error;
     }
   }

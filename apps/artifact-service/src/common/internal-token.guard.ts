@@ -2,7 +2,7 @@ import { safeEqual } from '@kiln/crypto';
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Request } from 'express';
 import { ARTIFACT_CONFIG, ArtifactConfig } from '../config';
-import { InvalidInternalTokenError } from './errors';
+import { UnauthenticatedError } from '@kiln/errors';
 
 export const INTERNAL_TOKEN_HEADER = 'x-kiln-internal-token';
 
@@ -15,10 +15,10 @@ export class InternalTokenGuard implements CanActivate {
     const expected = this.config.KILN_INTERNAL_TOKEN;
     const given = context.switchToHttp().getRequest<Request>().headers[INTERNAL_TOKEN_HEADER];
     if (typeof given !== 'string' || given === '') {
-      throw new InvalidInternalTokenError('the X-Kiln-Internal-Token header is required');
+      throw new UnauthenticatedError('the X-Kiln-Internal-Token header is required');
     }
     if (!safeEqual(given, expected))
-      throw new InvalidInternalTokenError('the X-Kiln-Internal-Token header is wrong');
+      throw new UnauthenticatedError('the X-Kiln-Internal-Token header is wrong');
     return true;
   }
 }

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
-import { GoneError, NotFoundError } from '../common/errors';
+import { GoneError, NotFoundError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 
 /** Artifacts of a run: listed from their rows, downloaded from object storage. */
@@ -22,7 +22,7 @@ export class ArtifactsService {
   async list(actor: Actor, projectId: string, runId: string) {
     await this.access.require(actor, projectId, 'read');
     const run = await this.prisma.run.findFirst({ where: { id: runId, projectId }, select: { id: true } });
-    if (!run) throw new NotFoundError('run', runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
     const rows = await this.prisma.artifact.findMany({
       where: { runId, projectId, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
       orderBy: [{ name: 'asc' }, { path: 'asc' }],
@@ -42,7 +42,7 @@ export class ArtifactsService {
     const artifact = await this.prisma.artifact.findFirst({
       where: { id: artifactId, projectId, ...(runId ? { runId } : {}) },
     });
-    if (!artifact) throw new NotFoundError('artifact', artifactId);
+    if (!artifact) throw new NotFoundError(`artifact ${artifactId} not found`);
     if (artifact.expiresAt && artifact.expiresAt <= new Date())
       throw new GoneError(`artifact ${artifactId} expired at ${artifact.expiresAt.toISOString()}`);
     const filename = posix.basename(artifact.path) || artifact.name;

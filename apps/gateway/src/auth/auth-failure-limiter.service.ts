@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Response } from 'express';
-import { TooManyRequestsError } from '../common/errors';
+import { TooManyRequestsError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 
 interface Window {

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Response } from 'express';
-import { ForbiddenError, UnauthenticatedError } from '../common/errors';
+import { ForbiddenError, UnauthenticatedError } from '@kiln/errors';
 import { AuthedRequest } from './actor';
 import { AuthFailureLimiter } from './auth-failure-limiter.service';
 import { AuthService } from './auth.service';

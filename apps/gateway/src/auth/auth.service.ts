@@ -2,7 +2,7 @@ import { hashToken } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
 import { Injectable } from '@nestjs/common';
 import { Request } from 'express';
-import { UnauthenticatedError } from '../common/errors';
+import { UnauthenticatedError } from '@kiln/errors';
 import { Actor, Scope, SCOPES } from './actor';
 
 /** last_used_at is written at most this often per token, so reads stay reads. */

@@ -1,6 +1,6 @@
 import { MemberRole, PrismaService, Project } from '@kiln/db';
 import { Injectable } from '@nestjs/common';
-import { ForbiddenError, NotFoundError } from '../common/errors';
+import { ForbiddenError, NotFoundError } from '@kiln/errors';
 import { Actor } from './actor';
 
 const RANK: Record<MemberRole, number> = { read: 1, write: 2, admin: 3 };
@@ -25,7 +25,7 @@ export class ProjectAccessService {
       include: { members: { where: { userId: actor.userId } } },
     });
     const role: MemberRole | undefined = actor.isAdmin ? 'admin' : project?.members[0]?.role;
-    if (!project || !role) throw new NotFoundError('project', projectId);
+    if (!project || !role) throw new NotFoundError(`project ${projectId} not found`);
     const { members: _members, ...row } = project;
     if (RANK[role] < RANK[needed]) {
       throw new ForbiddenError(`this needs the "${needed}" role on the project; yours is "${role}"`);

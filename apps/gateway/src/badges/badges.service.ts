@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Request } from 'express';
 import { AuthService } from '../auth/auth.service';
 import { ProjectAccessService } from '../auth/project-access.service';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { NEWEST_FIRST } from '../common/pagination';
 import { badgeSvg } from './badge-svg';
 import { BadgeQuery } from './badges.dto';
@@ -50,7 +50,7 @@ export class BadgesService {
       where: { projectId, deletedAt: null, ...(UUID.test(ref) ? { id: ref } : { name: ref }) },
       select: { id: true, name: true },
     });
-    if (!pipeline) throw new NotFoundError('pipeline', ref);
+    if (!pipeline) throw new NotFoundError(`pipeline ${ref} not found`);
     return pipeline;
   }
 }

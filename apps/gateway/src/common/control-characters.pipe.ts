@@ -1,6 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
-import { InvalidInputError } from './errors';
-import { FieldProblem } from './validation.pipe';
+import { FieldProblem, InvalidInputError } from '@kiln/errors';
 
 const MULTILINE = Symbol('kiln:multiline-text');
 const CONTROL = /\p{Cc}/u;

@@ -1,10 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { InvalidInputError } from './errors';
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import { FieldProblem, InvalidInputError } from '@kiln/errors';
 
 /**
  * DTO validation for every route: unknown fields are refused by name, values are converted to

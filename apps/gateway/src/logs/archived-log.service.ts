@@ -3,7 +3,7 @@ import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, RangeNotSatisfiableError } from '../common/errors';
+import { NotFoundError, RangeNotSatisfiableError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { parseRange } from './byte-range';
 import { tailObject } from './tail';
@@ -32,7 +32,7 @@ export class ArchivedLogService {
       if (url) return res.redirect(302, url);
     }
     const info = await this.storage.stat(key);
-    if (!info) throw new NotFoundError(`archived log of step ${step.id}`);
+    if (!info) throw new NotFoundError(`archived log of step ${step.id} not found`);
     res.set('Content-Type', 'text/plain; charset=utf-8');
     if (tail !== undefined) {
       res.send(await tailObject(this.storage, key, info.size, tail));
@@ -66,7 +66,7 @@ export class ArchivedLogService {
   /** `X-Log-Bytes` tells the plain log's size, as a client showing only the beginning needs to say. */
   private async sendTimed(step: Step, key: string, res: Response, tail?: number): Promise<void> {
     const info = await this.storage.stat(key);
-    if (!info) throw new NotFoundError(`archived log of step ${step.id}`);
+    if (!info) throw new NotFoundError(`archived log of step ${step.id} not found`);
     res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Log-Bytes': String(info.size) });
     if (tail !== undefined) {
       const texts = (await tailObject(this.storage, key, info.size, tail)).toString().split('\n');

@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { StepParams } from '../common/params';
 import { ArchivedLogService } from './archived-log.service';
 import { LiveLogService } from './live-log.service';
@@ -32,11 +32,11 @@ export class LogsService {
     const step = await this.prisma.step.findFirst({
       where: { id: params.sid, runId: params.rid, run: { projectId: params.id } },
     });
-    if (!step) throw new NotFoundError('step', params.sid);
+    if (!step) throw new NotFoundError(`step ${params.sid} not found`);
     const answer = { tail: query.tail, timestamps: query.timestamps };
     if (query.attempt !== undefined && query.attempt !== step.attempt) {
       // An earlier attempt is finished and archived under its own key; a later one does not exist.
-      if (query.attempt > step.attempt) throw new NotFoundError(`attempt ${query.attempt} of step`, params.sid);
+      if (query.attempt > step.attempt) throw new NotFoundError(`attempt ${query.attempt} of step ${params.sid} not found`);
       return this.archived.send(step, stepLogKey(step.runId, step.name, query.attempt), req, res, answer);
     }
     const wantsEvents = query.follow ?? (req.get('accept') ?? '').includes('text/event-stream');

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError, NotFoundError } from '../common/errors';
+import { ConflictError, NotFoundError } from '@kiln/errors';
 import { AddMemberDto } from './members.dto';
 
 /** Who may do what on a project; a project always keeps at least one admin. */
@@ -28,7 +28,7 @@ export class MembersService {
   async add(actor: Actor, projectId: string, dto: AddMemberDto) {
     await this.access.require(actor, projectId, 'admin');
     const user = await this.prisma.user.findUnique({ where: { id: dto.user_id } });
-    if (!user || user.disabledAt) throw new NotFoundError('user', dto.user_id);
+    if (!user || user.disabledAt) throw new NotFoundError(`user ${dto.user_id} not found`);
     const existing = await this.prisma.projectMember.findUnique({
       where: { projectId_userId: { projectId, userId: user.id } },
     });
@@ -87,7 +87,7 @@ export class MembersService {
     const member = await this.prisma.projectMember.findUnique({
       where: { projectId_userId: { projectId, userId } },
     });
-    if (!member) throw new NotFoundError('member', userId);
+    if (!member) throw new NotFoundError(`member ${userId} not found`);
     return member;
   }
 

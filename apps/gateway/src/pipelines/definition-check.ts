@@ -6,7 +6,7 @@ import {
   ResourceClassTable,
   topologicalOrder,
 } from '@kiln/definition';
-import { InvalidInputError } from '../common/errors';
+import { InvalidInputError } from '@kiln/errors';
 
 /**
  * The lint answer of POST /api/pipelines/validate; `explain` adds the mapped pipeline. CircleCI

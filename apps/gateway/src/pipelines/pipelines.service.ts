@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError, NotFoundError } from '../common/errors';
+import { ConflictError, NotFoundError } from '@kiln/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { requireValidDefinition, scheduleOf } from './definition-check';
 import { CreatePipelineDto, UpdatePipelineDto } from './pipelines.dto';
@@ -120,7 +120,7 @@ export class PipelinesService {
     const row = await this.prisma.pipeline.findFirst({
       where: { id: pipelineId, projectId, deletedAt: null },
     });
-    if (!row) throw new NotFoundError('pipeline', pipelineId);
+    if (!row) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     return row;
   }
 

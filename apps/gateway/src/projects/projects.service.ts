@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService, requireScope } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError, InvalidInputError } from '../common/errors';
+import { ConflictError, InvalidInputError } from '@kiln/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { SECRET_BOX } from '../common/secret-box.provider';
 import { CreateProjectDto, UpdateProjectDto } from './projects.dto';
@@ -163,7 +163,7 @@ export class ProjectsService {
    */
   private async repoFullName(url: string, given: string | undefined): Promise<string | null> {
     const check = await this.repos.check(url, false);
-    if (!check.ok) throw new InvalidInputError(check.reason, [{ field: 'repo_url', message: check.reason }]);
+    if (!check.ok) throw InvalidInputError.forField('repo_url', check.reason);
     if (given !== undefined) return given;
     // A path that is no repository name (`/../x`, `~user/x`) routes no webhooks; set repo_full_name then.
     return check.fullName !== null && isRepoFullName(check.fullName) ? check.fullName : null;

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { SECRET_BOX } from '../common/secret-box.provider';
 
 /**
@@ -50,7 +50,7 @@ export class RegistriesService {
   async remove(actor: Actor, projectId: string, server: string): Promise<void> {
     await this.access.require(actor, projectId, 'admin');
     const { count } = await this.prisma.registryCredential.deleteMany({ where: { projectId, server } });
-    if (count === 0) throw new NotFoundError('registry credential', server);
+    if (count === 0) throw new NotFoundError(`registry credential ${server} not found`);
     await this.audit.record(actor, {
       action: 'registry_credential.delete',
       targetType: 'registry_credential',

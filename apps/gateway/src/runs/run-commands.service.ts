@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError, NotFoundError } from '../common/errors';
+import { ConflictError, NotFoundError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { PipelinesService } from '../pipelines/pipelines.service';
 import { GitRefService } from './git-ref.service';
@@ -100,7 +100,7 @@ export class RunCommandsService {
     await this.access.require(actor, projectId, 'write');
     const original = await this.runs.find(projectId, runId);
     const step = original.steps.find((s) => s.id === stepId);
-    if (!step) throw new NotFoundError('step', stepId);
+    if (!step) throw new NotFoundError(`step ${stepId} not found`);
     if (!isTerminalRun(original.status))
       throw new ConflictError(`run ${runId} is still ${original.status}; rerun its steps once it has finished`);
     const request = this.request(actor, projectId, original.pipelineId, {
@@ -151,7 +151,7 @@ export class RunCommandsService {
     await this.access.require(actor, projectId, 'write');
     const run = await this.runs.find(projectId, runId);
     const step = run.steps.find((s) => s.id === stepId);
-    if (!step) throw new NotFoundError('step', stepId);
+    if (!step) throw new NotFoundError(`step ${stepId} not found`);
     if (step.status !== 'waiting')
       throw new ConflictError(`step "${step.name}" is ${step.status}; only a waiting approval step can be approved or rejected`);
     const event: StepDecidedEvent = { version: 1, runId, stepId, approved, decidedBy: actor.userName, ...(comment ? { comment } : {}) };

@@ -3,7 +3,7 @@ import { competition, queuePosition } from '@kiln/engine';
 import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { afterCursor, NEWEST_FIRST, pageSize, toPage } from '../common/pagination';
 import { approvalDecisions } from './approval-decisions';
@@ -65,7 +65,7 @@ export class RunsService {
 
   async find(projectId: string, runId: string): Promise<RunWithSteps> {
     const run = await this.prisma.run.findFirst({ where: { id: runId, projectId }, include: STEPS_IN_ORDER });
-    if (!run) throw new NotFoundError('run', runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
     return run;
   }
 

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '@kiln/errors';
 import { SECRET_BOX } from '../common/secret-box.provider';
 
 /** Project secrets: encrypted at rest, bound to the project id, write-only over the API. */
@@ -38,7 +38,7 @@ export class SecretsService {
   async remove(actor: Actor, projectId: string, name: string): Promise<void> {
     await this.access.require(actor, projectId, 'admin');
     const { count } = await this.prisma.secret.deleteMany({ where: { projectId, name } });
-    if (count === 0) throw new NotFoundError('secret', name);
+    if (count === 0) throw new NotFoundError(`secret ${name} not found`);
     await this.audit.record(actor, {
       action: 'secret.delete',
       targetType: 'secret',

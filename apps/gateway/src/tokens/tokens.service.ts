@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor } from '../auth/actor';
 import { TokenIssuer } from '../auth/token-issuer.service';
 import { AuditService } from '../audit/audit.service';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../common/errors';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '@kiln/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { CreateTokenDto } from './tokens.dto';
 
@@ -54,7 +54,7 @@ export class TokensService {
   async revoke(actor: Actor, tokenId: string): Promise<void> {
     const token = await this.prisma.apiToken.findUnique({ where: { id: tokenId } });
     if (!token || (token.userId !== actor.userId && !actor.isAdmin))
-      throw new NotFoundError('token', tokenId);
+      throw new NotFoundError(`token ${tokenId} not found`);
     const wider = token.scopes.filter((s) => !actor.isAdmin && !(actor.scopes as string[]).includes(s));
     // Otherwise a leaked read-only token could lock its owner out by revoking their write token.
     if (wider.length > 0)
@@ -96,7 +96,7 @@ function boundedByParent(asked: Date | null, parent: Date | null): Date | null {
   if (!asked) return parent;
   if (asked > parent) {
     const message = `the calling token expires at ${parent.toISOString()}; a token it creates cannot expire later`;
-    throw new InvalidInputError(message, [{ field: 'expires_at', message }]);
+    throw InvalidInputError.forField('expires_at', message);
   }
   return asked;
 }

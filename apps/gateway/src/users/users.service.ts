@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor, SCOPES } from '../auth/actor';
 import { TokenIssuer } from '../auth/token-issuer.service';
 import { AuditService } from '../audit/audit.service';
-import { ConflictError, NotFoundError } from '../common/errors';
+import { ConflictError, NotFoundError } from '@kiln/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 
@@ -117,7 +117,7 @@ export class UsersService {
 
   private async find(id: string): Promise<User> {
     const user = await this.prisma.user.findUnique({ where: { id } });
-    if (!user) throw new NotFoundError('user', id);
+    if (!user) throw new NotFoundError(`user ${id} not found`);
     return user;
   }
 }

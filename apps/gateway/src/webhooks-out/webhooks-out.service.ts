@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { AuditService } from '../audit/audit.service';
-import { InvalidInputError, NotFoundError } from '../common/errors';
+import { InvalidInputError, NotFoundError } from '@kiln/errors';
 import { SECRET_BOX } from '../common/secret-box.provider';
 import { CreateWebhookDto, UpdateWebhookDto } from './webhooks-out.dto';
 
@@ -101,13 +101,13 @@ export class WebhooksOutService {
       if (error instanceof HostUnresolvedError) return;
       if (!(error instanceof HostRefusedError)) throw error;
       const reason = `url host ${error.message}`;
-      throw new InvalidInputError(reason, [{ field: 'url', message: reason }]);
+      throw InvalidInputError.forField('url', reason);
     }
   }
 
   private async find(projectId: string, webhookId: string): Promise<OutboundWebhook> {
     const row = await this.prisma.outboundWebhook.findFirst({ where: { id: webhookId, projectId } });
-    if (!row) throw new NotFoundError('webhook', webhookId);
+    if (!row) throw new NotFoundError(`webhook ${webhookId} not found`);
     return row;
   }
 }
