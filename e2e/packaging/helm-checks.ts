@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-/* Helm cannot run here (no binary in Debian or npm), so the chart is checked without rendering:
+/* Checks of the chart's template text, cheaper and more precise than a render for these:
    template actions are tokenised and checked for balance, for includes that resolve and for
    .Values paths that exist in values.yaml, and the kinds it declares are collected. */
 

@@ -57,6 +57,24 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (include "kiln.image" (dict "root" . "name" "kiln-helper")) .Values.runs.helperImage -}}
 {{- end -}}
 
+{{/* The runs namespace: runs.namespace, else <fullname>-runs, so two releases never share one. */}}
+{{- define "kiln.runsNamespace" -}}
+{{- default (printf "%s-runs" (include "kiln.fullname" .) | trunc 63 | trimSuffix "-") .Values.runs.namespace -}}
+{{- end -}}
+
+{{/* The Secret of the apps' NATS passwords (bundled NATS, or nats.auth for a server you run). */}}
+{{- define "kiln.natsAuth" -}}
+{{- if or .Values.bundled.nats.enabled .Values.nats.auth.enabled }}true{{ end -}}
+{{- end -}}
+
+{{- define "kiln.natsSecretName" -}}
+{{- if and .Values.nats.auth.existingSecret (not .Values.bundled.nats.enabled) -}}
+{{- .Values.nats.auth.existingSecret -}}
+{{- else -}}
+{{- printf "%s-nats" (include "kiln.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "kiln.executorServiceAccount" -}}
 {{- default (printf "%s-pod-executor" (include "kiln.fullname" .)) .Values.executor.serviceAccount.name -}}
 {{- end -}}

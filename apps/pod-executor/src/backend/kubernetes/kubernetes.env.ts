@@ -8,6 +8,9 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const SECRET_LIST = /^\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\s*,\s*[a-z0-9]([-a-z0-9.]*[a-z0-9])?)*\s*$/;
 const CPU_QUANTITY = /^[0-9]+(\.[0-9]+)?m?$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+// Comma-separated allow-list entries: a label or taint key (any value), or key=value.
+const KEY = '([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?';
+const ALLOW_LIST = new RegExp(`^\\s*(${KEY}(=[-A-Za-z0-9_.]*)?)(\\s*,\\s*${KEY}(=[-A-Za-z0-9_.]*)?)*\\s*$`);
 const TOLERATION_KEYS = new Set(['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
 
 /**
@@ -55,6 +58,19 @@ export class KubernetesEnv {
     },
   })
   KILN_K8S_TOLERATIONS?: string;
+
+  /**
+   * Node labels a step may name in its `node_selector`: comma-separated keys (any value) or
+   * key=value pairs. Unset: steps may name none.
+   */
+  @IsOptional()
+  @Matches(ALLOW_LIST, { message: 'must be label keys or key=value pairs separated by commas' })
+  KILN_K8S_ALLOWED_NODE_SELECTORS?: string;
+
+  /** Taint keys (or key=value) a step may tolerate in its `tolerations`, comma-separated. */
+  @IsOptional()
+  @Matches(ALLOW_LIST, { message: 'must be taint keys or key=value pairs separated by commas' })
+  KILN_K8S_ALLOWED_TOLERATIONS?: string;
 
   /** Image with sh, git, flock and tar (clones the repository, copies artifacts out). */
   @IsString() KILN_K8S_HELPER_IMAGE: string = KUBERNETES_DEFAULTS.helperImage;
@@ -121,6 +137,8 @@ export function kubernetesOptionsFromEnv(env: KubernetesEnv, executorId?: string
     accessMode: env.KILN_K8S_ACCESS_MODE,
     nodeSelector: env.KILN_K8S_NODE_SELECTOR ? JSON.parse(env.KILN_K8S_NODE_SELECTOR) : {},
     tolerations: env.KILN_K8S_TOLERATIONS ? JSON.parse(env.KILN_K8S_TOLERATIONS) : [],
+    allowedNodeSelectors: allowList(env.KILN_K8S_ALLOWED_NODE_SELECTORS),
+    allowedTolerations: allowList(env.KILN_K8S_ALLOWED_TOLERATIONS),
     helperImage: env.KILN_K8S_HELPER_IMAGE,
     kanikoImage: env.KILN_K8S_KANIKO_IMAGE,
     kubeconfigPath: env.KILN_KUBECONFIG,
@@ -132,14 +150,18 @@ export function kubernetesOptionsFromEnv(env: KubernetesEnv, executorId?: string
       (env.KILN_K8S_ALLOW_ROOT ? undefined : KUBERNETES_DEFAULTS.stepRunAsUser),
     allowRoot: env.KILN_K8S_ALLOW_ROOT,
     defaultResources: { cpu: env.KILN_K8S_DEFAULT_CPU, memory: env.KILN_K8S_DEFAULT_MEMORY },
-    imagePullSecrets: (env.KILN_K8S_IMAGE_PULL_SECRETS ?? '')
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
+    imagePullSecrets: allowList(env.KILN_K8S_IMAGE_PULL_SECRETS),
     runtimeClassName: env.KILN_K8S_RUNTIME_CLASS,
     priorityClassName: env.KILN_K8S_PRIORITY_CLASS,
     executorId,
   };
+}
+
+function allowList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 function parseJson(value: unknown): { ok: true; value: unknown } | { ok: false } {

@@ -21,6 +21,10 @@ export interface KubernetesBackendOptions {
   accessMode: WorkspaceAccessMode;
   nodeSelector: Record<string, string>;
   tolerations: V1Toleration[];
+  /** What a step's own `node_selector` may name: label keys (any value) or `key=value` (that value). */
+  allowedNodeSelectors: string[];
+  /** What a step's own `tolerations` may tolerate: taint keys (any value) or `key=value`. */
+  allowedTolerations: string[];
   /** Image with sh, git, flock and tar: clones the repository and copies artifacts out. */
   helperImage: string;
   /** Builds build steps' images (kaniko's executor; the debug tag has a shell for the log). */
@@ -72,6 +76,8 @@ export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   accessMode: 'ReadWriteOnce',
   nodeSelector: {},
   tolerations: [],
+  allowedNodeSelectors: [],
+  allowedTolerations: [],
   helperImage: 'ghcr.io/kiln-ci/kiln-helper:latest',
   kanikoImage: 'gcr.io/kaniko-project/executor:v1.23.2-debug',
   killGracePeriodSeconds: 10,
