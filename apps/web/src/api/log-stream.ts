@@ -2,6 +2,8 @@ import { createParser } from 'eventsource-parser';
 import { ApiClient } from './api-client';
 
 export interface LogLine {
+  /** When the executor read the line (ms since the epoch); null when the log kept no time for it. */
+  ts: number | null;
   stream: 'stdout' | 'stderr' | 'system';
   text: string;
 }
@@ -76,7 +78,8 @@ async function readEvents(
         const data = parse(event.data);
         if (data && typeof data.text === 'string') {
           const stream = data.stream === 'stderr' || data.stream === 'system' ? data.stream : 'stdout';
-          batch.push({ stream, text: data.text.replace(/\r?\n$/, '') });
+          const ts = numberOrNull(data.ts);
+          batch.push({ ts, stream, text: data.text.replace(/\r?\n$/, '') });
         }
       }
     },
@@ -109,4 +112,49 @@ function parse(text: string): Record<string, unknown> | undefined {
 
 function numberOrNull(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * A finished step's log with its lines' times (`?timestamps=true`: `<ISO time> <line>`, `- <line>`
+ * without a time), read only until the lines hold `limitBytes` of log text; `totalBytes` is the
+ * whole plain log's size (`X-Log-Bytes`), or what was read when the server did not say.
+ */
+export async function readTimedLog(
+  client: ApiClient,
+  path: string,
+  limitBytes: number,
+  signal: AbortSignal,
+): Promise<{ lines: LogLine[]; totalBytes: number }> {
+  const res = await client.fetch(`${path}?timestamps=true`, { headers: { accept: 'text/plain' }, signal });
+  const declared = Number(res.headers.get('x-log-bytes') ?? NaN);
+  const lines: LogLine[] = [];
+  let bytes = 0;
+  let carry = '';
+  const take = (row: string) => {
+    const line = timedLine(row);
+    bytes += line.text.length + 1;
+    lines.push(line);
+  };
+  const reader = res.body?.getReader();
+  const decoder = new TextDecoder();
+  try {
+    while (reader && bytes <= limitBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const rows = (carry + decoder.decode(value, { stream: true })).split('\n');
+      carry = rows.pop()!;
+      for (const row of rows) take(row);
+    }
+    if (carry && bytes <= limitBytes) take(carry + decoder.decode());
+  } finally {
+    reader?.cancel().catch(() => undefined);
+  }
+  return { lines, totalBytes: Number.isFinite(declared) ? declared : bytes };
+}
+
+function timedLine(row: string): LogLine {
+  const space = row.indexOf(' ');
+  const time = space < 0 ? '-' : row.slice(0, space);
+  const ts = time === '-' ? null : Date.parse(time);
+  return { ts: Number.isNaN(ts) ? null : ts, stream: 'stdout', text: space < 0 ? row : row.slice(space + 1) };
 }

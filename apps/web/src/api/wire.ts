@@ -53,6 +53,8 @@ export interface Project {
   default_branch?: string;
   concurrency_limit?: number | null;
   secrets_for_forks?: boolean;
+  /** The status badge answers without a token. */
+  public_badge?: boolean;
   role?: Role;
   created_at?: string;
   last_activity_at?: string | null;

@@ -9,13 +9,13 @@ export function ArtifactsPanel({
   artifacts,
   projectId,
   runId,
-  collecting,
+  runEnded,
 }: {
   artifacts: Artifact[] | undefined;
   projectId: string;
   runId: string;
-  /** The run is going on (or just ended): artifacts may still appear. */
-  collecting: boolean;
+  /** Once the run ended, the list is complete. */
+  runEnded: boolean;
 }) {
   const { client } = useSession();
   const [busy, setBusy] = useState<string | null>(null);
@@ -44,10 +44,10 @@ export function ArtifactsPanel({
       )}
       {!artifacts && <p class="loading">Loading artifacts…</p>}
       {artifacts && artifacts.length === 0 && (
-        <p class="empty">
-          {collecting
-            ? 'No artifacts yet: they are collected when the run ends.'
-            : 'This run has no artifacts.'}
+        <p class="empty" data-testid="artifacts-empty">
+          {runEnded
+            ? 'This run stored no artifacts.'
+            : 'No artifacts yet: each step stores the files its definition names as artifacts when it finishes.'}
         </p>
       )}
       {artifacts && artifacts.length > 0 && (

@@ -1,7 +1,6 @@
 import { AnsiUp } from 'ansi_up';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiClient, ApiError } from '../api/api-client';
-import { followStepLog, LogLine } from '../api/log-stream';
+import { followStepLog, LogLine, readTimedLog } from '../api/log-stream';
 import { isStepFinished, Step } from '../api/wire';
 import { formatBytes } from '../format';
 import { useSession } from '../session';
@@ -80,10 +79,9 @@ export function LogPanel({
       setState({ phase: 'done', lines: 0, truncated: false, exitCode: null });
     } else if (isStepFinished(step.status)) {
       setState({ phase: 'loading', lines: 0, truncated: false });
-      readFinishedLog(client, path, controller.signal)
-        .then(({ text, totalBytes }) => {
-          const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-          append(lines.map((t) => ({ stream: 'stdout' as const, text: t })));
+      readTimedLog(client, path, LOG_DISPLAY_LIMIT, controller.signal)
+        .then(({ lines, totalBytes }) => {
+          append(lines);
           if (totalBytes > LOG_DISPLAY_LIMIT) truncated = true;
           setState((s) => ({ ...s, phase: 'done', truncated, totalBytes, exitCode: step.exit_code }));
         })
@@ -95,7 +93,7 @@ export function LogPanel({
         path,
         {
           lines: append,
-          attempt: (n) => append([{ stream: 'system', text: `── attempt ${n}: the step runs again ──` }]),
+          attempt: (n) => append([{ ts: null, stream: 'system', text: `── attempt ${n}: the step runs again ──` }]),
           end: (exitCode) => setState((s) => ({ ...s, phase: 'done', exitCode })),
         },
         controller.signal,
@@ -153,11 +151,22 @@ export function LogPanel({
   );
 }
 
-/** Each line its own element: CSS numbers the lines and search marks whole lines. */
+/**
+ * Each line its own element: CSS numbers the lines and shows their times (from attributes, so
+ * neither is part of the text a reader selects or copies), and search marks whole lines.
+ */
 function renderLine(ansi: AnsiUp, line: LogLine): string {
-  if (line.stream === 'system') return `<span class="log-line log-system">${escapeHtml(line.text)}\n</span>`;
+  const time = timeOf(line.ts);
+  if (line.stream === 'system') return `<span class="log-line log-system">${time}${escapeHtml(line.text)}\n</span>`;
   const html = ansi.ansi_to_html(`${line.text}\n`);
-  return `<span class="log-line${line.stream === 'stderr' ? ' log-stderr' : ''}">${html}</span>`;
+  return `<span class="log-line${line.stream === 'stderr' ? ' log-stderr' : ''}">${time}${html}</span>`;
+}
+
+function timeOf(ts: number | null): string {
+  if (ts === null) return '<span class="log-time" data-time=""></span>';
+  const at = new Date(ts);
+  const clock = at.toLocaleTimeString(undefined, { hour12: false });
+  return `<span class="log-time" data-time="${escapeHtml(clock)}" title="${at.toISOString()}"></span>`;
 }
 
 /** Marks the lines holding the text, says how many, and moves between them. */
@@ -239,27 +248,4 @@ function describe(state: PanelState, step: Step): string {
   const exit = state.exitCode === null || state.exitCode === undefined ? '' : `, exit code ${state.exitCode}`;
   if (!step.started_at) return `${step.name} never ran (${step.status}).`;
   return `${state.lines} line(s)${exit}`;
-}
-
-/** The archived log's first LOG_DISPLAY_LIMIT bytes (a Range request) and its full size. */
-async function readFinishedLog(
-  client: ApiClient,
-  path: string,
-  signal: AbortSignal,
-): Promise<{ text: string; totalBytes: number }> {
-  let res: Response;
-  try {
-    res = await client.fetch(path, {
-      headers: { accept: 'text/plain', range: `bytes=0-${LOG_DISPLAY_LIMIT - 1}` },
-      signal,
-    });
-  } catch (error) {
-    // An empty archived log has no byte 0: the range is "not satisfiable", the log simply empty.
-    if (error instanceof ApiError && error.status === 416) return { text: '', totalBytes: 0 };
-    throw error;
-  }
-  const total = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1];
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const shown = bytes.subarray(0, LOG_DISPLAY_LIMIT);
-  return { text: new TextDecoder().decode(shown), totalBytes: total ? Number(total) : bytes.length };
 }

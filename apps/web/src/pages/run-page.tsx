@@ -13,9 +13,6 @@ import { useSession } from '../session';
 import { ApprovalsPanel } from './approvals-panel';
 import { RerunStep, RunActions } from './run-actions';
 
-/** After a run ends its artifacts are still being collected for a while: keep looking that long. */
-const ARTIFACT_GRACE_MS = 30_000;
-
 export function RunPage({ projectId, runId }: { projectId: string; runId: string }) {
   const { client } = useSession();
   const now = useNow(1000);
@@ -36,10 +33,13 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
     [client, pipelineId],
     () => null,
   );
+  // Steps store their artifacts before they finish: the list read once the run ended (the status
+  // is a dependency, so it is read again then) is the whole list.
+  const runEnded = run.data ? isTerminal(run.data.status) : false;
   const artifacts = usePoll(
     () => client.get<Page<Artifact>>(`${base}/runs/${runId}/artifacts`),
-    [client, runId, run.data?.status],
-    () => (collectingArtifacts(run.data) ? 3000 : null),
+    [client, runId, runEnded],
+    () => (runEnded ? null : 3000),
   );
   const [chosen, setChosen] = useState<string | null>(null);
 
@@ -148,7 +148,7 @@ export function RunPage({ projectId, runId }: { projectId: string; runId: string
         artifacts={artifacts.data?.items}
         projectId={projectId}
         runId={r.id}
-        collecting={collectingArtifacts(r)}
+        runEnded={isTerminal(r.status)}
       />
     </section>
   );
@@ -162,9 +162,4 @@ export function followStep(steps: Step[]): string | null {
   if (failed) return failed.id;
   const ran = steps.filter((s) => s.started_at);
   return (ran[ran.length - 1] ?? steps[0])?.id ?? null;
-}
-
-function collectingArtifacts(run: Run | undefined): boolean {
-  if (!run || !isTerminal(run.status)) return true;
-  return !run.finished_at || Date.now() - Date.parse(run.finished_at) < ARTIFACT_GRACE_MS;
 }

@@ -4,6 +4,7 @@ import { LoadState } from '../components/load-state';
 import { ProjectTabs } from '../components/project-tabs';
 import { usePoll, useTitle } from '../hooks';
 import { useSession } from '../session';
+import { BadgeSection } from '../settings/badge-section';
 import { MembersSection } from '../settings/members-section';
 import { ProjectForm } from '../settings/project-form';
 import { RegistriesSection } from '../settings/registries-section';
@@ -40,6 +41,7 @@ export function SettingsPage({ projectId }: { projectId: string }) {
           <ProjectForm project={p} onSaved={setCurrent} />
         </section>
       )}
+      <BadgeSection project={p} />
       <SecretsSection projectId={projectId} admin={admin} />
       <MembersSection projectId={projectId} admin={admin} />
       <WebhooksSection projectId={projectId} admin={admin} />

@@ -13,6 +13,7 @@ type Key =
   | 'default_branch'
   | 'concurrency_limit'
   | 'secrets_for_forks'
+  | 'public_badge'
   | 'webhook_secret';
 
 /** A project's own settings (PATCH: only changed fields are sent; an empty webhook secret keeps it). */
@@ -27,6 +28,7 @@ export function ProjectForm({ project, onSaved }: { project: Project; onSaved: (
     default_branch: project.default_branch ?? 'main',
     concurrency_limit: project.concurrency_limit ? String(project.concurrency_limit) : '',
     secrets_for_forks: project.secrets_for_forks ? 'true' : 'false',
+    public_badge: project.public_badge ? 'true' : 'false',
     webhook_secret: '',
   };
   const form = useForm<Key>('settings', initial);
@@ -59,8 +61,9 @@ export function ProjectForm({ project, onSaved }: { project: Project; onSaved: (
       }
       if (v.concurrency_limit !== initial.concurrency_limit)
         body.concurrency_limit = v.concurrency_limit ? Number(v.concurrency_limit) : null;
-      if (v.secrets_for_forks !== initial.secrets_for_forks)
-        body.secrets_for_forks = v.secrets_for_forks === 'true';
+      for (const key of ['secrets_for_forks', 'public_badge'] as const) {
+        if (v[key] !== initial[key]) body[key] = v[key] === 'true';
+      }
       if (v.webhook_secret) body.webhook_secret = v.webhook_secret;
       setSaved(false);
       onSaved(await client.patch<Project>(`/api/projects/${project.id}`, body));
@@ -129,6 +132,14 @@ export function ProjectForm({ project, onSaved }: { project: Project; onSaved: (
           onChange={(e) => form.setValue('secrets_for_forks', String((e.target as HTMLInputElement).checked))}
         />
         Give runs of pull requests from forks the secrets and the deploy hand-off
+      </label>
+      <label class="inline">
+        <input
+          type="checkbox"
+          checked={values.public_badge === 'true'}
+          onChange={(e) => form.setValue('public_badge', String((e.target as HTMLInputElement).checked))}
+        />
+        Public status badge: anyone may see the latest run's status as an image, without a token
       </label>
       <TextField
         id="settings-webhook_secret"
