@@ -1,13 +1,24 @@
 // One Jest config for the whole workspace; `nx test <project>` and `pnpm test`
 // select files by path. SWC compiles TypeScript with decorator metadata.
+const { realpathSync } = require('node:fs');
+const { join } = require('node:path');
 const { compilerOptions } = require('./tsconfig.base.json');
 
-const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([name, [target]]) => [
-    `^${name.replace('/', '\\/')}$`,
-    `<rootDir>/${target}`,
-  ]),
-);
+const moduleNameMapper = {
+  ...Object.fromEntries(
+    Object.entries(compilerOptions.paths).map(([name, [target]]) => [
+      `^${name.replace('/', '\\/')}$`,
+      `<rootDir>/${target}`,
+    ]),
+  ),
+  // Jest resolves packages with the `require` condition, and @octokit/webhooks-methods (used by
+  // @octokit/webhooks, which @kiln/forge loads) only exports an `import` entry; Node itself loads
+  // it through require(esm). Jest is pointed at the real file, which the transform compiles.
+  '^@octokit/webhooks-methods$': join(
+    realpathSync(join(__dirname, 'node_modules/@octokit/webhooks')),
+    '../webhooks-methods/dist-node/index.js',
+  ),
+};
 
 const swc = [
   '@swc/jest',

@@ -1,4 +1,3 @@
-import './octokit-esm';
 import { RunRequestedEvent, Subjects } from '@kiln/contracts';
 import { generateKey, SecretBox } from '@kiln/crypto';
 import { createPrismaClient, PrismaClient } from '@kiln/db';

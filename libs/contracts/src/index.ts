@@ -14,4 +14,3 @@ export * from './events/step-decided.event';
 export * from './events/log-chunk.event';
 export * from './events/executor-heartbeat.event';
 export * from './events/deployment-updated.event';
-export * from './events/normalized-webhook.event';

@@ -1,5 +1,5 @@
 import { CommitStatus } from './forge';
-import { forgeFor } from './forges';
+import { forgeFor, UnknownProviderError } from './forges';
 
 const status = (state: CommitStatus['state']): CommitStatus => ({
   state,
@@ -34,8 +34,9 @@ describe('forges', () => {
     expect(states('gitlab')).toEqual(['pending', 'success', 'failed', 'canceled']);
   });
 
-  it('has no forge for plain git repositories or providers it does not know', () => {
-    expect(forgeFor('git')).toBeUndefined();
-    expect(forgeFor('gitea')).toBeUndefined();
+  it('has no forge for plain git repositories and refuses providers it does not know', () => {
+    expect(forgeFor('git')).toBeNull();
+    expect(() => forgeFor('gitea')).toThrow(new UnknownProviderError('gitea'));
+    expect(() => forgeFor('gitea')).toThrow('unknown provider "gitea"; use github or gitlab');
   });
 });

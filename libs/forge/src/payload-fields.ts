@@ -1,5 +1,5 @@
 import { IncomingHttpHeaders } from 'node:http';
-import { MalformedDeliveryError } from '../http/webhook.errors';
+import { MalformedPayloadError } from './forge-event';
 
 /** A decoded JSON object from an untrusted body: every field is read through the helpers below. */
 export type JsonObject = Record<string, unknown>;
@@ -50,7 +50,7 @@ export function refTarget(ref: string): { branch: string } | { tag: string } | u
 
 /** A field the event cannot be understood without; a signed payload can still be broken. */
 export function requiredField<T>(value: T | undefined, eventName: string, field: string): T {
-  if (value === undefined) throw new MalformedDeliveryError(`the ${eventName} payload has no "${field}"`);
+  if (value === undefined) throw new MalformedPayloadError(`the ${eventName} payload has no "${field}"`);
   return value;
 }
 

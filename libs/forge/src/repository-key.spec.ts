@@ -1,4 +1,4 @@
-import { repositoryKey } from './repo-url';
+import { repositoryKey } from './repository-key';
 
 describe('repositoryKey', () => {
   it.each([

@@ -34,37 +34,48 @@ export function parseRepoUrl(url: string, allowLocal: boolean): RepoUrlParts {
       fullName: null,
     };
   }
-  const scp = SCP_LIKE.exec(url);
-  if (scp && !url.includes('://')) {
-    return {
-      ok: true,
-      kind: 'network',
-      scheme: 'ssh',
-      host: scp[2]!,
-      port: 22,
-      fullName: fullNameOf(scp[3]!),
-    };
-  }
+  const location = repoLocation(url);
+  if ('reason' in location) return fail(location.reason);
+  // The URL is shown to every member of the project. An ssh user name ("git@") is no secret; a
+  // password, or an http(s) user part (where tokens go), is.
+  if (location.credentials) return fail('must not contain credentials: put credentials in a secret');
+  const { scheme, host, port, fullName } = location;
+  return { ok: true, kind: 'network', scheme, host, port, fullName };
+}
+
+/** Where a network repository URL leads, read from its text alone. */
+export interface RepoLocation {
+  scheme: string;
+  host: string;
+  port: number;
+  /** `owner/name` (GitLab: `group/sub/name`) without `.git`; null when the path has no owner. */
+  fullName: string | null;
+  /** A password, or a user part outside ssh (where tokens go). */
+  credentials: boolean;
+}
+
+/**
+ * The one reader of network repository URLs (https, http, ssh, git and `user@host:path`): what
+ * RepoGuard vets and what webhook routing keys repositories by (`repositoryKey` of @kiln/forge).
+ */
+export function repoLocation(url: string): RepoLocation | { reason: string } {
+  const scp = url.includes('://') ? null : SCP_LIKE.exec(url);
+  if (scp) return { scheme: 'ssh', host: scp[2]!, port: 22, fullName: fullNameOf(scp[3]!), credentials: false };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return fail('is not a URL git can clone (https://, ssh://, git:// or user@host:path)');
+    return { reason: 'is not a URL git can clone (https://, ssh://, git:// or user@host:path)' };
   }
   const port = DEFAULT_PORTS[parsed.protocol];
-  if (port === undefined) return fail(`scheme "${parsed.protocol.slice(0, -1)}" is not supported`);
-  if (!parsed.hostname) return fail('has no host');
-  // The URL is shown to every member of the project. An ssh user name ("git@") is no secret; a
-  // password, or an http(s) user part (where tokens go), is.
-  if (parsed.password || (parsed.username && parsed.protocol !== 'ssh:'))
-    return fail('must not contain credentials: put credentials in a secret');
+  if (port === undefined) return { reason: `scheme "${parsed.protocol.slice(0, -1)}" is not supported` };
+  if (!parsed.hostname) return { reason: 'has no host' };
   return {
-    ok: true,
-    kind: 'network',
     scheme: parsed.protocol.slice(0, -1),
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : port,
-    fullName: fullNameOf(decodeURIComponent(parsed.pathname)),
+    fullName: fullNameOf(safeDecode(parsed.pathname)),
+    credentials: parsed.password !== '' || (parsed.username !== '' && parsed.protocol !== 'ssh:'),
   };
 }
 
@@ -72,8 +83,17 @@ function fullNameOf(path: string): string | null {
   const name = path
     .replace(/^\/+/, '')
     .replace(/\/+$/, '')
-    .replace(/\.git$/, '');
+    .replace(/\.git$/i, '');
   return name.includes('/') ? name : null;
+}
+
+// A malformed escape (`%E0%A4`) stays as written rather than failing the whole URL.
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function fail(reason: string): RepoUrlParts {

@@ -1,4 +1,5 @@
-import { NormalizedWebhookEvent, RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { RunRequestedEvent, Subjects } from '@kiln/contracts';
+import { ForgeEvent } from '@kiln/forge';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOK_CONFIG, WebhookConfig } from '../config';
@@ -20,7 +21,7 @@ export class RunRequestPublisher {
    * carries msg-id `run-requested:<runId>`. A publish still in flight after the timeout may land
    * later; the provider's retry is then answered as a replay of the same runs.
    */
-  async publish(event: NormalizedWebhookEvent, runs: PlannedRun[], deliveryRowId: string, requestedAt: Date): Promise<void> {
+  async publish(event: ForgeEvent, runs: PlannedRun[], deliveryRowId: string, requestedAt: Date): Promise<void> {
     const published = Promise.all(
       runs.map((run) =>
         this.messaging.publish(Subjects.RunRequested, this.request(event, run, deliveryRowId, requestedAt), {
@@ -46,7 +47,7 @@ export class RunRequestPublisher {
     }
   }
 
-  private request(event: NormalizedWebhookEvent, run: PlannedRun, deliveryRowId: string, requestedAt: Date): RunRequestedEvent {
+  private request(event: ForgeEvent, run: PlannedRun, deliveryRowId: string, requestedAt: Date): RunRequestedEvent {
     return {
       version: 1,
       runId: run.runId,
@@ -70,7 +71,7 @@ export class RunRequestPublisher {
 }
 
 /** What the run page shows of the commit, cut to fit the request; a merge request page only over http(s). */
-function commitInfo(event: NormalizedWebhookEvent): Pick<RunRequestedEvent, 'commitMessage' | 'commitAuthor' | 'pullRequestUrl'> {
+function commitInfo(event: ForgeEvent): Pick<RunRequestedEvent, 'commitMessage' | 'commitAuthor' | 'pullRequestUrl'> {
   const { commitMessage, commitAuthor, pullRequestUrl } = event;
   return {
     ...(commitMessage === undefined ? {} : { commitMessage: commitMessage.slice(0, 2000) }),

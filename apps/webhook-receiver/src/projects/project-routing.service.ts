@@ -1,9 +1,8 @@
-import { WebhookRepository } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
+import { ForgeRepository, repositoryKey } from '@kiln/forge';
 import { Injectable } from '@nestjs/common';
 import { WebhookTargetNotFoundError } from '../http/webhook.errors';
 import { webhookMetrics } from '../metrics/webhook.metrics';
-import { repositoryKey } from './repo-url';
 import { TargetProject } from './webhook-target';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,7 +63,7 @@ export class ProjectRoutingService {
    * Projects whose `repo_full_name` is the repository's, or whose `repo_url` names the same
    * host and path as one of the URLs the provider reported (https, ssh, git and scp forms alike).
    */
-  async byRepository(repository: WebhookRepository, fresh: boolean): Promise<Routing> {
+  async byRepository(repository: ForgeRepository, fresh: boolean): Promise<Routing> {
     const fullName = repository.fullName.toLowerCase();
     const key = ['repository', fullName, ...repository.cloneUrls].join('\0');
     const cached = fresh ? undefined : this.cached(key);

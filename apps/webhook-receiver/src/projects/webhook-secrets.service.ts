@@ -1,7 +1,7 @@
 import { SecretBox, SecretDecryptionError } from '@kiln/crypto';
+import { Forge, ReceivedDelivery } from '@kiln/forge';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOK_CONFIG, WebhookConfig } from '../config';
-import { ReceivedDelivery, WebhookProviderAdapter } from '../providers/webhook-provider';
 import { TargetProject } from './webhook-target';
 
 const CACHE_SIZE = 1000;
@@ -23,14 +23,14 @@ export class WebhookSecretsService {
 
   /** The candidates whose secret signed the delivery (usually one; none means 401). */
   async verified(
-    adapter: WebhookProviderAdapter,
+    forge: Forge,
     candidates: TargetProject[],
     delivery: ReceivedDelivery,
   ): Promise<TargetProject[]> {
     const checks = await Promise.all(
       candidates.map(async (project) => {
         const secret = this.secretOf(project);
-        return secret !== undefined && (await adapter.verify(secret, delivery));
+        return secret !== undefined && (await forge.verify(secret, delivery));
       }),
     );
     return candidates.filter((_, i) => checks[i]);

@@ -1,7 +1,6 @@
-import { NormalizedWebhookEvent } from '@kiln/contracts';
+import { describeRef, ForgeEvent } from '@kiln/forge';
 import { Injectable } from '@nestjs/common';
 import { webhookRunId } from '../deliveries/run-ids';
-import { describeRef } from '../providers/payload-fields';
 import { TargetPipeline } from '../projects/webhook-target';
 import { TriggerFilterService } from './trigger-filter.service';
 
@@ -32,7 +31,7 @@ const REASON_MAX = 2000;
 export class RunPlannerService {
   constructor(private readonly filters: TriggerFilterService) {}
 
-  plan(event: NormalizedWebhookEvent, pipelines: TargetPipeline[]): RunPlan {
+  plan(event: ForgeEvent, pipelines: TargetPipeline[]): RunPlan {
     const what = describeEvent(event);
     if (pipelines.length === 0) return { status: 'ignored', reason: `${what}: the project has no pipelines`, runs: [], skipped: [] };
     const runs: PlannedRun[] = [];
@@ -59,7 +58,7 @@ export class RunPlannerService {
   }
 }
 
-export function describeEvent(event: NormalizedWebhookEvent): string {
+export function describeEvent(event: ForgeEvent): string {
   if (event.kind === 'merge_request') return `merge request ${event.action} (branch "${event.branch}")`;
   return `push to ${describeRef(event.ref)}`;
 }

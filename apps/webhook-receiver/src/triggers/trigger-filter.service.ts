@@ -1,4 +1,4 @@
-import { NormalizedWebhookEvent } from '@kiln/contracts';
+import { ForgeEvent } from '@kiln/forge';
 import { matchesMergeRequest, matchesPush, parseDefinition, ParseResult } from '@kiln/definition';
 import { Injectable } from '@nestjs/common';
 import { TargetPipeline } from '../projects/webhook-target';
@@ -19,7 +19,7 @@ const CACHE_SIZE = 1000;
 export class TriggerFilterService {
   private readonly parsed = new Map<string, { updatedAt: number; result: ParseResult }>();
 
-  decide(pipeline: TargetPipeline, event: NormalizedWebhookEvent): FilterDecision {
+  decide(pipeline: TargetPipeline, event: ForgeEvent): FilterDecision {
     if (pipeline.yamlConfig === null) {
       return {
         run: true,

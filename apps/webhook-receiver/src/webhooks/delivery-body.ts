@@ -1,9 +1,8 @@
 import { RawBodyRequest } from '@nestjs/common';
+import { isObject, JsonObject, ReceivedDelivery } from '@kiln/forge';
 import { Request } from 'express';
 import { headersWithSecrets } from '../http/secret-headers.middleware';
 import { MalformedDeliveryError, UnsupportedContentTypeError } from '../http/webhook.errors';
-import { isObject, JsonObject } from '../providers/payload-fields';
-import { ReceivedDelivery } from '../providers/webhook-provider';
 
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';

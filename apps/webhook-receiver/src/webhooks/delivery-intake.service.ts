@@ -1,6 +1,6 @@
-import { NormalizedWebhookEvent } from '@kiln/contracts';
 import { sha256Hex } from '@kiln/crypto';
 import { WebhookDelivery } from '@kiln/db';
+import { Forge, ForgeEvent, ForgeName, ReceivedDelivery } from '@kiln/forge';
 import { Injectable, Logger, RawBodyRequest } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { DeliveryLedgerService } from '../deliveries/delivery-ledger.service';
@@ -11,8 +11,7 @@ import { DeliveryOutcome } from '../metrics/webhook.metrics';
 import { ProjectRoutingService, Routing } from '../projects/project-routing.service';
 import { TargetProject } from '../projects/webhook-target';
 import { WebhookSecretsService } from '../projects/webhook-secrets.service';
-import { assertUsableEvent, ReceivedDelivery, WebhookProviderAdapter } from '../providers/webhook-provider';
-import { WebhookProviders } from '../providers/webhook-providers';
+import { assertUsableEvent, classifyDelivery, eventNameOf, forgeOfRoute } from '../providers/forge-delivery';
 import { RunPlan, RunPlannerService } from '../triggers/run-planner.service';
 import { DeliveryAnswer, storedAnswer, unstoredAnswer } from './delivery-answer';
 import { readDelivery } from './delivery-body';
@@ -28,7 +27,7 @@ const MAX_ATTEMPTS = 3;
 
 /** One delivery as read from the request, before it is routed. */
 interface Intake {
-  adapter: WebhookProviderAdapter;
+  forge: Forge<ForgeName>;
   route: DeliveryRoute;
   delivery: ReceivedDelivery;
   eventName: string;
@@ -50,7 +49,6 @@ export class DeliveryIntakeService {
   private readonly logger = new Logger(DeliveryIntakeService.name);
 
   constructor(
-    private readonly providers: WebhookProviders,
     private readonly routing: ProjectRoutingService,
     private readonly secrets: WebhookSecretsService,
     private readonly planner: RunPlannerService,
@@ -59,14 +57,14 @@ export class DeliveryIntakeService {
   ) {}
 
   async receive(route: DeliveryRoute, req: RawBodyRequest<Request>, res: Response): Promise<DeliveryAnswer> {
-    const adapter = this.providers.get(route.provider);
+    const forge = forgeOfRoute(route.provider);
     const delivery = readDelivery(req);
     const intake: Intake = {
-      adapter,
+      forge,
       route,
       delivery,
-      eventName: adapter.eventName(delivery.headers),
-      deliveryId: this.deliveryIdOf(adapter, delivery),
+      eventName: eventNameOf(forge, delivery),
+      deliveryId: this.deliveryIdOf(forge, delivery),
     };
     // Planned from cached routing first; if the routing changed meanwhile the ledger claims
     // nothing and the delivery is planned again from the database. The last try claims regardless.
@@ -78,11 +76,11 @@ export class DeliveryIntakeService {
   }
 
   private async attempt(intake: Intake, fresh: boolean, last: boolean): Promise<Answered | undefined> {
-    const { adapter, route, delivery, eventName, deliveryId } = intake;
+    const { forge, route, delivery, eventName, deliveryId } = intake;
     const target = await this.verifiedTargets(intake, fresh);
     if (typeof target === 'string') return { outcome: 'ignored', answer: unstoredAnswer(target) };
     const { projects, version } = target;
-    const classification = adapter.classify(eventName, delivery.payload, deliveryId);
+    const classification = classifyDelivery(forge, eventName, delivery, deliveryId);
     if (classification.kind === 'ignored' && !classification.record) {
       return { outcome: 'ignored', answer: unstoredAnswer(classification.reason) };
     }
@@ -93,7 +91,7 @@ export class DeliveryIntakeService {
     const first = plan.runs[0];
     const claimed = await this.ledger.claim(
       {
-        provider: adapter.name,
+        provider: forge.name,
         deliveryId,
         event: eventName.slice(0, 200),
         projectId: projects[0].id,
@@ -117,7 +115,7 @@ export class DeliveryIntakeService {
       await this.publisher.publish(event, plan.runs, record.id, record.receivedAt);
     this.logger.log(
       {
-        provider: adapter.name,
+        provider: forge.name,
         deliveryId: record.id,
         status: plan.status,
         runIds: plan.runs.map((r) => r.runId),
@@ -133,13 +131,13 @@ export class DeliveryIntakeService {
    * been changed.
    */
   private async verifiedTargets(intake: Intake, fresh: boolean): Promise<Routing | string> {
-    const { adapter, route, delivery } = intake;
-    const routing = await this.candidates(adapter, route, delivery, fresh);
+    const { forge, route, delivery } = intake;
+    const routing = await this.candidates(forge, route, delivery, fresh);
     if (typeof routing === 'string') return routing;
-    const projects = await this.secrets.verified(adapter, routing.projects, delivery);
+    const projects = await this.secrets.verified(forge, routing.projects, delivery);
     if (projects.length > 0) return { ...routing, projects };
     if (routing.cached) return this.verifiedTargets(intake, true);
-    throw new SignatureRejectedError(this.rejection(adapter, delivery));
+    throw new SignatureRejectedError(this.rejection(forge, delivery));
   }
 
   /**
@@ -151,7 +149,7 @@ export class DeliveryIntakeService {
   private async replay(
     record: WebhookDelivery,
     plan: RunPlan,
-    event: NormalizedWebhookEvent | undefined,
+    event: ForgeEvent | undefined,
   ): Promise<Answered> {
     const existed = <T extends { pipeline: { createdAt: Date } }>(items: T[]) =>
       items.filter((item) => item.pipeline.createdAt <= record.receivedAt);
@@ -160,7 +158,7 @@ export class DeliveryIntakeService {
     return { outcome: 'replayed', answer: storedAnswer(record, true, runs, existed(plan.skipped)) };
   }
 
-  private plan(event: NormalizedWebhookEvent, projects: TargetProject[]): RunPlan {
+  private plan(event: ForgeEvent, projects: TargetProject[]): RunPlan {
     assertUsableEvent(event);
     return this.planner.plan(
       event,
@@ -169,13 +167,13 @@ export class DeliveryIntakeService {
   }
 
   private async candidates(
-    adapter: WebhookProviderAdapter,
+    forge: Forge,
     route: DeliveryRoute,
     delivery: ReceivedDelivery,
     fresh: boolean,
   ): Promise<Routing | string> {
     if (route.pipelineId !== undefined) return this.routing.byPipeline(route.pipelineId, fresh);
-    const repository = adapter.repository(delivery.payload);
+    const repository = forge.repository(delivery.payload);
     if (!repository) return 'the delivery names no repository';
     // Not stored: anyone can send this, and a stranger must not be able to fill the table.
     const routing = await this.routing.byRepository(repository, fresh);
@@ -184,8 +182,8 @@ export class DeliveryIntakeService {
       : `no project for repository ${repository.fullName.slice(0, 200)}`;
   }
 
-  private deliveryIdOf(adapter: WebhookProviderAdapter, delivery: ReceivedDelivery): string {
-    const given = adapter.deliveryId(delivery.headers);
+  private deliveryIdOf(forge: Forge, delivery: ReceivedDelivery): string {
+    const given = forge.deliveryId(delivery.headers);
     if (given === undefined) return sha256Hex(delivery.rawBody);
     if (!DELIVERY_ID.test(given)) {
       throw new MalformedDeliveryError('the delivery id header must be 1 to 200 visible ASCII characters');
@@ -193,11 +191,11 @@ export class DeliveryIntakeService {
     return given;
   }
 
-  private rejection(adapter: WebhookProviderAdapter, delivery: ReceivedDelivery): string {
-    const header = adapter.signatureHeader;
+  private rejection(forge: Forge, delivery: ReceivedDelivery): string {
+    const header = forge.signatureHeader;
     return delivery.headers[header.toLowerCase()] !== undefined
       ? `the ${header} header does not match the project's webhook secret`
-      : `the ${header} header is missing; set the project's webhook secret in the ${adapter.name} webhook settings`;
+      : `the ${header} header is missing; set the project's webhook secret in the ${forge.name} webhook settings`;
   }
 }
 

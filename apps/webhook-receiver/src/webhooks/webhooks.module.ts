@@ -3,9 +3,6 @@ import { DeliveryLedgerService } from '../deliveries/delivery-ledger.service';
 import { RunRequestPublisher } from '../deliveries/run-request.publisher';
 import { ProjectRoutingService } from '../projects/project-routing.service';
 import { WebhookSecretsService } from '../projects/webhook-secrets.service';
-import { GithubProvider } from '../providers/github.provider';
-import { GitlabProvider } from '../providers/gitlab.provider';
-import { WebhookProviders } from '../providers/webhook-providers';
 import { RunPlannerService } from '../triggers/run-planner.service';
 import { TriggerFilterService } from '../triggers/trigger-filter.service';
 import { DeliveryIntakeService } from './delivery-intake.service';
@@ -15,9 +12,6 @@ import { WebhooksController } from './webhooks.controller';
   controllers: [WebhooksController],
   providers: [
     DeliveryIntakeService,
-    WebhookProviders,
-    GithubProvider,
-    GitlabProvider,
     ProjectRoutingService,
     WebhookSecretsService,
     TriggerFilterService,
