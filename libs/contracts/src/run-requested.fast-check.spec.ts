@@ -20,7 +20,6 @@ const valid = (): Record<string, unknown> => ({
   fromFork: true,
   deliveryId: randomUUID(),
   applyTriggerFilters: true,
-  priority: 2,
   requestedAt: new Date().toISOString(),
 });
 
@@ -76,8 +75,8 @@ describe('checkedRunRequest', () => {
   });
 
   it('accepts what the platform publishes: manual runs without the optional fields', () => {
-    const { branch, commitSha, mrAction, deliveryId, priority, ...manual } = valid();
-    expect([branch, commitSha, mrAction, deliveryId, priority]).not.toContain(undefined);
+    const { branch, commitSha, mrAction, deliveryId, ...manual } = valid();
+    expect([branch, commitSha, mrAction, deliveryId]).not.toContain(undefined);
     expect(checkedRunRequest({ ...manual, trigger: 'manual', event: 'manual' })).toBeInstanceOf(
       RunRequestedEvent,
     );

@@ -1,5 +1,5 @@
 import { RUN_EVENTS, RunRequestedEvent, TRIGGER_TYPES } from './events/run-requested.event';
-import { isInt, isShortString, isUuid } from './fast-check-rules';
+import { isShortString, isUuid } from './fast-check-rules';
 
 const TRIGGERS = new Set<unknown>(TRIGGER_TYPES);
 const EVENTS = new Set<unknown>(RUN_EVENTS);
@@ -38,7 +38,6 @@ export function checkedRunRequest(data: object): RunRequestedEvent | undefined {
     optional(r.retryOfId, isUuid) &&
     optional(r.failedOnly, (v) => typeof v === 'boolean') &&
     typeof r.applyTriggerFilters === 'boolean' &&
-    optional(r.priority, (v) => isInt(v, -Infinity)) &&
     typeof r.requestedAt === 'string' &&
     ISO_INSTANT.test(r.requestedAt);
   return valid ? Object.assign(new RunRequestedEvent(), data) : undefined;

@@ -1,4 +1,4 @@
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 
 export const TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'retry'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -39,6 +39,5 @@ export class RunRequestedEvent {
   @IsOptional() @IsString() @MaxLength(200) rerunStep?: string;
   /** Whether the scheduler must check the definition's `on:` filters (webhook runs). */
   @IsBoolean() applyTriggerFilters!: boolean;
-  @IsOptional() @IsInt() priority?: number;
   @IsISO8601() requestedAt!: string;
 }
