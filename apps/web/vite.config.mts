@@ -7,8 +7,13 @@ export default defineConfig({
   root: import.meta.dirname,
   base: './',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  // Only libs that run in a browser: the status vocabulary the API and the UI share.
-  resolve: { alias: { '@kiln/engine': resolve(import.meta.dirname, '../../libs/engine/src/index.ts') } },
+  // Only libs that run in a browser: the status vocabulary and the wire types the API and the UI share.
+  resolve: {
+    alias: {
+      '@kiln/api-wire': resolve(import.meta.dirname, '../../libs/api-wire/src/index.ts'),
+      '@kiln/engine': resolve(import.meta.dirname, '../../libs/engine/src/index.ts'),
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

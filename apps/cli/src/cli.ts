@@ -17,6 +17,7 @@ import { registerRunsCommand } from './commands/runs.command';
 import { registerSecretsCommand } from './commands/secrets.command';
 import { registerShowCommand } from './commands/show.command';
 import { registerTokensCommand } from './commands/tokens.command';
+import { registerUsersCommand } from './commands/users.command';
 import { registerValidateCommand } from './commands/validate.command';
 import { registerWebhooksCommand } from './commands/webhooks.command';
 import { CliContext } from './context';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerHookCommand(program, ctx);
   registerMembersCommand(program, ctx);
   registerTokensCommand(program, ctx);
+  registerUsersCommand(program, ctx);
   registerWebhooksCommand(program, ctx);
   registerRegistriesCommand(program, ctx);
   registerShowCommand(program, ctx);

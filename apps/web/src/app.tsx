@@ -1,7 +1,7 @@
 import { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiClient, ApiError } from './api/api-client';
-import { Me } from './api/wire';
+import { Me } from '@kiln/api-wire';
 import { NewProjectPage } from './pages/new-project-page';
 import { PipelinePage } from './pages/pipeline-page';
 import { PipelinesPage } from './pages/pipelines-page';

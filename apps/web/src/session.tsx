@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { ApiClient } from './api/api-client';
-import { Me } from './api/wire';
+import { Me } from '@kiln/api-wire';
 
 const TOKEN_KEY = 'kiln.token';
 

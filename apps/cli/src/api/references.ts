@@ -1,6 +1,6 @@
 import { ServerError, UsageError } from '../errors';
 import { ApiClient } from './api-client';
-import { Pipeline, Project, Run } from './wire';
+import { Pipeline, Project, Run, User } from '@kiln/api-wire';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -120,4 +120,13 @@ async function findRunAnywhere(client: ApiClient, id: string): Promise<ResolvedR
     }
   }
   throw new ServerError(`run ${id} not found in any project visible to this token`, 404);
+}
+
+/** A user id as given, or the user with that email (listing users is for platform admins). */
+export async function resolveUserId(client: ApiClient, ref: string): Promise<string> {
+  if (isUuid(ref)) return ref;
+  const users = await client.all<User>('/api/users');
+  const found = users.find((u) => u.email === ref.toLowerCase());
+  if (!found) throw new ServerError(`no user with email ${ref}`, 404);
+  return found.id;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveRun, runPath } from '../api/references';
-import { Artifact, Page } from '../api/wire';
+import { Artifact, Page } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { downloadArtifacts } from '../download/artifact-download';

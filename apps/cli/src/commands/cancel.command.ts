@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveRun, runPath } from '../api/references';
-import { Run } from '../api/wire';
+import { Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { paintStatus } from '../output/style';
 import { PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';

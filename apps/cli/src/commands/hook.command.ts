@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolveProject } from '../api/references';
-import { Project } from '../api/wire';
+import { Project } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { ServerError, UsageError } from '../errors';
 import { samplePush } from '../hook/sample-push';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ApiClient } from '../api/api-client';
-import { Me } from '../api/wire';
+import { Me } from '@kiln/api-wire';
 import { DEFAULT_SERVER, normalizeServer, readStoredConfig, writeStoredConfig } from '../config/cli-config';
 import { promptSecret, readStdin } from '../config/prompt';
 import { CliContext } from '../context';

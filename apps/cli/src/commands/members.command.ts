@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { isUuid, resolveProject } from '../api/references';
+import { isUuid, resolveProject, resolveUserId } from '../api/references';
 import { ApiClient } from '../api/api-client';
-import { Member, Page, User } from '../api/wire';
+import { Member, Page } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { ServerError } from '../errors';
 import { formatAgo } from '../output/format';
@@ -74,15 +74,6 @@ export function registerMembersCommand(program: Command, ctx: CliContext): void 
       await client.delete(`/api/projects/${project.id}/members/${userId}`);
       ctx.print(`Removed ${userRef} from ${project.name}`);
     });
-}
-
-/** A user id as given, or the user with that email (listing users is for platform admins). */
-async function resolveUserId(client: ApiClient, ref: string): Promise<string> {
-  if (isUuid(ref)) return ref;
-  const users = await client.all<User>('/api/users');
-  const found = users.find((u) => u.email === ref.toLowerCase());
-  if (!found) throw new ServerError(`no user with email ${ref}`, 404);
-  return found.id;
 }
 
 /** A member by user id or email, from the project's own member list (no admin needed). */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { findPipeline, resolveProject, splitPipelineRef } from '../api/references';
-import { Pipeline } from '../api/wire';
+import { Pipeline } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { FailedError, ServerError, UsageError } from '../errors';
 import { formatAgo } from '../output/format';

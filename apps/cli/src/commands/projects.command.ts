@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Project } from '../api/wire';
+import { CreatedProject, Project } from '@kiln/api-wire';
 import { resolveProject } from '../api/references';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
@@ -96,7 +96,7 @@ export function sortProjects(items: Project[], order: 'activity' | 'name'): Proj
 }
 
 async function createProject(ctx: CliContext, name: string, options: CreateOptions): Promise<void> {
-  const project = await ctx.client().post<Project>('/api/projects', { ...projectFields(options), name });
+  const project = await ctx.client().post<CreatedProject>('/api/projects', { ...projectFields(options), name });
   if (options.json) return ctx.json(project);
   ctx.print(`Created project ${colors.bold(project.name)} (${project.id})`);
   if (project.repo_full_name) ctx.print(`Repository:     ${project.repo_full_name}`);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveRun, runPath } from '../api/references';
-import { Run } from '../api/wire';
+import { Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { followToEnd } from '../logs/follow-to-end';
 import { colors } from '../output/style';

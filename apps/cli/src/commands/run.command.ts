@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolvePipeline, resolveProject, splitPipelineRef } from '../api/references';
-import { Run } from '../api/wire';
+import { Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { followToEnd } from '../logs/follow-to-end';
 import { runTitle } from '../logs/run-summary';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Page, Runner } from '../api/wire';
+import { Page, Runner } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { formatAgo } from '../output/format';
 import { colors } from '../output/style';
@@ -32,6 +32,5 @@ export function registerRunnersCommand(program: Command, ctx: CliContext): void 
 }
 
 function runnerStatus(runner: Runner): string {
-  const status = runner.status ?? (runner.online === false ? 'offline' : 'online');
-  return status === 'online' ? colors.green(status) : colors.yellow(status);
+  return runner.online ? colors.green('online') : colors.yellow('offline');
 }

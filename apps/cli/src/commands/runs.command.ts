@@ -2,7 +2,7 @@ import { RUN_STATUSES } from '@kiln/engine';
 import { Command } from 'commander';
 import { ApiClient } from '../api/api-client';
 import { isUuid, resolveProject } from '../api/references';
-import { Page, Pipeline, Project, Run } from '../api/wire';
+import { Page, Pipeline, Project, Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { elapsed, formatAgo, formatDuration, shortSha } from '../output/format';
 import { colors, paintStatus } from '../output/style';
@@ -65,14 +65,14 @@ async function listRuns(ctx: CliContext, options: RunsOptions): Promise<void> {
   const projects = project ? undefined : await projectNames(client);
   const projectIds = project
     ? [project.id]
-    : [...new Set(page.items.map((r) => r.project_id ?? ''))].filter(Boolean);
+    : [...new Set(page.items.map((r) => r.project_id))];
   const names = await pipelineNames(client, projectIds);
   ctx.print(
     renderTable(page.items, [
       { header: 'RUN', value: (r) => colors.bold(runLabel(r, projects)), align: 'right' },
       {
         header: 'PIPELINE',
-        value: (r) => r.pipeline_name ?? names.get(r.pipeline_id) ?? r.pipeline_id.slice(0, 8),
+        value: (r) => names.get(r.pipeline_id) ?? r.pipeline_id.slice(0, 8),
       },
       { header: 'STATUS', value: (r) => paintStatus(r.status) },
       { header: 'TRIGGER', value: (r) => r.trigger },
@@ -105,6 +105,6 @@ async function projectNames(client: ApiClient): Promise<Map<string, string>> {
 /** `web/12` across projects (what `kiln show` accepts), `12` within one. */
 function runLabel(run: Run, projects: Map<string, string> | undefined): string {
   if (!projects) return String(run.number);
-  const name = run.project_name ?? (run.project_id ? projects.get(run.project_id) : undefined);
+  const name = projects.get(run.project_id);
   return name ? `${name}/${run.number}` : run.id;
 }

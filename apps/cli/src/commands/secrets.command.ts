@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveProject } from '../api/references';
-import { Page, Secret } from '../api/wire';
+import { Page, Secret } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatAgo } from '../output/format';

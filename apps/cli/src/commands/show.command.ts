@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveRun } from '../api/references';
-import { Pipeline, Run } from '../api/wire';
+import { Pipeline, Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { elapsed, formatDuration, shortSha } from '../output/format';
 import { colors, paintStatus, statusIcon } from '../output/style';
@@ -25,12 +25,10 @@ async function show(
   const client = ctx.client();
   const { project, run } = await resolveRun(client, ref, projectFrom(options, ctx.env));
   if (options.json) return ctx.json(run);
-  const pipeline = run.pipeline_name
-    ? undefined
-    : await client
-        .get<Pipeline>(`/api/projects/${project.id}/pipelines/${run.pipeline_id}`)
-        .catch(() => undefined);
-  ctx.print(renderRunDetail(run, project.name, run.pipeline_name ?? pipeline?.name ?? run.pipeline_id));
+  const pipeline = await client
+    .get<Pipeline>(`/api/projects/${project.id}/pipelines/${run.pipeline_id}`)
+    .catch(() => undefined);
+  ctx.print(renderRunDetail(run, project.name, pipeline?.name ?? run.pipeline_id));
 }
 
 function firstLine(text: string): string {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ApiToken, Page } from '../api/wire';
+import { CreatedToken, Page, Token } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { formatAgo } from '../output/format';
 import { renderTable } from '../output/table';
@@ -21,7 +21,7 @@ export function registerTokensCommand(program: Command, ctx: CliContext): void {
     .description('your tokens (never their values)')
     .option('--json', JSON_HELP)
     .action(async (options: { json?: boolean }) => {
-      const page = await ctx.client().get<Page<ApiToken>>('/api/tokens', { limit: 100 });
+      const page = await ctx.client().get<Page<Token>>('/api/tokens', { limit: 100 });
       if (options.json) return ctx.json(page);
       if (!page.items.length) return ctx.print('No tokens.');
       ctx.print(
@@ -43,7 +43,7 @@ export function registerTokensCommand(program: Command, ctx: CliContext): void {
     .option('--expires-in-days <days>', 'expire after this many days (1-3650)', intBetween(1, 3650))
     .option('--json', 'print the token as JSON (with its value)')
     .action(async (name: string, options: CreateOptions) => {
-      const token = await ctx.client().post<ApiToken>('/api/tokens', {
+      const token = await ctx.client().post<CreatedToken>('/api/tokens', {
         name,
         ...(options.scope ? { scopes: options.scope } : {}),
         ...(options.expiresInDays ? { expires_in_days: options.expiresInDays } : {}),

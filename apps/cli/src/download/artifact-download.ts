@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ApiClient } from '../api/api-client';
 import { runPath } from '../api/references';
-import { Artifact } from '../api/wire';
+import { Artifact } from '@kiln/api-wire';
 import { ServerError, UsageError } from '../errors';
 
 export interface DownloadResult {

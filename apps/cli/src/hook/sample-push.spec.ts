@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Project } from '../api/wire';
+import { Project } from '@kiln/api-wire';
 import { repositoryName, samplePush } from './sample-push';
 
 const SHA = 'a'.repeat(40);
@@ -10,6 +10,12 @@ const project = (provider: string, extra: Partial<Project> = {}): Project => ({
   repo_full_name: 'acme/shop',
   provider,
   default_branch: 'main',
+  concurrency_limit: null,
+  secrets_for_forks: false,
+  public_badge: false,
+  role: 'admin',
+  created_at: '2026-12-01T00:00:00.000Z',
+  last_activity_at: null,
   ...extra,
 });
 const input = (provider: string) => ({

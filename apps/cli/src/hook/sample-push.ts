@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { Project } from '../api/wire';
+import { Project } from '@kiln/api-wire';
 
 /** A signed delivery ready to POST to the webhook receiver. */
 export interface SampleDelivery {

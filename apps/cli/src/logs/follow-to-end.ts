@@ -1,6 +1,6 @@
 import { ApiClient } from '../api/api-client';
 import { runPath } from '../api/references';
-import { isTerminal, Project, Run } from '../api/wire';
+import { isTerminal, Project, Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { FailedError, ServerError } from '../errors';
 import { colors } from '../output/style';

@@ -1,6 +1,6 @@
 import { ApiClient } from '../api/api-client';
 import { runPath } from '../api/references';
-import { isTerminal, Project, Run, Step } from '../api/wire';
+import { isTerminal, Project, Run, Step } from '@kiln/api-wire';
 import { ServerError } from '../errors';
 import { colors, stepPaint } from '../output/style';
 import { LogLine, readStepLog } from './step-log-reader';

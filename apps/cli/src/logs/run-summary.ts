@@ -1,11 +1,10 @@
-import { Run } from '../api/wire';
+import { Run } from '@kiln/api-wire';
 import { elapsed, formatDuration, shortSha } from '../output/format';
 import { colors, paintStatus, statusIcon } from '../output/style';
 
 /** `#12 web/ci main (abc1234)`: how a run is named in human output. */
 export function runTitle(run: Run, projectName: string, pipelineName?: string): string {
-  const pipeline = pipelineName ?? run.pipeline_name;
-  const where = pipeline ? `${projectName}/${pipeline}` : projectName;
+  const where = pipelineName ? `${projectName}/${pipelineName}` : projectName;
   return `${colors.bold(`#${run.number}`)} ${where} ${run.git_ref} (${shortSha(run.commit_sha)})`;
 }
 

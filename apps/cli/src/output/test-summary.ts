@@ -1,4 +1,4 @@
-import { TestSummary } from '../api/wire';
+import { TestSummary } from '@kiln/api-wire';
 import { colors } from './style';
 
 /** `14 tests: 10 passed, 2 failed, 1 errored, 1 skipped`, leaving out the counts that are zero. */

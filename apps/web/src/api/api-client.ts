@@ -1,4 +1,4 @@
-import { FieldProblem, Page } from './wire';
+import { FieldProblem, Page } from '@kiln/api-wire';
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Artifact } from '../api/wire';
+import { Artifact } from '@kiln/api-wire';
 import { formatBytes } from '../format';
 import { useSession } from '../session';
 import { downloadWithToken } from './download';

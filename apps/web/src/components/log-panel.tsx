@@ -1,7 +1,7 @@
 import { AnsiUp } from 'ansi_up';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { followStepLog, LogLine, readTimedLog } from '../api/log-stream';
-import { isStepFinished, Step } from '../api/wire';
+import { isStepFinished, Step } from '@kiln/api-wire';
 import { formatBytes } from '../format';
 import { useSession } from '../session';
 import { CopyButton } from './copy-button';

@@ -1,4 +1,4 @@
-import { Pipeline } from '../api/wire';
+import { Pipeline } from '@kiln/api-wire';
 import { Field, FormFooter, described } from '../forms/field';
 import { check, rules } from '../forms/rules';
 import { useForm } from '../forms/use-form';

@@ -1,4 +1,4 @@
-import { Step } from '../api/wire';
+import { Step } from '@kiln/api-wire';
 import { layoutDag } from '../dag-layout';
 import { elapsed, formatDuration } from '../format';
 

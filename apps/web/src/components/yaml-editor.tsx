@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { DefinitionProblem, ValidationResult } from '../api/wire';
+import { DefinitionProblem, ValidationResult } from '@kiln/api-wire';
 import { described } from '../forms/field';
 import { useSession } from '../session';
 
@@ -102,7 +102,7 @@ function useLint(text: string): ValidationResult | null {
         .catch(
           (e: Error) =>
             live &&
-            setResult({ valid: false, errors: [{ path: '', line: 1, column: 1, message: e.message }] }),
+            setResult({ valid: false, errors: [{ path: '', line: 1, column: 1, message: e.message }], warnings: [] }),
         );
     }, LINT_DELAY_MS);
     return () => {

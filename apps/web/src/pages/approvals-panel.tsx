@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApprovalDecision, Role, Run, Step } from '../api/wire';
+import { ApprovalDecision, Role, Run, Step } from '@kiln/api-wire';
 import { formatAgo } from '../format';
 import { useSession } from '../session';
 

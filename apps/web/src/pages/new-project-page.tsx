@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { CreatedProject, PlatformInfo, Project, ProjectInput, PROVIDERS, Provider } from '../api/wire';
+import { CreatedProject, PlatformInfo, Project, ProjectInput, PROVIDERS, Provider } from '@kiln/api-wire';
 import { ShownOnce } from '../components/shown-once';
 import { Field, FormFooter, TextField, described } from '../forms/field';
 import { check, rules } from '../forms/rules';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Pipeline, PipelineInput, Project } from '../api/wire';
+import { Pipeline, PipelineInput, Project } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { YamlEditor } from '../components/yaml-editor';
 import { Field, FormFooter, TextField } from '../forms/field';

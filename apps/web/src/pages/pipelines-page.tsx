@@ -1,4 +1,4 @@
-import { Pipeline, Project } from '../api/wire';
+import { Pipeline, Project } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ProjectTabs } from '../components/project-tabs';
 import { usePoll, useTitle } from '../hooks';

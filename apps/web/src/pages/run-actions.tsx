@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { isTerminal, Role, Run, Step } from '../api/wire';
+import { isTerminal, Role, Run, Step } from '@kiln/api-wire';
 import { href } from '../routes';
 import { useSession } from '../session';
 

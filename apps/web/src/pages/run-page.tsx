@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Artifact, isTerminal, Page, Pipeline, Project, Run, Step } from '../api/wire';
+import { Artifact, isTerminal, Page, Pipeline, Project, Run, Step } from '@kiln/api-wire';
 import { ArtifactsPanel } from '../components/artifacts-panel';
 import { CopyButton } from '../components/copy-button';
 import { LoadState } from '../components/load-state';

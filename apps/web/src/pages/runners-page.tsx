@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Page, Runner } from '../api/wire';
+import { Page, Runner } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { formatAgo } from '../format';
 import { useNow, usePoll, useTitle } from '../hooks';

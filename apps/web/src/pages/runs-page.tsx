@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Page, Pipeline, Project, Run, RUN_STATUSES, TRIGGERS } from '../api/wire';
+import { Page, Pipeline, Project, Run, RUN_STATUSES, TRIGGERS } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ProjectTabs } from '../components/project-tabs';
 import { StartRunForm } from '../components/start-run-form';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Project } from '../api/wire';
+import { Project } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ProjectTabs } from '../components/project-tabs';
 import { usePoll, useTitle } from '../hooks';

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiClient, ApiError } from '../api/api-client';
-import { Me } from '../api/wire';
+import { Me } from '@kiln/api-wire';
 import { useTitle } from '../hooks';
 
 export function SignInPage({

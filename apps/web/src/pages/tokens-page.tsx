@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { CreatedToken, Token, TOKEN_SCOPES } from '../api/wire';
+import { CreatedToken, Token, TOKEN_SCOPES } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ShownOnce } from '../components/shown-once';
 import { FormFooter, TextField } from '../forms/field';

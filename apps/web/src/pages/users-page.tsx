@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { CreatedUser, User } from '../api/wire';
+import { CreatedUser, User } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ShownOnce } from '../components/shown-once';
 import { FormFooter, TextField } from '../forms/field';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Page, Pipeline, Project } from '../api/wire';
+import { Page, Pipeline, Project } from '@kiln/api-wire';
 import { CopyButton } from '../components/copy-button';
 import { usePoll } from '../hooks';
 import { href } from '../routes';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Member, Page, Role, ROLES, User } from '../api/wire';
+import { Member, Page, Role, ROLES, User } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { Field, FormFooter, described } from '../forms/field';
 import { useForm } from '../forms/use-form';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Project, PROVIDERS } from '../api/wire';
+import { Project, PROVIDERS } from '@kiln/api-wire';
 import { Field, FormFooter, TextField, described } from '../forms/field';
 import { check, rules } from '../forms/rules';
 import { useForm } from '../forms/use-form';

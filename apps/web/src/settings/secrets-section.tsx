@@ -1,4 +1,4 @@
-import { Page, Secret } from '../api/wire';
+import { Page, Secret } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { FormFooter, TextField } from '../forms/field';
 import { check, rules } from '../forms/rules';

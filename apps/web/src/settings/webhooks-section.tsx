@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { OutboundWebhook, Page, WEBHOOK_EVENTS } from '../api/wire';
+import { OutboundWebhook, Page, WEBHOOK_EVENTS } from '@kiln/api-wire';
 import { LoadState } from '../components/load-state';
 import { ShownOnce } from '../components/shown-once';
 import { FormFooter, TextField } from '../forms/field';
