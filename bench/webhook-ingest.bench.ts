@@ -14,8 +14,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../apps/webhook-receiver/src/config';
-import { configureHttp } from '../apps/webhook-receiver/src/http/configure-http';
-import { WebhookExceptionFilter } from '../apps/webhook-receiver/src/http/webhook-exception.filter';
+import { configureHttp, webhookErrorFilter } from '../apps/webhook-receiver/src/http/configure-http';
 import { startWebhookReceiver } from '../apps/webhook-receiver/src/start';
 import { threadCpuMs } from './support/proc';
 import { BenchContext, BenchResult, scaled } from './support/result';
@@ -116,7 +115,7 @@ class BareController {
 
 @Module({
   controllers: [BareController],
-  providers: [{ provide: APP_FILTER, useClass: WebhookExceptionFilter }],
+  providers: [{ provide: APP_FILTER, useFactory: webhookErrorFilter }],
 })
 class BareModule {}
 

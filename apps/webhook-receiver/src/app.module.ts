@@ -4,7 +4,7 @@ import { ObservabilityModule } from '@kiln/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { WEBHOOK_CONFIG, WebhookConfig } from './config';
-import { WebhookExceptionFilter } from './http/webhook-exception.filter';
+import { webhookErrorFilter } from './http/configure-http';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -32,7 +32,7 @@ export class AppModule {
       ],
       providers: [
         { provide: WEBHOOK_CONFIG, useValue: config },
-        { provide: APP_FILTER, useClass: WebhookExceptionFilter },
+        { provide: APP_FILTER, useFactory: webhookErrorFilter },
       ],
       exports: [WEBHOOK_CONFIG],
     };

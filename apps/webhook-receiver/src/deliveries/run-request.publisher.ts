@@ -3,7 +3,7 @@ import { ForgeEvent } from '@kiln/forge';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WEBHOOK_CONFIG, WebhookConfig } from '../config';
-import { RunQueueUnavailableError } from '../http/webhook.errors';
+import { ServiceUnavailableError } from '@kiln/errors';
 import { PlannedRun } from '../triggers/run-planner.service';
 
 /** Publishes a delivery's run requests on `kiln.run.requested`, or fails with 503 in bounded time. */
@@ -41,7 +41,7 @@ export class RunRequestPublisher {
         { deliveryId: deliveryRowId, runIds: runs.map((r) => r.runId), error: error instanceof Error ? error.message : String(error) },
         'run requests not queued',
       );
-      throw new RunQueueUnavailableError('the run requests could not be queued; deliver the webhook again');
+      throw new ServiceUnavailableError('the run requests could not be queued; deliver the webhook again');
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,6 @@
+import { bodyParserErrors, HttpErrorFilter } from '@kiln/errors';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { WebhookConfig } from '../config';
-import { bodyErrorsMiddleware } from './body-errors.middleware';
 import { deliveryRateLimit } from './delivery-rate-limit';
 import { deliveryTimingMiddleware } from './delivery-timing.middleware';
 import { secretHeadersMiddleware } from './secret-headers.middleware';
@@ -22,7 +22,12 @@ export function configureHttp(app: NestExpressApplication, config: WebhookConfig
   app.useBodyParser('json', { limit });
   // GitHub's form content type sends the JSON as one `payload=` field; no nested objects needed.
   app.useBodyParser('urlencoded', { limit, extended: false });
-  app.use(bodyErrorsMiddleware(limit));
+  app.use(bodyParserErrors(limit, 'KILN_WEBHOOK_BODY_LIMIT'));
+}
+
+/** The receiver's error filter: the error body on delivery routes; health and metrics keep Nest's answer. */
+export function webhookErrorFilter(): HttpErrorFilter {
+  return new HttpErrorFilter({ routes: /^\/(webhooks|pipelines)\// });
 }
 
 function parseTrustProxy(value: string): boolean | number | string {

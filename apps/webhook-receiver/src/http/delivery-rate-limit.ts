@@ -1,7 +1,7 @@
+import { errorBody } from '@kiln/errors';
 import { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { WebhookConfig } from '../config';
-import { errorBody } from './error-body';
 
 /**
  * Deliveries per client address and window, per replica (in memory): a flood is cut off where it

@@ -1,7 +1,7 @@
 import { PrismaService } from '@kiln/db';
 import { ForgeRepository, repositoryKey } from '@kiln/forge';
 import { Injectable } from '@nestjs/common';
-import { WebhookTargetNotFoundError } from '../http/webhook.errors';
+import { NotFoundError } from '@kiln/errors';
 import { webhookMetrics } from '../metrics/webhook.metrics';
 import { TargetProject } from './webhook-target';
 
@@ -79,12 +79,12 @@ export class ProjectRoutingService {
 
   /** The project of one pipeline, with only that pipeline; 404 when it does not exist or was deleted. */
   async byPipeline(pipelineId: string, fresh: boolean): Promise<Routing> {
-    if (!UUID.test(pipelineId)) throw new WebhookTargetNotFoundError(`pipeline ${pipelineId} not found`);
+    if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     const key = `pipeline\0${pipelineId.toLowerCase()}`;
     const cached = fresh ? undefined : this.cached(key);
     if (cached) return cached;
     const rows = await this.query(BY_PIPELINE.name, BY_PIPELINE.text, pipelineId);
-    if (rows.length === 0) throw new WebhookTargetNotFoundError(`pipeline ${pipelineId} not found`);
+    if (rows.length === 0) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     return this.remember(key, rows, groupProjects(rows));
   }
 

@@ -8,7 +8,7 @@ import {
   ReceivedDelivery,
   UnknownProviderError,
 } from '@kiln/forge';
-import { MalformedDeliveryError, WebhookTargetNotFoundError } from '../http/webhook.errors';
+import { InvalidInputError, NotFoundError } from '@kiln/errors';
 
 /** The forge a route names (`/webhooks/:provider`); 404 for plain git and names no forge has. */
 export function forgeOfRoute(provider: string): Forge<ForgeName> {
@@ -16,18 +16,18 @@ export function forgeOfRoute(provider: string): Forge<ForgeName> {
   try {
     forge = forgeFor(provider);
   } catch (error) {
-    if (error instanceof UnknownProviderError) throw new WebhookTargetNotFoundError(error.message);
+    if (error instanceof UnknownProviderError) throw new NotFoundError(error.message);
     throw error;
   }
   // Plain git repositories send no webhooks.
-  if (!forge) throw new WebhookTargetNotFoundError(new UnknownProviderError(provider).message);
+  if (!forge) throw new NotFoundError(new UnknownProviderError(provider).message);
   return forge;
 }
 
 /** The delivery's event type; a delivery without one is malformed. */
 export function eventNameOf(forge: Forge, delivery: ReceivedDelivery): string {
   const name = forge.eventName(delivery.headers);
-  if (!name) throw new MalformedDeliveryError(`the ${forge.eventHeader} header is missing`);
+  if (!name) throw new InvalidInputError(`the ${forge.eventHeader} header is missing`);
   return name;
 }
 
@@ -41,7 +41,7 @@ export function classifyDelivery(
   try {
     return forge.classify(eventName, delivery.payload, deliveryId);
   } catch (error) {
-    if (error instanceof MalformedPayloadError) throw new MalformedDeliveryError(error.message);
+    if (error instanceof MalformedPayloadError) throw new InvalidInputError(error.message);
     throw error;
   }
 }
@@ -52,11 +52,11 @@ const FIELD_MAX = 1000;
 /** Refuses an event whose values could not travel in a run request (a broken or hostile payload). */
 export function assertUsableEvent(event: ForgeEvent): void {
   if (!SHA.test(event.commitSha)) {
-    throw new MalformedDeliveryError(`the commit "${event.commitSha.slice(0, 80)}" is not a hexadecimal commit sha`);
+    throw new InvalidInputError(`the commit "${event.commitSha.slice(0, 80)}" is not a hexadecimal commit sha`);
   }
   for (const [field, value] of Object.entries({ ref: event.ref, branch: event.branch, tag: event.tag })) {
     if (value !== undefined && value.length > FIELD_MAX) {
-      throw new MalformedDeliveryError(`the ${field} is longer than ${FIELD_MAX} characters`);
+      throw new InvalidInputError(`the ${field} is longer than ${FIELD_MAX} characters`);
     }
   }
 }

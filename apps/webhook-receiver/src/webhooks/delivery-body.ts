@@ -2,7 +2,7 @@ import { RawBodyRequest } from '@nestjs/common';
 import { isObject, JsonObject, ReceivedDelivery } from '@kiln/forge';
 import { Request } from 'express';
 import { headersWithSecrets } from '../http/secret-headers.middleware';
-import { MalformedDeliveryError, UnsupportedContentTypeError } from '../http/webhook.errors';
+import { InvalidInputError, UnsupportedMediaTypeError } from '@kiln/errors';
 
 const JSON_TYPE = 'application/json';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -17,30 +17,30 @@ export function readDelivery(req: RawBodyRequest<Request>): ReceivedDelivery {
   const type = req.is([JSON_TYPE, FORM_TYPE]);
   if (!type) {
     const given = req.headers['content-type'];
-    throw new UnsupportedContentTypeError(
+    throw new UnsupportedMediaTypeError(
       `Content-Type must be ${JSON_TYPE} or ${FORM_TYPE} (GitHub's payload= form), not ${given ? `"${given}"` : 'missing'}`,
     );
   }
-  if (!req.rawBody || req.rawBody.length === 0) throw new MalformedDeliveryError('the body is empty');
+  if (!req.rawBody || req.rawBody.length === 0) throw new InvalidInputError('the body is empty');
   let rawBody: string;
   try {
     rawBody = utf8.decode(req.rawBody);
   } catch {
     // TextDecoder's error says nothing more than this.
-    throw new MalformedDeliveryError('the body is not valid UTF-8');
+    throw new InvalidInputError('the body is not valid UTF-8');
   }
   const payload = type === JSON_TYPE ? (req.body as unknown) : formPayload(req.body);
-  if (!isObject(payload)) throw new MalformedDeliveryError('the delivery must be a JSON object');
+  if (!isObject(payload)) throw new InvalidInputError('the delivery must be a JSON object');
   return { headers: headersWithSecrets(req), rawBody, payload };
 }
 
 function formPayload(body: unknown): JsonObject {
   const field = isObject(body) ? body.payload : undefined;
   if (typeof field !== 'string')
-    throw new MalformedDeliveryError('a form-encoded delivery needs a "payload" field');
+    throw new InvalidInputError('a form-encoded delivery needs a "payload" field');
   try {
     return JSON.parse(field) as JsonObject;
   } catch (error) {
-    throw new MalformedDeliveryError(`the "payload" field is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidInputError(`the "payload" field is not valid JSON: ${(error as Error).message}`);
   }
 }

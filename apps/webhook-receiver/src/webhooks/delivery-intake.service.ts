@@ -6,7 +6,7 @@ import { Request, Response } from 'express';
 import { DeliveryLedgerService } from '../deliveries/delivery-ledger.service';
 import { RunRequestPublisher } from '../deliveries/run-request.publisher';
 import { setDeliveryOutcome } from '../http/delivery-timing.middleware';
-import { MalformedDeliveryError, SignatureRejectedError } from '../http/webhook.errors';
+import { InvalidInputError, UnauthenticatedError } from '@kiln/errors';
 import { DeliveryOutcome } from '../metrics/webhook.metrics';
 import { ProjectRoutingService, Routing } from '../projects/project-routing.service';
 import { TargetProject } from '../projects/webhook-target';
@@ -137,7 +137,7 @@ export class DeliveryIntakeService {
     const projects = await this.secrets.verified(forge, routing.projects, delivery);
     if (projects.length > 0) return { ...routing, projects };
     if (routing.cached) return this.verifiedTargets(intake, true);
-    throw new SignatureRejectedError(this.rejection(forge, delivery));
+    throw new UnauthenticatedError(this.rejection(forge, delivery));
   }
 
   /**
@@ -186,7 +186,7 @@ export class DeliveryIntakeService {
     const given = forge.deliveryId(delivery.headers);
     if (given === undefined) return sha256Hex(delivery.rawBody);
     if (!DELIVERY_ID.test(given)) {
-      throw new MalformedDeliveryError('the delivery id header must be 1 to 200 visible ASCII characters');
+      throw new InvalidInputError('the delivery id header must be 1 to 200 visible ASCII characters');
     }
     return given;
   }
