@@ -8,6 +8,7 @@ export { podSecurityProblems } from './pod-security';
 export type { PodSecurityLevel, PodSecuritySpec } from './pod-security';
 export type { StoreEvent } from './object-store';
 export type { RequestAttributes } from './kube-api-server';
+export type { RbacPolicy, RbacRule } from './rbac';
 export {
   imageWithUser,
   KUBE_HELPER_TEST_IMAGE,

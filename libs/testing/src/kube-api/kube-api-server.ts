@@ -4,17 +4,19 @@ import { ApiError, badRequest, failureStatus, notFound } from './api-status';
 import { isResource, KubeObject, metaTime, RESOURCES, ResourceName } from './kube-object';
 import { ObjectStore } from './object-store';
 import { PodSubresources } from './pod-subresources';
+import { RbacPolicy, rbacDenial } from './rbac';
 import { DeleteOptions, PropagationPolicy, ResourceApi } from './resource-api';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors';
 import { WatchStreams } from './watch-stream';
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-/** What RBAC would check for one request: verb, resource (with subresource) and namespace. */
+/** What RBAC would check for one request: verb, resource (with subresource), namespace and name. */
 export interface RequestAttributes {
   verb: string;
   resource: string;
   namespace?: string;
+  name?: string;
 }
 
 /** The HTTP face of the simulator: core/v1 paths, bearer-token auth, Status errors, watches. */
@@ -26,6 +28,8 @@ export function createKubeApiServer(deps: {
   watches: WatchStreams;
   subresources: PodSubresources;
   namespaces: Set<string>;
+  /** The client's Role, when RBAC is enforced (else every authenticated request is allowed). */
+  rbac: () => RbacPolicy | undefined;
 }): Server {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => sendError(res, error));
@@ -36,7 +40,9 @@ export function createKubeApiServer(deps: {
       const url = new URL(req.url ?? '/', 'http://simulator');
       const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
       if (!match) throw notFound('path', url.pathname);
-      deps.requests.push({ verb: 'get', resource: 'pods/exec', namespace: match[1] });
+      const request = { verb: 'get', resource: 'pods/exec', namespace: match[1], name: match[2] };
+      deps.requests.push(request);
+      authorizeRbac(request);
       deps.subresources.exec(req, socket, head, match[1], match[2], url.searchParams);
     } catch (error) {
       const status =
@@ -53,13 +59,23 @@ export function createKubeApiServer(deps: {
       throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   }
 
+  // Dry runs are authorized like the request they stand for (kube-apiserver does the same).
+  function authorizeRbac(request: RequestAttributes): void {
+    const denial = rbacDenial(deps.rbac(), request);
+    if (denial) throw denial;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     authorize(req);
     const url = new URL(req.url ?? '/', 'http://simulator');
     const query = url.searchParams;
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
-    if (parts[0] === 'api') deps.requests.push(attributes(method, parts, query));
+    if (parts[0] === 'api') {
+      const request = attributes(method, parts, query);
+      deps.requests.push(request);
+      authorizeRbac(request);
+    }
     if (url.pathname === '/version')
       return send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-kiln-simulator' });
     if (parts[0] !== 'api' || parts[1] !== 'v1') throw notFound('path', url.pathname);
@@ -202,6 +218,7 @@ function attributes(method: string, parts: string[], query: URLSearchParams): Re
     verb,
     resource: subresource ? `${resource}/${subresource}` : resource,
     namespace: namespaced ? parts[3] : undefined,
+    ...(name ? { name } : {}),
   };
 }
 

@@ -130,6 +130,68 @@ describe('Kubernetes API server simulator', () => {
     expect(message).toContain('memory');
   });
 
+  it('dry-runs a create through validation and admission and stores nothing', async () => {
+    const created = await core.createNamespacedPod({
+      namespace: NS,
+      body: pod('dry-pod', 'true'),
+      dryRun: 'All',
+    });
+    expect(created.metadata?.name).toBe('dry-pod');
+    expect(sim.get('pods', NS, 'dry-pod')).toBeUndefined();
+    const invalid = pod('dry-bad', 'true');
+    invalid.spec!.containers[0].image = '';
+    await expect(
+      core.createNamespacedPod({ namespace: NS, body: invalid, dryRun: 'All' }),
+    ).rejects.toMatchObject({
+      code: 422,
+    });
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'dry-taken' } } });
+    await expect(
+      core.createNamespacedConfigMap({
+        namespace: NS,
+        body: { metadata: { name: 'dry-taken' } },
+        dryRun: 'All',
+      }),
+    ).rejects.toMatchObject({ code: 409 });
+    await expect(
+      core.createNamespacedConfigMap({
+        namespace: 'elsewhere',
+        body: { metadata: { name: 'x' } },
+        dryRun: 'All',
+      }),
+    ).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('enforces a Role as the RBAC authorizer does, dry runs included, and records what was asked', async () => {
+    sim.rbac = {
+      user: 'system:serviceaccount:kiln:executor',
+      namespaces: [NS],
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'get'] }],
+    };
+    try {
+      await expect(core.listNamespacedPod({ namespace: NS })).resolves.toBeDefined();
+      const denied = await core
+        .createNamespacedPod({ namespace: NS, body: pod('rbac-pod', 'true'), dryRun: 'All' })
+        .catch((e: { code: number; body: string }) => e);
+      expect((denied as { code: number }).code).toBe(403);
+      expect(JSON.parse((denied as { body: string }).body).message).toBe(
+        'pods is forbidden: User "system:serviceaccount:kiln:executor" cannot create resource "pods" in API group "" in the namespace "default"',
+      );
+      await expect(core.readNamespacedSecret({ namespace: NS, name: 's' })).rejects.toMatchObject({
+        code: 403,
+      });
+      await expect(core.listNamespace()).rejects.toMatchObject({ code: 403 });
+      expect(sim.requests.slice(-4).map((r) => `${r.verb} ${r.resource}`)).toEqual([
+        'list pods',
+        'create pods',
+        'get secrets',
+        'list namespaces',
+      ]);
+    } finally {
+      sim.rbac = undefined;
+    }
+  });
+
   it('runs init containers, then containers, with env from Secrets and a shared volume, and reports exit codes', async () => {
     await core.createNamespacedSecret({
       namespace: NS,

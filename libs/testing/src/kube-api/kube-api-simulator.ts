@@ -14,6 +14,7 @@ import { Kubelet, SimulatedNode } from './kubelet';
 import { ObjectStore, StoreEvent } from './object-store';
 import { PodSecurityLevel } from './pod-security';
 import { PodSubresources } from './pod-subresources';
+import { RbacPolicy } from './rbac';
 import { AdmissionHook, CreatedObject, DeleteOptions, ResourceApi } from './resource-api';
 import { parseLabelSelector } from './selectors';
 import { WatchStreams } from './watch-stream';
@@ -45,6 +46,11 @@ export interface KubeApiSimulatorOptions {
    * a pod that breaks it is refused with 403 and the admission controller's message.
    */
   podSecurity?: Record<string, PodSecurityLevel>;
+  /**
+   * Enforce RBAC: the client may do only what this Role grants, in its namespaces, and gets the
+   * authorizer's 403 otherwise (dry runs included). Unset: every authenticated request is allowed.
+   */
+  rbac?: RbacPolicy;
 }
 
 /**
@@ -74,9 +80,12 @@ export class KubeApiSimulator {
   private readonly docker: Docker;
   private server?: Server;
   private port = 0;
+  /** The client's Role while RBAC is enforced (options.rbac; tests may change it between requests). */
+  rbac?: RbacPolicy;
 
   constructor(options: KubeApiSimulatorOptions = {}) {
     this.namespaces = new Set(options.namespaces ?? ['default']);
+    this.rbac = options.rbac;
     const storageClasses = options.storageClasses ?? ['standard'];
     this.api = new ResourceApi(
       this.store,
@@ -129,6 +138,7 @@ export class KubeApiSimulator {
       watches: this.watches,
       subresources: new PodSubresources(this.store, this.kubelet),
       namespaces: this.namespaces,
+      rbac: () => this.rbac,
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError, badRequest, conflict, notFound, successStatus } from './api-status';
+import { alreadyExists, ApiError, badRequest, conflict, notFound, successStatus } from './api-status';
 import { clone, KubeObject, metaTime, RESOURCES, ResourceName } from './kube-object';
 import { ObjectStore, StoreEvent } from './object-store';
 import { applyPatch } from './patch';
@@ -63,7 +63,12 @@ export class ResourceApi {
     this.applyDefaults(resource, object);
     validateObject(resource, object);
     if (resource === 'pods') this.admitPodSecurity(namespace, object);
-    if (dryRun) return { ...object, apiVersion: 'v1', kind: RESOURCES[resource].kind };
+    // A dry run goes through everything a create does but the write: a taken name still conflicts.
+    if (dryRun) {
+      if (this.store.get(resource, namespace, object.metadata.name))
+        throw alreadyExists(resource, object.metadata.name);
+      return { ...object, apiVersion: 'v1', kind: RESOURCES[resource].kind };
+    }
     const stored = this.store.create(resource, namespace, object);
     this.created.push({ resource, body: clone(body) });
     return stored;

@@ -231,7 +231,11 @@ describe('kubernetes backend: cancel, timeout, garbage collection and the orphan
   it('verifies access to its namespace and names the namespace when it cannot', async () => {
     await expect(backend().verify()).resolves.toBeUndefined();
     await expect(backend({ namespace: 'missing-namespace' }).verify()).rejects.toThrow(
-      /cannot work in namespace missing-namespace .*namespaces "missing-namespace" not found/,
+      new Error(
+        'the kubernetes backend cannot run steps in namespace missing-namespace: create configmaps failed (404): ' +
+          'namespaces "missing-namespace" not found — namespace missing-namespace does not exist ' +
+          '(KILN_K8S_NAMESPACE; the chart creates it with runs.createNamespace)',
+      ),
     );
   });
 });

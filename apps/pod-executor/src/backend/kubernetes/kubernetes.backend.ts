@@ -4,16 +4,11 @@ import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStart
 import { environmentProblems, sandboxName } from '../local/bwrap-command';
 import { apiProblem, deleteIfPresent, isConflict, KubeApi, loadKubeConfig } from './kube-api';
 import { KubernetesBackendOptions } from './kubernetes.options';
-import {
-  envSecretManifest,
-  registrySecretManifest,
-  runOwnerManifest,
-  stepLabels,
-  stepPodManifest,
-} from './manifests';
+import { envSecretManifest, registrySecretManifest, stepLabels, stepPodManifest } from './manifests';
 import { LABEL, serviceContainerName } from './names';
 import { orphanedRuns } from './orphan-sweep';
 import { RunPlacement, RunResources } from './run-resources';
+import { startProblems } from './start-check';
 import { StepExecution } from './step-execution';
 import { WorkspaceCollector } from './workspace-collector';
 
@@ -40,20 +35,12 @@ export class KubernetesBackend implements Backend {
     this.collector = new WorkspaceCollector(this.api, options);
   }
 
-  /** Lists pods and dry-runs creating a ConfigMap: proves the cluster answers, the namespace exists and RBAC allows. */
+  /** Refuses to start, saying what is missing, when a run's objects could not be created (start-check.ts). */
   async verify(): Promise<void> {
-    const namespace = this.options.namespace;
-    try {
-      await this.api.core.listNamespacedPod({ namespace, limit: 1 });
-      await this.api.core.createNamespacedConfigMap({
-        namespace,
-        body: runOwnerManifest('verify'),
-        dryRun: 'All',
-      });
-    } catch (error) {
+    const problems = await startProblems(this.api, this.options);
+    if (problems.length > 0) {
       throw new Error(
-        `the kubernetes backend cannot work in namespace ${namespace} (KILN_K8S_NAMESPACE, KILN_KUBECONFIG, RBAC): ${apiProblem(error).message}`,
-        { cause: error },
+        `the kubernetes backend cannot run steps in namespace ${this.options.namespace}: ${problems.join('; ')}`,
       );
     }
   }
@@ -85,7 +72,10 @@ export class KubernetesBackend implements Backend {
     placement.pinWith?.(execution.scheduled);
     execution.start(
       pod,
-      (step.services ?? []).map((service, index) => ({ container: serviceContainerName(index, service.name), name: service.name })),
+      (step.services ?? []).map((service, index) => ({
+        container: serviceContainerName(index, service.name),
+        name: service.name,
+      })),
     );
     this.executions.set(handle, execution);
     this.runs.touch(step.runId);
