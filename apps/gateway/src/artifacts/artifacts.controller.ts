@@ -3,7 +3,9 @@ import { ApiOperation } from '@nestjs/swagger';
 import { Response } from 'express';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { ArtifactParams, RunArtifactParams, RunParams } from '../common/params';
+import { ArtifactJson } from './artifacts.dto';
 import { ArtifactsService } from './artifacts.service';
 
 @ApiController('projects/:id', 'artifacts')
@@ -11,6 +13,7 @@ export class ArtifactsController {
   constructor(private readonly artifacts: ArtifactsService) {}
 
   @Get('runs/:rid/artifacts')
+  @ApiPageResponse(ArtifactJson)
   @ApiOperation({ summary: "A run's artifacts (expired ones are left out)" })
   list(@CurrentActor() actor: Actor, @Param() params: RunParams) {
     return this.artifacts.list(actor, params.id, params.rid);

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common'
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { MemberParams, ProjectParams } from '../common/params';
 import { AddMemberDto, MemberJson, UpdateMemberDto } from './members.dto';
 import { MembersService } from './members.service';
@@ -11,6 +12,7 @@ export class MembersController {
   constructor(private readonly members: MembersService) {}
 
   @Get()
+  @ApiPageResponse(MemberJson)
   @ApiOperation({ summary: "A project's members and their roles" })
   list(@CurrentActor() actor: Actor, @Param() params: ProjectParams) {
     return this.members.list(actor, params.id);

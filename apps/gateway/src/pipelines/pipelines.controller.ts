@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/co
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { PageQuery } from '../common/pagination';
 import { PipelineParams, ProjectParams } from '../common/params';
 import { CreatePipelineDto, PipelineJson, UpdatePipelineDto } from './pipelines.dto';
@@ -19,6 +20,7 @@ export class PipelinesController {
   }
 
   @Get()
+  @ApiPageResponse(PipelineJson)
   list(@CurrentActor() actor: Actor, @Param() params: ProjectParams, @Query() query: PageQuery) {
     return this.pipelines.list(actor, params.id, query);
   }

@@ -108,11 +108,20 @@ export class DefinitionErrorJson {
   @ApiProperty() message!: string;
 }
 
+export class ValidatedStepJson {
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'empty for a build step' }) image!: string;
+  @ApiProperty({ type: [String] }) commands!: string[];
+  @ApiProperty({ type: [String] }) depends_on!: string[];
+  @ApiProperty({ nullable: true, type: Number }) timeout_ms!: number | null;
+}
+
 export class ValidationResultJson {
   @ApiProperty() valid!: boolean;
   @ApiProperty({ type: [DefinitionErrorJson] }) errors!: DefinitionErrorJson[];
   @ApiProperty({ type: [DefinitionErrorJson] }) warnings!: DefinitionErrorJson[];
-  @ApiPropertyOptional({ description: 'the steps in run order, when valid' }) steps?: object[];
+  @ApiPropertyOptional({ type: [ValidatedStepJson], description: 'the steps in run order, when valid' })
+  steps?: ValidatedStepJson[];
   @ApiPropertyOptional({ enum: ['platform', 'circleci'], description: 'the file format, when valid' })
   format?: string;
   @ApiPropertyOptional({

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { PageQuery } from '../common/pagination';
 import { ProjectParams } from '../common/params';
 import { CreatedProjectJson, CreateProjectDto, ProjectJson, UpdateProjectDto } from './projects.dto';
@@ -19,6 +20,7 @@ export class ProjectsController {
   }
 
   @Get()
+  @ApiPageResponse(ProjectJson)
   @ApiOperation({ summary: 'Projects the caller is a member of' })
   list(@CurrentActor() actor: Actor, @Query() query: PageQuery) {
     return this.projects.list(actor, query);

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { ProjectParams, RegistryParams } from '../common/params';
 import { PutRegistryCredentialDto, RegistryCredentialJson } from './registries.dto';
 import { RegistriesService } from './registries.service';
@@ -11,6 +12,7 @@ export class RegistriesController {
   constructor(private readonly registries: RegistriesService) {}
 
   @Get()
+  @ApiPageResponse(RegistryCredentialJson)
   @ApiOperation({
     summary: "The project's registry credentials: server and username (passwords are never returned)",
   })

@@ -4,6 +4,8 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
+import { RunnerJson } from './runners.dto';
 import { RunnersService } from './runners.service';
 
 class RunnersQuery {
@@ -19,6 +21,7 @@ export class RunnersController {
   constructor(private readonly runners: RunnersService) {}
 
   @Get()
+  @ApiPageResponse(RunnerJson)
   @ApiOperation({ summary: 'Live executors: backend, capacity, load, last heartbeat' })
   list(@CurrentActor() actor: Actor, @Query() query: RunnersQuery) {
     return this.runners.list(actor, query.all ?? false);

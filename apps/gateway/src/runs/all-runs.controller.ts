@@ -2,7 +2,8 @@ import { Get, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
-import { AllRunsQuery } from './runs.dto';
+import { ApiPageResponse } from '../common/api-page';
+import { AllRunsQuery, RunJson } from './runs.dto';
 import { RunsService } from './runs.service';
 
 @ApiController('runs', 'runs')
@@ -10,6 +11,7 @@ export class AllRunsController {
   constructor(private readonly runs: RunsService) {}
 
   @Get()
+  @ApiPageResponse(RunJson)
   @ApiOperation({ summary: "Runs across the caller's projects, newest first, filtered" })
   list(@CurrentActor() actor: Actor, @Query() query: AllRunsQuery) {
     return this.runs.listAll(actor, query);

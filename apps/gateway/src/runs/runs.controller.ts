@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation } 
 import { Response } from 'express';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { PipelineParams, ProjectParams, RunParams, StepParams } from '../common/params';
 import { RunAccepted, RunCommandsService } from './run-commands.service';
 import { CancelRunDto, CreateRunDto, DecideStepDto, RetryRunDto, RunJson, RunsQuery } from './runs.dto';
@@ -29,6 +30,7 @@ export class RunsController {
   }
 
   @Get('runs')
+  @ApiPageResponse(RunJson)
   @ApiOperation({ summary: "A project's runs, newest first, filtered" })
   list(@CurrentActor() actor: Actor, @Param() params: ProjectParams, @Query() query: RunsQuery) {
     return this.runs.listOfProject(actor, params.id, query);

@@ -125,6 +125,12 @@ export class StepJson {
   image_digest!: string | null;
   @ApiProperty() attempt!: number;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "a failed-only retry reused this step's result: the run it came from",
+  })
+  reused_from!: string | null;
 }
 
 export class TestSummaryJson {

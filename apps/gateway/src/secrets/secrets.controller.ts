@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { ProjectParams, SecretParams } from '../common/params';
 import { PutSecretDto, SecretJson } from './secrets.dto';
 import { SecretsService } from './secrets.service';
@@ -11,6 +12,7 @@ export class SecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
   @Get()
+  @ApiPageResponse(SecretJson)
   @ApiOperation({ summary: 'Names of the project secrets (values are never returned)' })
   names(@CurrentActor() actor: Actor, @Param() params: ProjectParams) {
     return this.secrets.names(actor, params.id);

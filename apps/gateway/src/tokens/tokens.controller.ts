@@ -2,9 +2,10 @@ import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common'
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { IdParams } from '../common/params';
 import { PageQuery } from '../common/pagination';
-import { CreatedTokenJson, CreateTokenDto } from './tokens.dto';
+import { CreatedTokenJson, CreateTokenDto, TokenJson } from './tokens.dto';
 import { TokensService } from './tokens.service';
 
 @ApiController('tokens', 'tokens')
@@ -19,6 +20,7 @@ export class TokensController {
   }
 
   @Get()
+  @ApiPageResponse(TokenJson)
   @ApiOperation({ summary: "The calling user's tokens (never their values)" })
   list(@CurrentActor() actor: Actor, @Query() query: PageQuery) {
     return this.tokens.list(actor, query);

@@ -2,6 +2,7 @@ import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { PlatformAdmin } from '../auth/platform-admin.decorator';
 import { PageQuery } from '../common/pagination';
 import { IdParams } from '../common/params';
@@ -28,6 +29,7 @@ export class UsersController {
   }
 
   @Get('users')
+  @ApiPageResponse(UserJson)
   @PlatformAdmin()
   @ApiOperation({ summary: 'List users (platform admins)' })
   list(@Query() query: PageQuery) {

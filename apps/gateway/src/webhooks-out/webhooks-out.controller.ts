@@ -1,9 +1,10 @@
 import { Body, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';
+import { ApiPageResponse } from '../common/api-page';
 import { ProjectParams, WebhookParams } from '../common/params';
-import { CreateWebhookDto, UpdateWebhookDto } from './webhooks-out.dto';
+import { CreateWebhookDto, OutboundWebhookJson, UpdateWebhookDto } from './webhooks-out.dto';
 import { WebhooksOutService } from './webhooks-out.service';
 
 @ApiController('projects/:id/webhooks', 'webhooks')
@@ -12,21 +13,25 @@ export class WebhooksOutController {
 
   @Post()
   @ApiOperation({ summary: 'Add an outbound webhook, HMAC-signed with its secret (project admins)' })
+  @ApiCreatedResponse({ type: OutboundWebhookJson })
   create(@CurrentActor() actor: Actor, @Param() params: ProjectParams, @Body() dto: CreateWebhookDto) {
     return this.webhooks.create(actor, params.id, dto);
   }
 
   @Get()
+  @ApiPageResponse(OutboundWebhookJson)
   list(@CurrentActor() actor: Actor, @Param() params: ProjectParams) {
     return this.webhooks.list(actor, params.id);
   }
 
   @Get(':wid')
+  @ApiOkResponse({ type: OutboundWebhookJson })
   get(@CurrentActor() actor: Actor, @Param() params: WebhookParams) {
     return this.webhooks.get(actor, params.id, params.wid);
   }
 
   @Patch(':wid')
+  @ApiOkResponse({ type: OutboundWebhookJson })
   update(@CurrentActor() actor: Actor, @Param() params: WebhookParams, @Body() dto: UpdateWebhookDto) {
     return this.webhooks.update(actor, params.id, params.wid, dto);
   }

@@ -79,3 +79,17 @@ export class UpdateWebhookDto {
   @IsBoolean()
   active?: boolean;
 }
+
+export class OutboundWebhookJson {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) project_id!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true }) events!: string[];
+  @ApiProperty() active!: boolean;
+  @ApiProperty({ nullable: true, type: Number }) last_status_code!: number | null;
+  @ApiProperty({ nullable: true, type: String }) last_error!: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_sent_at!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiPropertyOptional({ description: 'the generated signing secret: only in the answer that created it' })
+  secret?: string;
+}
