@@ -107,6 +107,8 @@ describe('GitHub deliveries', () => {
         branch: pr.pull_request.head.ref,
         commitSha: pr.pull_request.head.sha,
         triggeredBy: pr.sender.login,
+        commitMessage: pr.pull_request.title,
+        commitAuthor: pr.pull_request.user.login,
         pullRequestUrl: pr.pull_request.html_url,
       }),
     ]);
