@@ -1,8 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { GitRunner } from '@kiln/git';
+import { repoGuardFrom } from '@kiln/net-guard';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 
-const exec = promisify(execFile);
 const LS_REMOTE_TIMEOUT_MS = 5000;
 
 export interface RefKind {
@@ -17,6 +17,11 @@ export interface RefKind {
 @Injectable()
 export class GitRefService {
   private readonly logger = new Logger(GitRefService.name);
+  private readonly git: GitRunner;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.git = new GitRunner(repoGuardFrom(config));
+  }
 
   async classify(repoUrl: string, ref: string): Promise<RefKind> {
     if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
@@ -31,18 +36,21 @@ export class GitRefService {
 
   private async lsRemote(repoUrl: string, ref: string): Promise<{ heads: boolean; tags: boolean } | null> {
     try {
-      const { stdout } = await exec(
-        'git',
+      // Through the SSRF guard like every fetch: a refused URL is only unlabelled here.
+      const stdout = await this.git.remote(
+        repoUrl,
         ['ls-remote', '--', repoUrl, `refs/heads/${ref}`, `refs/tags/${ref}`],
         {
-          timeout: LS_REMOTE_TIMEOUT_MS,
-          env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes' },
+          timeoutMs: LS_REMOTE_TIMEOUT_MS,
         },
       );
       const names = stdout.split('\n').map((line) => line.split('\t')[1]);
       return { heads: names.includes(`refs/heads/${ref}`), tags: names.includes(`refs/tags/${ref}`) };
     } catch (error) {
-      this.logger.debug({ error: String(error) }, 'ls-remote failed; the scheduler will report the ref');
+      this.logger.debug(
+        { error: String(error) },
+        'ls-remote failed or refused; the scheduler will report the ref',
+      );
       return null;
     }
   }

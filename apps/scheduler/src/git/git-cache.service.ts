@@ -1,13 +1,11 @@
+import { GitCommandError, GitRemoteError, GitRunner, RepoRefusedError } from '@kiln/git';
 import { CANNOT_FETCH_REPOSITORY, RepoGuard } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 
-const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 120_000;
 const MISSING_COMMIT = Symbol('missing commit');
 /**
@@ -26,15 +24,6 @@ export class GitError extends Error {
   }
 }
 
-// git's own words. They stay in the scheduler's log: about a remote they tell an open port from a
-// closed one, which would make the run error a port scanner for any tenant.
-class GitCommandError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GitCommandError';
-  }
-}
-
 /**
  * A bare repository per project under the data directory: commits are fetched into it
  * shallowly, so reading a definition never clones the whole history.
@@ -43,11 +32,14 @@ class GitCommandError extends Error {
 export class GitCacheService {
   private readonly logger = new Logger(GitCacheService.name);
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly runner: GitRunner;
 
   constructor(
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
-    private readonly repos: RepoGuard,
-  ) {}
+    repos: RepoGuard,
+  ) {
+    this.runner = new GitRunner(repos);
+  }
 
   /** The commit a branch, tag or sha points to in the remote repository. */
   resolveRef(projectId: string, repoUrl: string, ref: string): Promise<string> {
@@ -56,7 +48,7 @@ export class GitCacheService {
   }
 
   private async lsRemote(projectId: string, repoUrl: string, ref: string): Promise<string> {
-    const { stdout } = await this.remote(null, repoUrl, [
+    const stdout = await this.remote(null, repoUrl, [
       'ls-remote',
       '--',
       repoUrl,
@@ -97,13 +89,11 @@ export class GitCacheService {
     try {
       return await this.readFileIn(dir, repoUrl, sha, file);
     } catch (error) {
-      if (!(error instanceof GitCommandError) || !DAMAGED.test(error.message)) throw error;
+      const words = gitWords(error);
+      if (words === undefined || !DAMAGED.test(words)) throw error;
       // Only a cache: a scheduler killed during a fetch can leave a damaged object behind, or its
       // git still writing.
-      this.logger.warn(
-        { projectId, error: error.message },
-        'git cache repository damaged; fetching it again',
-      );
+      this.logger.warn({ projectId, error: words }, 'git cache repository damaged; fetching it again');
       await this.serialized(dir, () => rm(dir, { recursive: true, force: true }));
       return this.readFileIn(dir, repoUrl, sha, file);
     }
@@ -127,8 +117,7 @@ export class GitCacheService {
 
   private async show(dir: string, sha: string, file: string): Promise<string | null | typeof MISSING_COMMIT> {
     try {
-      const { stdout } = await this.git(dir, ['show', `${sha}^{commit}:${file}`]);
-      return stdout;
+      return await this.git(dir, ['show', `${sha}^{commit}:${file}`]);
     } catch (error) {
       if (/does not exist|exists on disk, but not in/.test(String(error))) return null;
       // Not fetched yet.
@@ -153,9 +142,9 @@ export class GitCacheService {
     try {
       await this.remote(dir, repoUrl, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
     } catch (error) {
-      if (error instanceof GitError) throw error;
+      if (!(error instanceof GitRemoteError)) throw error;
       // Some servers refuse to serve a commit by sha; fetch every ref instead.
-      this.logger.debug({ repoUrl, error: String(error) }, 'shallow fetch by sha refused, fetching refs');
+      this.logger.debug({ repoUrl, error: error.gitMessage }, 'shallow fetch by sha refused, fetching refs');
       await this.fetchAllRefs(dir, repoUrl);
     }
   }
@@ -179,8 +168,7 @@ export class GitCacheService {
       await this.fetchAllRefs(dir, repoUrl);
     });
     try {
-      const { stdout } = await this.git(dir, ['rev-parse', '--verify', '--quiet', `${short}^{commit}`]);
-      return stdout.trim();
+      return (await this.git(dir, ['rev-parse', '--verify', '--quiet', `${short}^{commit}`])).trim();
     } catch {
       throw new GitError(`ref "${short}" not found in ${repoUrl}`);
     }
@@ -192,23 +180,18 @@ export class GitCacheService {
       return await work();
     } catch (error) {
       if (error instanceof GitError) throw error;
+      if (error instanceof RepoRefusedError) throw new GitError(error.message);
       this.logger.warn(
-        { projectId, error: String(error) },
+        { projectId, error: gitWords(error) ?? String(error) },
         'git failed; the run is told only that it cannot fetch',
       );
       throw new GitError(CANNOT_FETCH_REPOSITORY);
     }
   }
 
-  /**
-   * A git command that talks to the repository: the URL passes the SSRF guard first (DNS may have
-   * changed since the project was saved), and git gets the guard's options (no redirects, the
-   * connection pinned to the vetted address).
-   */
-  private async remote(cwd: string | null, repoUrl: string, args: string[]): Promise<{ stdout: string }> {
-    const check = await this.repos.check(repoUrl, true);
-    if (!check.ok) throw new GitError(`cannot fetch the repository: ${check.reason}`);
-    return this.git(cwd, [...check.gitOptions, ...args]);
+  /** A git command that talks to the repository, through the SSRF guard (GitRunner.remote). */
+  private remote(cwd: string | null, repoUrl: string, args: string[]): Promise<string> {
+    return this.runner.remote(repoUrl, args, { cwd: cwd ?? undefined, timeoutMs: GIT_TIMEOUT_MS });
   }
 
   // One git operation per cache directory at a time: concurrent fetches into one repo race.
@@ -223,17 +206,14 @@ export class GitCacheService {
     }
   }
 
-  private async git(cwd: string | null, args: string[]): Promise<{ stdout: string }> {
-    try {
-      return await run('git', cwd ? ['-C', cwd, ...args] : args, {
-        timeout: GIT_TIMEOUT_MS,
-        maxBuffer: 16 * 1024 * 1024,
-        // LC_ALL=C: errors are told apart by their English text.
-        env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' },
-      });
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr?.trim();
-      throw new GitCommandError(stderr || (error as Error).message);
-    }
+  private git(cwd: string, args: string[]): Promise<string> {
+    return this.runner.run(args, { cwd, timeoutMs: GIT_TIMEOUT_MS });
   }
+}
+
+/** git's own words about a failure (for the log and the damage check), whether local or remote. */
+function gitWords(error: unknown): string | undefined {
+  if (error instanceof GitCommandError) return error.message;
+  if (error instanceof GitRemoteError) return error.gitMessage;
+  return undefined;
 }

@@ -1,0 +1,2 @@
+export * from './git-env';
+export * from './git-runner';
