@@ -1,3 +1,4 @@
+import { decodeLogChunk } from '@kiln/contracts';
 import { migrate } from '@kiln/db';
 import { freePort, RunningNatsServer, startNatsServer, uniqueNatsPrefix } from '@kiln/testing';
 import { jetstream, jetstreamManager, JetStreamManager } from '@nats-io/jetstream';
@@ -174,7 +175,7 @@ async function openBus(url: string, prefix: string): Promise<Bus> {
     nc.subscribe(`${prefix}kiln.logs.>`, {
       callback: (err: Error | null, msg: Msg) => {
         if (err) return;
-        const chunk = JSON.parse(decoder.decode(msg.data)) as { stepId: string; attempt: number; seq: number };
+        const chunk = decodeLogChunk(msg.data) as { stepId: string; attempt: number; seq: number };
         const key = `${chunk.stepId}:${chunk.attempt}:${chunk.seq}`;
         const versions = logChunks.get(key) ?? new Set<string>();
         versions.add(createHash('sha1').update(msg.data).digest('hex'));

@@ -28,13 +28,14 @@ describe('step logs', () => {
     attempt = 1,
   ) {
     const chunk: LogChunkEvent = {
-      version: 1,
+      version: 2,
       runId,
       stepId,
       stepName: 'build',
       attempt,
       seq,
-      lines: texts.map((text, i) => ({ ts: 1_700_000_000_000 + seq * 10 + i, stream: 'stdout', text })),
+      text: texts.map((text) => `${text}\n`).join(''),
+      spans: texts.map((_, i) => ({ ts: 1_700_000_000_000 + seq * 10 + i, stream: 'stdout', lines: 1 })),
       final,
       ...(exitCode === undefined ? {} : { exitCode }),
     };

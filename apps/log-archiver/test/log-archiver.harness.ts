@@ -1,4 +1,4 @@
-import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import { encodeLogChunk, LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
 import { MessagingModule, MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';
@@ -87,13 +87,14 @@ export class Publisher {
   async chunk(step: StepIds, seq: number, lines: string[], opts: ChunkOptions = {}): Promise<void> {
     const attempt = opts.attempt ?? 1;
     const chunk: LogChunkEvent = {
-      version: 1,
+      version: 2,
       runId: step.runId,
       stepId: step.stepId,
       stepName: step.name,
       attempt,
       seq,
-      lines: lines.map((text) => ({ ts: Date.now(), stream: 'stdout', text })),
+      text: lines.map((text) => `${text}\n`).join(''),
+      spans: lines.length > 0 ? [{ ts: Date.now(), stream: 'stdout', lines: lines.length }] : [],
       final: opts.final ?? false,
     };
     await this.messaging.publish(Subjects.Logs, chunk, {
@@ -216,18 +217,19 @@ export async function publishBigLog(
     for (let seq = batch; seq < Math.min(batch + 100, chunks); seq++) {
       const chunkLines = Array.from({ length: perChunk }, (_, i) => `${seq}:${i} ${'y'.repeat(100)}`);
       text += chunkLines.map((l) => `${l}\n`).join('');
-      const chunk = {
-        version: 1,
+      const chunk: LogChunkEvent = {
+        version: 2,
         runId: step.runId,
         stepId: step.stepId,
         stepName: step.name,
         attempt: 1,
         seq,
-        lines: chunkLines.map((t) => ({ ts: Date.now(), stream: 'stdout', text: t })),
+        text: chunkLines.map((l) => `${l}\n`).join(''),
+        spans: [{ ts: Date.now(), stream: 'stdout', lines: perChunk }],
         final: seq === chunks - 1,
       };
       sends.push(
-        fx.publisher.messaging.js.publish(subject, JSON.stringify(chunk), {
+        fx.publisher.messaging.js.publish(subject, encodeLogChunk(chunk), {
           msgID: `big:${step.stepId}:${seq}`,
         }),
       );

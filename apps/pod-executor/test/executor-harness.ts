@@ -1,5 +1,6 @@
 import {
   ExecutorHeartbeatEvent,
+  forEachLogLine,
   LogChunkEvent,
   StepDispatchedEvent,
   StepFinishedEvent,
@@ -140,5 +141,7 @@ export async function startExecutor(env: Record<string, string> = {}): Promise<E
 
 /** Every line of the chunks, as `stream: text`. */
 export function logText(chunks: LogChunkEvent[]): string[] {
-  return chunks.flatMap((c) => c.lines.map((l) => `${l.stream}: ${l.text}`));
+  const lines: string[] = [];
+  for (const chunk of chunks) forEachLogLine(chunk, (text, _ts, stream) => lines.push(`${stream}: ${text}`));
+  return lines;
 }

@@ -3,6 +3,7 @@ export * from './subjects';
 export * from './streams';
 export * from './event-map';
 export * from './validate-event';
+export * from './event-codec';
 export * from './events/run-requested.event';
 export * from './events/run-cancel.event';
 export * from './events/run-finished.event';

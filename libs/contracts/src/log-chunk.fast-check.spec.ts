@@ -6,15 +6,16 @@ import { LogChunkEvent } from './events/log-chunk.event';
 import { checkedLogChunk } from './log-chunk.fast-check';
 
 const valid = () => ({
-  version: 1,
+  version: 2,
   runId: randomUUID(),
   stepId: randomUUID(),
   stepName: 'build',
   attempt: 1,
   seq: 0,
-  lines: [
-    { ts: Date.now(), stream: 'stdout', text: 'hello' },
-    { ts: Date.now(), stream: 'system', text: '' },
+  text: 'hello\n\n',
+  spans: [
+    { ts: Date.now(), stream: 'stdout', lines: 1 },
+    { ts: Date.now(), stream: 'system', lines: 1 },
   ],
   final: true,
   exitCode: 0,
@@ -49,22 +50,22 @@ describe('checkedLogChunk', () => {
     const fast = checkedLogChunk(data);
     expect(fast).toBeInstanceOf(LogChunkEvent);
     expect(fast).toEqual(plainToInstance(LogChunkEvent, data));
-    expect(fast!.lines[0].constructor.name).toBe('LogLine');
+    expect(fast!.spans[0].constructor.name).toBe('LogSpan');
   });
 
   it('never accepts a chunk class-validator rejects', () => {
-    const keys = ['version', 'runId', 'stepId', 'stepName', 'attempt', 'seq', 'final', 'exitCode', 'lines'];
-    const lineKeys = ['ts', 'stream', 'text'];
+    const keys = ['version', 'runId', 'stepId', 'stepName', 'attempt', 'seq', 'final', 'exitCode', 'text', 'spans'];
+    const spanKeys = ['ts', 'stream', 'lines'];
     fc.assert(
       fc.property(
         fc.constantFrom(...keys),
         oddValue,
-        fc.constantFrom(...lineKeys),
+        fc.constantFrom(...spanKeys),
         oddValue,
         fc.boolean(),
-        (key, value, lineKey, lineValue, mutateLine) => {
+        (key, value, spanKey, spanValue, mutateSpan) => {
           const data: Record<string, unknown> = valid();
-          if (mutateLine) (data.lines as Record<string, unknown>[])[1][lineKey] = lineValue;
+          if (mutateSpan) (data.spans as Record<string, unknown>[])[1][spanKey] = spanValue;
           else data[key] = value;
           const fast = checkedLogChunk(data);
           const errors = validateSync(plainToInstance(LogChunkEvent, data), { forbidUnknownValues: true });

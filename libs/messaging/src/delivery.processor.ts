@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { JsMsg } from '@nats-io/jetstream';
-import { EventMap, EventSubject, InvalidEventError, validateEvent } from '@kiln/contracts';
+import { decodeEvent, EventMap, EventSubject, InvalidEventError, validateEvent } from '@kiln/contracts';
 import { backoffFor, ConsumerSettings } from './consumer-settings';
 import { publishDeadLetter } from './dead-letter.publisher';
 import { EventHandler, MessageContext } from './event-consumer.decorator';
 import { MessagingConnection } from './messaging.connection';
 import { messagingMetrics } from './messaging.metrics';
 import { PoisonMessageError } from './poison-message.error';
-
-const decoder = new TextDecoder();
 
 /**
  * Settles one delivery: resolve → ack; throw → nak with backoff; invalid payload, poison or
@@ -41,7 +39,7 @@ export class DeliveryProcessor {
     }
     let payload: EventMap[EventSubject];
     try {
-      payload = validateEvent(this.settings.subject, JSON.parse(decoder.decode(msg.data)));
+      payload = validateEvent(this.settings.subject, decodeEvent(this.settings.subject, msg.data));
     } catch (err) {
       const reason =
         err instanceof InvalidEventError ? err.message : `payload is not JSON: ${messageOf(err)}`;

@@ -1,6 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { InvalidEventError, RunCancelEvent } from '@kiln/contracts';
+import { decodeLogChunk, InvalidEventError, RunCancelEvent } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 import { MessagingService } from './messaging.service';
 import {
@@ -48,7 +48,7 @@ describe('MessagingService', () => {
       const stored = await jsm.streams.getMessage(names.stream('KILN_LOGS'), {
         last_by_subj: names.subject(`kiln.logs.${runId}.${stepId}`),
       });
-      expect(stored?.json()).toMatchObject({ runId, stepId, seq: 0 });
+      expect(decodeLogChunk(stored!.data)).toMatchObject({ runId, stepId, seq: 0, text: 'line 0\n' });
     });
 
     it('refuses an invalid payload and a subject the streams do not store, before sending anything', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { NatsConnection } from '@nats-io/nats-core';
-import { EventMap, EventSubject, validateEvent } from '@kiln/contracts';
+import { decodeEvent, encodeEvent, EventMap, EventSubject, validateEvent } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 import { messagingMetrics } from './messaging.metrics';
 import { ReadStreamOptions, StreamEntry, StreamReader } from './stream.reader';
@@ -20,9 +20,6 @@ export interface PublishResult {
   /** The stream already had a message with this msgId (this one was not stored again). */
   duplicate: boolean;
 }
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Publishing, broadcast subscriptions and stream reads, all in the contract's unprefixed names. */
 @Injectable()
@@ -49,7 +46,7 @@ export class MessagingService {
         `${full} is not stored by ${route.stream.name} (subjects ${route.stream.subjects.join(', ')})`,
       );
     }
-    const data = encoder.encode(JSON.stringify(payload));
+    const data = encodeEvent(subject, payload);
     const budget = this.connection.options.publishRetryMs ?? 10_000;
     const ack = await retryTransient(budget, (remainingMs) =>
       this.connection.js.publish(this.connection.names.subject(full), data, {
@@ -80,7 +77,7 @@ export class MessagingService {
         if (err) return onError(err);
         let payload: EventMap[S];
         try {
-          payload = validateEvent(subject, JSON.parse(decoder.decode(msg.data)));
+          payload = validateEvent(subject, decodeEvent(subject, msg.data));
         } catch (invalid) {
           const error = invalid instanceof Error ? invalid.message : String(invalid);
           this.logger.warn({ subject: msg.subject, error }, 'dropped an invalid broadcast message');
@@ -111,7 +108,7 @@ export class MessagingService {
   async stored<S extends EventSubject>(subject: S, seq: number): Promise<EventMap[S] | null> {
     const stream = this.connection.names.stream(routeOf(subject).stream.name);
     const msg = await this.connection.jsm.streams.getMessage(stream, { seq });
-    return msg ? (JSON.parse(decoder.decode(msg.data)) as EventMap[S]) : null;
+    return msg ? (decodeEvent(subject, msg.data) as EventMap[S]) : null;
   }
 
   /** Readiness: the connection is up and the JetStream API answers. */

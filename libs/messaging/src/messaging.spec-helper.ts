@@ -89,13 +89,14 @@ export function runCancel(overrides: Partial<RunCancelEvent> = {}): RunCancelEve
 
 export function logChunk(runId: string, stepId: string, seq: number, final = false): LogChunkEvent {
   return {
-    version: 1,
+    version: 2,
     runId,
     stepId,
     stepName: 'build',
     attempt: 1,
     seq,
-    lines: [{ ts: Date.now(), stream: 'stdout', text: `line ${seq}` }],
+    text: `line ${seq}\n`,
+    spans: [{ ts: Date.now(), stream: 'stdout', lines: 1 }],
     final,
   };
 }

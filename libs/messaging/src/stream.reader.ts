@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { decodeEvent } from '@kiln/contracts';
 import { Consumer, ConsumerMessages, DeliverPolicy, JsMsg } from '@nats-io/jetstream';
 import { MessagingConnection } from './messaging.connection';
 import { streamStoring } from './subject-names';
@@ -12,7 +13,7 @@ export interface ReadStreamOptions {
 
 export interface StreamEntry {
   seq: number;
-  /** The decoded JSON payload, unvalidated. */
+  /** The decoded payload (`decodeEvent`), unvalidated. */
   data: unknown;
   /** Messages already stored after this one: 0 means the reader has caught up. */
   pending: number;
@@ -20,7 +21,6 @@ export interface StreamEntry {
 
 /** The server drops an ordered consumer nobody pulls from after this long (a crashed reader). */
 const INACTIVE_THRESHOLD_MS = 60_000;
-const decoder = new TextDecoder();
 
 /**
  * An ordered consumer as an async iterator. `return()` (a `break` in `for await`, or an abort)
@@ -102,10 +102,10 @@ export class StreamReader implements AsyncIterator<StreamEntry> {
 
   private toEntry(msg: JsMsg): StreamEntry | null {
     try {
-      return { seq: msg.seq, data: JSON.parse(decoder.decode(msg.data)), pending: msg.info.pending };
+      return { seq: msg.seq, data: decodeEvent(this.subject, msg.data), pending: msg.info.pending };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.logger.warn({ subject: msg.subject, seq: msg.seq, error }, 'skipped a message that is not JSON');
+      this.logger.warn({ subject: msg.subject, seq: msg.seq, error }, 'skipped a message that cannot be decoded');
       return null;
     }
   }

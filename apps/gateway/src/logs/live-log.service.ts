@@ -1,3 +1,4 @@
+import { forEachLogLine, LogChunkEvent } from '@kiln/contracts';
 import { PrismaService, Step } from '@kiln/db';
 import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
@@ -61,7 +62,7 @@ export class LiveLogService {
         const verdict = attempt.judge(item.chunk.attempt, item.chunk.seq);
         if (verdict === 'skip') continue;
         if (verdict === 'restart') lines.length = 0;
-        lines.push(...item.chunk.lines.map(({ ts, text }) => ({ ts, text })));
+        forEachLogLine(item.chunk, (text, ts) => lines.push({ ts, text }));
         if (item.chunk.final || item.pending === 0) return lines;
       }
     } finally {
@@ -95,11 +96,18 @@ export class LiveLogService {
       const verdict = attempt.judge(chunk.attempt, chunk.seq);
       if (verdict === 'skip') continue;
       if (verdict === 'restart') sse.event('attempt', { attempt: chunk.attempt });
-      sse.dataMany(chunk.lines.map((line) => ({ ts: line.ts, stream: line.stream, text: line.text })));
+      sse.dataJson(lineEvents(chunk));
       await sse.drained();
       if (chunk.final) return sse.event('end', { exit_code: chunk.exitCode ?? null });
     }
   }
+}
+
+/** The `data` of each line's event, `{"ts":…,"stream":…,"text":…}`, written out directly: one per line of a flood. */
+function lineEvents(chunk: LogChunkEvent): string[] {
+  const events: string[] = [];
+  forEachLogLine(chunk, (text, ts, stream) => events.push(`{"ts":${ts},"stream":"${stream}","text":${JSON.stringify(text)}}`));
+  return events;
 }
 
 /**

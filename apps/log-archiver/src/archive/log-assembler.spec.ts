@@ -3,14 +3,16 @@ import { LogTimesDecoder } from '@kiln/storage';
 import { LogAssembler } from './log-assembler';
 
 function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {}): LogChunkEvent {
+  const text = opts.text ?? `line ${seq}`;
   return {
-    version: 1,
+    version: 2,
     runId: '00000000-0000-4000-8000-000000000001',
     stepId: '00000000-0000-4000-8000-000000000002',
     stepName: 'build',
     attempt: opts.attempt ?? 1,
     seq,
-    lines: [{ ts: opts.ts ?? 0, stream: 'stdout', text: opts.text ?? `line ${seq}` }],
+    text: `${text}\n`,
+    spans: [{ ts: opts.ts ?? 0, stream: 'stdout', lines: text.split('\n').length }],
     final: opts.final ?? false,
   };
 }

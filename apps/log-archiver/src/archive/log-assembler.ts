@@ -94,25 +94,16 @@ export class LogAssembler {
 
   private async emit(chunk: LogChunkEvent): Promise<void> {
     this.chunks++;
-    this.lines += chunk.lines.length;
-    if (chunk.lines.length === 0) return;
-    let text = '';
+    if (chunk.text.length === 0) return;
     let times = '';
-    for (const line of chunk.lines) {
-      text += `${line.text}\n`;
-      // A text holding newlines is several lines of the stored log, each needing its entry.
-      times += this.times.encode(line.ts, newlines(line.text) + 1);
+    for (const span of chunk.spans) {
+      this.lines += span.lines;
+      times += this.times.encode(span.ts, span.lines);
     }
-    await this.write(text, times);
+    await this.write(chunk.text, times);
   }
 
   private marker(range: MissingRange): Promise<void> {
     return this.write(missingMarker(range), this.times.encode(null));
   }
-}
-
-function newlines(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++;
-  return count;
 }

@@ -7,8 +7,9 @@ import type { Readable } from 'node:stream';
  *                            repository at the run's commit. Concurrent calls for one run clone once.
  *   startStep(step)          starts the step's container/sandbox and returns its handle as soon as it is
  *                            spawned; output produced from then on is buffered for tailLogs.
- *   tailLogs(handle)         every output line in order, each with its stream and the time it was read;
- *                            ends when the step's output is closed. One reader per handle.
+ *   tailLogs(handle)         every output line in order, each with its stream and the time it was read
+ *                            (lines read together may come as one OutputLine); ends when the step's
+ *                            output is closed. One reader per handle.
  *   wait(handle)             resolves when the step has ended: its exit code, the signal that ended it,
  *                            or an error saying why it could not run. Never rejects.
  *   kill(handle, reason)     ends the step now (timeout, cancel, shutdown); wait() then resolves.
@@ -104,9 +105,11 @@ export interface StepHandle {
   readonly imageDigest?: string;
 }
 
+/** One line, or several of one stream read at once (a chatty step's output comes in batches). */
 export interface OutputLine {
   /** `system`: a line from the backend itself (what it did for the step), not the step's output. */
   stream: 'stdout' | 'stderr' | 'system';
+  /** The line, or the lines joined by `\n` (none ends with it). */
   text: string;
   /** Milliseconds since the epoch when the line was read. */
   ts: number;

@@ -39,6 +39,11 @@ describe('withServiceLines', () => {
     expect(merged).toHaveLength(3);
   });
 
+  it('prefixes every line of a batch read at once', async () => {
+    const merged = await collect(withServiceLines(lines('step'), [{ name: 'db', lines: lines('up\nlistening') }]));
+    expect(merged).toEqual(expect.arrayContaining([line('[db] up\n[db] listening')]));
+  });
+
   it('keeps the order of each source', async () => {
     const merged = await collect(
       withServiceLines(lines('a', 'b', 'c'), [{ name: 'db', lines: lines('1', '2', '3') }]),

@@ -1,4 +1,4 @@
-import { LogChunkEvent } from '@kiln/contracts';
+import { forEachLogLine, LogChunkEvent } from '@kiln/contracts';
 import { StepLog } from './step-log';
 
 describe('step log', () => {
@@ -9,8 +9,13 @@ describe('step log', () => {
     const log = new StepLog(identity, { maxBytes: 1_000_000, maskValues: [], ...options }, async (chunk) => {
       chunks.push(chunk);
     });
-    const text = () => chunks.flatMap((c) => c.lines.map((l) => l.text));
-    return { log, chunks, text };
+    const lines = () => {
+      const all: [string, string, number][] = [];
+      for (const chunk of chunks) forEachLogLine(chunk, (text, ts, stream) => all.push([stream, text, ts]));
+      return all;
+    };
+    const text = () => lines().map(([, line]) => line);
+    return { log, chunks, text, lines };
   }
 
   it('numbers chunks from 0 without gaps and ends with a final chunk carrying the exit code', async () => {
@@ -21,21 +26,44 @@ describe('step log', () => {
     expect(chunks.filter((c) => c.final)).toEqual([
       expect.objectContaining({ seq: chunks.length - 1, exitCode: 3 }),
     ]);
-    expect(chunks[0]).toMatchObject({ version: 1, runId: 'r', stepId: 's', stepName: 'build', attempt: 2 });
+    expect(chunks[0]).toMatchObject({ version: 2, runId: 'r', stepId: 's', stepName: 'build', attempt: 2 });
   });
 
   it('batches lines written close together into one chunk', async () => {
-    const { log, chunks } = capture({ flushIntervalMs: 50 });
-    await log.write('stdout', 'a');
-    await log.write('stderr', 'b');
+    const { log, chunks, lines } = capture({ flushIntervalMs: 50 });
+    await log.write('stdout', 'a', 1);
+    await log.write('stderr', 'b', 1);
     await new Promise((r) => setTimeout(r, 120));
     expect(chunks).toHaveLength(1);
-    expect(chunks[0].lines.map((l) => [l.stream, l.text])).toEqual([
-      ['stdout', 'a'],
-      ['stderr', 'b'],
+    expect(lines()).toEqual([
+      ['stdout', 'a', 1],
+      ['stderr', 'b', 1],
     ]);
     expect(chunks[0].final).toBe(false);
     await log.close(0);
+  });
+
+  it('sends a chunk before lines that would take it past chunkBytes; a larger batch goes alone', async () => {
+    const { log, chunks } = capture({ chunkBytes: 100 });
+    const line = 'x'.repeat(39);
+    for (let i = 0; i < 3; i++) await log.write('stdout', line);
+    await log.write('stdout', `${line}\n${line}\n${line}`);
+    await log.close(0);
+    expect(chunks.map((c) => c.text.length)).toEqual([80, 40, 120, 0]);
+  });
+
+  it('keeps lines read together as one span of the chunk text, later ones in their own', async () => {
+    const { log, chunks, lines } = capture();
+    await log.write('stdout', 'one\ntwo\n\nfour', 10);
+    await log.write('stdout', 'five', 10);
+    await log.write('stdout', 'six', 11);
+    await log.close(0);
+    expect(chunks[0].text).toBe('one\ntwo\n\nfour\nfive\nsix\n');
+    expect(chunks[0].spans).toEqual([
+      { ts: 10, stream: 'stdout', lines: 5 },
+      { ts: 11, stream: 'stdout', lines: 1 },
+    ]);
+    expect(lines().map(([, text]) => text)).toEqual(['one', 'two', '', 'four', 'five', 'six']);
   });
 
   it('masks every secret value, each line of a multi-line one, but not values shorter than 4', async () => {
@@ -44,8 +72,9 @@ describe('step log', () => {
     });
     await log.write('stdout', 'password=hunter2 and again hunter2, abc stays');
     await log.write('stdout', 'c2VjcmV0');
+    await log.write('stdout', '-----BEGIN KEY-----\nc2VjcmV0\n-----END KEY-----\nafter');
     await log.close(0);
-    expect(text()).toEqual(['password=*** and again ***, abc stays', '***']);
+    expect(text()).toEqual(['password=*** and again ***, abc stays', '***', '***', '***', '***', 'after']);
   });
 
   describe('encoded forms of a secret', () => {
@@ -107,6 +136,14 @@ describe('step log', () => {
     ]);
     expect(text()).toHaveLength(11);
     expect(chunks.at(-1)?.final).toBe(true);
+  });
+
+  it('keeps the lines of a batch that fit under the byte limit', async () => {
+    const { log, text } = capture({ maxBytes: 10 });
+    await log.write('stdout', 'abc\ndef\nghi\njkl');
+    await log.write('stdout', 'never');
+    await log.close(0);
+    expect(text()).toEqual(['abc', 'def', '[log truncated: limit of 10 bytes reached]']);
   });
 
   it('fails every later send after a failed one, so the stream never has a gap', async () => {

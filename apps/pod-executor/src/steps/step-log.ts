@@ -1,11 +1,13 @@
-import { LogChunkEvent, LogLine } from '@kiln/contracts';
+import { LogChunkEvent, LogSpan, LogStream } from '@kiln/contracts';
 
 export interface StepLogOptions {
   /** Total bytes of log text kept for the step; later lines are dropped after one marker line. */
   maxBytes: number;
   /** Secret values replaced by `***` in every line, also base64, base64url, URL-encoded and hex. */
   maskValues: string[];
+  /** A chunk is sent at most this long after its first line (default 50 ms)... */
   flushIntervalMs?: number;
+  /** ...or once it holds this many bytes of text (default 64 KiB: see StepLog). */
   chunkBytes?: number;
   /** Chunks sent and not yet acknowledged at most (default 8); a writer waits beyond that. */
   maxInFlight?: number;
@@ -27,14 +29,19 @@ const MIN_MASKED_LENGTH = 4;
 
 /**
  * The log of one step attempt on its way out: lines are masked, capped, batched into chunks
- * (every ~100 ms or 64 KiB) numbered from 0 without gaps, and sent in that order. Up to
- * `maxInFlight` sends are outstanding at once: waiting for each acknowledgement before sending
- * the next left the executor idle most of the time under a chatty step (bench/README.md,
- * log-flood). `close()` sends the final chunk, waits for every acknowledgement and answers how
- * many chunks there were.
+ * (every ~50 ms or 64 KiB) numbered from 0 without gaps, and sent in that order. Lines arrive in
+ * batches (a backend's read) and stay one text per chunk: masking, counting and encoding then
+ * cost per batch, not per line, which was most of the executor's CPU under a chatty step
+ * (bench/README.md, log-flood). Chunks stay at 64 KiB, a pipe read: larger texts and buffers
+ * are allocated outside V8's young generation, on fresh pages each time, and copying them cost
+ * more than the per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
+ * for each acknowledgement before sending the next left the executor idle. `close()` sends the
+ * final chunk, waits for every acknowledgement and answers how many chunks there were.
  */
 export class StepLog {
-  private buffer: LogLine[] = [];
+  /** The lines of the next chunk, each ended by `\n` (joined at once: a flat string counts faster), and where they came from. */
+  private pieces: string[] = [];
+  private spans: LogSpan[] = [];
   private bufferedBytes = 0;
   private totalBytes = 0;
   private truncated = false;
@@ -55,40 +62,40 @@ export class StepLog {
     private readonly send: ChunkSender,
   ) {
     this.masks = maskList(options.maskValues);
-    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
   }
 
   /**
-   * Adds a line of the step's output. Answers a promise only when the caller must wait: while
-   * `maxInFlight` chunks are being sent (backpressure). Not `async`: it runs once per line of
-   * output, and most lines need no promise.
+   * Adds a line of the step's output, or several read together (joined by `\n`). Answers a
+   * promise only when the caller must wait: while `maxInFlight` chunks are being sent
+   * (backpressure). Not `async`: most writes need no promise.
    */
-  write(stream: LogLine['stream'], text: string, ts = Date.now()): Promise<void> | undefined {
+  write(stream: LogStream, text: string, ts = Date.now()): Promise<void> | undefined {
     if (this.truncated) return undefined;
-    const line = { ts, stream, text: this.mask(text) };
-    const bytes = Buffer.byteLength(line.text) + 1;
+    const lines = `${this.mask(text)}\n`;
+    const bytes = Buffer.byteLength(lines);
     if (this.totalBytes + bytes > this.options.maxBytes) {
+      const fitting = linesWithin(lines, this.options.maxBytes - this.totalBytes);
+      if (fitting) this.append(ts, stream, fitting, Buffer.byteLength(fitting));
       this.truncated = true;
-      this.append({
-        ts,
-        stream: 'system',
-        text: `[log truncated: limit of ${this.options.maxBytes} bytes reached]`,
-      });
+      this.append(ts, 'system', `[log truncated: limit of ${this.options.maxBytes} bytes reached]\n`);
       return this.flush();
     }
     this.totalBytes += bytes;
-    this.append(line, bytes);
-    if (this.bufferedBytes >= this.chunkBytes) return this.flush();
-    // A failed timed send is not lost: it is kept, and the next full chunk or close() throws it.
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.flushIntervalMs);
-    return undefined;
+    // A chunk stays within chunkBytes unless one write alone is larger: what is buffered goes first.
+    if (this.spans.length > 0 && this.bufferedBytes + bytes > this.chunkBytes) this.sendBuffered();
+    this.append(ts, stream, lines, bytes);
+    if (this.bufferedBytes >= this.chunkBytes) this.sendBuffered();
+    // A failed timed send is not lost: it is kept, and the next write or close() throws it.
+    else this.timer ??= setTimeout(() => this.sendBuffered(), this.flushIntervalMs);
+    return this.failure || this.inFlight.size >= this.maxInFlight ? this.room() : undefined;
   }
 
   /** A line from the executor itself (workspace setup, kill reasons); never dropped by the cap. */
   async system(text: string): Promise<void> {
-    this.append({ ts: Date.now(), stream: 'system', text: this.mask(text) });
+    this.append(Date.now(), 'system', `${this.mask(text)}\n`);
     if (this.bufferedBytes >= this.chunkBytes) await this.flush();
   }
 
@@ -103,28 +110,40 @@ export class StepLog {
     return this.seq;
   }
 
-  private append(line: LogLine, bytes = Buffer.byteLength(line.text) + 1): void {
-    this.buffer.push(line);
+  /** Adds whole lines (each ended by `\n`), extending the last span when it has the same origin. */
+  private append(ts: number, stream: LogStream, lines: string, bytes = Buffer.byteLength(lines)): void {
+    const count = lineCount(lines);
+    const last = this.spans.at(-1);
+    if (last && last.ts === ts && last.stream === stream) last.lines += count;
+    else this.spans.push({ ts, stream, lines: count });
+    this.pieces.push(lines);
     this.bufferedBytes += bytes;
   }
 
-  // Chunks are sent in seq order on one connection, so the stream stores them in that order.
-  // After a failed send nothing more is sent and every later flush throws its error: only the
-  // chunks already in flight when it failed (fewer than maxInFlight) can follow a gap.
+  /** Sends what is buffered, then answers once there is room for more (throws a failed send's error). */
   private flush(final = false, exitCode: number | null = null): Promise<void> {
+    this.sendBuffered(final, exitCode);
+    return this.room();
+  }
+
+  // Chunks are sent in seq order on one connection, so the stream stores them in that order.
+  // After a failed send nothing more is sent and every later write throws its error: only the
+  // chunks already in flight when it failed (fewer than maxInFlight) can follow a gap.
+  private sendBuffered(final = false, exitCode: number | null = null): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.failure) return Promise.reject(this.failure.error);
-    if (this.buffer.length === 0 && !final) return this.room();
+    if (this.failure || (this.spans.length === 0 && !final)) return;
     const chunk: LogChunkEvent = {
-      version: 1,
+      version: 2,
       ...this.step,
       seq: this.seq++,
-      lines: this.buffer,
+      text: this.pieces.length === 1 ? this.pieces[0] : this.pieces.join(''),
+      spans: this.spans,
       final,
       ...(final && exitCode !== null ? { exitCode } : {}),
     };
-    this.buffer = [];
+    this.pieces = [];
+    this.spans = [];
     this.bufferedBytes = 0;
     const settled: Promise<void> = this.send(chunk).then(
       () => {
@@ -136,7 +155,6 @@ export class StepLog {
       },
     );
     this.inFlight.add(settled);
-    return this.room();
   }
 
   /** Resolves once fewer than `maxInFlight` sends are outstanding; throws a failed send's error. */
@@ -152,12 +170,32 @@ export class StepLog {
   }
 }
 
-// Each line of a multi-line secret (a key file) is masked on its own, since logs travel as lines;
-// longer values first, so a secret containing another (or its own padded form) is masked whole.
+function lineCount(lines: string): number {
+  let count = 0;
+  for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
+/** The first whole lines of `lines` that take at most `bytes` bytes (the rest would pass the cap). */
+function linesWithin(lines: string, bytes: number): string {
+  let end = 0;
+  let used = 0;
+  for (let next = lines.indexOf('\n'); next !== -1; next = lines.indexOf('\n', end)) {
+    used += Buffer.byteLength(lines.slice(end, next + 1));
+    if (used > bytes) break;
+    end = next + 1;
+  }
+  return lines.slice(0, end);
+}
+
+// Each line of a multi-line secret (a key file) is masked on its own, since logs travel as lines
+// (masking a batch of lines at once, a value spanning lines would join them); longer values
+// first, so a secret containing another (or its own padded form) is masked whole.
 function maskList(values: string[]): string[] {
   const parts = values.flatMap((v) => [v, ...v.split(/\r?\n/)]).map((v) => v.trim());
   const forms = parts.filter((v) => v.length >= MIN_MASKED_LENGTH).flatMap(encodedForms);
-  return [...new Set(forms.filter((v) => v.length >= MIN_MASKED_LENGTH))].sort((a, b) => b.length - a.length);
+  const usable = forms.filter((v) => v.length >= MIN_MASKED_LENGTH && !v.includes('\n'));
+  return [...new Set(usable)].sort((a, b) => b.length - a.length);
 }
 
 /** The value and the ways a step could print it without printing it: base64 (both alphabets), URL and hex. */

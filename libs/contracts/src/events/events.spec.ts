@@ -3,24 +3,26 @@ import { InvalidEventError, Subjects, validateEvent } from '../index';
 
 describe('event validation', () => {
   const chunk = {
-    version: 1,
+    version: 2,
     runId: randomUUID(),
     stepId: randomUUID(),
     stepName: 'build',
     attempt: 1,
     seq: 0,
-    lines: [{ ts: Date.now(), stream: 'stdout', text: 'hello' }],
+    text: 'hello\n',
+    spans: [{ ts: Date.now(), stream: 'stdout', lines: 1 }],
     final: false,
   };
 
   it('turns a valid payload into its class', () => {
     const event = validateEvent(Subjects.Logs, chunk);
-    expect(event.lines[0].text).toBe('hello');
+    expect(event.text).toBe('hello\n');
+    expect(event.spans[0].constructor.name).toBe('LogSpan');
     expect(event.constructor.name).toBe('LogChunkEvent');
   });
 
   it('names every problem of an invalid payload, nested ones included', () => {
-    const bad = { ...chunk, runId: 'nope', lines: [{ ts: 'x', stream: 'tty', text: 1 }] };
+    const bad = { ...chunk, runId: 'nope', spans: [{ ts: 'x', stream: 'tty', lines: 1 }] };
     expect(() => validateEvent(Subjects.Logs, bad)).toThrow(InvalidEventError);
     try {
       validateEvent(Subjects.Logs, bad);
@@ -29,16 +31,21 @@ describe('event validation', () => {
       expect(problems).toEqual(
         expect.arrayContaining([
           'runId: runId must be a UUID',
-          expect.stringMatching(/^lines\.0\.ts: /),
-          expect.stringMatching(/^lines\.0\.stream: /),
-          expect.stringMatching(/^lines\.0\.text: /),
+          expect.stringMatching(/^spans\.0\.ts: /),
+          expect.stringMatching(/^spans\.0\.stream: /),
         ]),
       );
     }
   });
 
+  it('rejects a log chunk whose spans do not count the lines of its text', () => {
+    for (const text of ['hello', 'hello\nworld\n', '']) {
+      expect(() => validateEvent(Subjects.Logs, { ...chunk, text })).toThrow(/spans must count the lines of text/);
+    }
+  });
+
   it('rejects a payload of an unknown version and non-objects', () => {
-    expect(() => validateEvent(Subjects.Logs, { ...chunk, version: 2 })).toThrow(/version/);
+    expect(() => validateEvent(Subjects.Logs, { ...chunk, version: 1 })).toThrow(/version/);
     expect(() => validateEvent(Subjects.Logs, 'text')).toThrow(/not a JSON object/);
     expect(() => validateEvent(Subjects.Logs, null)).toThrow(/not a JSON object/);
   });

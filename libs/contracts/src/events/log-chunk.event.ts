@@ -1,25 +1,76 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Min, ValidateBy, ValidateNested } from 'class-validator';
 
-export class LogLine {
-  /** Milliseconds since the epoch when the executor read the line. */
+export type LogStream = 'stdout' | 'stderr' | 'system';
+export const LOG_STREAMS: readonly LogStream[] = ['stdout', 'stderr', 'system'];
+
+/** Consecutive lines of a chunk's text that came from one stream and were read at one time. */
+export class LogSpan {
+  /** Milliseconds since the epoch when the executor read the lines. */
   @IsInt() ts!: number;
-  @IsIn(['stdout', 'stderr', 'system']) stream!: 'stdout' | 'stderr' | 'system';
-  @IsString() text!: string;
+  @IsIn(LOG_STREAMS) stream!: LogStream;
+  @IsInt() @Min(1) lines!: number;
 }
 
 /**
  * Consecutive log lines of one step attempt, published on `kiln.logs.<runId>.<stepId>`.
  * `seq` starts at 0 and has no gaps; the chunk with `final: true` is the last one.
+ *
+ * Version 2 carries the lines as one text (each line ended by `\n`) and where they came from as
+ * spans, instead of version 1's object per line: reading, masking, encoding and archiving a
+ * chatty step's log then costs per chunk rather than per line (bench/README.md, log-flood).
  */
 export class LogChunkEvent {
-  @IsIn([1]) version!: 1;
+  @IsIn([2]) version!: 2;
   @IsUUID() runId!: string;
   @IsUUID() stepId!: string;
   @IsString() stepName!: string;
   @IsInt() @Min(1) attempt!: number;
   @IsInt() @Min(0) seq!: number;
-  @IsArray() @ValidateNested({ each: true }) @Type(() => LogLine) lines!: LogLine[];
+  /** The lines in order, each ended by `\n`; empty when the chunk has none. */
+  @IsString() text!: string;
+  /** The lines of `text` in order, span by span; their `lines` add up to the lines of `text`. */
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => LogSpan)
+  @ValidateBy({
+    name: 'spansCoverText',
+    validator: {
+      validate: (spans: unknown, args) => spansCoverText(spans, (args?.object as { text?: unknown }).text),
+      defaultMessage: () => "spans must count the lines of text, each ended by '\\n'",
+    },
+  })
+  spans!: LogSpan[];
   @IsBoolean() final!: boolean;
   @IsOptional() @IsInt() exitCode?: number;
+}
+
+/** Whether `text` is whole lines (each ended by `\n`) and `spans` count exactly those lines. */
+export function spansCoverText(spans: unknown, text: unknown): boolean {
+  if (typeof text !== 'string' || !Array.isArray(spans)) return false;
+  if (text.length > 0 && !text.endsWith('\n')) return false;
+  let counted = 0;
+  for (const span of spans) {
+    const lines = (span as { lines?: unknown } | null)?.lines;
+    if (typeof lines !== 'number') return false;
+    counted += lines;
+  }
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+  return lines === counted;
+}
+
+/** Calls `fn` for each line of the chunk in order, without its `\n`. */
+export function forEachLogLine(
+  chunk: Pick<LogChunkEvent, 'text' | 'spans'>,
+  fn: (text: string, ts: number, stream: LogStream) => void,
+): void {
+  let start = 0;
+  for (const span of chunk.spans) {
+    for (let i = 0; i < span.lines; i++) {
+      const end = chunk.text.indexOf('\n', start);
+      fn(chunk.text.slice(start, end), span.ts, span.stream);
+      start = end + 1;
+    }
+  }
 }

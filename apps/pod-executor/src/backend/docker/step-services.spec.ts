@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { OutputLine, StepSpec, StepStartError } from '../backend';
 import { DockerBackend } from './docker.backend';
 import { LABEL } from './names';
+import { eachLine } from '../backend.spec-helper';
 import { prepareHelperImage, testBackendOptions } from './docker.spec-helper';
 
 const IMAGE = 'kiln-test/busybox:1';
@@ -78,7 +79,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     const handle = await backend.startStep(step);
     expect((await containersOf(step.runId)).length).toBe(2);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     const exit = await backend.wait(handle);
     expect(exit.exitCode).toBe(0);
     expect(lines).toContain('hello from the service');
@@ -106,7 +107,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     expect((await backend.wait(handle)).exitCode).toBe(0);
     expect(lines).toEqual(expect.arrayContaining(['db answers', 'cache answers']));
   });
@@ -127,7 +128,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
     const lines: OutputLine[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line);
+    for await (const line of backend.tailLogs(handle)) lines.push(...eachLine(line));
     expect((await backend.wait(handle)).exitCode).toBe(0);
     const texts = lines.map((line) => line.text);
     expect(lines).toEqual(
@@ -156,7 +157,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(line.text);
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     expect((await backend.wait(handle)).exitCode).toBe(0);
     expect(lines).toContain('ready');
   });
