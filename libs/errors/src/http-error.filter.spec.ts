@@ -153,7 +153,11 @@ describe('HttpErrorFilter', () => {
 
   it('answers what translate knows with its public message, not the internal one', async () => {
     const res = await http().get('/api/store');
-    expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'the stored object no longer exists' });
+    expect(res.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'the stored object no longer exists',
+    });
   });
 
   it('answers an unknown error with a 500 that names nothing of it, and logs its stack', async () => {
@@ -171,7 +175,11 @@ describe('HttpErrorFilter', () => {
 
   it('answers an exposed 4xx of express middleware with its status', async () => {
     const res = await http().get('/api/express');
-    expect(res.body).toEqual({ statusCode: 416, error: 'Range Not Satisfiable', message: 'range not satisfiable' });
+    expect(res.body).toEqual({
+      statusCode: 416,
+      error: 'Range Not Satisfiable',
+      message: 'range not satisfiable',
+    });
   });
 
   it('answers JSON even when the handler had set another content type', async () => {
@@ -196,7 +204,9 @@ describe('HttpErrorFilter', () => {
   });
 
   it('names the limit and its setting when a body is too large', async () => {
-    const res = await http().post('/api/echo').send({ text: 'x'.repeat(100) });
+    const res = await http()
+      .post('/api/echo')
+      .send({ text: 'x'.repeat(100) });
     expect(res.status).toBe(413);
     expect(res.body).toEqual({
       statusCode: 413,

@@ -79,5 +79,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
 /** An http-errors 4xx (express and its middleware raise them) whose message is meant for the client. */
 function isExposedClientError(error: unknown): error is Error & { status: number } {
   const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
-  return error instanceof Error && typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+  return (
+    error instanceof Error && typeof status === 'number' && status >= 400 && status < 500 && expose === true
+  );
 }
