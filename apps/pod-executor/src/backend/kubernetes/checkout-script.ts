@@ -7,7 +7,8 @@ export const WORKSPACE_SUBPATH = 'workspace';
  * and safe to run twice at once: a lock on the volume serialises concurrent pods, and a marker
  * outside the work tree says the checkout is complete (a half-done one is wiped and redone).
  * Quiet on success; on failure git's own message is printed with credentials removed from URLs.
- * Inputs (env): KILN_REPO_URL (from a Secret), KILN_COMMIT_SHA, KILN_GIT_REF.
+ * Inputs (env): KILN_REPO_URL (from a Secret), KILN_COMMIT_SHA, KILN_GIT_REF; git's hardened
+ * environment (GIT_ENV of @kiln/git) is set on the container.
  */
 export const CHECKOUT_SCRIPT = `set -eu
 umask 0002
@@ -19,7 +20,6 @@ flock 9
 if [ -f "$state/checkout-done" ]; then exit 0; fi
 cd "$work"
 find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-export GIT_TERMINAL_PROMPT=0 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false GIT_CONFIG_NOSYSTEM=1
 redact() { sed -E 's#//[^/@[:space:]]*@#//***@#g' "$state/git.err" >&2; }
 git_quiet() { git "$@" 2>"$state/git.err" || { status=$?; redact; return $status; }; }
 wanted="\${KILN_COMMIT_SHA:-$KILN_GIT_REF}"

@@ -11,6 +11,7 @@ import type {
   V1SecurityContext,
   V1Toleration,
 } from '@kubernetes/client-node';
+import { GIT_ENV } from '@kiln/git';
 import { RunSpec, StepSpec, StepStartError } from '../backend';
 import { stepScript } from '../local/bwrap-command';
 import { listeningScript, notListening } from '../service-readiness';
@@ -34,6 +35,7 @@ import {
   STEP_CONTAINER,
   WORKSPACE_VOLUME,
 } from './names';
+import { stepNodeSelector, stepTolerations } from './step-placement';
 
 /** The run owner as the other objects reference it. */
 export interface RunOwner {
@@ -184,6 +186,7 @@ export function stepPodManifest(
   if (step.build && at.registrySecret)
     basics.volumes = [...basics.volumes!, registryVolume(at.registrySecret)];
   const timeoutSeconds = step.timeoutMs ? Math.ceil(step.timeoutMs / 1000) : undefined;
+  const nodeSelector = stepNodeSelector(step, options);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -198,6 +201,8 @@ export function stepPodManifest(
     },
     spec: {
       ...basics,
+      ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+      tolerations: [...(basics.tolerations ?? []), ...stepTolerations(step)],
       ...(options.runtimeClassName ? { runtimeClassName: options.runtimeClassName } : {}),
       ...(options.priorityClassName ? { priorityClassName: options.priorityClassName } : {}),
       ...(timeoutSeconds ? { activeDeadlineSeconds: timeoutSeconds + options.deadlineMarginSeconds } : {}),
@@ -349,6 +354,8 @@ function checkoutContainer(runId: string, options: KubernetesBackendOptions): V1
         valueFrom: { secretKeyRef: { name: checkoutSecretName(runId), key } },
       })),
       { name: 'HOME', value: '/tmp' },
+      // The environment every git Kiln starts runs in (@kiln/git).
+      ...Object.entries(GIT_ENV).map(([name, value]) => ({ name, value })),
     ],
     volumeMounts: [{ name: WORKSPACE_VOLUME, mountPath: VOLUME_ROOT }],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '1Gi' } },
