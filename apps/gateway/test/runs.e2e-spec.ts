@@ -114,6 +114,37 @@ describe('manual runs, cancel and retry', () => {
     expect((await start('main', reader.token)).status).toBe(403);
   });
 
+  it("passes a manual run's variables on in the run request, and refuses bad ones beside the field", async () => {
+    const heard = await gw.listen('kiln.run.requested');
+    const post = (variables: unknown) =>
+      gw
+        .http()
+        .post(`/api/projects/${projectId}/pipelines/${pipelineId}/runs`)
+        .set(bearer(owner.token))
+        .send({ git_ref: 'main', variables });
+    const res = await post({ DEPLOY_TARGET: 'staging', EMPTY: '' });
+    expect(res.status).toBe(202);
+    const request = await heard.waitFor((m) => m.runId === res.body.id);
+    expect(request.data.variables).toEqual({ DEPLOY_TARGET: 'staging', EMPTY: '' });
+    const audit = await gw.prisma.auditLog.findFirstOrThrow({ where: { action: 'run.create', targetId: res.body.id } });
+    expect(audit.details).toMatchObject({ variables: ['DEPLOY_TARGET', 'EMPTY'] });
+    expect(JSON.stringify(audit.details)).not.toContain('staging');
+
+    for (const [variables, message] of [
+      [{ '1BAD': 'x' }, /"1BAD" is not a valid variable name/],
+      [{ COMMIT_SHA: 'x' }, /COMMIT_SHA is set by Kiln/],
+      [{ TOKEN: '${{ secrets.DEPLOY_KEY }}' }, /TOKEN holds a \$\{\{ \}\} expression/],
+      [{ NUMBER: 3 }, /NUMBER must be a string/],
+      [['A=1'], /object of NAME/],
+      [Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`V${i}`, 'x'])), /at most 50/],
+    ] as const) {
+      const bad = await post(variables);
+      expect(bad.status).toBe(400);
+      expect(bad.body.details[0].field).toBe('variables');
+      expect(bad.body.details[0].message).toMatch(message);
+    }
+  });
+
   it('refuses a git_ref git would read as an option or a range', async () => {
     for (const git_ref of ['--upload-pack=evil', 'main..dev', 'a b', '']) {
       const res = await start(git_ref);

@@ -37,6 +37,8 @@ export function checkedRunRequest(data: object): RunRequestedEvent | undefined {
     optional(r.deliveryId, isUuid) &&
     optional(r.retryOfId, isUuid) &&
     optional(r.failedOnly, (v) => typeof v === 'boolean') &&
+    // Manual runs with variables are rare: class-validator checks them.
+    r.variables === undefined &&
     typeof r.applyTriggerFilters === 'boolean' &&
     typeof r.requestedAt === 'string' &&
     ISO_INSTANT.test(r.requestedAt);

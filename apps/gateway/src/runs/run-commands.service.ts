@@ -44,7 +44,13 @@ export class RunCommandsService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async start(actor: Actor, projectId: string, pipelineId: string, gitRef: string): Promise<RunAccepted> {
+  async start(
+    actor: Actor,
+    projectId: string,
+    pipelineId: string,
+    gitRef: string,
+    variables?: Record<string, string>,
+  ): Promise<RunAccepted> {
     const { project } = await this.access.require(actor, projectId, 'write');
     await this.pipelines.find(projectId, pipelineId);
     const kind = await this.refs.classify(project.repoUrl, gitRef);
@@ -53,6 +59,7 @@ export class RunCommandsService {
       event: 'manual',
       gitRef,
       ...kind,
+      ...(variables && Object.keys(variables).length > 0 ? { variables } : {}),
     });
     await this.messaging.publish(Subjects.RunRequested, request, { msgId: `run-requested:${request.runId}` });
     await this.audit.record(actor, {
@@ -60,7 +67,8 @@ export class RunCommandsService {
       targetType: 'run',
       targetId: request.runId,
       projectId,
-      details: { pipeline_id: pipelineId, git_ref: gitRef },
+      // Names only: a value may be something its user would rather not see in the audit log.
+      details: { pipeline_id: pipelineId, git_ref: gitRef, variables: Object.keys(variables ?? {}) },
     });
     return this.awaitCreation(request);
   }

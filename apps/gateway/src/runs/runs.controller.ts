@@ -26,7 +26,7 @@ export class RunsController {
     @Body() dto: CreateRunDto,
     @Res({ passthrough: true }) res: Response,
   ) {
-    return answer(res, await this.commands.start(actor, params.id, params.pid, dto.git_ref));
+    return answer(res, await this.commands.start(actor, params.id, params.pid, dto.git_ref, dto.variables));
   }
 
   @Get('runs')

@@ -1,3 +1,5 @@
+import { runVariablesProblems } from '@kiln/contracts';
+import { INJECTED_VARIABLES } from '@kiln/definition';
 import { RUN_STATUSES } from '@kiln/engine';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -11,6 +13,7 @@ import {
   IsUUID,
   Length,
   MaxLength,
+  ValidateBy,
 } from 'class-validator';
 import { IsGitRef } from '../common/git-names';
 import { PageQuery } from '../common/pagination';
@@ -22,6 +25,32 @@ export class CreateRunDto {
   @IsString()
   @IsGitRef('git_ref')
   git_ref!: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { DEPLOY_TARGET: 'staging' },
+    description:
+      "added to every step's environment over the definition's values; names as in environment:, not Kiln's own " +
+      'variables; plain text (no ${{ }})',
+  })
+  @IsOptional()
+  @ValidateBy({
+    name: 'runVariables',
+    validator: {
+      validate: (value: unknown) => variablesProblems(value).length === 0,
+      defaultMessage: (args) => variablesProblems(args?.value).join('; '),
+    },
+  })
+  variables?: Record<string, string>;
+}
+
+/** The message rules of run variables, and no name Kiln sets itself (the step would never see the value). */
+function variablesProblems(value: unknown): string[] {
+  const problems = runVariablesProblems(value);
+  if (problems.length > 0) return problems;
+  const injected = Object.keys(value as object).filter((name) => (INJECTED_VARIABLES as readonly string[]).includes(name));
+  return injected.map((name) => `variables: ${name} is set by Kiln in every step and cannot be given`);
 }
 
 export class RetryRunDto {

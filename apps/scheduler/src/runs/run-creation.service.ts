@@ -11,6 +11,7 @@ import { RunStateService } from '../state/run-state.service';
 import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
 import { decodeSnapshot, encodeSnapshot } from './definition-snapshot';
 import { reusedStepNames } from './reused-steps';
+import { withRunVariables } from './run-variables';
 import { storableText } from './unstorable-value';
 
 type Tx = Prisma.TransactionClient;
@@ -159,7 +160,7 @@ export class RunCreationService {
           commitMessage: commitText(request.commitMessage),
           commitAuthor: storableText(request.commitAuthor) ?? null,
           pullRequestUrl: storableText(request.pullRequestUrl) ?? null,
-          definition: loaded.ok ? encodeSnapshot(loaded.definition) : Prisma.DbNull,
+          definition: loaded.ok ? encodeSnapshot(withRunVariables(loaded.definition, request.variables)) : Prisma.DbNull,
           error: loaded.ok ? null : loaded.error,
           retryOfId: request.retryOfId ?? null,
           deliveryId: request.deliveryId ?? null,

@@ -1,4 +1,5 @@
-import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength, ValidateBy } from 'class-validator';
+import { runVariablesProblems } from './run-variables';
 
 export const TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'retry'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -37,6 +38,16 @@ export class RunRequestedEvent {
   @IsOptional() @IsBoolean() failedOnly?: boolean;
   /** With `retryOfId`: the step to run again with its dependants; every other succeeded step is reused. */
   @IsOptional() @IsString() @MaxLength(200) rerunStep?: string;
+  /** A manual run's variables, added to every step's environment over the definition's own. */
+  @IsOptional()
+  @ValidateBy({
+    name: 'runVariables',
+    validator: {
+      validate: (value: unknown) => runVariablesProblems(value).length === 0,
+      defaultMessage: (args) => runVariablesProblems(args?.value).join('; '),
+    },
+  })
+  variables?: Record<string, string>;
   /** Whether the scheduler must check the definition's `on:` filters (webhook runs). */
   @IsBoolean() applyTriggerFilters!: boolean;
   @IsISO8601() requestedAt!: string;
