@@ -97,6 +97,21 @@ describe('pod-executor running dispatched steps (local backend, real NATS and bu
     expect(lines.join('\n')).not.toContain('unreachable');
   });
 
+  it('runs a step with node_selector and tolerations on this host, saying in its log that they are ignored', async () => {
+    const step = await executor.dispatch({
+      ...checkout(),
+      commands: ['echo placed'],
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'gpu', operator: 'Exists' }],
+    });
+    expect(await executor.finishedOf(step)).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const lines = logText(await executor.chunksOf(step));
+    expect(lines).toContain(
+      "system: node_selector and tolerations ignored: the local backend runs every step on this executor's host",
+    );
+    expect(lines).toContain('stdout: placed');
+  });
+
   it('masks secret values in every log line before they leave the executor', async () => {
     const secret = 'hunter2-very-secret';
     const step = await executor.dispatch({

@@ -11,6 +11,17 @@ export interface DefinitionError {
 /** Same shape as an error; a warning never makes a file invalid. */
 export type DefinitionWarning = DefinitionError;
 
+export const TOLERATION_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+
+/** A Kubernetes toleration of a named taint (`Equal` matches `value`, `Exists` any value). */
+export interface StepToleration {
+  key: string;
+  operator: 'Equal' | 'Exists';
+  value?: string;
+  /** Unset: every effect. */
+  effect?: (typeof TOLERATION_EFFECTS)[number];
+}
+
 export interface StepResources {
   /** Kubernetes CPU quantity, e.g. `500m`, `1`, `2.5`. */
   cpu?: string;
@@ -41,6 +52,10 @@ export interface StepDefinition {
   resources?: StepResources;
   /** `uid[:gid]` the step runs as; unset: the backend's default. */
   user?: string;
+  /** Node labels the step's pod must run on (kubernetes backend, within the operator's allow-list). */
+  nodeSelector?: Record<string, string>;
+  /** Taints the step's pod tolerates (kubernetes backend, within the operator's allow-list). */
+  tolerations?: StepToleration[];
   /** Set on a build step, which has neither `image` nor `commands`. */
   build?: StepBuild;
   /** Only on a build step: its pushed image (with digest) is handed to the deployer after a successful run. */

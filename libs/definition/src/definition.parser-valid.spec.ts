@@ -59,7 +59,9 @@ describe('parseDefinition: valid definitions', () => {
             deploy: true,
           },
         ],
-        artifacts: [{ name: 'test-results', path: 'target/nextest/', expiresMs: 7 * 86_400_000, report: 'junit' }],
+        artifacts: [
+          { name: 'test-results', path: 'target/nextest/', expiresMs: 7 * 86_400_000, report: 'junit' },
+        ],
         on: {
           push: { branches: ['main', 'release/*'], tags: ['v*'] },
           mr: { actions: ['opened', 'synchronized'] },
@@ -125,6 +127,30 @@ describe('parseDefinition: valid definitions', () => {
         expect(d.steps.map((s) => s.resources)).toEqual([
           { cpu: '500m', memory: '512Mi' },
           { cpu: '2.5', memory: '1e9' },
+        ]);
+      },
+    ],
+    [
+      'node selectors and tolerations, with Equal as the default operator',
+      yaml(
+        'pipeline:',
+        '  steps:',
+        ...step('a', [
+          'node_selector: { kubernetes.io/arch: arm64, gpu: "true" }',
+          'tolerations:',
+          '        - { key: gpu, value: "true", effect: NoSchedule }',
+          '        - { key: kiln.dev/spot, operator: Exists }',
+        ]),
+        ...step('b'),
+      ),
+      (d) => {
+        expect(d.steps.map((s) => s.nodeSelector)).toEqual([
+          { 'kubernetes.io/arch': 'arm64', gpu: 'true' },
+          undefined,
+        ]);
+        expect(d.steps[0].tolerations).toEqual([
+          { key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+          { key: 'kiln.dev/spot', operator: 'Exists' },
         ]);
       },
     ],

@@ -21,7 +21,8 @@ function expectErrors(source: string, expected: Expected[]): void {
   expect(errorsOf(source)).toEqual(want);
 }
 
-const STEP_KEYS = 'name, image, commands, environment, depends_on, timeout, no_output_timeout, resources, user, build, deploy, approval, matrix, when, retry, cache, services';
+const STEP_KEYS =
+  'name, image, commands, environment, depends_on, timeout, no_output_timeout, resources, user, node_selector, tolerations, build, deploy, approval, matrix, when, retry, cache, services';
 
 describe('parseDefinition: invalid definitions report every problem with path, line and column', () => {
   const cases: Array<[string, string, Expected[]]> = [
@@ -220,6 +221,61 @@ describe('parseDefinition: invalid definitions report every problem with path, l
           '"1y" is not a duration; use a number with a unit, like 45s, 30m, 1h30m, 7d or 2w',
         ],
         ['steps[3].no_output_timeout', 18, 26, '"5" has no unit; write "5m" for minutes or "5s" for seconds'],
+      ],
+    ],
+    [
+      'node selectors and tolerations Kubernetes would refuse',
+      yaml(
+        'pipeline:',
+        '  steps:',
+        ...step('a', ['node_selector: { "bad key!": x, kubernetes.io/arch: "not ok" }']),
+        ...step('b', ['node_selector: [gpu]']),
+        ...step('c', [
+          'tolerations:',
+          '        - { operator: Exists }',
+          '        - { key: gpu, operator: Exists, value: "1" }',
+        ]),
+        ...step('d', ['tolerations:', '        - { key: gpu, operator: Maybe, effect: Never, seconds: 5 }']),
+      ),
+      [
+        [
+          'steps[0].node_selector."bad key!"',
+          6,
+          24,
+          '"bad key!" is not a node label key; write an optional DNS prefix and a name of letters, digits, "-", "_" and "." (e.g. "kubernetes.io/arch")',
+        ],
+        [
+          'steps[0].node_selector."kubernetes.io/arch"',
+          6,
+          59,
+          '"not ok" is not a label value (at most 63 letters, digits, "-", "_" and ".")',
+        ],
+        [
+          'steps[1].node_selector',
+          10,
+          22,
+          'must be a mapping of node label to value, such as { kubernetes.io/arch: arm64 }',
+        ],
+        [
+          'steps[2].tolerations[0].key',
+          15,
+          17,
+          'missing required key "key": a step tolerates named taints only',
+        ],
+        ['steps[2].tolerations[1].value', 16, 54, 'a toleration with operator Exists has no value'],
+        ['steps[3].tolerations[0].operator', 21, 39, 'must be Exists or Equal, not "Maybe"'],
+        [
+          'steps[3].tolerations[0].effect',
+          21,
+          54,
+          'must be one of NoSchedule, PreferNoSchedule, NoExecute, not "Never"',
+        ],
+        [
+          'steps[3].tolerations[0].seconds',
+          21,
+          61,
+          'unknown key "seconds"; allowed keys are key, operator, value, effect',
+        ],
       ],
     ],
     [

@@ -74,6 +74,12 @@ export interface StepSpec extends RunSpec {
   resources?: { cpu?: string; memory?: string };
   /** `uid[:gid]` the step runs as; unset: the backend's default (the image's USER on docker). */
   user?: string;
+  /**
+   * The step's `node_selector` and `tolerations`: the kubernetes backend applies those its
+   * operator allows (and refuses the step otherwise); the others have one host and ignore them.
+   */
+  nodeSelector?: Record<string, string>;
+  tolerations?: { key: string; operator: 'Equal' | 'Exists'; value?: string; effect?: string }[];
   /** Registry credentials of the project, for pulling private images. */
   registryCredentials?: { server: string; username: string; password: string }[];
   /**

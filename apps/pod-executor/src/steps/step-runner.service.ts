@@ -127,7 +127,8 @@ export class StepRunnerService {
 
   runFinished(runId: string): void {
     this.finishedRuns.add(runId);
-    if (this.finishedRuns.size > FINISHED_RUNS_KEPT) this.finishedRuns.delete(this.finishedRuns.values().next().value!);
+    if (this.finishedRuns.size > FINISHED_RUNS_KEPT)
+      this.finishedRuns.delete(this.finishedRuns.values().next().value!);
   }
 
   /** Stops accepting dispatches; new ones are returned to the stream. */
@@ -243,6 +244,8 @@ export class StepRunnerService {
         return null;
       }
       for (const line of cachePlan?.lines ?? []) await log.system(line);
+      const ignored = ignoredPlacement(spec, this.backend.kind);
+      if (ignored) await log.system(ignored);
       silence = noOutputTimeoutMs ? this.silenceTimer(step, noOutputTimeoutMs) : undefined;
       for await (const line of this.backend.tailLogs(handle)) {
         silence?.refresh();
@@ -324,6 +327,17 @@ function cacheStep(dispatch: StepDispatchedEvent): CacheStep | undefined {
   return { runId: dispatch.runId, projectId: dispatch.projectId, branch, cache: dispatch.cache };
 }
 
+/** Node placement exists only on Kubernetes: the other backends have one host and say they ran the step there. */
+function ignoredPlacement(spec: StepSpec, backend: string): string | undefined {
+  if (backend === 'kubernetes') return undefined;
+  const asked = [
+    spec.nodeSelector ? 'node_selector' : '',
+    spec.tolerations?.length ? 'tolerations' : '',
+  ].filter(Boolean);
+  if (asked.length === 0) return undefined;
+  return `${asked.join(' and ')} ignored: the ${backend} backend runs every step on this executor's host`;
+}
+
 function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSpec {
   const registryCredentials = secrets.registryCredentials ?? dispatch.registryCredentials;
   return {
@@ -344,6 +358,8 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
       ? { resources: { cpu: dispatch.resources.cpu, memory: dispatch.resources.memory } }
       : {}),
     ...(dispatch.user ? { user: dispatch.user } : {}),
+    ...(dispatch.nodeSelector ? { nodeSelector: { ...dispatch.nodeSelector } } : {}),
+    ...(dispatch.tolerations ? { tolerations: dispatch.tolerations.map((t) => ({ ...t })) } : {}),
     ...(dispatch.services ? { services: dispatch.services.map((service) => ({ ...service })) } : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };

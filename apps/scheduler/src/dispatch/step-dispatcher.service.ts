@@ -124,10 +124,18 @@ export class StepDispatcherService {
           maskValues: [],
           ...(sealed ? { sealed } : {}),
           timeoutMs: step.timeoutMs ?? this.defaultTimeoutMs,
-          ...(stepDefinition.noOutputTimeoutMs ? { noOutputTimeoutMs: stepDefinition.noOutputTimeoutMs } : {}),
+          ...(stepDefinition.noOutputTimeoutMs
+            ? { noOutputTimeoutMs: stepDefinition.noOutputTimeoutMs }
+            : {}),
           resources: stepDefinition.resources,
           ...(stepDefinition.user ? { user: stepDefinition.user } : {}),
-          ...(stepDefinition.services?.length ? { services: stepDefinition.services.map(serviceRequest) } : {}),
+          ...(stepDefinition.nodeSelector ? { nodeSelector: { ...stepDefinition.nodeSelector } } : {}),
+          ...(stepDefinition.tolerations?.length
+            ? { tolerations: stepDefinition.tolerations.map((t) => ({ ...t })) }
+            : {}),
+          ...(stepDefinition.services?.length
+            ? { services: stepDefinition.services.map(serviceRequest) }
+            : {}),
           ...(stepDefinition.cache?.length ? { cache: stepDefinition.cache.map((c) => ({ ...c })) } : {}),
           deploy: step.deploy && !run.secretsWithheld,
         },
@@ -149,7 +157,13 @@ export class StepDispatcherService {
 }
 
 function serviceRequest({ name, image, environment, commands, waitFor }: StepService): StepServiceRequest {
-  return { name, image, environment, ...(commands ? { commands } : {}), ...(waitFor ? { waitFor: { ...waitFor } } : {}) };
+  return {
+    name,
+    image,
+    environment,
+    ...(commands ? { commands } : {}),
+    ...(waitFor ? { waitFor: { ...waitFor } } : {}),
+  };
 }
 
 /**

@@ -54,6 +54,15 @@ export class StepCacheRequest {
   @IsArray() @IsString({ each: true }) paths!: string[];
 }
 
+/** A toleration from the step's `tolerations` (the kubernetes backend checks it against its allow-list). */
+export class StepTolerationRequest {
+  @IsString() @MaxLength(317) key!: string;
+  @IsIn(['Equal', 'Exists']) operator!: 'Equal' | 'Exists';
+  @IsOptional() @IsString() @MaxLength(63) value?: string;
+  @IsOptional() @IsIn(['NoSchedule', 'PreferNoSchedule', 'NoExecute']) effect?:
+    'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
 /** Registry auth for pulling the step's image (a project's credential for the image's host). */
 export class RegistryCredential {
   /** `host[:port]` as image names carry it. */
@@ -94,6 +103,13 @@ export class StepDispatchedEvent {
   @IsOptional() @ValidateNested() @Type(() => StepResources) resources?: StepResources;
   /** `uid[:gid]` from the step's `user:`; unset: the executor's default. */
   @IsOptional() @Matches(/^[0-9]{1,10}(:[0-9]{1,10})?$/) user?: string;
+  /** The step's `node_selector` (node label: value); absent when it has none. */
+  @IsOptional() @IsObject() nodeSelector?: Record<string, string>;
+  /** The step's `tolerations`; absent when it has none. */
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => StepTolerationRequest)
+  tolerations?: StepTolerationRequest[];
   @IsBoolean() deploy!: boolean;
   /** The step's `services`, started before it and removed after it; absent when it has none. */
   @IsOptional()

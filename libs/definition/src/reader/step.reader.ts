@@ -8,6 +8,7 @@ import { entryOf, scalarBoolean, YamlMapping, YamlNode } from '../yaml/yaml-node
 import { readBuild } from './build.reader';
 import { readEnvironment } from './environment.reader';
 import { readMatrix } from './matrix.reader';
+import { readNodeSelector, readTolerations } from './placement.reader';
 import { readCache, readRetry, readServices, readWhen } from './step-options.reader';
 import { FieldReader, StringItem, valueOf } from './field.reader';
 import { StepDraft } from './step-draft';
@@ -22,6 +23,8 @@ const STEP_KEYS = [
   'no_output_timeout',
   'resources',
   'user',
+  'node_selector',
+  'tolerations',
   'build',
   'deploy',
   'approval',
@@ -93,7 +96,19 @@ const isApproval = (mapping: YamlMapping) => {
 /** An approval step waits for a person: it runs nothing, so anything to run is a mistake. */
 function readApprovalStep(mapping: YamlMapping, path: string, reader: FieldReader, step: StepDefinition): void {
   step.approval = true;
-  for (const key of ['image', 'commands', 'build', 'matrix', 'retry', 'cache', 'services', 'deploy', 'no_output_timeout']) {
+  for (const key of [
+    'image',
+    'commands',
+    'build',
+    'matrix',
+    'retry',
+    'cache',
+    'services',
+    'deploy',
+    'no_output_timeout',
+    'node_selector',
+    'tolerations',
+  ]) {
     const entry = entryOf(mapping, key);
     if (entry)
       reader.problems.error(childPath(path, key), entry.keyNode, `an approval step has no "${key}": it waits for a person and runs nothing`);
@@ -195,6 +210,11 @@ function readOptional(
       );
     else if (text !== undefined) step.user = text;
   }
+
+  const nodeSelector = valueOf(mapping, 'node_selector');
+  if (nodeSelector) step.nodeSelector = readNodeSelector(nodeSelector, childPath(path, 'node_selector'), reader);
+  const tolerations = valueOf(mapping, 'tolerations');
+  if (tolerations) step.tolerations = readTolerations(tolerations, childPath(path, 'tolerations'), reader);
 
   const deploy = valueOf(mapping, 'deploy');
   if (deploy) step.deploy = reader.boolean(deploy, childPath(path, 'deploy')) ?? false;

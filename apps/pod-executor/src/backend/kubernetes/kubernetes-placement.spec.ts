@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StepExit, StepSpec } from '../backend';
+import { StepExit, StepSpec, StepStartError } from '../backend';
 import { createKubernetesBackend, KubernetesBackend, KubernetesBackendOptions } from './index';
 
 const NAMESPACE = 'kiln-builds';
@@ -42,6 +42,11 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
         { name: 'node-a', labels: { 'kiln.dev/builds': 'true' } },
         { name: 'node-b', labels: { 'kiln.dev/builds': 'true' } },
         { name: 'node-c' },
+        {
+          name: 'node-gpu',
+          labels: { 'kiln.dev/gpu': 'true' },
+          taints: [{ key: 'kiln.dev/gpu', value: 'true', effect: 'NoSchedule' }],
+        },
       ],
     });
     sim.store.on('event', (event) => {
@@ -235,6 +240,76 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
       resources: { requests: { storage: '2Gi' } },
       storageClassName: 'fast-ssd',
     });
+    await b.destroyRun(runId);
+  });
+
+  it("runs a step on the node its node_selector and tolerations ask for, within the operator's allow-lists", async () => {
+    const free = backend({
+      allowedNodeSelectors: ['kiln.dev/gpu=true'],
+      allowedTolerations: ['kiln.dev/gpu'],
+    });
+    const runId = randomUUID();
+    await free.setupRun(step(runId, 'setup', []));
+    const trained = await run(
+      free,
+      step(runId, 'train', ['true'], {
+        nodeSelector: { 'kiln.dev/gpu': 'true' },
+        tolerations: [{ key: 'kiln.dev/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      }),
+    );
+    expect(trained.exit).toEqual({ exitCode: 0 });
+    expect(nodeOf(trained.pod)).toBe('node-gpu');
+    const spec = sim.created.find((c) => c.body.metadata.name === trained.pod)!.body.spec as {
+      nodeSelector: Record<string, string>;
+      tolerations: { key: string }[];
+    };
+    expect(spec.nodeSelector).toEqual({ 'kiln.dev/gpu': 'true' });
+    expect(spec.tolerations).toContainEqual({
+      key: 'kiln.dev/gpu',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
+    await free.destroyRun(runId);
+  });
+
+  it('refuses a step whose node_selector or tolerations the operator does not allow, naming them and the setting', async () => {
+    const b = backend({
+      allowedNodeSelectors: ['kubernetes.io/arch', 'kiln.dev/gpu=true'],
+      allowedTolerations: ['spot=true'],
+    });
+    const runId = randomUUID();
+    await b.setupRun(step(runId, 'setup', []));
+    const podsBefore = sim.list('pods', NAMESPACE).length;
+    const refused = await b
+      .startStep(
+        step(runId, 'sneaky', ['true'], {
+          nodeSelector: {
+            'kubernetes.io/arch': 'arm64',
+            'kiln.dev/gpu': 'false',
+            'node-role.kubernetes.io/control-plane': '',
+          },
+          tolerations: [
+            { key: 'spot', operator: 'Exists' },
+            { key: 'spot', operator: 'Equal', value: 'true' },
+          ],
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StepStartError);
+    expect((refused as Error).message).toBe(
+      [
+        'node_selector kiln.dev/gpu: false is not allowed on this cluster (KILN_K8S_ALLOWED_NODE_SELECTORS: it allows kubernetes.io/arch, kiln.dev/gpu=true)',
+        'node_selector node-role.kubernetes.io/control-plane:  is not allowed on this cluster (KILN_K8S_ALLOWED_NODE_SELECTORS: it allows kubernetes.io/arch, kiln.dev/gpu=true)',
+        'toleration of spot is not allowed on this cluster (KILN_K8S_ALLOWED_TOLERATIONS: it allows spot=true)',
+      ].join('; '),
+    );
+    expect(sim.list('pods', NAMESPACE)).toHaveLength(podsBefore);
+    const none = await backend()
+      .startStep(step(runId, 'any', ['true'], { nodeSelector: { 'kiln.dev/gpu': 'true' } }))
+      .catch((e: unknown) => e);
+    expect((none as Error).message).toBe(
+      'node_selector kiln.dev/gpu: true is not allowed on this cluster (KILN_K8S_ALLOWED_NODE_SELECTORS: it allows none)',
+    );
     await b.destroyRun(runId);
   });
 });

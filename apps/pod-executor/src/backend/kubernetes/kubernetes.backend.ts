@@ -9,6 +9,7 @@ import { LABEL, serviceContainerName } from './names';
 import { orphanedRuns } from './orphan-sweep';
 import { RunPlacement, RunResources } from './run-resources';
 import { startProblems } from './start-check';
+import { placementProblems } from './step-placement';
 import { StepExecution } from './step-execution';
 import { WorkspaceCollector } from './workspace-collector';
 
@@ -53,6 +54,8 @@ export class KubernetesBackend implements Backend {
     const problems = environmentProblems(step.env);
     if (problems.length > 0) throw new StepStartError(problems.join('; '));
     if (!step.image?.trim()) throw new StepStartError('the step names no image');
+    const refused = placementProblems(step, this.options);
+    if (refused.length > 0) throw new StepStartError(refused.join('; '));
     const placement = await this.runs.placement(step.runId);
     const podName = sandboxName(step.runId, step.stepName, step.attempt);
     const handle: StepHandle = {
