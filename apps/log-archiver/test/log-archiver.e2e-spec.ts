@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   ArchiverApp,
   ArchiverFixture,
+  archivedLogs,
   counterValue,
   createArchiverFixture,
   createStep,
@@ -40,7 +41,7 @@ describe('log-archiver', () => {
     await fx.publisher.chunk(step, 2, all.slice(5), { final: true });
     await fx.publisher.finished(step, { logChunks: 3 });
 
-    const { logRef, logBytes } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef, logBytes } = await waitForLogRef(fx.publisher, step.stepId);
 
     expect(logRef).toBe(logKey(step));
     const archived = (await storage.get(logRef)).toString();
@@ -58,11 +59,11 @@ describe('log-archiver', () => {
     await fx.publisher.chunk(step, 2, ['c'], { final: true, msgKey: ':again' });
     await fx.publisher.finished(step, { logChunks: 3 });
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId);
     expect((await storage.get(logRef)).toString()).toBe('a\nb\nc\n');
   });
 
-  it('keeps every attempt of a retried step, each exactly once, and log_ref on the latest', async () => {
+  it('keeps every attempt of a retried step, each exactly once, and announces each attempt\u2019s log', async () => {
     const step = await createStep(fx.prisma, 'flaky', 2);
     await fx.publisher.chunk(step, 0, ['attempt 1: start']);
     await fx.publisher.chunk(step, 1, ['attempt 1: boom'], { final: true });
@@ -70,7 +71,7 @@ describe('log-archiver', () => {
     await fx.publisher.chunk(step, 1, ['attempt 2: ok'], { attempt: 2, final: true });
     await fx.publisher.finished(step, { attempt: 2, logChunks: 2 });
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId);
     expect(logRef).toBe(stepLogKey(step.runId, 'flaky', 2));
     expect((await storage.get(logRef)).toString()).toBe('attempt 2: start\nattempt 2: ok\n');
 
@@ -79,8 +80,9 @@ describe('log-archiver', () => {
     const first = stepLogKey(step.runId, 'flaky', 1);
     await eventually(async () => (await storage.stat(first)) !== null);
     expect((await storage.get(first)).toString()).toBe('attempt 1: start\nattempt 1: boom\n');
-    const row = await fx.prisma.step.findUniqueOrThrow({ where: { id: step.stepId } });
-    expect(row.logRef).toBe(logRef);
+    // Announced as attempt 1's: the scheduler keeps log_ref on the step's current attempt.
+    const announced = await archivedLogs(fx.publisher, step.stepId, (e) => e.some((a) => a.attempt === 1), 20_000);
+    expect(announced.map((a) => [a.attempt, a.logRef])).toEqual([[2, logRef], [1, first]]);
     expect((await storage.get(logRef)).toString()).toBe('attempt 2: start\nattempt 2: ok\n');
   });
 
@@ -103,7 +105,7 @@ describe('log-archiver', () => {
     const published = Date.now();
     await fx.publisher.finished(step, { logChunks: chunkCount });
 
-    const { logRef, logBytes } = await waitForLogRef(fx.prisma, step.stepId, 60_000);
+    const { logRef, logBytes } = await waitForLogRef(fx.publisher, step.stepId, 60_000);
     const archivedMs = Date.now() - published;
 
     const archived = await storage.get(logRef);
@@ -130,7 +132,7 @@ describe('log-archiver', () => {
       async () => (await counterValue(archiver.url, 'kiln_archiver_logs_archived_total')) >= before + 2,
     );
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId);
     expect(logRef).toBe(logKey(step));
     expect((await storage.get(logRef)).toString()).toBe('only line\n');
     const objects: string[] = [];
@@ -145,7 +147,7 @@ describe('log-archiver', () => {
     const started = Date.now();
     await fx.publisher.finished(step);
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId);
     expect((await storage.get(logRef)).toString()).toBe('working\nstill working\nthen silence\n');
     // Caught up with the stream: no waiting for chunks that will never come.
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -156,7 +158,7 @@ describe('log-archiver', () => {
     const started = Date.now();
     await fx.publisher.finished(step);
 
-    const { logRef, logBytes } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef, logBytes } = await waitForLogRef(fx.publisher, step.stepId);
     expect((await storage.get(logRef)).toString()).toBe('');
     expect(logBytes).toBe(0n);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -170,7 +172,7 @@ describe('log-archiver', () => {
     const started = Date.now();
     await fx.publisher.finished(step, { logChunks: 4 });
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId, 30_000);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId, 30_000);
     // Not archived on the first delivery: the gap was retried for a few seconds first.
     expect(Date.now() - started).toBeGreaterThan(5_000);
     expect((await storage.get(logRef)).toString()).toBe(

@@ -1,4 +1,4 @@
-import { encodeLogChunk, LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import { encodeLogChunk, LogChunkEvent, logSubjectSuffix, StepFinishedEvent, StepLogArchivedEvent, Subjects } from '@kiln/contracts';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
 import { MessagingModule, MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';
@@ -162,20 +162,36 @@ export function logKey(step: StepIds): string {
   return `logs/pipelines/${step.runId}/${step.name}.log`;
 }
 
-/** Waits until the step row has a log_ref and answers it with log_bytes. */
+/**
+ * The `kiln.step.log-archived` events the archiver published for a step so far, once `until` holds
+ * for them (or the time is up). The scheduler, not the archiver, writes them into the step's row.
+ */
+export async function archivedLogs(
+  publisher: Publisher,
+  stepId: string,
+  until: (events: StepLogArchivedEvent[]) => boolean,
+  timeoutMs: number,
+): Promise<StepLogArchivedEvent[]> {
+  const events: StepLogArchivedEvent[] = [];
+  const signal = AbortSignal.timeout(timeoutMs);
+  for await (const entry of publisher.messaging.readStream(Subjects.StepLogArchived, { signal })) {
+    const event = entry.data as StepLogArchivedEvent;
+    if (event.stepId === stepId) events.push(event);
+    if (entry.pending === 0 && until(events)) break;
+  }
+  return events;
+}
+
+/** Waits until the archiver announced a log of the step; answers its newest attempt's. */
 export async function waitForLogRef(
-  prisma: PrismaClient,
+  publisher: Publisher,
   stepId: string,
   timeoutMs = 20_000,
 ): Promise<{ logRef: string; logBytes: bigint }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const step = await prisma.step.findUniqueOrThrow({ where: { id: stepId } });
-    if (step.logRef !== null && step.logBytes !== null)
-      return { logRef: step.logRef, logBytes: step.logBytes };
-    if (Date.now() > deadline) throw new Error(`step ${stepId} got no log_ref within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const events = await archivedLogs(publisher, stepId, (e) => e.length > 0, timeoutMs);
+  if (events.length === 0) throw new Error(`no log of step ${stepId} archived within ${timeoutMs} ms`);
+  const newest = events.reduce((a, b) => (b.attempt >= a.attempt ? b : a));
+  return { logRef: newest.logRef, logBytes: BigInt(newest.logBytes) };
 }
 
 /** The value of a counter on /metrics (summed over its label sets). */

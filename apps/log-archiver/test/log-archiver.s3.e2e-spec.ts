@@ -55,7 +55,7 @@ describe('log-archiver on S3', () => {
     await fx.publisher.chunk(step, 1, ['exit 0'], { final: true });
     await fx.publisher.finished(step, { logChunks: 2 });
 
-    const { logRef } = await waitForLogRef(fx.prisma, step.stepId);
+    const { logRef } = await waitForLogRef(fx.publisher, step.stepId);
     expect(logRef).toBe(logKey(step));
     expect((await bucket.get(logRef)).toString()).toBe('eslint .\n0 problems\nexit 0\n');
     expect((await bucket.stat(logRef))?.contentType).toBe('text/plain; charset=utf-8');
@@ -66,7 +66,7 @@ describe('log-archiver on S3', () => {
     const expected = await publishBigLog(fx, step, 1000, 100);
     await fx.publisher.finished(step, { logChunks: 1000 });
 
-    const { logRef, logBytes } = await waitForLogRef(fx.prisma, step.stepId, 60_000);
+    const { logRef, logBytes } = await waitForLogRef(fx.publisher, step.stepId, 60_000);
     const archived = await bucket.get(logRef);
     expect(archived.length).toBeGreaterThan(8 * 1024 * 1024);
     expect(sha256(archived)).toBe(sha256(expected));

@@ -7,6 +7,7 @@ import { RunRequestedEvent } from './events/run-requested.event';
 import { StepDispatchedEvent } from './events/step-dispatched.event';
 import { StepDecidedEvent } from './events/step-decided.event';
 import { StepFinishedEvent } from './events/step-finished.event';
+import { StepLogArchivedEvent } from './events/step-log-archived.event';
 import { StepStartedEvent } from './events/step-started.event';
 import { Subjects } from './subjects';
 
@@ -19,6 +20,7 @@ export interface EventMap {
   [Subjects.StepStarted]: StepStartedEvent;
   [Subjects.StepFinished]: StepFinishedEvent;
   [Subjects.StepDecided]: StepDecidedEvent;
+  [Subjects.StepLogArchived]: StepLogArchivedEvent;
   [Subjects.Logs]: LogChunkEvent;
   [Subjects.ExecutorHeartbeat]: ExecutorHeartbeatEvent;
   [Subjects.DeploymentUpdated]: DeploymentUpdatedEvent;
@@ -34,6 +36,7 @@ export const EVENT_CLASSES: { [S in EventSubject]: new () => EventMap[S] } = {
   [Subjects.StepStarted]: StepStartedEvent,
   [Subjects.StepFinished]: StepFinishedEvent,
   [Subjects.StepDecided]: StepDecidedEvent,
+  [Subjects.StepLogArchived]: StepLogArchivedEvent,
   [Subjects.Logs]: LogChunkEvent,
   [Subjects.ExecutorHeartbeat]: ExecutorHeartbeatEvent,
   [Subjects.DeploymentUpdated]: DeploymentUpdatedEvent,

@@ -13,6 +13,7 @@ export * from './events/step-secrets';
 export * from './events/step-started.event';
 export * from './events/step-finished.event';
 export * from './events/step-decided.event';
+export * from './events/step-log-archived.event';
 export * from './events/log-chunk.event';
 export * from './events/executor-heartbeat.event';
 export * from './events/deployment-updated.event';

@@ -25,6 +25,7 @@ export const STREAMS: StreamDefinition[] = [
       Subjects.StepStarted,
       Subjects.StepFinished,
       Subjects.StepDecided,
+      Subjects.StepLogArchived,
       Subjects.DeploymentUpdated,
     ],
     retention: 'limits',

@@ -10,6 +10,7 @@ export const Subjects = {
   StepStarted: 'kiln.step.started',
   StepFinished: 'kiln.step.finished',
   StepDecided: 'kiln.step.decided',
+  StepLogArchived: 'kiln.step.log-archived',
   /** Log chunks: the full subject is `kiln.logs.<runId>.<stepId>` (see logSubjectSuffix). */
   Logs: 'kiln.logs',
   ExecutorHeartbeat: 'kiln.executor.heartbeat',

@@ -1,4 +1,3 @@
-import { Run } from '@kiln/db';
 import { PipelineDefinition, RunContext, RunEventName, StepDefinition } from '@kiln/definition';
 import { PlannedStep } from './step-plan';
 
@@ -6,7 +5,7 @@ import { PlannedStep } from './step-plan';
  * The run as a step's `when.event` names it: a merge request is `pull_request`, a push of a tag
  * `tag`; a run a person started (manual, or a retry of any run) is both `manual` and `api`.
  */
-export function runContext(run: Pick<Run, 'event' | 'branch' | 'tag'>): RunContext {
+export function runContext(run: { event: string; branch: string | null; tag: string | null }): RunContext {
   const events: Record<string, RunEventName[]> = {
     push: ['push'],
     tag: ['tag'],
@@ -18,11 +17,8 @@ export function runContext(run: Pick<Run, 'event' | 'branch' | 'tag'>): RunConte
   return { branch: run.branch, tag: run.tag, events: events[run.event] ?? [] };
 }
 
-/** A step row with what the plan needs from its definition (approval, retry, when). */
-export function plannedStep(
-  row: Omit<PlannedStep, 'approval' | 'retry' | 'when'>,
-  definition: PipelineDefinition | null,
-): PlannedStep {
-  const step: StepDefinition | undefined = definition?.steps.find((s) => s.name === row.name);
-  return { id: row.id, name: row.name, status: row.status, dependsOn: row.dependsOn, attempt: row.attempt, approval: step?.approval, retry: step?.retry, when: step?.when };
+/** What the plan needs from a step's definition (approval, retry, when); nothing for a step it lacks. */
+export function stepRules(name: string, definition: PipelineDefinition | null): Pick<PlannedStep, 'approval' | 'retry' | 'when'> {
+  const step: StepDefinition | undefined = definition?.steps.find((s) => s.name === name);
+  return { approval: step?.approval, retry: step?.retry, when: step?.when };
 }

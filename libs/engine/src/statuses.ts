@@ -26,3 +26,6 @@ export function isTerminalRun(status: string): status is TerminalRunStatus {
 export function isTerminalStep(status: string): status is TerminalStepStatus {
   return (TERMINAL_STEP_STATUSES as readonly string[]).includes(status);
 }
+
+/** How an executor's attempt ended (a step is skipped only by the plan, never by an executor). */
+export type StepOutcomeStatus = Exclude<TerminalStepStatus, 'skipped'>;

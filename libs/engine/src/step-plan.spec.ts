@@ -79,6 +79,13 @@ describe('planSteps', () => {
       expect(plan.queue).toEqual(['h']);
     });
 
+    it('keeps a queued or running failure handler when fail_fast looks again', () => {
+      for (const status of ['queued', 'running'] as const) {
+        const plan = planSteps([step('a', 'failed'), step('h', status, [], on(['always']))], options(true));
+        expect(plan.cancel).toEqual([]);
+      }
+    });
+
     it('says why a failure handler did not run', () => {
       const plan = planSteps([step('a', 'succeeded'), step('h', 'pending', ['a'], on(['failure']))], options());
       expect(plan.skip).toEqual([{ id: 'h', reason: 'skipped: when.status is failure, and no step before it failed' }]);

@@ -1,6 +1,5 @@
-import { StepStatus } from '@kiln/db';
 import { RunContext, StepCondition, stepConditionSkip } from '@kiln/definition';
-import { UNFINISHED_STEP_STATUSES } from '@kiln/engine';
+import { StepStatus, UNFINISHED_STEP_STATUSES } from './statuses';
 
 export interface PlannedStep {
   id: string;
@@ -55,7 +54,9 @@ export function planSteps(steps: PlannedStep[], options: PlanOptions): StepPlan 
   const failed = steps.find((s) => status.get(s.name) === 'failed');
   if (options.failFast && failed) {
     for (const s of steps) {
-      if (!UNFINISHED.includes(status.get(s.name) as StepStatus) || (s.status === 'pending' && runsOnFailure(s))) continue;
+      // Failure handlers are never cancelled: not before they start, nor once queued or running
+      // (the run moves on again on every event, and must not cancel the handler it queued).
+      if (!UNFINISHED.includes(status.get(s.name) as StepStatus) || runsOnFailure(s)) continue;
       plan.cancel.push({ id: s.id, reason: `cancelled: fail_fast after step "${failed.name}" failed` });
       status.set(s.name, 'cancelled');
     }

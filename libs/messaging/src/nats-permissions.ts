@@ -32,7 +32,8 @@ const DEAD = `${DEAD_LETTER_PREFIX}.>`;
 /**
  * What each app does on NATS, read from its code: the gateway and webhook receiver only request
  * runs (the gateway also reads logs); the scheduler alone dispatches steps; executors alone read
- * the dispatch stream. Apps with durable consumers also dead-letter poison messages.
+ * the dispatch stream; the log archiver only says which logs it stored. Apps with durable consumers
+ * also dead-letter poison messages.
  */
 const NEEDS: Record<NatsRole, RoleNeeds> = {
   gateway: {
@@ -66,7 +67,7 @@ const NEEDS: Record<NatsRole, RoleNeeds> = {
     hears: [Subjects.RunCancel, Subjects.RunFinished],
   },
   'log-archiver': {
-    publishes: [DEAD],
+    publishes: [Subjects.StepLogArchived, DEAD],
     consumes: ['KILN_EVENTS', 'KILN_LOGS'],
     // Finding the stream of a log subject.
     api: ['STREAM.NAMES'],

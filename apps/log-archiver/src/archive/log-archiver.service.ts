@@ -1,6 +1,6 @@
 import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
-import { MessageContext } from '@kiln/messaging';
+import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { once } from 'node:events';
@@ -41,9 +41,10 @@ interface StepRow {
 /**
  * Turns the log chunks of one finished step attempt into its object (`stepLogKey`: the first
  * attempt at `logs/pipelines/<run>/<step>.log`, a retry's beside it), with its lines' times in a
- * second object beside it (`logTimesKey`, written first), and points `steps.log_ref` at
- * it while it is the step's current attempt. Keeps no state between deliveries: a crash mid-archive leaves
- * the event un-acked, and the redelivery rewrites the same object and the same log_ref.
+ * second object beside it (`logTimesKey`, written first), and publishes `kiln.step.log-archived`:
+ * the scheduler, the one writer of steps, points `steps.log_ref` at it while it is the step's
+ * current attempt. Keeps no state between deliveries: a crash mid-archive leaves the event
+ * un-acked, and the redelivery rewrites the same object and publishes again.
  */
 @Injectable()
 export class LogArchiverService {
@@ -51,6 +52,7 @@ export class LogArchiverService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly messaging: MessagingService,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage,
     private readonly reader: LogChunkReader,
     private readonly metrics: ArchiverMetrics,
@@ -77,7 +79,7 @@ export class LogArchiverService {
       return null;
     }
     // An attempt finished after its retry started (a late delivery) is archived all the same: each
-    // attempt has its own object, and log_ref stays with the newest one (archiveStep).
+    // attempt has its own object, and log_ref stays with the newest one (the scheduler's rule).
     return step;
   }
 
@@ -97,10 +99,12 @@ export class LogArchiverService {
         size: log.timesBytes,
       });
       await this.storage.put(key, createReadStream(file), { contentType: LOG_CONTENT_TYPE, size: log.bytes });
-      const { count } = await this.prisma.step.updateMany({
-        where: { id: event.stepId, attempt: event.attempt },
-        data: { logRef: key, logBytes: BigInt(log.bytes) },
-      });
+      // The same object of the same size is announced once; a rewrite that differs is announced again.
+      await this.messaging.publish(
+        Subjects.StepLogArchived,
+        { version: 1, runId: event.runId, stepId: event.stepId, attempt: event.attempt, logRef: key, logBytes: log.bytes },
+        { msgId: `log-archived:${event.stepId}:${event.attempt}:${log.bytes}` },
+      );
       const outcome = log.missing.length > 0 ? 'incomplete' : 'complete';
       this.metrics.archived.inc({ outcome });
       this.metrics.bytes.inc(log.bytes);
@@ -115,7 +119,7 @@ export class LogArchiverService {
           bytes: log.bytes,
           outcome,
           ...(log.missing.length > 0 ? { missing: describe(log) } : {}),
-          ...(count === 0 ? { logRef: 'left to the newer attempt' } : {}),
+          ...(step.attempt !== event.attempt ? { logRef: 'left to the newer attempt' } : {}),
         },
         'step log archived',
       );

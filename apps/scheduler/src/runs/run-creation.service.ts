@@ -39,7 +39,12 @@ function forkWithholding(secretsForForks: boolean): RunOrigin {
   };
 }
 
-/** Turns a run request into a run with its steps, exactly once per run id. */
+/**
+ * Turns a run request into a run with its steps, exactly once per run id. Creating is not changing
+ * state: this service inserts the first rows (a queued run with pending or reused steps, or a run
+ * failed because its definition could not be had) and never updates a run or step afterwards;
+ * every change after the insert is an event for RunStateService, the one writer.
+ */
 @Injectable()
 export class RunCreationService {
   private readonly logger = new Logger(RunCreationService.name);

@@ -1,19 +1,24 @@
-import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent } from '@kiln/contracts';
-import { PrismaService, Step } from '@kiln/db';
-import { allStepsFinished, isTerminalRun, runOutcome, UNFINISHED_STEP_STATUSES, waitingOnly } from '@kiln/engine';
+import { StepDecidedEvent, StepFinishedEvent, StepLogArchivedEvent, StepStartedEvent } from '@kiln/contracts';
+import { Prisma, PrismaService, Run, Step } from '@kiln/db';
+import { applyChanges, Changes, Decision, decideAll, EngineEvent, runContext, stepRules } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { StepDispatcherService } from '../dispatch/step-dispatcher.service';
 import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { decodeSnapshot } from '../runs/definition-snapshot';
 import { mayStart } from './run-admission';
-import { plannedStep, runContext } from './run-context';
-import { planSteps } from './step-plan';
+
+type Tx = Prisma.TransactionClient;
+
+/** Queued runs re-examined when a run ends and frees its slot. */
+const ADMISSIONS_PER_FINISH = 20;
 
 /**
- * The run state machine: the one place run and step state changes. Every change is a
- * guarded update inside a transaction holding the run's row lock, so duplicate, late or
- * reordered events change nothing and scheduler replicas never race.
+ * The one writer of runs and steps once they exist (run creation inserts them). Every event goes
+ * through `apply`: under the run's row lock it reads the run and its steps, asks the engine
+ * (`decideAll` in @kiln/engine) what the events change, writes that in the same transaction, and
+ * performs the effects once it is committed. Duplicate, late or reordered events change nothing,
+ * and scheduler replicas never race.
  */
 @Injectable()
 export class RunStateService {
@@ -26,74 +31,106 @@ export class RunStateService {
     @Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig,
   ) {}
 
-  /** Queue ready steps, skip blocked ones, finish the run when nothing is left; then publish. */
+  /** Queue ready steps, skip blocked ones, finish the run when nothing is left; then dispatch. */
   async advance(runId: string): Promise<void> {
-    const result = await this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
-      if (locked.length === 0) return null;
-      const run = await tx.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
-      if (isTerminalRun(run.status)) return null;
-      if (run.status === 'queued' && !(await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS))) return null;
-      const definition = decodeSnapshot(run.definition);
-      const planned = run.steps.map((step) => plannedStep(step, definition));
-      const plan = planSteps(planned, { failFast: definition?.failFast ?? false, run: runContext(run) });
-      const now = new Date();
-      for (const { id, reason } of [...plan.skip, ...plan.cancel]) {
-        const status = plan.skip.some((s) => s.id === id) ? 'skipped' : 'cancelled';
-        await tx.step.updateMany({
-          where: { id, status: { in: [...UNFINISHED_STEP_STATUSES] } },
-          data: { status, error: reason, finishedAt: now, version: { increment: 1 } },
-        });
+    await this.apply(runId, [{ type: 'advance' }]);
+  }
+
+  async stepStarted(event: StepStartedEvent): Promise<void> {
+    const { stepId, attempt, executorId, sandboxName, imageDigest } = event;
+    await this.apply(event.runId, [
+      { type: 'step-started', stepId, attempt, startedAt: new Date(event.startedAt), executorId, sandboxName, imageDigest },
+    ]);
+  }
+
+  async stepFinished(event: StepFinishedEvent): Promise<void> {
+    const { stepId, attempt, status, exitCode, signal, error, executorId, pushedImage } = event;
+    const changed = await this.apply(event.runId, [
+      {
+        type: 'step-finished',
+        stepId,
+        attempt,
+        status,
+        exitCode,
+        signal,
+        error,
+        executorId,
+        pushedImage,
+        startedAt: event.startedAt ? new Date(event.startedAt) : undefined,
+        finishedAt: new Date(event.finishedAt),
+      },
+    ]);
+    if (changed) this.logger.log({ runId: event.runId, stepId, attempt, status, exitCode }, 'step finished');
+  }
+
+  /** Applies a person's approval or rejection of a waiting approval step, then moves the run on. */
+  async approvalDecided(event: StepDecidedEvent): Promise<void> {
+    const { stepId, approved, decidedBy, comment } = event;
+    const changed = await this.apply(event.runId, [{ type: 'approval-decided', stepId, approved, decidedBy, comment }]);
+    if (changed) this.logger.log({ runId: event.runId, stepId, approved, by: decidedBy }, 'approval decided');
+  }
+
+  /** Points the step at its archived log while the attempt is the step's current one. */
+  async logArchived(event: StepLogArchivedEvent): Promise<void> {
+    const { stepId, attempt, logRef } = event;
+    await this.apply(event.runId, [{ type: 'log-archived', stepId, attempt, logRef, logBytes: BigInt(event.logBytes) }]);
+  }
+
+  /** Cancels a run: unfinished steps cancelled, the run cancelled; executors kill what runs. */
+  async cancel(runId: string, requestedBy: string, reason: string): Promise<boolean> {
+    const ended = await this.apply(runId, [{ type: 'cancel', requestedBy, reason }]);
+    if (ended) this.logger.log({ runId, requestedBy, reason }, 'run cancelled');
+    return ended;
+  }
+
+  /** Ends a run the platform gave up on (run timeout, no progress) as failed. */
+  fail(runId: string, reason: string): Promise<boolean> {
+    return this.apply(runId, [{ type: 'fail', reason }]);
+  }
+
+  /**
+   * Applies events of one run, in order, as one decision in one transaction; answers whether
+   * anything changed. The effects follow the commit: a crash in between leaves the run to the next
+   * event or the watchdog, which decide (and dispatch) again.
+   */
+  async apply(runId: string, events: EngineEvent[]): Promise<boolean> {
+    const outcome = await this.prisma.$transaction((tx) => this.decideLocked(tx, runId, events));
+    if (!outcome) return false;
+    await this.perform(runId, outcome.decision, outcome.steps);
+    return outcome.decision.changes.run !== undefined || outcome.decision.changes.steps.length > 0;
+  }
+
+  private async decideLocked(tx: Tx, runId: string, events: EngineEvent[]) {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
+    if (locked.length === 0) return null;
+    const run = await tx.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
+    const admitted = run.status === 'queued' ? await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS) : true;
+    const definition = decodeSnapshot(run.definition);
+    const decision = decideAll(
+      { ...run, failFast: definition?.failFast ?? false, context: runContext(run), admitted },
+      run.steps.map((step) => ({ ...step, ...stepRules(step.name, definition) })),
+      events,
+      new Date(),
+    );
+    await write(tx, run, decision.changes);
+    return { decision, steps: applyChanges(run, run.steps, decision.changes).steps };
+  }
+
+  private async perform(runId: string, decision: Decision, steps: Step[]): Promise<void> {
+    for (const effect of decision.effects) {
+      if (effect.type === 'cancel-sandboxes') {
+        await this.dispatcher.cancelRun(runId, effect.requestedBy, effect.reason);
+      } else if (effect.type === 'dispatch') {
+        const undeliverable = await this.dispatcher.dispatch(runId, steps.filter((s) => effect.stepIds.includes(s.id)));
+        if (undeliverable.length > 0) {
+          const events = undeliverable.map(({ step, error }) => ({ type: 'step-undeliverable' as const, stepId: step.id, attempt: step.attempt, error }));
+          await this.apply(runId, events);
+          return;
+        }
+      } else {
+        await this.finished(runId);
       }
-      if (plan.queue.length > 0) {
-        await tx.step.updateMany({
-          where: { id: { in: plan.queue }, status: 'pending' },
-          data: { status: 'queued', queuedAt: now, version: { increment: 1 } },
-        });
-      }
-      if (plan.wait.length > 0) {
-        await tx.step.updateMany({
-          where: { id: { in: plan.wait }, status: 'pending' },
-          data: { status: 'waiting', queuedAt: now, version: { increment: 1 } },
-        });
-      }
-      if (plan.retry.length > 0) {
-        // The next attempt starts clean; the failed attempt's outcome stays in its log.
-        await tx.step.updateMany({
-          where: { id: { in: plan.retry }, status: 'failed' },
-          data: {
-            status: 'queued',
-            attempt: { increment: 1 },
-            exitCode: null,
-            signal: null,
-            error: null,
-            startedAt: null,
-            finishedAt: null,
-            durationMs: null,
-            queuedAt: now,
-            version: { increment: 1 },
-          },
-        });
-      }
-      const steps = await tx.step.findMany({ where: { runId } });
-      const finished = allStepsFinished(steps);
-      await tx.run.update({
-        where: { id: runId },
-        data: finished
-          ? { status: runOutcome(steps), finishedAt: now, lastProgressAt: now, version: { increment: 1 } }
-          : { status: waitingOnly(steps) ? 'waiting' : 'running', startedAt: run.startedAt ?? now, lastProgressAt: now, version: { increment: 1 } },
-      });
-      return { finished, cancelledRunning: plan.cancel.length > 0, queued: steps.filter((s) => s.status === 'queued') };
-    });
-    if (!result) return;
-    if (result.cancelledRunning) await this.dispatcher.cancelRun(runId, 'fail_fast');
-    const undeliverable = await this.dispatcher.dispatch(runId, result.queued);
-    if (undeliverable.length > 0) {
-      await this.failSteps(undeliverable);
-      await this.advance(runId);
-      return;
     }
-    if (result.finished) await this.finished(runId);
   }
 
   /** Reports the end of a run and lets runs that waited for its slot start. */
@@ -103,127 +140,24 @@ export class RunStateService {
     const waiting = await this.prisma.run.findMany({
       where: { status: 'queued' },
       orderBy: { createdAt: 'asc' },
-      take: 20,
+      take: ADMISSIONS_PER_FINISH,
       select: { id: true },
     });
     for (const run of waiting) await this.advance(run.id);
   }
+}
 
-  async stepStarted(event: StepStartedEvent): Promise<void> {
-    const startedAt = new Date(event.startedAt);
-    const updated = await this.prisma.step.updateMany({
-      where: { id: event.stepId, runId: event.runId, attempt: event.attempt, status: { in: ['pending', 'queued'] } },
-      data: {
-        status: 'running',
-        startedAt,
-        executorId: event.executorId,
-        sandboxName: event.sandboxName,
-        ...(event.imageDigest ? { imageDigest: event.imageDigest } : {}),
-        version: { increment: 1 },
-      },
-    });
-    if (updated.count === 0) return;
-    await this.prisma.run.updateMany({
-      where: { id: event.runId, status: { in: ['queued', 'running'] } },
-      data: { status: 'running', lastProgressAt: new Date() },
-    });
-    await this.prisma.run.updateMany({ where: { id: event.runId, startedAt: null }, data: { startedAt } });
+/** Writes a decision's guarded changes; steps that change alike share one statement. */
+async function write(tx: Tx, run: Run, changes: Changes): Promise<void> {
+  const groups = new Map<string, { ids: string[]; change: Changes['steps'][number] }>();
+  for (const change of changes.steps) {
+    const key = JSON.stringify([change.from, change.set], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    const group = groups.get(key) ?? { ids: [], change };
+    group.ids.push(change.id);
+    groups.set(key, group);
   }
-
-  async stepFinished(event: StepFinishedEvent): Promise<void> {
-    const step = await this.prisma.step.findUnique({ where: { id: event.stepId } });
-    if (!step || step.runId !== event.runId || step.attempt !== event.attempt) return;
-    const finishedAt = new Date(event.finishedAt);
-    const startedAt = step.startedAt ?? (event.startedAt ? new Date(event.startedAt) : null);
-    const updated = await this.prisma.step.updateMany({
-      where: { id: step.id, attempt: event.attempt, status: { in: ['queued', 'running'] } },
-      data: {
-        status: event.status,
-        exitCode: event.exitCode ?? null,
-        signal: event.signal ?? null,
-        error: event.error ?? null,
-        executorId: event.executorId,
-        ...(event.pushedImage ? { imageDigest: event.pushedImage } : {}),
-        startedAt,
-        finishedAt,
-        durationMs: startedAt ? Math.max(0, finishedAt.getTime() - startedAt.getTime()) : null,
-        version: { increment: 1 },
-      },
-    });
-    if (updated.count === 0) return;
-    this.logger.log({ runId: event.runId, step: step.name, status: event.status, exitCode: event.exitCode }, 'step finished');
-    // An executor cancels a step only on a run cancel, which is on its way here too: whichever
-    // arrives first ends the run the same way (pending steps cancelled, not skipped or started).
-    if (event.status === 'cancelled') await this.terminate(event.runId, 'cancelled', event.error ?? 'cancelled');
-    else await this.advance(event.runId);
+  for (const { ids, change } of groups.values()) {
+    await tx.step.updateMany({ where: { id: { in: ids }, runId: run.id, ...change.from }, data: change.set });
   }
-
-  /** Applies a person's approval or rejection of a waiting approval step, then moves the run on. */
-  async decide(event: StepDecidedEvent): Promise<void> {
-    const now = new Date();
-    const reason = `rejected by ${event.decidedBy}${event.comment ? `: ${event.comment}` : ''}`;
-    const updated = await this.prisma.step.updateMany({
-      where: { id: event.stepId, runId: event.runId, status: 'waiting' },
-      data: {
-        status: event.approved ? 'succeeded' : 'failed',
-        error: event.approved ? null : reason,
-        startedAt: now,
-        finishedAt: now,
-        durationMs: 0,
-        version: { increment: 1 },
-      },
-    });
-    if (updated.count === 0) return;
-    this.logger.log({ runId: event.runId, stepId: event.stepId, approved: event.approved, by: event.decidedBy }, 'approval decided');
-    await this.advance(event.runId);
-  }
-
-  /** Cancels a run: unfinished steps cancelled, the run cancelled; executors kill what runs. */
-  async cancel(runId: string, requestedBy: string, reason: string): Promise<boolean> {
-    const ended = await this.terminate(runId, 'cancelled', reason);
-    if (ended) this.logger.log({ runId, requestedBy, reason }, 'run cancelled');
-    return ended;
-  }
-
-  /** Ends a run the platform gave up on (run timeout, no progress) as failed. */
-  fail(runId: string, reason: string): Promise<boolean> {
-    return this.terminate(runId, 'failed', reason);
-  }
-
-  /** Ends a run and its unfinished steps with one reason, the same whichever event got here first. */
-  private async terminate(runId: string, status: 'cancelled' | 'failed', reason: string) {
-    const ended = await this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
-      const run = await tx.run.findUnique({ where: { id: runId } });
-      if (!run || isTerminalRun(run.status)) return false;
-      const now = new Date();
-      await tx.step.updateMany({
-        where: { runId, status: { in: [...UNFINISHED_STEP_STATUSES] } },
-        data: { status: 'cancelled', error: reason, finishedAt: now, version: { increment: 1 } },
-      });
-      await tx.run.update({
-        where: { id: runId },
-        data: { status, error: reason, finishedAt: now, lastProgressAt: now, version: { increment: 1 } },
-      });
-      return true;
-    });
-    if (!ended) return false;
-    // A run the platform ended (timeout, no progress) may still have sandboxes running on any
-    // executor; `kiln.run.finished` reaches only one of them, a cancel reaches all, and it goes
-    // first so the steps' logs say why they were stopped.
-    if (status === 'failed') await this.dispatcher.cancelRun(runId, 'kiln', reason);
-    await this.finished(runId);
-    return true;
-  }
-
-  /** Ends steps the platform gave up on (lost executor, no report after the timeout). */
-  async failSteps(failures: { step: Pick<Step, 'id' | 'attempt'>; error: string }[]): Promise<void> {
-    const now = new Date();
-    for (const { step, error } of failures) {
-      await this.prisma.step.updateMany({
-        where: { id: step.id, attempt: step.attempt, status: { in: [...UNFINISHED_STEP_STATUSES] } },
-        data: { status: 'failed', error, finishedAt: now, version: { increment: 1 } },
-      });
-    }
-  }
+  if (changes.run) await tx.run.updateMany({ where: { id: run.id, ...changes.run.from }, data: changes.run.set });
 }

@@ -1,4 +1,4 @@
-import { StepDecidedEvent, StepFinishedEvent, StepStartedEvent, Subjects } from '@kiln/contracts';
+import { StepDecidedEvent, StepFinishedEvent, StepLogArchivedEvent, StepStartedEvent, Subjects } from '@kiln/contracts';
 import { EventConsumer } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
 import { RunStateService } from './run-state.service';
@@ -19,6 +19,11 @@ export class StepEventsConsumer {
 
   @EventConsumer({ subject: Subjects.StepDecided, durable: 'scheduler-step-decided', concurrency: 4 })
   onStepDecided(event: StepDecidedEvent): Promise<void> {
-    return this.state.decide(event);
+    return this.state.approvalDecided(event);
+  }
+
+  @EventConsumer({ subject: Subjects.StepLogArchived, durable: 'scheduler-step-log-archived', concurrency: 4 })
+  onStepLogArchived(event: StepLogArchivedEvent): Promise<void> {
+    return this.state.logArchived(event);
   }
 }

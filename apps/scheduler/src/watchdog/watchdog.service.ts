@@ -1,5 +1,6 @@
 import { Executor, PrismaService, Step } from '@kiln/db';
 import { formatDuration } from '@kiln/definition';
+import { EngineEvent } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -7,7 +8,6 @@ import { RunStateService } from '../state/run-state.service';
 
 /** Grace after a step's own timeout before the platform stops waiting for its executor. */
 const REPORT_GRACE_MS = 60_000;
-const MAX_ATTEMPTS = 2;
 /**
  * How late a `kiln.step.finished` may still come after its executor stopped listing the step:
  * after a database outage the scheduler's consumer retries it with backoff, up to 30 s apart.
@@ -19,8 +19,9 @@ const ADMISSIONS_PER_SWEEP = 50;
 /**
  * No run stays unfinished forever: steps of lost executors are retried once, then failed;
  * steps whose executor never reports are failed after their timeout; runs past their
- * deadline or without progress are ended; queued runs are re-admitted. Every change is
- * guarded, so replicas may overlap.
+ * deadline or without progress are ended; queued runs are re-admitted. The watchdog only reads:
+ * what it finds becomes events for RunStateService, which decides and writes under the run's lock,
+ * so replicas may overlap.
  */
 @Injectable()
 export class WatchdogService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -79,17 +80,20 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   /** An approval step with a `timeout` is rejected once nobody decided within it. */
   private async rejectExpiredApprovals(now: Date): Promise<void> {
     const waiting = await this.prisma.step.findMany({ where: { status: 'waiting', timeoutMs: { not: null } } });
-    for (const step of waiting) {
-      if (!step.queuedAt || step.queuedAt.getTime() + (step.timeoutMs ?? 0) > now.getTime()) continue;
-      await this.state.decide({
-        version: 1,
-        runId: step.runId,
-        stepId: step.id,
-        approved: false,
-        decidedBy: 'kiln',
-        comment: `nobody decided within ${formatDuration(step.timeoutMs ?? 0)}`,
-      });
-    }
+    const expired = waiting.filter((step) => step.queuedAt && step.queuedAt.getTime() + (step.timeoutMs ?? 0) <= now.getTime());
+    await this.applyByRun(
+      expired.map((step) => [
+        step.runId,
+        { type: 'approval-decided', stepId: step.id, approved: false, decidedBy: 'kiln', comment: `nobody decided within ${formatDuration(step.timeoutMs ?? 0)}` },
+      ]),
+    );
+  }
+
+  /** One transaction per run, its events in the order found. */
+  private async applyByRun(events: [runId: string, event: EngineEvent][]): Promise<void> {
+    const byRun = new Map<string, EngineEvent[]>();
+    for (const [runId, event] of events) byRun.set(runId, [...(byRun.get(runId) ?? []), event]);
+    for (const [runId, runEvents] of byRun) await this.state.apply(runId, runEvents);
   }
 
   /**
@@ -116,6 +120,7 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
       (await this.prisma.executor.findMany({ where: { id: { in: executorIds } } })).map((e) => [e.id, e]),
     );
     const lostBefore = now.getTime() - this.lostAfterMs;
+    const events: [string, EngineEvent][] = [];
     for (const step of running) {
       const startedAt = step.startedAt?.getTime() ?? now.getTime();
       const executor = step.executorId ? executors.get(step.executorId) : undefined;
@@ -123,13 +128,16 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
       const silent = heartbeat < lostBefore && startedAt < lostBefore && this.hearingSince < lostBefore;
       const forgotten = this.forgotten(step, executor, now);
       const overdue = startedAt + (step.timeoutMs ?? this.defaultStepTimeoutMs) + REPORT_GRACE_MS < now.getTime();
+      const ids = { stepId: step.id, attempt: step.attempt };
       if (silent || forgotten) {
-        await this.retryOrFail(step, `executor ${step.executorId ?? 'unknown'} lost`);
+        const reason = `executor ${step.executorId ?? 'unknown'} lost`;
+        this.logger.warn({ runId: step.runId, step: step.name, attempt: step.attempt, reason }, 'step lost');
+        events.push([step.runId, { type: 'step-lost', ...ids, reason }]);
       } else if (overdue) {
-        await this.state.failSteps([{ step, error: 'timed out: the executor never reported the end of the step' }]);
-        await this.state.advance(step.runId);
+        events.push([step.runId, { type: 'step-timed-out', ...ids, error: 'timed out: the executor never reported the end of the step' }]);
       }
     }
+    await this.applyByRun(events);
   }
 
   /**
@@ -148,28 +156,6 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
     const since = this.missingSince.get(key) ?? now.getTime();
     this.missingSince.set(key, since);
     return now.getTime() - since >= this.lostAfterMs + LATE_REPORT_MS;
-  }
-
-  private async retryOrFail(step: { id: string; runId: string; attempt: number; name: string }, reason: string) {
-    if (step.attempt >= MAX_ATTEMPTS) {
-      await this.state.failSteps([{ step, error: reason }]);
-    } else {
-      const requeued = await this.prisma.step.updateMany({
-        where: { id: step.id, attempt: step.attempt, status: 'running' },
-        data: {
-          status: 'queued',
-          attempt: step.attempt + 1,
-          executorId: null,
-          sandboxName: null,
-          startedAt: null,
-          queuedAt: new Date(),
-          error: `attempt ${step.attempt}: ${reason}; retrying`,
-          version: { increment: 1 },
-        },
-      });
-      if (requeued.count > 0) this.logger.warn({ runId: step.runId, step: step.name, reason }, 'retrying step');
-    }
-    await this.state.advance(step.runId);
   }
 
   private async endOverdueRuns(now: Date): Promise<void> {
