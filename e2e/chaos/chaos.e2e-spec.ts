@@ -381,10 +381,12 @@ describe('the platform under faults', () => {
     }
   }
 
+  // Every state change of a run or step moves one of these columns (the run engine writes only
+  // what differs), so an equal snapshot means the replay changed nothing.
   async function snapshot(runIds: string[]): Promise<unknown> {
-    const runs = await chaos.query('SELECT id, status, error, finished_at, version FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id', [runIds]);
+    const runs = await chaos.query('SELECT id, status, error, started_at, finished_at, last_progress_at FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id', [runIds]);
     const steps = await chaos.query(
-      'SELECT id, status, attempt, exit_code, error, log_ref, log_bytes, finished_at, version FROM steps WHERE run_id = ANY($1::uuid[]) ORDER BY id',
+      'SELECT id, status, attempt, exit_code, error, log_ref, log_bytes, queued_at, started_at, finished_at FROM steps WHERE run_id = ANY($1::uuid[]) ORDER BY id',
       [runIds],
     );
     return { runs, steps };
