@@ -17,18 +17,20 @@ export function configureGateway(app: NestExpressApplication, config: GatewayCon
   app.useBodyParser('json', { limit: config.KILN_GATEWAY_BODY_LIMIT, reviver: refuseProtoKeys });
   app.use(bodyParserErrors(config.KILN_GATEWAY_BODY_LIMIT, 'KILN_GATEWAY_BODY_LIMIT'));
   app.setGlobalPrefix('api', { exclude: ROOT_ROUTES });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Kiln API')
-      .setDescription(
-        'Tenant REST API of Kiln. JSON is snake_case; errors are {statusCode, error, message, details?}.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (kiln_…)' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
-      .build(),
-  );
+  // Built at the first request for it, not at start: the document is held for good once built.
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Kiln API')
+        .setDescription(
+          'Tenant REST API of Kiln. JSON is snake_case; errors are {statusCode, error, message, details?}.',
+        )
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token (kiln_…)' })
+        .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+        .build(),
+    );
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     yamlDocumentUrl: 'api/docs-yaml',
