@@ -13,7 +13,11 @@ const GHCR_PASSWORD = 'ghcr-token-not-for-these-steps';
 const DEFINITION = `pipeline:
   steps:
     - { name: private, image: "127.0.0.1:5000/team/app:1", commands: ["true"] }
-    - { name: hub, image: "node:20", commands: ["true"] }
+    - name: hub
+      image: "node:20"
+      commands: ["true"]
+      node_selector: { kubernetes.io/arch: arm64 }
+      tolerations: [{ key: gpu, operator: Exists, effect: NoSchedule }]
     - { name: package, build: { context: . } }
 `;
 
@@ -120,5 +124,18 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
     expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
     expect(dispatchOf('private').registryCredentials).toBeUndefined();
     expect(JSON.stringify(published)).not.toContain(PRIVATE_PASSWORD);
+  });
+
+  it("carries a step's node_selector and tolerations in its dispatch, and none for a step without", async () => {
+    const { runId, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    expect(dispatchOf('hub')).toMatchObject({
+      nodeSelector: { 'kubernetes.io/arch': 'arm64' },
+      tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    expect([dispatchOf('private').nodeSelector, dispatchOf('private').tolerations]).toEqual([
+      undefined,
+      undefined,
+    ]);
   });
 });
