@@ -36,6 +36,12 @@ export function isoDate(value: string): string {
   return new Date(time).toISOString();
 }
 
+/** `NAME=value` (the value may be empty or hold "="); the server checks the name. */
+export function variable(value: string): string {
+  if (value.indexOf('=') < 1) throw new InvalidArgumentError('expected NAME=value');
+  return value;
+}
+
 /** A repeatable option whose values are each parsed and checked by `parse`. */
 export function collect(parse: (value: string) => string) {
   return (value: string, previous: string[] = []): string[] => [...previous, parse(value)];

@@ -4,11 +4,12 @@ import { Run } from '@kiln/api-wire';
 import { CliContext } from '../context';
 import { followToEnd } from '../logs/follow-to-end';
 import { runTitle } from '../logs/run-summary';
-import { PROJECT_FLAGS, PROJECT_HELP, projectFrom } from './options';
+import { collect, PROJECT_FLAGS, PROJECT_HELP, projectFrom, variable } from './options';
 
 interface RunOptions {
   project?: string;
   ref?: string;
+  var?: string[];
   follow: boolean;
   json?: boolean;
 }
@@ -19,6 +20,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .description("start a run (<project>/<pipeline>), follow every step's log and exit with its result")
     .option(PROJECT_FLAGS, PROJECT_HELP)
     .option('-r, --ref <ref>', "branch, tag or commit to build (default: the project's default branch)")
+    .option('--var <NAME=value>', "a variable in every step's environment; repeat for several", collect(variable))
     .option('--no-follow', 'print the run and return at once')
     .option('--json', 'print the finished run as JSON instead of logs')
     .action((ref: string, options: RunOptions) => startRun(ctx, ref, options));
@@ -32,6 +34,7 @@ async function startRun(ctx: CliContext, ref: string, options: RunOptions): Prom
   const gitRef = options.ref ?? project.default_branch ?? 'main';
   const run = await client.post<Run>(`/api/projects/${project.id}/pipelines/${pipeline.id}/runs`, {
     git_ref: gitRef,
+    ...(options.var ? { variables: variablesOf(options.var) } : {}),
   });
   if (!options.follow) {
     if (options.json) return ctx.json(run);
@@ -40,4 +43,8 @@ async function startRun(ctx: CliContext, ref: string, options: RunOptions): Prom
     );
   }
   await followToEnd(ctx, project, run, { json: options.json ?? false, pipelineName: pipeline.name });
+}
+
+function variablesOf(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }

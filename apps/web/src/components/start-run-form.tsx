@@ -1,6 +1,6 @@
 import { Pipeline } from '@kiln/api-wire';
 import { Field, FormFooter, described } from '../forms/field';
-import { check, rules } from '../forms/rules';
+import { check, parseVariables, rules } from '../forms/rules';
 import { useForm } from '../forms/use-form';
 import { href } from '../routes';
 import { useSession } from '../session';
@@ -18,21 +18,23 @@ export function StartRunForm({
   branches: string[];
 }) {
   const { client } = useSession();
-  const form = useForm<'pipeline' | 'git_ref'>('start', {
+  const form = useForm<'pipeline' | 'git_ref' | 'variables'>('start', {
     pipeline: pipelines[0]?.id ?? '',
     git_ref: defaultBranch,
+    variables: '',
   });
   const { values, problems } = form;
   const submit = form.submit(
     (v) => ({
       ...(v.pipeline ? {} : { pipeline: 'choose a pipeline' }),
-      ...check(v, { git_ref: rules.gitRef('git_ref') }),
+      ...check(v, { git_ref: rules.gitRef('git_ref'), variables: (text) => parseVariables(text).problem }),
     }),
     async (v) => {
       const run = await client.post<{ id: string }>(
         `/api/projects/${projectId}/pipelines/${v.pipeline}/runs`,
         {
           git_ref: v.git_ref,
+          ...(v.variables.trim() ? { variables: parseVariables(v.variables).variables } : {}),
         },
       );
       location.hash = href({ page: 'run', projectId, runId: run.id });
@@ -70,6 +72,20 @@ export function StartRunForm({
             <option key={b} value={b} />
           ))}
         </datalist>
+        <Field
+          id="start-variables"
+          label="Variables (optional)"
+          hint="One NAME=value a line; every step gets them in its environment."
+          problem={problems.variables}
+        >
+          <textarea
+            {...described('start-variables', true, problems.variables)}
+            rows={3}
+            value={values.variables}
+            onInput={form.set('variables')}
+            spellcheck={false}
+          />
+        </Field>
         <FormFooter error={form.error} busy={form.busy} label="Start run" busyLabel="Starting…" />
       </form>
     </details>

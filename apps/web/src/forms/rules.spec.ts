@@ -1,6 +1,16 @@
-import { check, rules } from './rules';
+import { check, parseVariables, rules } from './rules';
 
 describe('form rules (the API DTOs, in the browser)', () => {
+  it('reads run variables one NAME=value a line, and names a bad line', () => {
+    expect(parseVariables('TARGET=staging\n\nURL=https://x/?a=b\nEMPTY=')).toEqual({
+      variables: { TARGET: 'staging', URL: 'https://x/?a=b', EMPTY: '' },
+      problem: null,
+    });
+    expect(parseVariables('1BAD=x').problem).toMatch(/"1BAD" is not a valid variable name/);
+    expect(parseVariables('NOEQUALS').problem).toMatch(/write NAME=value/);
+    expect(parseVariables('K=${{ secrets.X }}').problem).toMatch(/plain text/);
+  });
+
   it('accepts the names the gateway accepts and words a refusal like it', () => {
     expect(rules.name('api-server.v2')).toBeNull();
     expect(rules.name('Api')).toMatch(/^name must be at most 63 lowercase/);

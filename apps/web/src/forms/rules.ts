@@ -75,3 +75,23 @@ export function check<K extends string>(
   }
   return problems;
 }
+
+/**
+ * Run variables typed one `NAME=value` a line (blank lines skipped), as the API's `variables`
+ * object; `problem` names the first bad line in the API's words.
+ */
+export function parseVariables(text: string): { variables: Record<string, string>; problem: string | null } {
+  const variables: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const at = line.indexOf('=');
+    const name = (at < 0 ? line : line.slice(0, at)).trim();
+    const value = at < 0 ? '' : line.slice(at + 1);
+    if (at < 0 || name.length > 128 || !SECRET_NAME.test(name)) {
+      return { variables, problem: `variables: write NAME=value, one a line; "${name}" is not a valid variable name` };
+    }
+    if (value.includes('${{')) return { variables, problem: `variables: ${name} holds a \${{ }} expression; run variables are plain text` };
+    variables[name] = value;
+  }
+  return { variables, problem: null };
+}
