@@ -44,7 +44,5 @@ export type EngineEvent =
   /** The log archiver stored an attempt's log. */
   | { type: 'log-archived'; stepId: string; attempt: number; logRef: string; logBytes: bigint };
 
-export type EngineEventType = EngineEvent['type'];
-
 /** A lost executor's step is run again once; the second loss fails it. */
 export const LOST_STEP_ATTEMPTS = 2;
