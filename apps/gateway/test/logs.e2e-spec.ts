@@ -1,5 +1,5 @@
 import { LogChunkEvent, logSubjectSuffix, Subjects } from '@kiln/contracts';
-import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
+import { LogTimesEncoder, logTimesKey, OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
 import { RunningS3Server, startS3Server } from '@kiln/testing';
 import { bearer, Gateway, startGateway, TestUser } from './gateway.harness';
 import { openSse } from './sse-client';
@@ -133,6 +133,47 @@ describe('step logs', () => {
       .get(`${logsUrl(runId, stepIds[0]!)}?tail=1`)
       .set(bearer(owner.token));
     expect(tail.text).toBe('three\n');
+    const timed = await gw
+      .http()
+      .get(`${logsUrl(runId, stepIds[0]!)}?timestamps=true&tail=2`)
+      .set(bearer(owner.token));
+    expect(timed.text).toBe(
+      `${new Date(1_700_000_000_001).toISOString()} two\n${new Date(1_700_000_000_010).toISOString()} three\n`,
+    );
+  });
+
+  it("serves an archived log's times: in events, and as text with timestamps=true", async () => {
+    const { runId, stepIds } = await gw.insertRun(projectId, {
+      status: 'succeeded',
+      steps: [{ name: 'build', status: 'succeeded', exitCode: 0 }],
+    });
+    const plain = 'one\n[log incomplete: chunks 1..1 missing]\nthree\n';
+    const key = await archive(runId, plain);
+    const encoder = new LogTimesEncoder();
+    const times = encoder.encode(1_765_000_000_000) + encoder.encode(null) + encoder.encode(1_765_000_001_500);
+    await gw.app.get<ObjectStorage>(OBJECT_STORAGE).put(logTimesKey(key), times);
+    await gw.prisma.step.update({ where: { id: stepIds[0]! }, data: { logRef: key } });
+    const url = logsUrl(runId, stepIds[0]!);
+
+    const sse = await openSse(`${gw.url}${url}`, bearer(owner.token));
+    const events = [await sse.next(), await sse.next(), await sse.next()].map((e) => JSON.parse(e.data));
+    expect(events).toEqual([
+      { ts: 1_765_000_000_000, stream: 'stdout', text: 'one' },
+      { ts: null, stream: 'stdout', text: '[log incomplete: chunks 1..1 missing]' },
+      { ts: 1_765_000_001_500, stream: 'stdout', text: 'three' },
+    ]);
+
+    const whole = await gw.http().get(`${url}?timestamps=true`).set(bearer(owner.token)).set('Range', 'bytes=0-2');
+    expect(whole.status).toBe(200);
+    expect(whole.headers['x-log-bytes']).toBe(String(Buffer.byteLength(plain)));
+    expect(whole.text).toBe(
+      '2025-12-06T05:46:40.000Z one\n- [log incomplete: chunks 1..1 missing]\n2025-12-06T05:46:41.500Z three\n',
+    );
+    const tail = await gw.http().get(`${url}?timestamps=1&tail=1`).set(bearer(owner.token));
+    expect(tail.text).toBe('2025-12-06T05:46:41.500Z three\n');
+
+    const bad = await gw.http().get(`${url}?timestamps=maybe`).set(bearer(owner.token));
+    expect(bad.status).toBe(400);
   });
 
   it('serves an archived log as text, with byte ranges and a tail', async () => {

@@ -1,4 +1,4 @@
-import { createStorage, ObjectStorage, stepLogKey } from '@kiln/storage';
+import { createStorage, LogTimesDecoder, logTimesKey, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -35,6 +35,7 @@ describe('log-archiver', () => {
 
   it('archives a step log from in-order chunks and records log_ref and log_bytes', async () => {
     const step = await createStep(fx.prisma);
+    const before = Date.now();
     const all = [...lines('compile', 3), ...lines('link', 2), 'done: exit 0'];
     await fx.publisher.chunk(step, 0, all.slice(0, 3));
     await fx.publisher.chunk(step, 1, all.slice(3, 5));
@@ -47,6 +48,11 @@ describe('log-archiver', () => {
     const archived = (await storage.get(logRef)).toString();
     expect(archived).toBe(text(all));
     expect(logBytes).toBe(BigInt(Buffer.byteLength(archived)));
+    // Each line's time, read when it was published, is kept beside the log (docs/logs.md).
+    const times = new LogTimesDecoder().push((await storage.get(logTimesKey(logRef))).toString());
+    expect(times).toHaveLength(all.length);
+    for (const ts of times) expect(ts).toBeGreaterThanOrEqual(before);
+    expect([...times].sort()).toEqual(times);
   });
 
   it('writes each line once when chunks were published twice', async () => {
@@ -137,7 +143,8 @@ describe('log-archiver', () => {
     expect((await storage.get(logRef)).toString()).toBe('only line\n');
     const objects: string[] = [];
     for await (const o of storage.list(`logs/pipelines/${step.runId}/`)) objects.push(o.key);
-    expect(objects).toEqual([logKey(step)]);
+    // The log and its times object, once each.
+    expect(objects).toEqual([logKey(step), logTimesKey(logKey(step))]);
   });
 
   it('archives what exists when the scheduler ended the step for a lost executor', async () => {
