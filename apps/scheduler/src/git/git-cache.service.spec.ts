@@ -32,6 +32,7 @@ describe('GitCacheService', () => {
     );
 
   afterEach(() => {
+    git.onModuleDestroy();
     repo.remove();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -47,6 +48,7 @@ describe('GitCacheService', () => {
     try {
       expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe('first');
       expect(await git.readFile(project, repo.url, sha, 'missing.yaml')).toBeNull();
+      expect(await git.readFile(project, repo.url, sha, 'docs')).toBeNull();
     } finally {
       renameSync(`${repo.dir}-gone`, repo.dir);
     }
@@ -95,6 +97,30 @@ describe('GitCacheService', () => {
 
     await expect(read).rejects.toThrow(GitError);
     await expect(read).rejects.toThrow(`commit ${unknown} not found in ${repo.url}`);
+  });
+
+  it('reads the commits fetched together with one the repository does not have', async () => {
+    const project = randomUUID();
+    const first = repo.commit({ '.platform.yaml': 'one' });
+    const unknown = 'e'.repeat(40);
+
+    const [known, missing] = await Promise.allSettled([
+      git.readFile(project, repo.url, first, '.platform.yaml'),
+      git.readFile(project, repo.url, unknown, '.platform.yaml'),
+    ]);
+
+    expect(known).toEqual({ status: 'fulfilled', value: 'one' });
+    expect(missing).toMatchObject({
+      status: 'rejected',
+      reason: { message: `commit ${unknown} not found in ${repo.url}` },
+    });
+  });
+
+  it("refuses a commit or path with a line break, which would end git's request early", async () => {
+    const sha = repo.commit({ '.platform.yaml': 'one' });
+    const read = git.readFile(randomUUID(), repo.url, sha, '.platform.yaml\nHEAD:secret');
+    await expect(read).rejects.toThrow(GitError);
+    await expect(read).rejects.toThrow('git names hold no line breaks');
   });
 
   it('resolves branches, tags and short shas to commits', async () => {

@@ -1,12 +1,15 @@
 import { GitCommandError, GitRemoteError, GitRunner, RepoRefusedError } from '@kiln/git';
 import { CANNOT_FETCH_REPOSITORY, RepoGuard } from '@kiln/net-guard';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { ObjectReader } from './object-reader';
 
 const GIT_TIMEOUT_MS = 120_000;
+/** A cache repository's reader ends after this long without reads (one git process per project in use). */
+const READER_IDLE_MS = 60_000;
 const MISSING_COMMIT = Symbol('missing commit');
 /**
  * What git says about a damaged repository (as opposed to a missing commit, path or remote), or
@@ -29,9 +32,15 @@ export class GitError extends Error {
  * shallowly, so reading a definition never clones the whole history.
  */
 @Injectable()
-export class GitCacheService {
+export class GitCacheService implements OnModuleDestroy {
   private readonly logger = new Logger(GitCacheService.name);
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly readers = new Map<string, ObjectReader>();
+  /** Per repository, the fetch waiting for its turn that a new commit can still join. */
+  private readonly waitingFetches = new Map<
+    string,
+    { repoUrl: string; shas: Set<string>; done: Promise<void> }
+  >();
   private readonly runner: GitRunner;
 
   constructor(
@@ -72,10 +81,17 @@ export class GitCacheService {
 
   /**
    * Contents of `path` at `sha`, or null when the file does not exist in that commit. A commit
-   * already in the cache costs one git process; a new one three (show, fetch, show).
+   * already in the cache costs no git process (its repository's ObjectReader reads it); new
+   * commits are fetched, those asked for while a fetch of the repository waits together in one.
    */
   readFile(projectId: string, repoUrl: string, sha: string, path: string): Promise<string | null> {
     return this.tenantSafe(projectId, () => this.readFileOrRepair(projectId, repoUrl, sha, path));
+  }
+
+  /** Stops the cache repositories' readers (at shutdown). */
+  onModuleDestroy(): void {
+    for (const reader of this.readers.values()) reader.close();
+    this.readers.clear();
   }
 
   private async readFileOrRepair(
@@ -86,6 +102,9 @@ export class GitCacheService {
   ): Promise<string | null> {
     const dir = this.dirOf(projectId);
     const file = path.replace(/^\.\//, '');
+    if (/[\r\n]/.test(sha) || /[\r\n]/.test(file)) {
+      throw new GitError(`"${sha}:${file}" cannot be read: git names hold no line breaks`);
+    }
     try {
       return await this.readFileIn(dir, repoUrl, sha, file);
     } catch (error) {
@@ -94,36 +113,56 @@ export class GitCacheService {
       // Only a cache: a scheduler killed during a fetch can leave a damaged object behind, or its
       // git still writing.
       this.logger.warn({ projectId, error: words }, 'git cache repository damaged; fetching it again');
-      await this.serialized(dir, () => rm(dir, { recursive: true, force: true }));
+      await this.serialized(dir, async () => {
+        this.readers.get(dir)?.close();
+        await rm(dir, { recursive: true, force: true });
+      });
       return this.readFileIn(dir, repoUrl, sha, file);
     }
   }
 
-  // One git operation per cache repository at a time, reads included: a commit being fetched
-  // can have its commit object written before its tree and blobs, and a read in between would
-  // take a file that is there for one that is not.
-  private readFileIn(dir: string, repoUrl: string, sha: string, file: string): Promise<string | null> {
-    return this.serialized(dir, async () => {
-      if (existsSync(join(dir, 'HEAD'))) {
-        const cached = await this.show(dir, sha, file);
-        if (cached !== MISSING_COMMIT) return cached;
-      }
-      await this.fetch(dir, repoUrl, sha);
-      const fetched = await this.show(dir, sha, file);
-      if (fetched === MISSING_COMMIT) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
-      return fetched;
-    });
+  // Reads wait for the repository's fetch in progress (serialized): a commit being fetched can
+  // have its commit object written before its tree and blobs, and a read in between would take a
+  // file that is there for one that is not.
+  private async readFileIn(dir: string, repoUrl: string, sha: string, file: string): Promise<string | null> {
+    const cached = await this.serialized(dir, () => this.show(dir, sha, file));
+    if (cached !== MISSING_COMMIT) return cached;
+    await this.fetchTogether(dir, repoUrl, sha);
+    const fetched = await this.serialized(dir, () => this.show(dir, sha, file));
+    if (fetched === MISSING_COMMIT) throw new GitError(`commit ${sha} not found in ${repoUrl}`);
+    return fetched;
   }
 
+  /** Only inside `serialized(dir)`. */
   private async show(dir: string, sha: string, file: string): Promise<string | null | typeof MISSING_COMMIT> {
-    try {
-      return await this.git(dir, ['show', `${sha}^{commit}:${file}`]);
-    } catch (error) {
-      if (/does not exist|exists on disk, but not in/.test(String(error))) return null;
-      // Not fetched yet.
-      if (/invalid object name|not a git repository/.test(String(error))) return MISSING_COMMIT;
-      throw error;
+    if (!existsSync(join(dir, 'HEAD'))) return MISSING_COMMIT;
+    let reader = this.readers.get(dir);
+    if (!reader || reader.closed) {
+      reader = new ObjectReader(dir, { idleMs: READER_IDLE_MS, timeoutMs: GIT_TIMEOUT_MS });
+      this.readers.set(dir, reader);
     }
+    const [commit, blob] = await reader.read([`${sha}^{commit}`, `${sha}^{commit}:${file}`]);
+    if (!commit) return MISSING_COMMIT;
+    return blob?.type === 'blob' ? blob.content.toString('utf8') : null;
+  }
+
+  /**
+   * Fetches `sha` into the repository, with every other commit asked for while this fetch
+   * waits for the repository: one `git fetch` for a burst of pushes instead of one per commit.
+   */
+  private fetchTogether(dir: string, repoUrl: string, sha: string): Promise<void> {
+    let batch = this.waitingFetches.get(dir);
+    if (!batch || batch.repoUrl !== repoUrl) {
+      const next = { repoUrl, shas: new Set<string>(), done: Promise.resolve() };
+      next.done = this.serialized(dir, () => {
+        if (this.waitingFetches.get(dir) === next) this.waitingFetches.delete(dir);
+        return this.fetch(dir, repoUrl, [...next.shas]);
+      });
+      this.waitingFetches.set(dir, next);
+      batch = next;
+    }
+    batch.shas.add(sha);
+    return batch.done;
   }
 
   private dirOf(projectId: string): string {
@@ -137,12 +176,17 @@ export class GitCacheService {
   }
 
   /** Only inside `serialized(dir)`. */
-  private async fetch(dir: string, repoUrl: string, sha: string): Promise<void> {
+  private async fetch(dir: string, repoUrl: string, shas: string[]): Promise<void> {
     await this.init(dir);
     try {
-      await this.remote(dir, repoUrl, ['fetch', '-q', '--depth=1', '--', repoUrl, sha]);
+      await this.remote(dir, repoUrl, ['fetch', '-q', '--depth=1', '--', repoUrl, ...shas]);
     } catch (error) {
       if (!(error instanceof GitRemoteError)) throw error;
+      // One commit the server does not have fails the others' fetch too: each on its own then.
+      if (shas.length > 1) {
+        for (const sha of shas) await this.fetch(dir, repoUrl, [sha]);
+        return;
+      }
       // Some servers refuse to serve a commit by sha; fetch every ref instead.
       this.logger.debug({ repoUrl, error: error.gitMessage }, 'shallow fetch by sha refused, fetching refs');
       await this.fetchAllRefs(dir, repoUrl);
