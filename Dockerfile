@@ -108,7 +108,8 @@ RUN apt-get update \
 COPY --from=app-files /app /app
 USER 1000:1000
 EXPOSE 8083
-CMD ["node", "dist/apps/pod-executor/src/main.js"]
+# A small young generation: see NODE_FLAGS in libs/launcher/src/app-launcher.ts.
+CMD ["node", "--max-semi-space-size=4", "dist/apps/pod-executor/src/main.js"]
 
 FROM runtime AS log-archiver
 COPY --from=app-files /app /app
