@@ -1,4 +1,11 @@
-import { encodeLogChunk, LogChunkEvent, logSubjectSuffix, StepFinishedEvent, StepLogArchivedEvent, Subjects } from '@kiln/contracts';
+import {
+  encodeLogChunk,
+  LogChunkEvent,
+  logSubjectSuffix,
+  StepFinishedEvent,
+  StepLogArchivedEvent,
+  Subjects,
+} from '@kiln/contracts';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
 import { MessagingModule, MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';

@@ -27,7 +27,11 @@ describe('event codec', () => {
     const sent = chunk(text);
     const data = encodeEvent(`${Subjects.Logs}.${sent.runId}.${sent.stepId}`, sent);
     const newline = Buffer.from(data).indexOf('\n');
-    expect(Buffer.from(data).subarray(newline + 1).toString('utf8')).toBe(text);
+    expect(
+      Buffer.from(data)
+        .subarray(newline + 1)
+        .toString('utf8'),
+    ).toBe(text);
     expect(JSON.parse(Buffer.from(data).subarray(0, newline).toString())).not.toHaveProperty('text');
     expect(validateEvent(Subjects.Logs, decodeEvent(Subjects.Logs, data))).toEqual(sent);
   });

@@ -54,7 +54,18 @@ describe('checkedLogChunk', () => {
   });
 
   it('never accepts a chunk class-validator rejects', () => {
-    const keys = ['version', 'runId', 'stepId', 'stepName', 'attempt', 'seq', 'final', 'exitCode', 'text', 'spans'];
+    const keys = [
+      'version',
+      'runId',
+      'stepId',
+      'stepName',
+      'attempt',
+      'seq',
+      'final',
+      'exitCode',
+      'text',
+      'spans',
+    ];
     const spanKeys = ['ts', 'stream', 'lines'];
     fc.assert(
       fc.property(

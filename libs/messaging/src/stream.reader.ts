@@ -105,7 +105,10 @@ export class StreamReader implements AsyncIterator<StreamEntry> {
       return { seq: msg.seq, data: decodeEvent(this.subject, msg.data), pending: msg.info.pending };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.logger.warn({ subject: msg.subject, seq: msg.seq, error }, 'skipped a message that cannot be decoded');
+      this.logger.warn(
+        { subject: msg.subject, seq: msg.seq, error },
+        'skipped a message that cannot be decoded',
+      );
       return null;
     }
   }

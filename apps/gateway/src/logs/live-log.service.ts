@@ -106,7 +106,9 @@ export class LiveLogService {
 /** The `data` of each line's event, `{"ts":…,"stream":…,"text":…}`, written out directly: one per line of a flood. */
 function lineEvents(chunk: LogChunkEvent): string[] {
   const events: string[] = [];
-  forEachLogLine(chunk, (text, ts, stream) => events.push(`{"ts":${ts},"stream":"${stream}","text":${JSON.stringify(text)}}`));
+  forEachLogLine(chunk, (text, ts, stream) =>
+    events.push(`{"ts":${ts},"stream":"${stream}","text":${JSON.stringify(text)}}`),
+  );
   return events;
 }
 

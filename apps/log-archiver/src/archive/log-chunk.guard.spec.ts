@@ -28,7 +28,11 @@ describe('logChunkProblem', () => {
     ['final missing', { ...good, final: undefined }, 'final is not a boolean'],
     ['text missing', { ...good, text: undefined }, 'text is not a string'],
     ['spans not a list', { ...good, spans: 'x' }, 'spans is not a list of spans'],
-    ['a span without a count', { ...good, spans: [{ ts: 1, stream: 'stdout' }] }, 'spans is not a list of spans'],
+    [
+      'a span without a count',
+      { ...good, spans: [{ ts: 1, stream: 'stdout' }] },
+      'spans is not a list of spans',
+    ],
     ['spans counting other lines', { ...good, text: 'a\nb\n' }, 'spans do not count the lines of text'],
     ['a last line without its newline', { ...good, text: 'hello' }, 'spans do not count the lines of text'],
   ])('refuses %s', (_case, data, problem) => {

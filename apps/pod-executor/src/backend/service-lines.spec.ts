@@ -40,7 +40,9 @@ describe('withServiceLines', () => {
   });
 
   it('prefixes every line of a batch read at once', async () => {
-    const merged = await collect(withServiceLines(lines('step'), [{ name: 'db', lines: lines('up\nlistening') }]));
+    const merged = await collect(
+      withServiceLines(lines('step'), [{ name: 'db', lines: lines('up\nlistening') }]),
+    );
     expect(merged).toEqual(expect.arrayContaining([line('[db] up\n[db] listening')]));
   });
 

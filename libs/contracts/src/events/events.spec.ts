@@ -40,7 +40,9 @@ describe('event validation', () => {
 
   it('rejects a log chunk whose spans do not count the lines of its text', () => {
     for (const text of ['hello', 'hello\nworld\n', '']) {
-      expect(() => validateEvent(Subjects.Logs, { ...chunk, text })).toThrow(/spans must count the lines of text/);
+      expect(() => validateEvent(Subjects.Logs, { ...chunk, text })).toThrow(
+        /spans must count the lines of text/,
+      );
     }
   });
 
