@@ -1,6 +1,6 @@
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService } from '@kiln/db';
-import { CommitState, forgeFor } from '@kiln/forge';
+import { CommitState, forgeFor, ForgeName } from '@kiln/forge';
 import { guardedRequest, NetGuard, netGuardFrom } from '@kiln/net-guard';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -22,7 +22,8 @@ export class CommitStatusService {
   private readonly logger = new Logger(CommitStatusService.name);
   private readonly box: SecretBox;
   private readonly guard: NetGuard;
-  private readonly apiUrls: Record<string, string>;
+  /** One API per forge: a forge added to the registry does not compile here until its URL is configured. */
+  private readonly apiUrls: Record<ForgeName, string>;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -38,9 +39,11 @@ export class CommitStatusService {
 
   async report(runId: string, state: CommitState): Promise<void> {
     const run = await this.prisma.run.findUnique({ where: { id: runId }, include: { project: true, pipeline: true } });
-    const forge = run && forgeFor(run.project.provider);
-    const apiUrl = forge && this.apiUrls[forge.name];
-    if (!run?.commitSha || !run.project.repoFullName || !forge || !apiUrl) return;
+    if (!run?.commitSha || !run.project.repoFullName) return;
+    // Plain git has no forge; a provider without one is an error, never another provider's API.
+    const forge = forgeFor(run.project.provider);
+    if (!forge) return;
+    const apiUrl = this.apiUrls[forge.name];
     const secret = await this.prisma.secret.findUnique({
       where: { projectId_name: { projectId: run.projectId, name: this.config.KILN_PROVIDER_TOKEN_SECRET } },
     });
