@@ -163,4 +163,52 @@ describe('operating a project with the kiln CLI', () => {
     expect(byName('test')?.reused_from).toBeNull();
     expect((await cli.run(['rerun', `ops/${first.number}`, 'nope'])).code).toBe(3);
   });
+
+  it('starts a run with variables every step sees, refusing a malformed or reserved one', async () => {
+    await platform.createPipeline(projectId, {
+      name: 'greet',
+      yaml_config: `pipeline:
+  steps:
+    - name: hello
+      image: node:20
+      environment: { GREETING: from the definition }
+      commands: ['echo "greeting=$GREETING target=$TARGET"']
+`,
+    });
+    const result = await cli.run(['run', 'ops/greet', '--var', 'GREETING=hi there', '--var', 'TARGET=a=b']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('greeting=hi there target=a=b');
+    expect((await cli.run(['run', 'ops/greet', '--var', 'NOEQUALS'])).code).toBe(2);
+    const reserved = await cli.run(['run', 'ops/greet', '--var', 'COMMIT_SHA=x']);
+    expect(reserved.code).toBe(3);
+    expect(reserved.stderr).toContain('COMMIT_SHA is set by Kiln');
+  });
+
+  it('manages users: lists, shows by email, renames, disables (revoking tokens) and deletes', async () => {
+    const created = await cli.run(['users', 'create', 'Cy', 'cy@example.com', '--json']);
+    expect(created.code).toBe(0);
+    const user = JSON.parse(created.stdout) as { id: string; token: string };
+    expect((await cli.run(['projects'], { env: { KILN_TOKEN: user.token } })).code).toBe(0);
+
+    expect((await cli.run(['users', 'list'])).stdout).toMatch(/Cy +cy@example\.com +no +active/);
+    const shown = await cli.run(['users', 'show', 'cy@example.com']);
+    expect(shown.stdout).toContain(`ID:      ${user.id}`);
+    const renamed = await cli.run(['users', 'update', user.id, '--name', 'Cyrus']);
+    expect(renamed.stdout.trim()).toBe('Updated user Cyrus <cy@example.com> (name)');
+    expect((await cli.run(['users', 'update', user.id])).code).toBe(2);
+
+    const disabled = await cli.run(['users', 'disable', 'cy@example.com', '--json']);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ id: user.id, disabled: true });
+    expect((await cli.run(['projects'], { env: { KILN_TOKEN: user.token } })).code).toBe(3);
+    const listed = JSON.parse((await cli.run(['users', 'list', '--json'])).stdout) as { items: { id: string; disabled: boolean }[] };
+    expect(listed.items.find((u) => u.id === user.id)?.disabled).toBe(true);
+    // Only platform admins manage users.
+    const member = await cli.run(['users', 'create', 'Di', 'di@example.com', '--json']);
+    const memberToken = (JSON.parse(member.stdout) as { token: string }).token;
+    expect((await cli.run(['users', 'list'], { env: { KILN_TOKEN: memberToken } })).code).toBe(3);
+
+    expect((await cli.run(['users', 'delete', user.id])).code).toBe(0);
+    expect((await cli.run(['users', 'show', user.id])).code).toBe(3);
+    expect((await cli.run(['users', 'list'])).stdout).not.toContain('cy@example.com');
+  });
 });

@@ -122,17 +122,29 @@ describe('setting up and operating Kiln in the web UI', () => {
     await screenshot(page, 'setup-secret');
   });
 
-  it('starts a run of the new pipeline at a branch and watches it finish live', async () => {
+  it('starts a run of the new pipeline at a branch with a variable and watches it finish live', async () => {
     await tab('Runs').click();
     await page.getByText('Start a run', { exact: true }).click();
     await page.getByLabel('Pipeline').selectOption({ label: 'build' });
     await page.getByLabel('Branch, tag or commit').fill('main');
+    const variables = page.getByLabel('Variables (optional)');
+    await variables.fill('1GREETING=hi');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await showsText(page.locator('#start-variables-problem'), '"1GREETING" is not a valid variable name');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('start-variables');
+    await screenshot(page, 'setup-run-variable-error');
+    await variables.fill('GREETING=a variable from the form');
     await page.getByRole('button', { name: 'Start run' }).click();
     await shows(page.getByRole('heading', { name: /Run #\d+ build/ }));
     await showsText(page.getByTestId('run-status'), 'succeeded', 60_000);
     await shows(page.getByRole('button', { name: /^test: succeeded/ }));
     await page.getByRole('button', { name: /^test: succeeded/ }).click();
-    await showsText(page.getByTestId('log'), 'tests passed');
+    await showsText(page.getByTestId('log'), 'tests passed with a variable from the form');
+    // Each line shows the time it was read, beside its number and outside the text.
+    const time = await page.getByTestId('log').locator('.log-time').first().getAttribute('data-time');
+    expect(time).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    expect(await page.getByTestId('log').innerText()).not.toContain(time!);
+    await showsText(page.getByTestId('artifacts-empty'), 'This run stored no artifacts.');
     await page.getByLabel('Search the log').fill('TESTS PASSED');
     await showsText(page.getByTestId('log-matches'), /^1 of \d+ lines$/);
     await shows(page.locator('.log-current'));
@@ -140,6 +152,43 @@ describe('setting up and operating Kiln in the web UI', () => {
     expect(await page.getByText('Follow the running step again').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Retry failed steps' }).count()).toBe(0);
     await screenshot(page, 'setup-run-finished');
+  });
+
+  it('shows the log times of an archived run, as for a live one, after a reload', async () => {
+    await page.reload();
+    await page.getByRole('button', { name: /^test: succeeded/ }).click();
+    await showsText(page.getByTestId('log'), 'tests passed with a variable from the form');
+    const times = await page.getByTestId('log').locator('.log-time').evaluateAll((els) =>
+      els.map((el) => ({ time: el.getAttribute('data-time'), iso: el.getAttribute('title') })),
+    );
+    expect(times.length).toBeGreaterThan(0);
+    for (const { time, iso } of times) {
+      expect(time).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+      expect(Date.now() - Date.parse(iso!)).toBeLessThan(10 * 60_000);
+    }
+  });
+
+  it('makes the status badge public and shows its address and Markdown for a pipeline and branch', async () => {
+    await mainNav().getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'shop', exact: true }).click();
+    await tab('Settings').click();
+    await shows(page.getByRole('heading', { name: 'Status badge' }));
+    await showsText(page.getByTestId('badge-visibility'), 'Only signed-in clients see the badge');
+    await page.getByLabel('Public status badge', { exact: false }).check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await showsText(page.getByRole('status'), 'Settings saved.');
+    await showsText(page.getByTestId('badge-visibility'), 'Anyone with the address sees the badge');
+    await page.getByLabel('Pipeline', { exact: true }).selectOption({ label: 'build' });
+    await page.getByLabel('Branch', { exact: true }).fill('main');
+    const url = (await page.getByTestId('badge-url').innerText()).replace(/\s*Copy$/, '').trim();
+    expect(url).toMatch(/\/api\/projects\/[0-9a-f-]{36}\/badge\.svg\?pipeline=build&branch=main$/);
+    expect(await page.getByTestId('badge-markdown').innerText()).toContain(`[![shop status](${url})](`);
+    // Public: fetched without a token it is the latest run's status.
+    const badge = await fetch(url);
+    expect(badge.status).toBe(200);
+    expect(await badge.text()).toContain('succeeded');
+    await page.getByTestId('badge-preview').evaluate((img: HTMLImageElement) => img.decode());
+    await screenshot(page, 'setup-badge');
   });
 
   it('names the reason of a timed-out step on its graph node', async () => {
