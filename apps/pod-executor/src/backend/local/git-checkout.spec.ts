@@ -1,5 +1,5 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkspaceSetupError } from '../backend';
@@ -33,6 +33,13 @@ describe('checkoutCommit', () => {
     const sha = repo.commit({ 'README.md': 'hello' });
     await checkoutCommit(dir, { repoUrl: repo.url, commitSha: sha, gitRef: 'main' });
     expect(existsSync(join(dir, 'README.md'))).toBe(true);
+  });
+
+  it('checks out a short sha, which git cannot fetch by itself, from the fetched branches', async () => {
+    const first = repo.commit({ 'README.md': 'first' });
+    repo.commit({ 'README.md': 'second' });
+    await checkoutCommit(dir, { repoUrl: repo.url, commitSha: first.slice(0, 10), gitRef: 'main' });
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('first');
   });
 
   it.each([
