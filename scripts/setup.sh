@@ -28,6 +28,8 @@ command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 # busybox the helper and test images are made of (no outside registry is needed).
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+# The image tests make the Dockerfile's Debian and Node bases from apt's mirror (no registry).
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -99,21 +99,23 @@ describe('Dockerfile', () => {
     expect(chain('pod-executor').join('\n')).toMatch(/apt-get install[^\n]*\bbubblewrap\b/);
   });
 
-  it('builds a non-root kiln-helper image with git for clones and curl for uploads', () => {
+  it('builds a non-root kiln-helper image of Debian slim and git, first in the file', () => {
+    expect(baseImage('helper')).toBe('debian:bookworm-slim');
     const lines = chain('helper').join('\n');
-    expect(lines).toMatch(/apt-get install[^\n]*\bgit\b/);
-    expect(lines).toMatch(/apt-get install[^\n]*\bcurl\b/);
+    expect(lines).toMatch(/apt-get install[^\n]*--no-install-recommends[^\n]*\bgit\b/);
     expect(lines).toMatch(/USER\s+[1-9]/);
+    // The legacy builder builds every stage before the target: `--target helper` builds only it.
+    expect(stages[0].name).toBe('helper');
   });
 
-  it('installs with the lockfile, prunes to production dependencies and uses setup.sh’s pnpm', () => {
+  it('installs with the lockfile, gives each app only its traced files and uses setup.sh’s pnpm', () => {
     const all = stages.flatMap((s) => s.lines).join('\n');
     expect(all).toMatch(/pnpm install --frozen-lockfile\n/);
-    expect(all).toMatch(/pnpm install --frozen-lockfile --prod/);
     const pnpm = read('scripts/setup.sh').match(/PNPM_VERSION=(\S+)/)?.[1];
     expect(args.PNPM_VERSION).toBe(pnpm);
-    // The runtime images take node_modules from the production-only stage, never the build stage.
-    expect(all).toMatch(/COPY --from=prod-deps \S*node_modules/);
+    // scripts/app-files.js writes /out/<app>: the node_modules files the app loads, never the build's node_modules.
+    expect(all).toMatch(/node scripts\/app-files\.js \/out gateway webhook-receiver scheduler pod-executor log-archiver artifact-service/);
+    for (const app of APP_NAMES) expect(chain(app)).toContain(`COPY --from=build /out/${app} /app`);
     expect(all).not.toMatch(/COPY --from=build \S*node_modules/);
   });
 
@@ -138,6 +140,7 @@ describe('Dockerfile', () => {
       'tools/prisma-stub-engine.sh',
       'scripts/build.js',
       'scripts/prisma-generate.sh',
+      'scripts/app-files.js',
       'libs',
       'apps',
       'pnpm-lock.yaml',

@@ -14,3 +14,4 @@ export * from './github-headers';
 export * from './docker-engine';
 export * from './registry';
 export * from './registry-auth';
+export * from './base-images';
