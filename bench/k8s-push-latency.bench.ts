@@ -1,10 +1,11 @@
 // Push → step started on the kubernetes backend: a signed GitHub push of a new commit, one at a
 // time, through the whole platform with the executor on its kubernetes backend against the API
 // simulator of libs/testing, whose kubelet runs every pod's containers on the Docker Engine (the
-// checkout init container in the helper image, then the step in its image). Two figures per run:
-// the step's started_at (the executor created its pod) and the moment the simulated kubelet
-// reported the step container running. Both are this machine's clock minus the moment the
-// webhook answered. No real cluster: no scheduler queue, no image pull, no volume provisioner.
+// checkout init container in the helper image, then the step in its image). Per run: the step's
+// started_at (the executor created its pod), the moment the checkout init container ended and the
+// moment the simulated kubelet reported the step container running, all on this machine's clock
+// (the push's from the moment the webhook answered). No real cluster: no scheduler queue, no image
+// pull, no volume provisioner.
 import {
   KUBE_HELPER_TEST_IMAGE,
   KUBE_STEP_TEST_IMAGE,
@@ -33,6 +34,7 @@ const TEKTON_NOTE = "beside Tekton's published ≈5 s (event → first step runn
 interface Timing {
   answeredAt: number;
   stepStartedAt: number;
+  checkedOutAt: number;
   containerRunningAt: number;
 }
 
@@ -49,7 +51,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       hostReadOnlyPaths: [project.repo.dir],
       maxGraceMs: 500,
     });
-    const running = containerRunning(sim);
+    const seen = podMilestones(sim);
     await stack.startExecutor({
       KILN_EXECUTOR_BACKEND: 'kubernetes',
       KILN_EXECUTOR_CAPACITY: '4',
@@ -68,13 +70,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       const answeredAt = Date.now();
       const runId = await runOfPush(stack.sql, answer);
       const stepStartedAt = await succeededStep(stack.sql, runId);
-      const containerRunningAt = running.get(runId);
-      if (containerRunningAt === undefined) throw new Error(`run ${runId}: the step container never ran`);
-      if (i >= 2) timings.push({ answeredAt, stepStartedAt, containerRunningAt });
+      const { checkedOutAt, containerRunningAt } = seen.get(runId) ?? {};
+      if (checkedOutAt === undefined || containerRunningAt === undefined)
+        throw new Error(`run ${runId}: the checkout or the step container never ran`);
+      if (i >= 2) timings.push({ answeredAt, stepStartedAt, checkedOutAt, containerRunningAt });
       if ((i + 1) % 10 === 0) ctx.log(`k8s-push-latency: ${i + 1}/${runs + 2} runs`);
     }
     const started = summarize(timings.map((t) => t.stepStartedAt - t.answeredAt));
     const containers = summarize(timings.map((t) => t.containerRunningAt - t.answeredAt));
+    const checkout = summarize(timings.map((t) => t.checkedOutAt - t.stepStartedAt));
+    const toRunning = summarize(timings.map((t) => t.containerRunningAt - t.checkedOutAt));
     return [
       {
         name: 'k8s: push → step container running, p50',
@@ -89,6 +94,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         unit: 'ms',
         note: 'the step’s started_at: workspace claim and owner created, pod accepted',
       },
+      {
+        name: '  pod created → checkout init container done, p50',
+        value: round(checkout.p50),
+        unit: 'ms',
+        note: 'scheduling, volume binding, sandbox, git clone in the helper image',
+      },
+      { name: '  checkout done → step container running, p50', value: round(toRunning.p50), unit: 'ms' },
     ];
   } finally {
     await stack.stop();
@@ -96,17 +108,25 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   }
 }
 
-/** When each run's step container was first reported running (or already ended), by run id. */
-function containerRunning(sim: KubeApiSimulator): Map<string, number> {
-  const seen = new Map<string, number>();
+interface Milestones {
+  checkedOutAt?: number;
+  containerRunningAt?: number;
+}
+
+/** When each run's checkout init container ended and its step container first ran, by run id. */
+function podMilestones(sim: KubeApiSimulator): Map<string, Milestones> {
+  type Status = { name: string; state?: object };
+  const seen = new Map<string, Milestones>();
   sim.store.on('event', (event: StoreEvent) => {
-    if (event.resource !== 'pods') return;
     const runId = event.object.metadata.labels?.['kiln.dev/run'];
-    const statuses = (event.object.status as { containerStatuses?: { name: string; state?: object }[] })
-      ?.containerStatuses;
-    const step = statuses?.find((s) => s.name === 'step');
-    if (!runId || seen.has(runId) || !step?.state) return;
-    if ('running' in step.state || 'terminated' in step.state) seen.set(runId, Date.now());
+    if (event.resource !== 'pods' || !runId) return;
+    const status = event.object.status as { initContainerStatuses?: Status[]; containerStatuses?: Status[] };
+    const checkout = status?.initContainerStatuses?.find((s) => s.name === 'checkout')?.state;
+    const step = status?.containerStatuses?.find((s) => s.name === 'step')?.state;
+    const at = seen.get(runId) ?? {};
+    if (checkout && 'terminated' in checkout) at.checkedOutAt ??= Date.now();
+    if (step && ('running' in step || 'terminated' in step)) at.containerRunningAt ??= Date.now();
+    seen.set(runId, at);
   });
   return seen;
 }
