@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { bwrapArgs } from '../apps/pod-executor/src/backend/local/bwrap-command';
 import { writeSandboxEtc } from '../apps/pod-executor/src/backend/local/sandbox-etc';
 import { commitSeries } from './support/commits';
+import { processTreeCpuMs } from './support/proc';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
-import { BenchProject, runOfPush, startStack } from './support/stack';
+import { BenchProject, runOfPush, Stack, startStack } from './support/stack';
 import { round, waitFor } from './support/stats';
 
 const RUNS = 300;
@@ -50,7 +51,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         `run-throughput: direct bubblewrap at ${concurrency}: ${round(direct.get(concurrency)!)} runs/min`,
       );
       await stack.startExecutor({ KILN_EXECUTOR_CAPACITY: String(concurrency) });
+      const cpuBefore = cpuOfApps(stack);
       const { minutes, failed } = await platformRuns(stack.sql, project, runs);
+      const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack), runs);
+      ctx.log(
+        `run-throughput: CPU ms per run at ${concurrency}: ${cpu.map((c) => `${c.name} ${c.value}`).join(', ')}`,
+      );
       const rate = runs / minutes;
       ctx.log(`run-throughput: platform at ${concurrency}: ${round(rate)} runs/min`);
       if (concurrency === 1) perStepAtOne = (minutes * 60_000) / (runs * STEPS.length);
@@ -64,6 +70,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         },
         ...(failed > 0 ? { note: `${failed} runs did not succeed` } : {}),
       });
+      results.push(...cpu.map((c) => ({ ...c, name: `  CPU per run at ${concurrency}, ${c.name}` })));
     }
     const directPerStep = 60_000 / (direct.get(1)! * STEPS.length);
     results.push(
@@ -86,6 +93,26 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   }
 }
 
+/** Apps whose CPU time per run is reported: the steady figure on a shared machine. */
+const MEASURED_APPS = ['webhook-receiver', 'scheduler', 'pod-executor'] as const;
+
+type AppCpu = Map<string, { self: number; children: number }>;
+
+function cpuOfApps(stack: Stack): AppCpu {
+  return new Map(MEASURED_APPS.map((app) => [app, processTreeCpuMs(stack.pid(app)!)]));
+}
+
+/** Each app's own CPU time per run and, apart, that of the processes it started (git, bwrap). */
+function cpuPerRun(before: AppCpu, after: AppCpu, runs: number): BenchResult[] {
+  return MEASURED_APPS.flatMap((app) => {
+    const [b, a] = [before.get(app)!, after.get(app)!];
+    return [
+      { name: app, value: round((a.self - b.self) / runs), unit: 'ms CPU' },
+      { name: `${app}'s child processes`, value: round((a.children - b.children) / runs), unit: 'ms CPU' },
+    ];
+  });
+}
+
 /** Pushes `runs` new commits, as fast as the receiver answers, and waits until every run has ended. */
 export async function platformRuns(
   sql: Client,
@@ -101,10 +128,12 @@ export async function platformRuns(
       while (next < runs) answers.push(await project.push(shas[next++]));
     }),
   );
-  const runIds = await Promise.all(answers.map((answer) => runOfPush(sql, answer, runs * 2_000)));
+  const runIds = await Promise.all(
+    answers.map((answer) => runOfPush(sql, answer, Math.max(runs * 2_000, 300_000))),
+  );
   const done = await waitFor(
     `${runs} runs to finish`,
-    runs * 2_000 + 60_000,
+    Math.max(runs * 2_000, 300_000) + 60_000,
     async () => {
       const { rows } = await sql.query<{ ended: string; failed: string; last: string | null }>(
         `SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'cancelled')) AS ended,

@@ -27,6 +27,21 @@ export function threadCpuMs(tid = process.pid): number {
   return cpuMsOfStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
 }
 
+/**
+ * CPU time (user + system, ms) of a process and, apart, of its children it has waited for
+ * (cutime + cstime: git, bubblewrap and what they ran), from /proc/<pid>/stat.
+ */
+export function processTreeCpuMs(pid: number): { self: number; children: number } {
+  const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const ms = (a: number, b: number) => ((Number(fields[a]) + Number(fields[b])) * 1000) / TICKS_PER_SECOND;
+  return { self: ms(11, 12), children: ms(13, 14) };
+}
+
+function statFields(stat: string): string[] {
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 function cpuMsOfStat(stat: string): number {
   // Fields after the command name (which may contain spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
