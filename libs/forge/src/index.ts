@@ -1,5 +1,6 @@
 export * from './forge';
 export * from './forge-event';
 export * from './forges';
-export { describeRef, isObject, JsonObject } from './payload-fields';
+export { describeRef, isObject } from './payload-fields';
+export type { JsonObject } from './payload-fields';
 export * from './repository-key';
