@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { decide } from './decide';
-import { after, NOW, runRow, stepRow } from './engine-fixtures';
+import { after, NOW, runRow, stepRow } from './decide.spec-helper';
 import { EngineEvent } from './engine-events';
 import { RunState, StepState } from './engine-state';
 import { isTerminalRun, isTerminalStep } from './statuses';

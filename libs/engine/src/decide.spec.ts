@@ -1,5 +1,5 @@
 import { decide } from './decide';
-import { after, NOW, runRow, stepRow } from './engine-fixtures';
+import { after, NOW, runRow, stepRow } from './decide.spec-helper';
 import { EngineEvent } from './engine-events';
 import { RunStatus, STEP_STATUSES, StepStatus } from './statuses';
 

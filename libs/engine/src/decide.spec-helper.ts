@@ -4,7 +4,7 @@ import { EngineEvent } from './engine-events';
 import { Effect, RunState, StepState } from './engine-state';
 import { RunStatus, StepStatus } from './statuses';
 
-// Rows for the engine's specs (table and property tests); not exported from the lib.
+// Rows for the engine's specs (table and property tests); not exported from the lib, loaded by no app.
 
 export const BEFORE = new Date('2026-12-06T11:00:00Z');
 export const NOW = new Date('2026-12-06T12:00:00Z');
