@@ -1,17 +1,23 @@
 import {
-  KUBE_HELPER_TEST_IMAGE,
+  baseImages,
+  dockerfileImage,
   KubeApiSimulator,
   KubeObject,
   kubeTestImages,
   Platform,
   startKubeApiSimulator,
   startPlatform,
+  testDocker,
 } from '@kiln/testing';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The namespace step pods run in, as the manifests name it. */
 export const RUNS_NAMESPACE = 'kiln-runs';
-/** The helper image, made on the tests' engine from busybox and the host's git. */
-export const HELPER_IMAGE = KUBE_HELPER_TEST_IMAGE;
+/** The helper image: the repository Dockerfile's `helper` target with one test setting (helperImage()). */
+export const HELPER_IMAGE = 'kiln-test/dockerfile-helper-e2e:1';
 /** The simulated nodes; only `builds-*` carry the label the executor's node selector asks for. */
 export const BUILD_NODES = ['builds-1', 'builds-2'];
 
@@ -36,6 +42,7 @@ export interface KubePlatformOptions {
  */
 export async function startKubePlatform(options: KubePlatformOptions): Promise<KubePlatform> {
   await kubeTestImages();
+  await helperImage();
   const sim = await startKubeApiSimulator({
     namespaces: [RUNS_NAMESPACE],
     // What the runs namespace enforces on a hardened cluster: step pods must pass it.
@@ -86,4 +93,30 @@ export async function startKubePlatform(options: KubePlatformOptions): Promise<K
       }
     },
   };
+}
+
+/**
+ * Builds the Dockerfile's `helper` target (on locally made bases; reused when unchanged) and tags
+ * it HELPER_IMAGE with one test file: a global git configuration (GIT_CONFIG_GLOBAL) saying
+ * safe.directory=*. The test repositories are root's files on this host, bound into pods that run
+ * as uid 1000, and git's upload-pack refuses such "dubious ownership" (it reads global
+ * configuration, not the environment's). In a cluster the helper fetches over the network.
+ */
+async function helperImage(): Promise<void> {
+  const docker = testDocker();
+  const built = await dockerfileImage('helper', await baseImages(docker));
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-helper-e2e-'));
+  const container = await docker.createContainer({ Image: built });
+  try {
+    await writeFile(join(dir, 'kiln-test.gitconfig'), '[safe]\n\tdirectory = *\n');
+    const tar = spawn('tar', ['-c', '--owner=0', '--group=0', '-C', dir, 'kiln-test.gitconfig'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await container.putArchive(tar.stdout, { path: '/etc' });
+    const [repo, tag] = HELPER_IMAGE.split(':');
+    await container.commit({ repo, tag, changes: ['ENV GIT_CONFIG_GLOBAL=/etc/kiln-test.gitconfig'] });
+  } finally {
+    await container.remove({ force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
 }
