@@ -27,7 +27,7 @@ describe('docker backend on the running platform', () => {
 
   beforeAll(async () => {
     docker = testDocker();
-    await busyboxTestImage(docker, IMAGE, { files: { 'etc/os-release': 'NAME="kiln test busybox"\n' } });
+    await busyboxTestImage(docker, IMAGE);
     platform = await startPlatform({
       KILN_EXECUTOR_BACKEND: 'docker',
       // Stable across a restart, so the restarted executor knows the containers it left.

@@ -74,7 +74,10 @@ export interface TestImageOptions {
 
 /**
  * A small image made here without any registry: Debian's static busybox with every applet, an
- * /etc/passwd and the given files, imported under `name` (reused when the engine already has it).
+ * /etc/passwd, an /etc/os-release naming it, and the given files, imported under `name` (reused
+ * when the engine already has it). Images are kept by name, so every caller asking for one name
+ * must ask for the same content: the default os-release keeps the plain callers of a shared name
+ * in step with the specs that read it, whichever of them runs first.
  */
 export async function busyboxTestImage(
   docker: Docker,
@@ -99,7 +102,8 @@ export async function busyboxTestImage(
       'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
     );
     await writeFile(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
-    for (const [path, content] of Object.entries(options.files ?? {})) {
+    const files = { 'etc/os-release': 'NAME="kiln test busybox"\n', ...options.files };
+    for (const [path, content] of Object.entries(files)) {
       await mkdir(join(root, path, '..'), { recursive: true });
       await writeFile(join(root, path), content);
     }

@@ -28,7 +28,7 @@ describe('docker backend (real Docker Engine)', () => {
     // The unreachable registry of the pull test is on loopback, which the SSRF guard refuses unless listed.
     process.env.KILN_ALLOWED_PRIVATE_HOSTS = '127.0.0.1';
     docker = testDocker();
-    await busyboxTestImage(docker, IMAGE, { files: { 'etc/os-release': 'NAME="kiln test busybox"\n' } });
+    await busyboxTestImage(docker, IMAGE);
     await busyboxTestImage(docker, NO_SHELL, { withoutShell: true });
     await prepareHelperImage(docker);
     repo = createGitRepo();
