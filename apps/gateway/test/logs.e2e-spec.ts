@@ -140,6 +140,7 @@ describe('step logs', () => {
     expect(timed.text).toBe(
       `${new Date(1_700_000_000_001).toISOString()} two\n${new Date(1_700_000_000_010).toISOString()} three\n`,
     );
+    expect(timed.headers['x-log-bytes']).toBe(String(Buffer.byteLength('two\nthree\n')));
   });
 
   it("serves an archived log's times: in events, and as text with timestamps=true", async () => {

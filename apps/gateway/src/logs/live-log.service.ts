@@ -47,8 +47,10 @@ export class LiveLogService {
   async text(step: Step, res: Response, { tail, timestamps }: LogAnswer = {}): Promise<void> {
     const lines = step.status === 'skipped' || step.status === 'pending' ? [] : await this.linesSoFar(step);
     const shown = tail === undefined ? lines : lines.slice(-tail);
-    const text = timestamps ? shown.map(timedText).join('') : shown.map((line) => `${line.text}\n`).join('');
-    res.type('text/plain; charset=utf-8').send(text);
+    const plain = shown.map((line) => `${line.text}\n`).join('');
+    // As for an archived log: with times, the plain log's size is a header (docs/logs.md).
+    if (timestamps) res.set('X-Log-Bytes', String(Buffer.byteLength(plain)));
+    res.type('text/plain; charset=utf-8').send(timestamps ? shown.map(timedText).join('') : plain);
   }
 
   private async linesSoFar(step: Step): Promise<TimedLine[]> {

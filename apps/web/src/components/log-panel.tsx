@@ -162,11 +162,16 @@ function renderLine(ansi: AnsiUp, line: LogLine): string {
   return `<span class="log-line${line.stream === 'stderr' ? ' log-stderr' : ''}">${time}${html}</span>`;
 }
 
+/** One formatter for every line (toLocaleTimeString builds one per call: seconds for a big log). */
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const lastClock = { second: NaN, text: '' };
+
 function timeOf(ts: number | null): string {
   if (ts === null) return '<span class="log-time" data-time=""></span>';
-  const at = new Date(ts);
-  const clock = at.toLocaleTimeString(undefined, { hour12: false });
-  return `<span class="log-time" data-time="${escapeHtml(clock)}" title="${at.toISOString()}"></span>`;
+  const second = Math.floor(ts / 1000);
+  // Lines mostly come many a second: format each second once.
+  if (second !== lastClock.second) Object.assign(lastClock, { second, text: escapeHtml(CLOCK.format(ts)) });
+  return `<span class="log-time" data-time="${lastClock.text}" title="${new Date(ts).toISOString()}"></span>`;
 }
 
 /** Marks the lines holding the text, says how many, and moves between them. */
