@@ -40,7 +40,16 @@ const LOG_CAP_BYTES = 256 * 1024;
 const EXECUTOR_CAPACITY = 8;
 const WAVE_MS = 120_000 + RUNS * 4_000;
 /** Durable consumers that change runs, steps and logs: quiet before a snapshot is compared. */
-const STATE_DURABLES = ['pod-executor', 'log-archiver', 'scheduler-run-requested', 'scheduler-step-started', 'scheduler-step-finished'];
+// The scheduler's log-archived consumer comes after the archiver: polled in this order, an archiver
+// with nothing left has published its events before their consumer is read.
+const STATE_DURABLES = [
+  'pod-executor',
+  'log-archiver',
+  'scheduler-run-requested',
+  'scheduler-step-started',
+  'scheduler-step-finished',
+  'scheduler-step-log-archived',
+];
 /**
  * Everything whose backlog must be empty before leftovers are counted. `kiln.run.finished`
  * deliveries caught by a NATS restart come back only after their ack wait (2 min), hence the wait.
