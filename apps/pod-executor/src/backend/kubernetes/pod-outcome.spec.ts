@@ -63,9 +63,26 @@ describe('podOutcome', () => {
   });
 
   it('takes a succeeded step of a pod with services at once, though the services keep the pod running', () => {
-    const withService = { spec: { containers: [{ name: 'service-0-db', image: 'postgres:16' }, { name: 'step', image: 'node:20' }] } };
-    const service = { name: 'service-0-db', image: 'postgres:16', imageID: '', ready: true, restartCount: 0, state: { running: {} } };
-    const status = (exitCode: number) => ({ phase: 'Running', containerStatuses: [service, ...step(ended(exitCode))] });
+    const withService = {
+      spec: {
+        containers: [
+          { name: 'service-0-db', image: 'postgres:16' },
+          { name: 'step', image: 'node:20' },
+        ],
+      },
+    };
+    const service = {
+      name: 'service-0-db',
+      image: 'postgres:16',
+      imageID: '',
+      ready: true,
+      restartCount: 0,
+      state: { running: {} },
+    };
+    const status = (exitCode: number) => ({
+      phase: 'Running',
+      containerStatuses: [service, ...step(ended(exitCode))],
+    });
     expect(podOutcome(pod(status(0), withService), running)).toEqual({ exitCode: 0 });
     expect(podOutcome(pod(status(2), withService), running)).toBeUndefined();
     expect(podOutcome(pod(status(2), withService), { ...running, settled: true })).toEqual({ exitCode: 2 });
@@ -80,7 +97,10 @@ describe('podOutcome', () => {
       restartCount: 0,
       state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
     };
-    const exit = podOutcome(pod({ phase: 'Pending', containerStatuses: [service, ...step({ running: {} })] }), running);
+    const exit = podOutcome(
+      pod({ phase: 'Pending', containerStatuses: [service, ...step({ running: {} })] }),
+      running,
+    );
     expect(exit).toEqual({
       exitCode: null,
       error: 'image pull failed (ImagePullBackOff) for "registry.example.com/db:1": Back-off pulling image',
@@ -206,6 +226,18 @@ describe('podOutcome', () => {
       exitCode: null,
       error: 'checking the repository out failed (exit code 128); see the log',
     });
+  });
+
+  it('waits for the reason of a killed checkout: the deadline, not a failed checkout', () => {
+    const killed = {
+      initContainerStatuses: checkout(ended(137)),
+      containerStatuses: step({ waiting: { reason: 'PodInitializing' } }),
+    };
+    const spec = { spec: { containers: [], activeDeadlineSeconds: 1 } };
+    expect(podOutcome(pod({ phase: 'Pending', ...killed }, spec), running)).toBeUndefined();
+    expect(
+      podOutcome(pod({ phase: 'Failed', reason: 'DeadlineExceeded', ...killed }, spec), running)?.error,
+    ).toBe('the pod ran past its deadline (activeDeadlineSeconds 1) and was stopped');
   });
 
   it('reports a pod stopped at its deadline', () => {

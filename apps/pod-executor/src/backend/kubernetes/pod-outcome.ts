@@ -102,6 +102,9 @@ export function podOutcome(pod: V1Pod, ctx: OutcomeContext): StepExit | undefine
   }
   const initEnd = init?.state?.terminated;
   if (initEnd && initEnd.exitCode !== 0) {
+    // A checkout killed (137) may be the pod's deadline at work: its reason comes with the phase.
+    if (initEnd.exitCode === 137 && !isFinished(status.phase) && !deleting) return undefined;
+    if (status.reason === 'DeadlineExceeded') return deadlineExceeded(pod);
     const reason = initEnd.reason === 'OOMKilled' ? ', out of memory' : '';
     return {
       exitCode: null,
