@@ -33,3 +33,20 @@ export async function ignoreGone(call: () => Promise<unknown>, alsoIgnore: numbe
     if (status !== 404 && !alsoIgnore.includes(status ?? 0)) throw error;
   }
 }
+
+/**
+ * Removes a container and returns once the engine no longer lists it. A removal already in
+ * progress (409) or one the storage driver refused for a moment (busy mounts on a loaded host) is
+ * tried again a few times; what is still left after that is the orphan sweep's.
+ */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.remove({ force: true });
+      return;
+    } catch (error) {
+      if (engineStatus(error) === 404 || attempt === 5) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}

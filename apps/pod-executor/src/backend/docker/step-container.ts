@@ -5,7 +5,7 @@ import { StepExit, StepSpec, StepStartError } from '../backend';
 import { BASE_ENV, stepScript } from '../local/bwrap-command';
 import { OutputLines } from '../local/output-lines';
 import { DockerBackendOptions } from './docker.options';
-import { engineMessage, ignoreGone } from './engine';
+import { engineMessage, ignoreGone, removeContainer } from './engine';
 import { labels, volumeName } from './names';
 
 /** The container create body for one step: its image, the run's volume and namespace, no privileges. */
@@ -112,7 +112,7 @@ export class StepContainer {
     } catch (error) {
       return { exitCode: null, error: `lost the step's container: ${engineMessage(error)}` };
     } finally {
-      await ignoreGone(() => this.container.remove({ force: true }), [409]).catch(() => undefined);
+      await removeContainer(this.container);
     }
   }
 }
