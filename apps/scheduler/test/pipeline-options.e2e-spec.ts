@@ -145,9 +145,10 @@ describe('matrix, when, retry and approval on the local backend', () => {
 `,
     );
     expect(run.status).toBe('succeeded');
-    // The executor collects artifacts after the run ended: the summary follows shortly.
-    const summaryOf = (r: RunJson) => (r as RunJson & { test_summary?: object | null }).test_summary;
-    const withSummary = await platform.waitForRun(projectId, run.id, (r) => !!summaryOf(r), 30_000);
+    // The executor collects artifacts after the run ended, one report file at a time: the
+    // summary grows until both are in.
+    const summaryOf = (r: RunJson) => (r as RunJson & { test_summary?: { tests: number } | null }).test_summary;
+    const withSummary = await platform.waitForRun(projectId, run.id, (r) => summaryOf(r)?.tests === 3, 30_000);
     expect(summaryOf(withSummary)).toEqual({
       tests: 3,
       failures: 1,

@@ -136,7 +136,7 @@ describe('the orphan sweep', () => {
 
     it('refuses to start when the backend cannot work in its namespace, naming the variables', async () => {
       await expect(reaper(backend('no-such-namespace')).onModuleInit()).rejects.toThrow(
-        /cannot work in namespace no-such-namespace \(KILN_K8S_NAMESPACE, KILN_KUBECONFIG, RBAC\)/,
+        /cannot run steps in namespace no-such-namespace: .*namespace no-such-namespace does not exist \(KILN_K8S_NAMESPACE/,
       );
     });
   });
