@@ -131,8 +131,12 @@ export async function startApps(
   };
 }
 
+// Six apps start at once: on a 2-core machine that other work keeps busy an app has taken over
+// 30 s to answer, so the launcher allows a minute before it gives up.
+const READY_TIMEOUT_MS = 60_000;
+
 async function waitReady(app: AppName, url: string, child: ChildProcess, lines: string[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${lines.join('')}`);
     try {
@@ -143,5 +147,5 @@ async function waitReady(app: AppName, url: string, child: ChildProcess, lines: 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${app} did not become ready within 30 s:\n${lines.join('')}`);
+  throw new Error(`${app} did not become ready within ${READY_TIMEOUT_MS / 1000} s:\n${lines.join('')}`);
 }
