@@ -14,6 +14,7 @@ import {
   dockerfileImage,
   dockerfileImageName,
   freePort,
+  PORT_VARIABLES,
   TestDatabase,
   testDocker,
   uniqueNatsPrefix,
@@ -27,14 +28,6 @@ import { Client } from 'pg';
 
 const ROOT = join(__dirname, '../..');
 const docker = testDocker();
-const PORT_VARIABLES: Record<AppName, string> = {
-  gateway: 'KILN_GATEWAY_PORT',
-  'webhook-receiver': 'KILN_WEBHOOK_PORT',
-  scheduler: 'KILN_SCHEDULER_PORT',
-  'pod-executor': 'KILN_EXECUTOR_PORT',
-  'log-archiver': 'KILN_ARCHIVER_PORT',
-  'artifact-service': 'KILN_ARTIFACT_PORT',
-};
 
 /** Output of a command run in a fresh container of `image` (its entrypoint replaced). */
 async function runIn(image: string, script: string, user = ''): Promise<{ code: number; output: string }> {

@@ -14,7 +14,8 @@ export const APP_NAMES = [
 ] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
-const PORT_VARIABLES: Record<AppName, string> = {
+/** The variable each app reads its HTTP port from. */
+export const PORT_VARIABLES: Record<AppName, string> = {
   gateway: 'KILN_GATEWAY_PORT',
   'webhook-receiver': 'KILN_WEBHOOK_PORT',
   scheduler: 'KILN_SCHEDULER_PORT',

@@ -5,6 +5,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { APP_NAMES } from '@kiln/launcher';
 
 /**
  * The bases the repository Dockerfile builds on (debian:bookworm-slim, node:20-slim), made on the
@@ -178,15 +179,7 @@ function splitTag(name: string): [string, string] {
 }
 
 /** The targets of the repository Dockerfile: one per app, and the helper image. */
-export const DOCKERFILE_TARGETS = [
-  'gateway',
-  'webhook-receiver',
-  'scheduler',
-  'pod-executor',
-  'log-archiver',
-  'artifact-service',
-  'helper',
-] as const;
+export const DOCKERFILE_TARGETS = [...APP_NAMES, 'helper'] as const;
 export type DockerfileTarget = (typeof DOCKERFILE_TARGETS)[number];
 
 /** The tag a Dockerfile target gets on the tests' engine. */
