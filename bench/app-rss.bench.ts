@@ -59,6 +59,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       for (const app of APP_NAMES) peak.set(app, Math.max(peak.get(app)!, rssOf(stack, app)));
     }, SAMPLE_EVERY_MS);
     let loading = true;
+    let unsucceeded = 0;
     try {
       const listing = (async () => {
         while (loading) {
@@ -100,6 +101,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       );
       loading = false;
       await listing;
+      const { rows } = await stack.sql.query<{ n: string }>(
+        `SELECT count(*) AS n FROM runs WHERE id = ANY($1::uuid[]) AND status <> 'succeeded'`,
+        [runIds],
+      );
+      unsucceeded = Number(rows[0].n);
     } finally {
       loading = false;
       clearInterval(sampler);
@@ -121,7 +127,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         },
       );
     }
-    results[1].note = `${runs} runs with artifacts, a ${round(logBytes / 1048576)} MiB log followed live, run listings throughout`;
+    results[1].note =
+      `${runs} runs with artifacts, a ${round(logBytes / 1048576)} MiB log followed live, run listings throughout` +
+      (unsucceeded > 0 ? `; ${unsucceeded} runs did not succeed` : '');
     return results;
   } finally {
     await stack.stop();

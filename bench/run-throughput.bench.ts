@@ -1,6 +1,7 @@
 // Runs per minute of a 3-step pipeline (build, then test and lint in parallel): 300 pushes of new
 // commits, sent as fast as the receiver answers, with one executor at concurrency 1, 4 and 16
-// (KILN_EXECUTOR_CAPACITY); time runs from the first push to the last run's end. The baseline runs
+// (KILN_EXECUTOR_CAPACITY), then with a second scheduler and a second executor beside the first
+// (capacity 4 each); time runs from the first push to the last run's end. The baseline runs
 // the same bubblewrap command lines (the executor's own argument builder) directly from this
 // process with the same step order and the same number of sandboxes at once: what is left over is
 // the platform (events, database, workspace clone, logs, archiving).
@@ -44,6 +45,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   try {
     const project = await stack.createProject({ '.platform.yaml': DEFINITION });
     let perStepAtOne = 0;
+    let atFour = 0;
     for (const concurrency of CONCURRENCY_LEVELS) {
       // Right before the platform at the same level: on a shared machine the load drifts.
       direct.set(concurrency, await directRunsPerMinute(runs, concurrency));
@@ -60,6 +62,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       const rate = runs / minutes;
       ctx.log(`run-throughput: platform at ${concurrency}: ${round(rate)} runs/min`);
       if (concurrency === 1) perStepAtOne = (minutes * 60_000) / (runs * STEPS.length);
+      if (concurrency === 4) atFour = round(rate);
       results.push({
         name: `runs/min, 3 steps, executor concurrency ${concurrency}`,
         value: round(rate),
@@ -72,6 +75,20 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       });
       results.push(...cpu.map((c) => ({ ...c, name: `  CPU per run at ${concurrency}, ${c.name}` })));
     }
+    // Scale out on the same machine: a second scheduler and a second executor beside the first.
+    await stack.startExecutor({ KILN_EXECUTOR_CAPACITY: '4' });
+    await stack.addReplica('scheduler');
+    await stack.addReplica('pod-executor', { KILN_EXECUTOR_CAPACITY: '4' });
+    const scaledOut = await platformRuns(stack.sql, project, runs);
+    await stack.stopReplicas();
+    ctx.log(`run-throughput: 2 schedulers + 2 executors: ${round(runs / scaledOut.minutes)} runs/min`);
+    results.push({
+      name: 'runs/min, 2 schedulers + 2 executors at concurrency 4 each',
+      value: round(runs / scaledOut.minutes),
+      unit: 'runs/min',
+      baseline: { name: '1 scheduler + 1 executor at concurrency 4', value: atFour },
+      ...(scaledOut.failed > 0 ? { note: `${scaledOut.failed} runs did not succeed` } : {}),
+    });
     const directPerStep = 60_000 / (direct.get(1)! * STEPS.length);
     results.push(
       {

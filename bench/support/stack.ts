@@ -12,8 +12,8 @@ import {
 } from '@kiln/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -48,6 +48,10 @@ export interface Stack {
   /** Starts a pod-executor with these settings, stopping the one running before. */
   startExecutor(env?: Record<string, string>): Promise<void>;
   stopExecutor(): Promise<void>;
+  /** Starts one more scheduler or executor beside the running ones (own data directory); stopped with the stack. */
+  addReplica(app: 'scheduler' | 'pod-executor', env?: Record<string, string>): Promise<void>;
+  /** Stops the replicas `addReplica` started. */
+  stopReplicas(): Promise<void>;
   /** A git repository holding `files` and a GitHub project for it (default pipeline from .platform.yaml). */
   createProject(files: Record<string, string>): Promise<BenchProject & { sha: string }>;
   stop(): Promise<void>;
@@ -72,6 +76,10 @@ export async function startStack(
     KILN_DATA_DIR: dataDir,
     KILN_SECRET_KEY: generateKey(),
     KILN_ADMIN_TOKEN: adminToken,
+    // Shared by every process of the stack: executors started later (startExecutor, extra
+    // replicas) must present the artifact-service's token and open the scheduler's secrets.
+    KILN_INTERNAL_TOKEN: randomBytes(24).toString('hex'),
+    KILN_EXECUTOR_KEY: randomBytes(32).toString('hex'),
     KILN_ALLOW_LOCAL_REPOS: 'true',
     // createGitRepo makes its repositories there.
     KILN_LOCAL_REPO_ROOTS: tmpdir(),
@@ -93,12 +101,17 @@ export async function startStack(
   let apps: RunningApps | undefined;
   let executor: RunningApps | undefined;
   const repos: TestGitRepo[] = [];
+  const replicas: RunningApps[] = [];
 
   const stopExecutor = async () => {
     await executor?.stop();
     executor = undefined;
   };
+  const stopReplicas = async () => {
+    for (const replica of replicas.splice(0)) await replica.stop();
+  };
   const stop = async () => {
+    await stopReplicas();
     await stopExecutor();
     await apps?.stop();
     await sql.end().catch(() => undefined);
@@ -144,6 +157,19 @@ export async function startStack(
       });
     },
     stopExecutor,
+    async addReplica(app, overrides = {}) {
+      const replicaDir = join(dataDir, `replica-${replicas.length + 1}`);
+      mkdirSync(replicaDir);
+      replicas.push(
+        await startApps([app], {
+          ...env,
+          KILN_ARTIFACT_SERVICE_URL: running.url('artifact-service'),
+          KILN_DATA_DIR: replicaDir,
+          ...overrides,
+        }),
+      );
+    },
+    stopReplicas,
     async createProject(files) {
       const repo = createGitRepo();
       repos.push(repo);
