@@ -1,4 +1,4 @@
-import { admits, competition, CountRuns, hasLimits, queuePosition, RunCountFilter } from './admission';
+import { admits, competition, competitionOf, CountRuns, hasLimits, queuePosition, RunCountFilter } from './admission';
 
 interface Row {
   projectId: string;
@@ -74,5 +74,23 @@ describe('run admission', () => {
     ];
     const c = await competition(counter(rows), mine, { maxActive: 0, projectLimit: 1 });
     expect(queuePosition(c)).toBe(2);
+  });
+
+  it.each([
+    ['no limit', 0, null],
+    ['a global limit', 2, null],
+    ['a project limit', 0, 1],
+    ['both limits', 2, 1],
+  ] as const)('takes the same slot use from counts taken at once as from counts asked for, under %s', async (_name, maxActive, projectLimit) => {
+    const rows: Row[] = [
+      { projectId: 'a', status: 'running', createdAt: at(1) },
+      { projectId: 'b', status: 'running', createdAt: at(2) },
+      { projectId: 'b', status: 'queued', createdAt: at(3) },
+      { projectId: 'a', status: 'queued', createdAt: at(4) },
+      { projectId: 'a', status: 'queued', createdAt: at(20) },
+    ];
+    const limits = { maxActive, projectLimit };
+    const use = { global: { running: 2, queuedAhead: 2 }, project: { running: 1, queuedAhead: 1 } };
+    expect(competitionOf(limits, use)).toEqual(await competition(counter(rows), mine, limits));
   });
 });

@@ -49,6 +49,14 @@ export async function competition(
   };
 }
 
+/** The slot use under each limit that applies, from counts taken of both (`competition` counts lazily). */
+export function competitionOf(limits: AdmissionLimits, use: { global: SlotUse; project: SlotUse }): Competition {
+  return {
+    ...(limits.maxActive > 0 ? { global: use.global } : {}),
+    ...(limits.projectLimit ? { project: use.project } : {}),
+  };
+}
+
 /** Whether the run may start now: every limit that applies has a slot left for it. */
 export function admits(limits: AdmissionLimits, c: Competition): boolean {
   const fits = (use: SlotUse | undefined, limit: number) => !use || use.running + use.queuedAhead < limit;

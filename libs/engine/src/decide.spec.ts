@@ -1,4 +1,4 @@
-import { decide } from './decide';
+import { decide, decideAll, decideGroups } from './decide';
 import { after, NOW, runRow, stepRow } from './decide.spec-helper';
 import { EngineEvent } from './engine-events';
 import { RunStatus, STEP_STATUSES, StepStatus } from './statuses';
@@ -190,6 +190,16 @@ describe('decide: fields and effects', () => {
     const result = after(runRow('running'), steps, [EVENTS['step succeeded'], b(EVENTS['step succeeded']), EVENTS['step succeeded']]);
     expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'queued']);
     expect(result.effects).toEqual([{ type: 'dispatch', stepIds: ['c'] }]);
+  });
+
+  it("tells each caller of a batch whether its events changed a row, on top of the callers' before it", () => {
+    const steps = [stepRow('a', 'running'), stepRow('b', 'running'), stepRow('c', 'pending', { dependsOn: ['a', 'b'] })];
+    const b = (e: EngineEvent) => ({ ...e, stepId: 'b' }) as EngineEvent;
+    const groups = [[EVENTS['step succeeded']], [EVENTS['step succeeded']], [b(EVENTS['step succeeded']), EVENTS['log archived']]];
+    const grouped = decideGroups(runRow('running'), steps, groups, NOW);
+    expect(grouped.changedBy).toEqual([true, false, true]);
+    const { changedBy: _changedBy, ...decision } = grouped;
+    expect(decision).toEqual(decideAll(runRow('running'), steps, groups.flat(), NOW));
   });
 
   it('changes nothing for an event about a step the run does not have', () => {

@@ -28,9 +28,23 @@ export function decide(run: RunState, steps: StepState[], event: EngineEvent, no
 
 /** Several events of one run, in order, as one decision (one transaction for the writer). */
 export function decideAll(run: RunState, steps: StepState[], events: EngineEvent[], now: Date): Decision {
+  const { changes, effects } = decideGroups(run, steps, [events], now);
+  return { changes, effects };
+}
+
+/**
+ * The events of several callers, group after group, as one decision; `changedBy[i]` says whether
+ * group i changed a row on top of the groups before it (what the caller of that group reports).
+ */
+export function decideGroups(run: RunState, steps: StepState[], groups: EngineEvent[][], now: Date): Decision & { changedBy: boolean[] } {
   const w: Working = { run: { ...run }, steps: steps.map((s) => ({ ...s })), effects: [], advanced: false };
-  for (const event of events) apply(w, event, now);
-  return { changes: changesBetween(run, steps, w), effects: effectsOf(run, w) };
+  const changedBy = groups.map((events) => {
+    const before = { run: { ...w.run }, steps: w.steps.map((s) => ({ ...s })) };
+    for (const event of events) apply(w, event, now);
+    const changes = changesBetween(before.run, before.steps, w);
+    return changes.run !== undefined || changes.steps.length > 0;
+  });
+  return { changes: changesBetween(run, steps, w), effects: effectsOf(run, w), changedBy };
 }
 
 function apply(w: Working, event: EngineEvent, now: Date): void {

@@ -1,14 +1,15 @@
 import { StepDecidedEvent, StepFinishedEvent, StepLogArchivedEvent, StepStartedEvent } from '@kiln/contracts';
-import { Prisma, PrismaService, Run, Step } from '@kiln/db';
-import { applyChanges, Changes, Decision, decideAll, EngineEvent, runContext, stepRules } from '@kiln/engine';
+import { PrismaService, Step } from '@kiln/db';
+import { applyChanges, Decision, decideGroups, EngineEvent, runContext, stepRules } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PoolClient } from 'pg';
 import { SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { StepDispatcherService } from '../dispatch/step-dispatcher.service';
 import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { decodeSnapshot } from '../runs/definition-snapshot';
-import { mayStart } from './run-admission';
-
-type Tx = Prisma.TransactionClient;
+import { admissibleQueuedRuns, mayStart } from './run-admission';
+import { beginWithRun } from './run-rows';
+import { writeChanges } from './run-writes';
 
 /** Queued runs re-examined when a run ends and frees its slot. */
 const ADMISSIONS_PER_FINISH = 20;
@@ -16,13 +17,15 @@ const ADMISSIONS_PER_FINISH = 20;
 /**
  * The one writer of runs and steps once they exist (run creation inserts them). Every event goes
  * through `apply`: under the run's row lock it reads the run and its steps, asks the engine
- * (`decideAll` in @kiln/engine) what the events change, writes that in the same transaction, and
+ * (`decideGroups` in @kiln/engine) what the events change, writes that in the same transaction, and
  * performs the effects once it is committed. Duplicate, late or reordered events change nothing,
  * and scheduler replicas never race.
  */
 @Injectable()
 export class RunStateService {
   private readonly logger = new Logger(RunStateService.name);
+  /** Runs with a transaction in flight in this process → the callers waiting for the next one. */
+  private readonly waiting = new Map<string, Caller[]>();
 
   constructor(
     private readonly prisma: PrismaService,
@@ -90,29 +93,80 @@ export class RunStateService {
 
   /**
    * Applies events of one run, in order, as one decision in one transaction; answers whether
-   * anything changed. The effects follow the commit: a crash in between leaves the run to the next
-   * event or the watchdog, which decide (and dispatch) again.
+   * they changed anything. Events of a run that arrive while its transaction is in flight wait
+   * and go together in the next one (one lock, one read, one write for all). The effects follow
+   * the commit: a crash in between leaves the run to the next event or the watchdog, which
+   * decide (and dispatch) again.
    */
-  async apply(runId: string, events: EngineEvent[]): Promise<boolean> {
-    const outcome = await this.prisma.$transaction((tx) => this.decideLocked(tx, runId, events));
-    if (!outcome) return false;
-    await this.perform(runId, outcome.decision, outcome.steps);
-    return outcome.decision.changes.run !== undefined || outcome.decision.changes.steps.length > 0;
+  apply(runId: string, events: EngineEvent[]): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const next = this.waiting.get(runId);
+      if (next) next.push({ events, resolve, reject });
+      else {
+        this.waiting.set(runId, []);
+        void this.drain(runId, [{ events, resolve, reject }]);
+      }
+    });
   }
 
-  private async decideLocked(tx: Tx, runId: string, events: EngineEvent[]) {
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM runs WHERE id = ${runId}::uuid FOR UPDATE`;
-    if (locked.length === 0) return null;
-    const run = await tx.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: true } });
-    const admitted = run.status === 'queued' ? await mayStart(tx, run, this.config.KILN_MAX_ACTIVE_RUNS) : true;
+  /** Runs the run's transactions one after another while callers keep coming. */
+  private async drain(runId: string, first: Caller[]): Promise<void> {
+    for (let callers = first; callers.length > 0; ) {
+      const outcome = await this.transaction(runId, callers.map((c) => c.events)).catch((error: unknown) => {
+        for (const caller of callers) caller.reject(error);
+        return undefined;
+      });
+      const next = this.waiting.get(runId) ?? [];
+      if (next.length > 0) this.waiting.set(runId, []);
+      else this.waiting.delete(runId);
+      if (outcome !== undefined) void this.settle(runId, outcome, callers);
+      callers = next;
+    }
+  }
+
+  /** Performs the effects of a committed decision, then answers its callers. */
+  private async settle(runId: string, outcome: Outcome | null, callers: Caller[]): Promise<void> {
+    try {
+      if (outcome) await this.perform(runId, outcome.decision, outcome.steps);
+      callers.forEach((caller, i) => caller.resolve(outcome?.decision.changedBy[i] ?? false));
+    } catch (error) {
+      for (const caller of callers) caller.reject(error);
+    }
+  }
+
+  /** Locks the run, decides the callers' events on its rows and writes the changes; null: no such run. */
+  private async transaction(runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
+    const client = await this.prisma.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const outcome = await this.decideLocked(client, runId, groups);
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      // A connection whose transaction could not be ended is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async decideLocked(client: PoolClient, runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
+    const locked = await beginWithRun(client, runId);
+    if (!locked) return null;
+    const { run, projectLimit } = locked;
+    const limits = { maxActive: this.config.KILN_MAX_ACTIVE_RUNS, projectLimit };
+    const admitted = run.status === 'queued' ? await mayStart(client, run.id, limits) : true;
     const definition = decodeSnapshot(run.definition);
-    const decision = decideAll(
+    const decision = decideGroups(
       { ...run, failFast: definition?.failFast ?? false, context: runContext(run), admitted },
       run.steps.map((step) => ({ ...step, ...stepRules(step.name, definition) })),
-      events,
+      groups,
       new Date(),
     );
-    await write(tx, run, decision.changes);
+    await writeChanges(client, runId, decision.changes);
     return { decision, steps: applyChanges(run, run.steps, decision.changes).steps };
   }
 
@@ -136,28 +190,20 @@ export class RunStateService {
   /** Reports the end of a run and lets runs that waited for its slot start. */
   private async finished(runId: string): Promise<void> {
     await this.outcomes.runFinished(runId);
-    // No "are there limits at all" shortcut: a limit removed since these runs queued must free them.
-    const waiting = await this.prisma.run.findMany({
-      where: { status: 'queued' },
-      orderBy: { createdAt: 'asc' },
-      take: ADMISSIONS_PER_FINISH,
-      select: { id: true },
-    });
-    for (const run of waiting) await this.advance(run.id);
+    // Every queued run the limits admit now, not only with limits: a limit removed since they queued must free them.
+    const admissible = await admissibleQueuedRuns(this.prisma.pool, this.config.KILN_MAX_ACTIVE_RUNS, ADMISSIONS_PER_FINISH);
+    for (const id of admissible) await this.advance(id);
   }
 }
 
-/** Writes a decision's guarded changes; steps that change alike share one statement. */
-async function write(tx: Tx, run: Run, changes: Changes): Promise<void> {
-  const groups = new Map<string, { ids: string[]; change: Changes['steps'][number] }>();
-  for (const change of changes.steps) {
-    const key = JSON.stringify([change.from, change.set], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-    const group = groups.get(key) ?? { ids: [], change };
-    group.ids.push(change.id);
-    groups.set(key, group);
-  }
-  for (const { ids, change } of groups.values()) {
-    await tx.step.updateMany({ where: { id: { in: ids }, runId: run.id, ...change.from }, data: change.set });
-  }
-  if (changes.run) await tx.run.updateMany({ where: { id: run.id, ...changes.run.from }, data: changes.run.set });
+interface Caller {
+  events: EngineEvent[];
+  resolve(changed: boolean): void;
+  reject(error: unknown): void;
+}
+
+interface Outcome {
+  decision: Decision & { changedBy: boolean[] };
+  /** The run's steps as the decision left them. */
+  steps: Step[];
 }

@@ -4,6 +4,7 @@ import { EngineEvent } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
+import { admissibleQueuedRuns } from '../state/run-admission';
 import { RunStateService } from '../state/run-state.service';
 
 /** Grace after a step's own timeout before the platform stops waiting for its executor. */
@@ -13,7 +14,7 @@ const REPORT_GRACE_MS = 60_000;
  * after a database outage the scheduler's consumer retries it with backoff, up to 30 s apart.
  */
 const LATE_REPORT_MS = 30_000;
-/** Oldest queued runs re-examined per sweep; admission itself keeps the order fair. */
+/** Oldest queued runs looked at per sweep; admission itself keeps the order fair. */
 const ADMISSIONS_PER_SWEEP = 50;
 
 /**
@@ -101,13 +102,8 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
    * in the meantime (PATCH concurrency_limit) must not leave them waiting for that.
    */
   private async admitQueuedRuns(): Promise<void> {
-    const queued = await this.prisma.run.findMany({
-      where: { status: 'queued' },
-      orderBy: { createdAt: 'asc' },
-      take: ADMISSIONS_PER_SWEEP,
-      select: { id: true },
-    });
-    for (const run of queued) await this.state.advance(run.id);
+    const admissible = await admissibleQueuedRuns(this.prisma.pool, this.config.KILN_MAX_ACTIVE_RUNS, ADMISSIONS_PER_SWEEP);
+    for (const id of admissible) await this.state.advance(id);
   }
 
   private async recoverLostSteps(now: Date): Promise<void> {
