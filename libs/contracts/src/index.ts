@@ -5,7 +5,6 @@ export * from './event-map';
 export * from './validate-event';
 export * from './event-codec';
 export * from './events/run-requested.event';
-export * from './events/run-variables';
 export * from './events/run-cancel.event';
 export * from './events/run-finished.event';
 export * from './events/step-dispatched.event';

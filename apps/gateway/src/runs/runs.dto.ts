@@ -1,4 +1,4 @@
-import { runVariablesProblems } from '@kiln/contracts';
+import { runVariablesProblems } from '@kiln/api-wire';
 import { INJECTED_VARIABLES } from '@kiln/definition';
 import { RUN_STATUSES } from '@kiln/engine';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';

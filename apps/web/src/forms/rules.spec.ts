@@ -9,6 +9,9 @@ describe('form rules (the API DTOs, in the browser)', () => {
     expect(parseVariables('1BAD=x').problem).toMatch(/"1BAD" is not a valid variable name/);
     expect(parseVariables('NOEQUALS').problem).toMatch(/write NAME=value/);
     expect(parseVariables('K=${{ secrets.X }}').problem).toMatch(/plain text/);
+    // The gateway's own limits, not a copy of them.
+    expect(parseVariables(`LONG=${'x'.repeat(4097)}`).problem).toBe('variables: LONG is longer than 4096 characters');
+    expect(parseVariables(Array.from({ length: 51 }, (_, i) => `V${i}=x`).join('\n')).problem).toBe('variables: at most 50 variables');
   });
 
   it('accepts the names the gateway accepts and words a refusal like it', () => {

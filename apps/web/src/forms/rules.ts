@@ -1,3 +1,5 @@
+import { runVariablesProblems } from '@kiln/api-wire';
+
 /**
  * The API's input rules, checked in the browser before a request so each field shows its problem
  * at once. The messages are the gateway's own (its DTOs), so a user reads one wording either way;
@@ -78,20 +80,16 @@ export function check<K extends string>(
 
 /**
  * Run variables typed one `NAME=value` a line (blank lines skipped), as the API's `variables`
- * object; `problem` names the first bad line in the API's words.
+ * object; `problem` is the first of the API's own problems (`runVariablesProblems`, shared with
+ * the gateway), or names a line that is not `NAME=value`.
  */
 export function parseVariables(text: string): { variables: Record<string, string>; problem: string | null } {
   const variables: Record<string, string> = {};
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const at = line.indexOf('=');
-    const name = (at < 0 ? line : line.slice(0, at)).trim();
-    const value = at < 0 ? '' : line.slice(at + 1);
-    if (at < 0 || name.length > 128 || !SECRET_NAME.test(name)) {
-      return { variables, problem: `variables: write NAME=value, one a line; "${name}" is not a valid variable name` };
-    }
-    if (value.includes('${{')) return { variables, problem: `variables: ${name} holds a \${{ }} expression; run variables are plain text` };
-    variables[name] = value;
+    if (at < 0) return { variables, problem: `variables: write NAME=value, one a line; "${line.trim().slice(0, 130)}" has no "="` };
+    variables[line.slice(0, at).trim()] = line.slice(at + 1);
   }
-  return { variables, problem: null };
+  return { variables, problem: runVariablesProblems(variables)[0] ?? null };
 }

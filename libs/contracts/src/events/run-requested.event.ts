@@ -1,5 +1,5 @@
 import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength, ValidateBy } from 'class-validator';
-import { runVariablesProblems } from './run-variables';
+import { runVariablesProblems } from '@kiln/api-wire';
 
 export const TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'retry'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
