@@ -13,6 +13,8 @@ import { spawn } from 'node:child_process';
 import { WorkspaceSetupError } from '../backend';
 
 const CHECKOUT_TIMEOUT_MS = 10 * 60_000;
+/** A workspace is removed with its run: what git writes there need not survive a power cut. */
+const THROWAWAY_REPO = '-c core.fsync=none';
 const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
 const logger = new Logger('GitCheckout');
 
@@ -51,7 +53,13 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
       );
       // Servers without allow-reachable-sha1-in-want refuse a bare sha: take every branch and tag.
       await git.run(['init', '-q', '--template='], options);
-      await fetch('--', target.repoUrl, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
+      await fetch(
+        '--no-auto-maintenance',
+        '--',
+        target.repoUrl,
+        '+refs/heads/*:refs/remotes/origin/*',
+        '+refs/tags/*:refs/tags/*',
+      );
       const commit = target.commitSha || `origin/${target.gitRef.replace(/^refs\/heads\//, '')}`;
       await git.run(['checkout', '-q', '--detach', commit], options);
     }
@@ -66,14 +74,16 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
  * `git init`, a shallow fetch of `$2` from `$1` (with the guard's options, `$3…`) and the checkout,
  * in one shell: one process started from the executor instead of three, since starting a process
  * from a large Node process costs far more than from sh. No template (no sample hooks to write and
- * delete again), and the fetched objects kept in one pack rather than a file each.
+ * delete again), and the fetched objects kept in one pack rather than a file each. A workspace
+ * lives for one run: no `git maintenance` after the fetch (a process of its own) and no fsync of
+ * the pack and index (THROWAWAY_REPO).
  */
 const SHALLOW_CHECKOUT = `set -e
 url=$1 wanted=$2
 shift 2
 git init -q --template=
-git "$@" -c transfer.unpackLimit=1 fetch -q --depth 1 -- "$url" "$wanted"
-git checkout -q --detach FETCH_HEAD`;
+git "$@" -c transfer.unpackLimit=1 ${THROWAWAY_REPO} fetch -q --no-auto-maintenance --depth 1 -- "$url" "$wanted"
+git ${THROWAWAY_REPO} checkout -q --detach FETCH_HEAD`;
 
 /** Runs SHALLOW_CHECKOUT in `dir` in git's hardened environment; on timeout its whole process group is killed. */
 function shallowCheckout(dir: string, repoUrl: string, wanted: string, gitOptions: string[]): Promise<void> {
