@@ -1,5 +1,6 @@
 import { AllowList, CANNOT_FETCH_REPOSITORY, NetGuard, RepoGuard } from '@kiln/net-guard';
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
@@ -87,6 +88,33 @@ describe('GitCacheService', () => {
     }
 
     expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe('first');
+  });
+
+  it('still packs the cache repository once enough commits were fetched into it', async () => {
+    const project = randomUUID();
+    const first = repo.commit({ '.platform.yaml': '0' });
+    expect(await git.readFile(project, repo.url, first, '.platform.yaml')).toBe('0');
+    // Each fetch keeps a pack, and more than one pack is enough for git's automatic maintenance.
+    const cache = join(dataDir, 'git-cache', `${project}.git`);
+    execFileSync('git', ['-C', cache, 'config', 'transfer.unpackLimit', '1']);
+    execFileSync('git', ['-C', cache, 'config', 'gc.autoPackLimit', '1']);
+    const packs = () => readdirSync(join(cache, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+
+    const shas = Array.from({ length: 49 }, (_, i) => repo.commit({ '.platform.yaml': String(i + 1) }));
+    for (const [i, sha] of shas.slice(0, 2).entries()) {
+      expect(await git.readFile(project, repo.url, sha, '.platform.yaml')).toBe(String(i + 1));
+    }
+    const rest = shas.slice(2, 48);
+    expect(
+      await Promise.all(rest.map((sha) => git.readFile(project, repo.url, sha, '.platform.yaml'))),
+    ).toEqual(rest.map((_, i) => String(i + 3)));
+    expect(packs().length).toBeGreaterThan(1);
+
+    // The 50th commit fetched: the maintenance queued behind that fetch runs before the next read.
+    expect(await git.readFile(project, repo.url, shas[48], '.platform.yaml')).toBe('49');
+    expect(await git.readFile(project, repo.url, first, '.platform.yaml')).toBe('0');
+    // Repacked: into one pack, or loose (the cache holds no refs, so git keeps its objects as unreachable).
+    expect(packs().length).toBeLessThanOrEqual(1);
   });
 
   it('names a commit the repository does not have', async () => {

@@ -12,6 +12,12 @@ const GIT_TIMEOUT_MS = 120_000;
 const READER_IDLE_MS = 60_000;
 const MISSING_COMMIT = Symbol('missing commit');
 /**
+ * Fetches run without git's own `maintenance --auto` (a process of its own after each fetch, whose
+ * check almost never finds work); a cache repository gets that check once per this many commits
+ * fetched into it.
+ */
+const MAINTENANCE_EVERY_COMMITS = 50;
+/**
  * What git says about a damaged repository (as opposed to a missing commit, path or remote), or
  * one that changed during a read ("exists, but not": only another process, such as the git of a
  * killed scheduler, writes while this one reads).
@@ -41,6 +47,8 @@ export class GitCacheService implements OnModuleDestroy {
     string,
     { repoUrl: string; shas: Set<string>; done: Promise<void> }
   >();
+  /** Commits fetched into each cache repository since its last maintenance check (MAINTENANCE_EVERY_COMMITS). */
+  private readonly fetchedCommits = new Map<string, number>();
   private readonly runner: GitRunner;
 
   constructor(
@@ -179,7 +187,16 @@ export class GitCacheService implements OnModuleDestroy {
   private async fetch(dir: string, repoUrl: string, shas: string[]): Promise<void> {
     await this.init(dir);
     try {
-      await this.remote(dir, repoUrl, ['fetch', '-q', '--depth=1', '--', repoUrl, ...shas]);
+      await this.remote(dir, repoUrl, [
+        'fetch',
+        '-q',
+        '--no-auto-maintenance',
+        '--depth=1',
+        '--',
+        repoUrl,
+        ...shas,
+      ]);
+      this.fetched(dir, shas.length);
     } catch (error) {
       if (!(error instanceof GitRemoteError)) throw error;
       // One commit the server does not have fails the others' fetch too: each on its own then.
@@ -198,11 +215,29 @@ export class GitCacheService implements OnModuleDestroy {
     await this.remote(dir, repoUrl, [
       'fetch',
       '-q',
+      '--no-auto-maintenance',
       '--',
       repoUrl,
       '+refs/heads/*:refs/heads/*',
       '+refs/tags/*:refs/tags/*',
     ]);
+    this.fetched(dir, 1);
+  }
+
+  /**
+   * Counts fetched commits; past MAINTENANCE_EVERY_COMMITS queues git's `maintenance run --auto`
+   * (which packs the loose objects once there are many) behind the repository's other operations,
+   * without making the fetch that crossed the mark wait.
+   */
+  private fetched(dir: string, commits: number): void {
+    const count = (this.fetchedCommits.get(dir) ?? 0) + commits;
+    this.fetchedCommits.set(dir, count % MAINTENANCE_EVERY_COMMITS);
+    if (count < MAINTENANCE_EVERY_COMMITS) return;
+    // Not detached (git's default), so that it runs inside the lock, like every other git here.
+    const maintenance = ['-c', 'gc.autoDetach=false', 'maintenance', 'run', '--auto', '--quiet'];
+    void this.serialized(dir, () => this.git(dir, maintenance)).catch((error: unknown) =>
+      this.logger.warn({ dir, error: gitWords(error) ?? String(error) }, 'git cache maintenance failed'),
+    );
   }
 
   private async expandShortSha(projectId: string, repoUrl: string, short: string): Promise<string> {
