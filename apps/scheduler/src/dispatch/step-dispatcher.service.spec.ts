@@ -1,6 +1,6 @@
 import { openStepSecrets, StepDispatchedEvent } from '@kiln/contracts';
 import { generateKey, SecretBox } from '@kiln/crypto';
-import { PrismaService, Step } from '@kiln/db';
+import { PrismaService, Run, Step } from '@kiln/db';
 import { parseDefinition } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { createRunRows, createTestDatabase, TestDatabase } from '@kiln/testing';
@@ -57,7 +57,7 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
   beforeEach(() => published.splice(0));
 
   /** A queued run of DEFINITION in a project holding credentials for 127.0.0.1:5000 and ghcr.io. */
-  async function queuedRun(secretsWithheld: string | null = null): Promise<{ runId: string; steps: Step[] }> {
+  async function queuedRun(secretsWithheld: string | null = null, yaml = DEFINITION): Promise<{ run: Run; steps: Step[] }> {
     const { projectId, runId } = await createRunRows(prisma);
     for (const [server, password] of [
       ['127.0.0.1:5000', PRIVATE_PASSWORD],
@@ -67,7 +67,7 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
         data: { projectId, server, username: 'puller', passwordEnc: box.encrypt(password, projectId) },
       });
     }
-    const parsed = parseDefinition(DEFINITION);
+    const parsed = parseDefinition(yaml);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     await prisma.run.update({
       where: { id: runId },
@@ -80,7 +80,7 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
         }),
       ),
     );
-    return { runId, steps };
+    return { run: await prisma.run.findUniqueOrThrow({ where: { id: runId } }), steps };
   }
 
   const dispatchOf = (name: string) => {
@@ -90,8 +90,8 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
   };
 
   it("gives a step the credentials of its image's registry only, sealed, and masks that password", async () => {
-    const { runId, steps } = await queuedRun();
-    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    const { run, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(run, steps)).toEqual([]);
 
     const privateStep = dispatchOf('private');
     const opened = openStepSecrets(executorBox, privateStep, privateStep.sealed!);
@@ -110,8 +110,8 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
   });
 
   it('gives a build step the credentials of the registry it pushes to', async () => {
-    const { runId, steps } = await queuedRun();
-    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    const { run, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(run, steps)).toEqual([]);
     const build = dispatchOf('package');
     expect(build.build?.imageRef).toMatch(/^127\.0\.0\.1:5000\/builds\/p-[0-9a-f]{8}:/);
     expect(openStepSecrets(executorBox, build, build.sealed!).registryCredentials).toEqual([
@@ -120,15 +120,15 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
   });
 
   it('gives the steps of a run whose secrets are withheld (a fork) no registry credentials', async () => {
-    const { runId, steps } = await queuedRun('the pull request comes from a fork');
-    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    const { run, steps } = await queuedRun('the pull request comes from a fork');
+    expect(await dispatcher.dispatch(run, steps)).toEqual([]);
     expect(dispatchOf('private').registryCredentials).toBeUndefined();
     expect(JSON.stringify(published)).not.toContain(PRIVATE_PASSWORD);
   });
 
   it("carries a step's node_selector and tolerations in its dispatch, and none for a step without", async () => {
-    const { runId, steps } = await queuedRun();
-    expect(await dispatcher.dispatch(runId, steps)).toEqual([]);
+    const { run, steps } = await queuedRun();
+    expect(await dispatcher.dispatch(run, steps)).toEqual([]);
     expect(dispatchOf('hub')).toMatchObject({
       nodeSelector: { 'kubernetes.io/arch': 'arm64' },
       tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }],
@@ -137,5 +137,22 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it("seals the project secrets a step names for the executor and names those the project lacks", async () => {
+    const { run, steps } = await queuedRun(
+      null,
+      `pipeline:
+  steps:
+    - { name: uses, image: alpine, commands: ["true"], environment: { TOKEN: "\${{ secrets.TOKEN }}" } }
+    - { name: lacks, image: alpine, commands: ["true"], environment: { OTHER: "\${{ secrets.OTHER }}" } }
+`,
+    );
+    await prisma.secret.create({ data: { projectId: run.projectId, name: 'TOKEN', valueEnc: box.encrypt('s3cret-value', run.projectId) } });
+    const undeliverable = await dispatcher.dispatch(run, steps);
+    expect(undeliverable.map((u) => [u.step.id, u.error])).toEqual([[steps[1].id, 'missing project secrets: OTHER']]);
+    const uses = dispatchOf('uses');
+    expect(openStepSecrets(executorBox, uses, uses.sealed!).env).toEqual({ TOKEN: 's3cret-value' });
+    expect(JSON.stringify(published)).not.toContain('s3cret-value');
   });
 });

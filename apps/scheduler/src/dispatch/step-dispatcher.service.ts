@@ -1,12 +1,29 @@
 import { sealStepSecrets, StepServiceRequest, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
-import { PrismaService, Step } from '@kiln/db';
+import { PrismaService, Run, Step } from '@kiln/db';
 import { resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { decodeSnapshot } from '../runs/definition-snapshot';
-import { registryCredentialsFor } from './registry-credentials';
+import { registryCredentialsFor, StoredRegistryCredential } from './registry-credentials';
+
+interface DispatchProject {
+  name: string;
+  repoUrl: string;
+  secrets: { name: string; valueEnc: string }[];
+  registryCredentials: StoredRegistryCredential[];
+}
+
+const PROJECT_OF_DISPATCH = {
+  name: 'kiln-dispatch-project',
+  text: `SELECT p.name, p.repo_url AS "repoUrl",
+      coalesce((SELECT json_agg(json_build_object('name', s.name, 'valueEnc', s.value_enc))
+        FROM secrets s WHERE s.project_id = p.id), '[]') AS "secrets",
+      coalesce((SELECT json_agg(json_build_object('server', c.server, 'username', c.username, 'passwordEnc', c.password_enc))
+        FROM registry_credentials c WHERE c.project_id = p.id), '[]') AS "registryCredentials"
+    FROM projects p WHERE p.id = $1::uuid`,
+};
 
 export interface Undeliverable {
   step: Pick<Step, 'id' | 'attempt'>;
@@ -37,19 +54,17 @@ export class StepDispatcherService {
    * message id (`dispatch:<step>:<attempt>`) makes JetStream drop the duplicate.
    * Returns the steps that cannot run (e.g. a referenced secret does not exist).
    */
-  async dispatch(runId: string, queued: Step[]): Promise<Undeliverable[]> {
+  async dispatch(run: Run, queued: Step[]): Promise<Undeliverable[]> {
+    const runId = run.id;
     const pending = queued.filter((s) => !s.startedAt);
     if (pending.length === 0) return [];
-    const run = await this.prisma.run.findUniqueOrThrow({
-      where: { id: runId },
-      include: { project: { include: { secrets: true, registryCredentials: true } } },
-    });
+    const project = await this.projectOf(run.projectId);
     const definition = decodeSnapshot(run.definition);
     // A withheld run's secrets are never decrypted, so they cannot reach an executor.
     const secrets = run.secretsWithheld
       ? {}
       : Object.fromEntries(
-          run.project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]),
+          project.secrets.map((s) => [s.name, this.box.decrypt(s.valueEnc, run.projectId)]),
         );
     const undeliverable: Undeliverable[] = [];
     for (const step of pending) {
@@ -61,8 +76,8 @@ export class StepDispatcherService {
       const injected: Record<string, string> = {
         CI: 'true',
         PLATFORM_PROJECT_ID: run.projectId,
-        PLATFORM_PROJECT_NAME: run.project.name,
-        PROJECT: run.project.name,
+        PLATFORM_PROJECT_NAME: project.name,
+        PROJECT: project.name,
         COMMIT_SHA: run.commitSha ?? '',
         COMMIT_REF: run.gitRef,
         COMMIT_BRANCH: run.branch ?? '',
@@ -74,13 +89,13 @@ export class StepDispatcherService {
         REGISTRY: this.config.KILN_REGISTRY,
       };
       const imageRef = stepDefinition.build
-        ? `${this.config.KILN_REGISTRY}/${run.project.name}:${run.commitSha}`
+        ? `${this.config.KILN_REGISTRY}/${project.name}:${run.commitSha}`
         : undefined;
       // A build step gets the credentials of the registry it pushes to. Withheld like secrets: a
       // fork's step pulls (and pushes) with no credentials of the project.
       const registryCredentials = run.secretsWithheld
         ? []
-        : registryCredentialsFor(imageRef ?? step.image, run.project.registryCredentials, (enc) =>
+        : registryCredentialsFor(imageRef ?? step.image, project.registryCredentials, (enc) =>
             this.box.decrypt(enc, run.projectId),
           );
       const { env, missingSecrets } = resolveStepEnvironment(stepDefinition, injected, secrets);
@@ -111,10 +126,10 @@ export class StepDispatcherService {
           runId,
           stepId: step.id,
           projectId: run.projectId,
-          projectName: run.project.name,
+          projectName: project.name,
           stepName: step.name,
           attempt: step.attempt,
-          repoUrl: run.project.repoUrl,
+          repoUrl: project.repoUrl,
           commitSha: run.commitSha ?? '',
           gitRef: run.gitRef,
           image: step.image,
@@ -144,6 +159,13 @@ export class StepDispatcherService {
       this.logger.debug({ runId, step: step.name, attempt: step.attempt }, 'step dispatched');
     }
     return undeliverable;
+  }
+
+  /** What a dispatch needs of the run's project, in one statement (its secrets and credentials as JSON). */
+  private async projectOf(projectId: string): Promise<DispatchProject> {
+    const { rows } = await this.prisma.pool.query<DispatchProject>({ ...PROJECT_OF_DISPATCH, values: [projectId] });
+    if (!rows[0]) throw new Error(`project ${projectId} of a run to dispatch does not exist`);
+    return rows[0];
   }
 
   /** Tells every executor to kill the run's steps; `reason` closes their logs. */

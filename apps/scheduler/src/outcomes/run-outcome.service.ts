@@ -1,5 +1,5 @@
 import { Subjects } from '@kiln/contracts';
-import { PrismaService } from '@kiln/db';
+import { PrismaService, Run, Step } from '@kiln/db';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 import { decodeSnapshot } from '../runs/definition-snapshot';
@@ -18,11 +18,14 @@ export class RunOutcomeService {
     private readonly messaging: MessagingService,
   ) {}
 
-  async runFinished(runId: string): Promise<void> {
-    const run = await this.prisma.run.findUniqueOrThrow({
-      where: { id: runId },
-      include: { steps: { orderBy: { position: 'asc' } } },
-    });
+  /** `known`: the run and its steps as its writer just committed them, which spares reading them again. */
+  async runFinished(runId: string, known?: Run & { steps: Step[] }): Promise<void> {
+    const run =
+      known ??
+      (await this.prisma.run.findUniqueOrThrow({
+        where: { id: runId },
+        include: { steps: { orderBy: { position: 'asc' } } },
+      }));
     if (run.status !== 'succeeded' && run.status !== 'failed' && run.status !== 'cancelled') return;
     const definition = decodeSnapshot(run.definition);
     await this.messaging.publish(

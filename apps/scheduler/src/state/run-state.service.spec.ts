@@ -91,7 +91,7 @@ describe('RunStateService (real PostgreSQL)', () => {
       expect(answers).toEqual([true, true, false]);
       // The first alone; the two that came while it was in flight together. (Prisma's own queries
       // go through `pool.query`, which connects with a callback; the writer connects without.)
-      expect(connect.mock.calls.filter((args) => args.length === 0)).toHaveLength(2);
+      expect(connect.mock.calls.filter(([callback]) => callback === undefined)).toHaveLength(2);
     } finally {
       connect.mockRestore();
     }

@@ -1,5 +1,5 @@
 import { StepDecidedEvent, StepFinishedEvent, StepLogArchivedEvent, StepStartedEvent } from '@kiln/contracts';
-import { PrismaService, Step } from '@kiln/db';
+import { PrismaService, Run, Step } from '@kiln/db';
 import { applyChanges, Decision, decideGroups, EngineEvent, runContext, stepRules } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PoolClient } from 'pg';
@@ -119,15 +119,15 @@ export class RunStateService {
       const next = this.waiting.get(runId) ?? [];
       if (next.length > 0) this.waiting.set(runId, []);
       else this.waiting.delete(runId);
-      if (outcome !== undefined) void this.settle(runId, outcome, callers);
+      if (outcome !== undefined) void this.settle(outcome, callers);
       callers = next;
     }
   }
 
   /** Performs the effects of a committed decision, then answers its callers. */
-  private async settle(runId: string, outcome: Outcome | null, callers: Caller[]): Promise<void> {
+  private async settle(outcome: Outcome | null, callers: Caller[]): Promise<void> {
     try {
-      if (outcome) await this.perform(runId, outcome.decision, outcome.steps);
+      if (outcome) await this.perform(outcome);
       callers.forEach((caller, i) => caller.resolve(outcome?.decision.changedBy[i] ?? false));
     } catch (error) {
       for (const caller of callers) caller.reject(error);
@@ -167,29 +167,29 @@ export class RunStateService {
       new Date(),
     );
     await writeChanges(client, runId, decision.changes);
-    return { decision, steps: applyChanges(run, run.steps, decision.changes).steps };
+    return { decision, ...applyChanges(run, run.steps, decision.changes) };
   }
 
-  private async perform(runId: string, decision: Decision, steps: Step[]): Promise<void> {
+  private async perform({ decision, run, steps }: Outcome): Promise<void> {
     for (const effect of decision.effects) {
       if (effect.type === 'cancel-sandboxes') {
-        await this.dispatcher.cancelRun(runId, effect.requestedBy, effect.reason);
+        await this.dispatcher.cancelRun(run.id, effect.requestedBy, effect.reason);
       } else if (effect.type === 'dispatch') {
-        const undeliverable = await this.dispatcher.dispatch(runId, steps.filter((s) => effect.stepIds.includes(s.id)));
+        const undeliverable = await this.dispatcher.dispatch(run, steps.filter((s) => effect.stepIds.includes(s.id)));
         if (undeliverable.length > 0) {
           const events = undeliverable.map(({ step, error }) => ({ type: 'step-undeliverable' as const, stepId: step.id, attempt: step.attempt, error }));
-          await this.apply(runId, events);
+          await this.apply(run.id, events);
           return;
         }
       } else {
-        await this.finished(runId);
+        await this.finished(run, steps);
       }
     }
   }
 
   /** Reports the end of a run and lets runs that waited for its slot start. */
-  private async finished(runId: string): Promise<void> {
-    await this.outcomes.runFinished(runId);
+  private async finished(run: Run, steps: Step[]): Promise<void> {
+    await this.outcomes.runFinished(run.id, { ...run, steps });
     // Every queued run the limits admit now, not only with limits: a limit removed since they queued must free them.
     const admissible = await admissibleQueuedRuns(this.prisma.pool, this.config.KILN_MAX_ACTIVE_RUNS, ADMISSIONS_PER_FINISH);
     for (const id of admissible) await this.advance(id);
@@ -204,6 +204,7 @@ interface Caller {
 
 interface Outcome {
   decision: Decision & { changedBy: boolean[] };
-  /** The run's steps as the decision left them. */
+  /** The run and its steps as the decision left them. */
+  run: Run;
   steps: Step[];
 }
