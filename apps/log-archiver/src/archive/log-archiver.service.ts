@@ -3,11 +3,11 @@ import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
@@ -23,6 +23,8 @@ export const GAP_RETRY_DELIVERIES = 4;
 /** The handler tells JetStream it is still working this often, so long archives are not redelivered. */
 const HEARTBEAT_MS = 3_000;
 const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** Text assembled ahead of the object store's writes at most. */
+const UPLOAD_BUFFER_BYTES = 1024 * 1024;
 
 /** Some chunks `logChunks` promised are not in the stream (yet): the delivery is retried. */
 export class IncompleteLogError extends Error {
@@ -41,7 +43,7 @@ interface StepRow {
 /**
  * Turns the log chunks of one finished step attempt into its object (`stepLogKey`: the first
  * attempt at `logs/pipelines/<run>/<step>.log`, a retry's beside it), with its lines' times in a
- * second object beside it (`logTimesKey`, written first), and publishes `kiln.step.log-archived`:
+ * second object beside it (`logTimesKey`), and publishes `kiln.step.log-archived`:
  * the scheduler, the one writer of steps, points `steps.log_ref` at it while it is the step's
  * current attempt. Keeps no state between deliveries: a crash mid-archive leaves the event
  * un-acked, and the redelivery rewrites the same object and publishes again.
@@ -87,18 +89,13 @@ export class LogArchiverService {
     const stopTimer = this.metrics.seconds.startTimer();
     const dir = await mkdtemp(join(tmpdir(), 'kiln-archive-'));
     try {
-      const file = join(dir, 'step.log');
       const timesFile = join(dir, 'step.log.times');
-      const log = await this.assemble(event, file, timesFile);
-      if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
-        throw new IncompleteLogError(event.stepId, describe(log));
-      }
       const key = stepLogKey(event.runId, step.name, event.attempt);
+      const log = await this.storeLog(event, key, timesFile, deliveryCount);
       await this.storage.put(logTimesKey(key), createReadStream(timesFile), {
         contentType: LOG_CONTENT_TYPE,
         size: log.timesBytes,
       });
-      await this.storage.put(key, createReadStream(file), { contentType: LOG_CONTENT_TYPE, size: log.bytes });
       // The same object of the same size is announced once; a rewrite that differs is announced again.
       await this.messaging.publish(
         Subjects.StepLogArchived,
@@ -129,13 +126,49 @@ export class LogArchiverService {
     }
   }
 
-  /** Reads the attempt's chunks in order into `file`, their times into `timesFile`. */
+  /**
+   * Stores the log at `key` while its chunks are read: the object store takes the text as it is
+   * assembled, so reading the stream and writing the object overlap (a temporary file in between
+   * doubled the archive's time, most of it waiting on one or the other). A log with gaps that may
+   * still fill is not stored: its upload is abandoned and the delivery retried.
+   */
+  private async storeLog(
+    event: StepFinishedEvent,
+    key: string,
+    timesFile: string,
+    deliveryCount: number,
+  ): Promise<AssembledLog & { bytes: number; timesBytes: number }> {
+    const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER_BYTES });
+    // Its errors are the upload's, reported by put(); a write into it after one throws (see write).
+    body.on('error', () => undefined);
+    // A failed upload stops the reading: a write waiting for room gets its error.
+    const stored = this.storage.put(key, body, { contentType: LOG_CONTENT_TYPE }).catch((error: unknown) => {
+      body.destroy(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    });
+    // Awaited below; until then a failed upload must not count as an unhandled rejection.
+    stored.catch(() => undefined);
+    try {
+      const log = await this.assemble(event, body, timesFile);
+      if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
+        throw new IncompleteLogError(event.stepId, describe(log));
+      }
+      body.end();
+      const { size } = await stored;
+      return { ...log, bytes: size };
+    } catch (error) {
+      body.destroy(error instanceof Error ? error : new Error(String(error)));
+      await stored.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Reads the attempt's chunks in order, their text into `out` (left open), their times into `timesFile`. */
   private async assemble(
     event: StepFinishedEvent,
-    file: string,
+    out: Writable,
     timesFile: string,
-  ): Promise<AssembledLog & { bytes: number; timesBytes: number }> {
-    const out = createWriteStream(file);
+  ): Promise<AssembledLog & { timesBytes: number }> {
     const timesOut = createWriteStream(timesFile);
     try {
       const assembler = new LogAssembler(event.attempt, event.logChunks, async (text, times) => {
@@ -151,12 +184,10 @@ export class LogArchiverService {
         }
       }
       const log = await assembler.finish();
-      out.end();
       timesOut.end();
-      await Promise.all([finished(out), finished(timesOut)]);
-      return { ...log, bytes: out.bytesWritten, timesBytes: timesOut.bytesWritten };
+      await finished(timesOut);
+      return { ...log, timesBytes: timesOut.bytesWritten };
     } finally {
-      out.destroy();
       timesOut.destroy();
     }
   }
@@ -170,8 +201,22 @@ export class LogArchiverService {
   }
 }
 
-async function write(out: WriteStream, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/** Writes `text`, waiting while `out` is full; throws once `out` was destroyed (a failed upload). */
+async function write(out: Writable, text: string): Promise<void> {
+  if (out.destroyed) throw stoppedError(out);
+  if (out.write(text)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    out.once('drain', done).once('close', done).once('error', done);
+  });
+  if (out.destroyed) throw stoppedError(out);
+}
+
+function stoppedError(out: Writable): Error {
+  return out.errored ?? new Error('the log could not be written');
 }
 
 function describe(log: AssembledLog): string {
