@@ -99,13 +99,17 @@ describe('RunStateService (real PostgreSQL)', () => {
     expect(dispatched()).toEqual(['deploy']);
   });
 
-  it('rejects every caller of a transaction that fails, and goes on with the next', async () => {
+  it('fails only the caller whose event cannot be written, not those that came with it', async () => {
     const { runId, ids } = await runWithSteps('running', ['running', 'running', 'pending']);
-    const failing = state.apply(runId, [{ type: 'log-archived', stepId: ids.test, attempt: 1, logRef: 'x', logBytes: -1n << 70n }]);
+    const unstorable: EngineEvent = { type: 'log-archived', stepId: ids.test, attempt: 1, logRef: 'x', logBytes: -1n << 70n };
+    const first = state.apply(runId, [finished(ids.lint)]);
+    // These two arrive while the first is in flight and go together, which fails; then each alone.
+    const failing = state.apply(runId, [unstorable]);
     const after = state.apply(runId, [finished(ids.test)]);
+    expect(await first).toBe(true);
     await expect(failing).rejects.toThrow(/out of range/);
     expect(await after).toBe(true);
-    expect((await stepsOf(runId)).test).toBe('succeeded');
+    expect(await stepsOf(runId)).toEqual({ test: 'succeeded', lint: 'succeeded', deploy: 'queued' });
   });
 
   it('answers false for a run that does not exist', async () => {

@@ -112,15 +112,25 @@ export class RunStateService {
   /** Runs the run's transactions one after another while callers keep coming. */
   private async drain(runId: string, first: Caller[]): Promise<void> {
     for (let callers = first; callers.length > 0; ) {
-      const outcome = await this.transaction(runId, callers.map((c) => c.events)).catch((error: unknown) => {
-        for (const caller of callers) caller.reject(error);
-        return undefined;
-      });
+      await this.decideFor(runId, callers);
       const next = this.waiting.get(runId) ?? [];
       if (next.length > 0) this.waiting.set(runId, []);
       else this.waiting.delete(runId);
-      if (outcome !== undefined) void this.settle(outcome, callers);
       callers = next;
+    }
+  }
+
+  /**
+   * One transaction for the callers' events; its effects and answers follow without holding up
+   * the run's next transaction. When it fails, each caller's events are tried alone, so an event
+   * that cannot be applied fails its own delivery only.
+   */
+  private async decideFor(runId: string, callers: Caller[]): Promise<void> {
+    try {
+      void this.settle(await this.transaction(runId, callers.map((c) => c.events)), callers);
+    } catch (error) {
+      if (callers.length === 1) callers[0].reject(error);
+      else for (const caller of callers) await this.decideFor(runId, [caller]);
     }
   }
 
