@@ -1,9 +1,10 @@
-import { forEachLogLine, LogChunkEvent } from '@kiln/contracts';
+import { forEachLogLine } from '@kiln/contracts';
 import { PrismaService, Step } from '@kiln/db';
 import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { ArchivedLogService, LogAnswer } from './archived-log.service';
+import { lineEvents } from './line-events';
 import { LogFeed, LogFeedReader } from './log-feed';
 import { lastEventIdOf, SseWriter } from './sse';
 import { TimedLine, timedText } from './timed-lines';
@@ -103,15 +104,6 @@ export class LiveLogService {
       if (chunk.final) return sse.event('end', { exit_code: chunk.exitCode ?? null });
     }
   }
-}
-
-/** The `data` of each line's event, `{"ts":…,"stream":…,"text":…}`, written out directly: one per line of a flood. */
-function lineEvents(chunk: LogChunkEvent): string[] {
-  const events: string[] = [];
-  forEachLogLine(chunk, (text, ts, stream) =>
-    events.push(`{"ts":${ts},"stream":"${stream}","text":${JSON.stringify(text)}}`),
-  );
-  return events;
 }
 
 /**
