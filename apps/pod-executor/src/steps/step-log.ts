@@ -132,7 +132,9 @@ export class StepLog {
 
   // Chunks are sent in seq order on one connection, so the stream stores them in that order.
   // After a failed send nothing more is sent and every later write throws its error: only the
-  // chunks already in flight when it failed (fewer than maxInFlight) can follow a gap.
+  // chunks already in flight when it failed (fewer than maxInFlight) can follow a gap. The
+  // attempt then never reports its chunk count, and the archiver marks the gap where it is
+  // (LogAssembler: 'reports no trailing gap when the chunk count is unknown').
   private sendBuffered(final = false, exitCode: number | null = null): void {
     clearTimeout(this.timer);
     this.timer = undefined;
