@@ -69,9 +69,14 @@ RUN node scripts/app-files.js /out gateway webhook-receiver scheduler pod-execut
 
 # ---- runtime bases ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
+# glibc malloc: two arenas instead of one per allocating thread, and fixed trim/mmap thresholds so
+# large freed blocks go back to the system: 16-19 MiB less RSS in the apps that run Prisma's
+# WebAssembly (libs/launcher/src/node-settings.ts, MALLOC_ENV; bench/README.md, app-rss).
 ENV NODE_ENV=production \
     KILN_DATA_DIR=/var/lib/kiln \
-    KILN_MIGRATIONS_DIR=/app/prisma/migrations
+    KILN_MIGRATIONS_DIR=/app/prisma/migrations \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072
 RUN mkdir -p /var/lib/kiln && chown 1000:1000 /var/lib/kiln
 WORKDIR /app
 
@@ -87,24 +92,27 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 # No --enable-source-maps: it keeps every module's source map in memory, 12-18 MiB per app
 # (bench/README.md, app-rss); stack traces name dist/ lines. NODE_OPTIONS=--enable-source-maps
 # turns them back on for a debugging session.
+# Node flags per app as in libs/launcher/src/node-settings.ts (NODE_FLAGS): a 2 MiB young generation
+# (default 16: 13-20 MiB idle RSS saved per app) and Prisma's WebAssembly kept on Liftoff (no
+# TurboFan copy: ~20 MiB in the gateway); the executor keeps a 4 MiB young generation for its log path.
 FROM runtime AS gateway
 COPY --from=build /out/gateway /app
 COPY --from=build /src/apps/web/dist /app/apps/web/dist
 USER 1000:1000
 EXPOSE 8080
-CMD ["node", "dist/apps/gateway/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/gateway/src/main.js"]
 
 FROM runtime AS webhook-receiver
 COPY --from=build /out/webhook-receiver /app
 USER 1000:1000
 EXPOSE 8081
-CMD ["node", "dist/apps/webhook-receiver/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/webhook-receiver/src/main.js"]
 
 FROM runtime-git AS scheduler
 COPY --from=build /out/scheduler /app
 USER 1000:1000
 EXPOSE 8082
-CMD ["node", "dist/apps/scheduler/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/scheduler/src/main.js"]
 
 # The local backend runs steps in bubblewrap sandboxes that see this image's /usr as their
 # toolchain; the kubernetes backend uses neither bubblewrap nor the local git.
@@ -115,17 +123,16 @@ RUN apt-get update \
 COPY --from=build /out/pod-executor /app
 USER 1000:1000
 EXPOSE 8083
-# A small young generation: see NODE_FLAGS in libs/launcher/src/app-launcher.ts.
 CMD ["node", "--max-semi-space-size=4", "dist/apps/pod-executor/src/main.js"]
 
 FROM runtime AS log-archiver
 COPY --from=build /out/log-archiver /app
 USER 1000:1000
 EXPOSE 8084
-CMD ["node", "dist/apps/log-archiver/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/log-archiver/src/main.js"]
 
 FROM runtime AS artifact-service
 COPY --from=build /out/artifact-service /app
 USER 1000:1000
 EXPOSE 8085
-CMD ["node", "dist/apps/artifact-service/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/artifact-service/src/main.js"]

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
+import { MALLOC_ENV, NODE_FLAGS } from './node-settings';
 
 export const APP_NAMES = [
   'gateway',
@@ -23,13 +24,6 @@ export const PORT_VARIABLES: Record<AppName, string> = {
   'log-archiver': 'KILN_ARCHIVER_PORT',
   'artifact-service': 'KILN_ARTIFACT_PORT',
 };
-
-/**
- * Node flags per app, the same as in the images (Dockerfile). The executor streams step output
- * as 64 KiB strings that die young: a 4 MiB young generation, which stays in the CPU's cache,
- * cost ~20 % less CPU per MiB of log than the default 16 MiB (bench/README.md, log-flood).
- */
-const NODE_FLAGS: Partial<Record<AppName, string[]>> = { 'pod-executor': ['--max-semi-space-size=4'] };
 
 export interface RunningApps {
   url(app: AppName): string;
@@ -87,8 +81,9 @@ export async function startApps(
     const main = join(repoRoot, 'dist/apps', app, 'src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run \`node scripts/build.js\` first`);
     // Without --enable-source-maps, as in the images: source maps cost 12-18 MiB per app (bench/README.md).
-    const child = spawn(process.execPath, [...(NODE_FLAGS[app] ?? []), main], {
-      env: { ...fullEnv, ...opts.appEnv?.[app] },
+    // Flags and malloc settings as in the images (node-settings.ts); a variable set by the caller wins.
+    const child = spawn(process.execPath, [...NODE_FLAGS[app], main], {
+      env: { ...MALLOC_ENV, ...fullEnv, ...opts.appEnv?.[app] },
       stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
     });
     const lines = logs.get(app) ?? [];

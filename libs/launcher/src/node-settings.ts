@@ -1,0 +1,46 @@
+import type { AppName } from './app-launcher';
+
+// How each app's Node.js process is started, here (`pnpm start`, tests, benchmarks) and in the
+// images (Dockerfile: each target's CMD and the runtime stage's ENV; the chart and compose use
+// the images' commands). Measured with `pnpm bench app-rss` at KILN_BENCH_SCALE=0.2 (bench/README.md,
+// "Memory at rest, third round"); each figure below is idle RSS saved per app.
+
+/**
+ * V8's young generation: by default each semi-space grows to 16 MiB, so 32-48 MiB of every app
+ * is a young generation that a service at rest does not need (it grows during start and is never
+ * given back). 2 MiB saved 13-20 MiB per control app with no CPU cost visible in webhook-ingest's
+ * receiver CPU per delivery. The executor keeps 4: its log path allocates 64 KiB strings that die
+ * young, and 4 cost ~20 % less CPU per MiB of log than 16 (bench/README.md, log-flood).
+ */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=2';
+
+/**
+ * Prisma 7 compiles queries in WebAssembly; V8 first compiles it with Liftoff, then recompiles the
+ * hot functions with TurboFan in background threads, keeping both codes (~15-20 MiB more once a few
+ * query shapes ran). Liftoff only: gateway 136 → 116 MiB idle, no CPU cost per query visible in
+ * 2 000 Prisma queries (0.85-1.07 ms vs 0.94-1.42 ms on a loaded host). Apps without Prisma
+ * (the executor) compile no WebAssembly.
+ */
+const WASM_WITHOUT_TIER_UP = '--liftoff-only';
+
+export const NODE_FLAGS: Record<AppName, readonly string[]> = {
+  gateway: [SMALL_YOUNG_GENERATION, WASM_WITHOUT_TIER_UP],
+  'webhook-receiver': [SMALL_YOUNG_GENERATION, WASM_WITHOUT_TIER_UP],
+  scheduler: [SMALL_YOUNG_GENERATION, WASM_WITHOUT_TIER_UP],
+  'pod-executor': ['--max-semi-space-size=4'],
+  'log-archiver': [SMALL_YOUNG_GENERATION, WASM_WITHOUT_TIER_UP],
+  'artifact-service': [SMALL_YOUNG_GENERATION, WASM_WITHOUT_TIER_UP],
+};
+
+/**
+ * glibc malloc, for every app. MALLOC_ARENA_MAX=2 (as GitLab and Heroku set for Ruby and Node):
+ * without it each thread that allocates (V8's compiler and GC helpers, libuv's pool) gets its own
+ * arena that keeps what it once held; 10-13 MiB less in the apps that compile Prisma's WebAssembly.
+ * MALLOC_TRIM_THRESHOLD_ at glibc's default value fixes the thresholds: otherwise glibc raises the
+ * mmap threshold after the first large free (Prisma's 1.7 MB WebAssembly module) and later large
+ * blocks stay in the heap once freed; ~6 MiB less in those apps.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
