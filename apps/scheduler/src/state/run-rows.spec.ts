@@ -188,6 +188,20 @@ describe('the writer\'s own SQL (real PostgreSQL)', () => {
     expect(await prisma.run.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({ status: 'running', startedAt: queuedAt });
   });
 
+  it('leaves a field set to undefined as it is, as Prisma does, and writes nothing for a change of nothing else', async () => {
+    const runId = await fullRun();
+    const [build] = await prisma.step.findMany({ where: { runId }, orderBy: { position: 'asc' } });
+    await inTransaction((client) =>
+      writeChanges(client, runId, {
+        run: { from: { status: 'running' }, set: { error: undefined } },
+        steps: [{ id: build.id, from: { status: 'succeeded', attempt: 2 }, set: { logRef: 'logs/again.log', signal: undefined } }],
+      }),
+    );
+    const after = await prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { steps: { orderBy: { position: 'asc' } } } });
+    expect(after.error).toBe('earlier trouble');
+    expect(after.steps[0]).toMatchObject({ logRef: 'logs/again.log', signal: 'SIGTERM' });
+  });
+
   describe('admission', () => {
     /** A project with `limit` and runs in the given statuses, created a minute apart from `minute` on. */
     async function project(limit: number | null, statuses: ('queued' | 'running')[], minute = 0): Promise<string[]> {

@@ -51,7 +51,8 @@ function assignments<F extends string>(set: Partial<Record<F, unknown>>, columns
  * change alike share one UPDATE, and every UPDATE is one statement (data-modifying WITH clauses
  * always run). Each keeps its guard, so a change decided on stale rows changes nothing.
  */
-export function writeStatement(runId: string, changes: Changes): { text: string; values: unknown[] } | null {
+export function writeStatement(runId: string, decided: Changes): { text: string; values: unknown[] } | null {
+  const changes = withoutUndefined(decided);
   if (!changes.run && changes.steps.length === 0) return null;
   const params = new Parameters();
   const run = params.add(runId, 'uuid');
@@ -73,6 +74,16 @@ export function writeStatement(runId: string, changes: Changes): { text: string;
       WHERE id = ${run} AND status = ${params.add(changes.run.from.status, '"RunStatus"')}`
     : 'SELECT 1';
   return { text: `${updates.length > 0 ? `WITH ${updates.join(',\n')}\n` : ''}${last}`, values: params.values };
+}
+
+/** As Prisma writes a change: a field set to `undefined` stays as it is, and a change of nothing is none. */
+function withoutUndefined(changes: Changes): Changes {
+  const defined = <T extends object>(set: T): T => Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) as T;
+  const run = changes.run && { ...changes.run, set: defined(changes.run.set) };
+  return {
+    ...(run && Object.keys(run.set).length > 0 ? { run } : {}),
+    steps: changes.steps.map((c) => ({ ...c, set: defined(c.set) })).filter((c) => Object.keys(c.set).length > 0),
+  };
 }
 
 export async function writeChanges(client: PoolClient, runId: string, changes: Changes): Promise<void> {
