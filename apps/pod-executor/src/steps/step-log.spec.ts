@@ -44,15 +44,15 @@ describe('step log', () => {
     await log.close(0);
   });
 
-  it('sends a chunk once it holds chunkBytes, with the write that filled it; a larger batch goes alone', async () => {
+  it('sends a chunk before a write that would take it past chunkBytes, unless it holds less than half', async () => {
     const { log, chunks } = capture({ chunkBytes: 100 });
     const line = 'x'.repeat(39);
     for (let i = 0; i < 3; i++) await log.write('stdout', line);
     await log.write('stdout', `${line}\n${line}\n${line}`);
-    await log.write('stdout', line);
+    await log.write('stdout', 'short');
+    await log.write('stdout', 'y'.repeat(99));
     await log.close(0);
-    expect(chunks.map((c) => c.text.length)).toEqual([120, 120, 40]);
-    expect(chunks.map((c) => c.final)).toEqual([false, false, true]);
+    expect(chunks.map((c) => c.text.length)).toEqual([80, 160, 106, 0]);
   });
 
   it('keeps lines read together as one span of the chunk text, later ones in their own', async () => {

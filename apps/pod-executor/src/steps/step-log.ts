@@ -7,7 +7,7 @@ export interface StepLogOptions {
   maskValues: string[];
   /** A chunk is sent at most this long after its first line (default 50 ms)... */
   flushIntervalMs?: number;
-  /** ...or once it holds at least this many bytes of text, with the write that filled it (default 64 KiB: see StepLog). */
+  /** ...or once it holds this many bytes of text (default 64 KiB: see StepLog). */
   chunkBytes?: number;
   /** Chunks sent and not yet acknowledged at most (default 8); a writer waits beyond that. */
   maxInFlight?: number;
@@ -35,9 +35,9 @@ const MIN_MASKED_LENGTH = 4;
  * batches (a backend's read) and stay bytes, one text per chunk: masking, counting and encoding
  * then cost per batch, not per line, which was most of the executor's CPU under a chatty step
  * (bench/README.md, log-flood). A pipe's bytes are never decoded on their way to the wire, unless
- * they hold a secret to mask. Chunks hold about 64 KiB, a pipe read (the read that fills one
- * goes with it): larger texts and buffers cost readers more to allocate and copy than the
- * per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
+ * they hold a secret to mask. Chunks stay near 64 KiB, a pipe read: the readers' texts of larger
+ * ones are allocated outside V8's young generation, on fresh pages each time, and copying them
+ * cost more than the per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
  * for each acknowledgement before sending the next left the executor idle. `close()` sends the
  * final chunk, waits for every acknowledgement and answers how many chunks there were.
  */
@@ -87,9 +87,11 @@ export class StepLog {
       return this.flush();
     }
     this.totalBytes += bytes;
-    // The write that fills a chunk goes with it: sending what was buffered first would send a
-    // chunk of a few lines before each read of a chatty step (a read's first line ends a line
-    // begun in the one before, and comes apart from the rest).
+    // A chunk stays near chunkBytes: what is buffered goes first when this write would take it
+    // past, unless that is less than half a chunk. A chatty step's read comes as its first line
+    // (ending one begun in the read before) and the rest: sending before the rest would send a
+    // chunk of one line per read.
+    if (this.bufferedBytes >= this.chunkBytes / 2 && this.bufferedBytes + bytes > this.chunkBytes) this.sendBuffered();
     this.append(ts, stream, lines);
     if (this.bufferedBytes >= this.chunkBytes) this.sendBuffered();
     // A failed timed send is not lost: it is kept, and the next write or close() throws it.
