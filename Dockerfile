@@ -69,14 +69,9 @@ RUN node scripts/app-files.js /out gateway webhook-receiver scheduler pod-execut
 
 # ---- runtime bases ---------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
-# glibc malloc: two arenas instead of one per allocating thread, and fixed trim/mmap thresholds so
-# large freed blocks go back to the system: 16-19 MiB less RSS in the apps that run Prisma's
-# WebAssembly (libs/launcher/src/node-settings.ts, MALLOC_ENV; bench/README.md, app-rss).
 ENV NODE_ENV=production \
     KILN_DATA_DIR=/var/lib/kiln \
-    KILN_MIGRATIONS_DIR=/app/prisma/migrations \
-    MALLOC_ARENA_MAX=2 \
-    MALLOC_TRIM_THRESHOLD_=131072
+    KILN_MIGRATIONS_DIR=/app/prisma/migrations
 RUN mkdir -p /var/lib/kiln && chown 1000:1000 /var/lib/kiln
 WORKDIR /app
 
@@ -95,23 +90,29 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 # Node flags per app as in libs/launcher/src/node-settings.ts (NODE_FLAGS): a 2 MiB young generation
 # (default 16: 13-20 MiB idle RSS saved per app) and Prisma's WebAssembly kept on Liftoff (no
 # TurboFan copy: ~20 MiB in the gateway); the executor keeps a 4 MiB young generation for its log path.
+# The apps that run Prisma's WebAssembly also get glibc malloc with two arenas instead of one per
+# allocating thread and fixed trim/mmap thresholds, so large freed blocks go back to the system:
+# 16-19 MiB less RSS each (APP_ENV there).
 FROM runtime AS gateway
 COPY --from=build /out/gateway /app
 COPY --from=build /src/apps/web/dist /app/apps/web/dist
 USER 1000:1000
 EXPOSE 8080
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/gateway/src/main.js"]
 
 FROM runtime AS webhook-receiver
 COPY --from=build /out/webhook-receiver /app
 USER 1000:1000
 EXPOSE 8081
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/webhook-receiver/src/main.js"]
 
 FROM runtime-git AS scheduler
 COPY --from=build /out/scheduler /app
 USER 1000:1000
 EXPOSE 8082
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/scheduler/src/main.js"]
 
 # The local backend runs steps in bubblewrap sandboxes that see this image's /usr as their
@@ -129,10 +130,12 @@ FROM runtime AS log-archiver
 COPY --from=build /out/log-archiver /app
 USER 1000:1000
 EXPOSE 8084
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/log-archiver/src/main.js"]
 
 FROM runtime AS artifact-service
 COPY --from=build /out/artifact-service /app
 USER 1000:1000
 EXPOSE 8085
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=2", "--liftoff-only", "dist/apps/artifact-service/src/main.js"]

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort } from './free-port';
-import { MALLOC_ENV, NODE_FLAGS } from './node-settings';
+import { APP_ENV, NODE_FLAGS } from './node-settings';
 
 export const APP_NAMES = [
   'gateway',
@@ -83,7 +83,7 @@ export async function startApps(
     // Without --enable-source-maps, as in the images: source maps cost 12-18 MiB per app (bench/README.md).
     // Flags and malloc settings as in the images (node-settings.ts); a variable set by the caller wins.
     const child = spawn(process.execPath, [...NODE_FLAGS[app], main], {
-      env: { ...MALLOC_ENV, ...fullEnv, ...opts.appEnv?.[app] },
+      env: { ...APP_ENV[app], ...fullEnv, ...opts.appEnv?.[app] },
       stdio: ['ignore', opts.inheritOutput ? 'inherit' : 'pipe', opts.inheritOutput ? 'inherit' : 'pipe'],
     });
     const lines = logs.get(app) ?? [];

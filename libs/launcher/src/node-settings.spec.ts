@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_NAMES } from './app-launcher';
-import { MALLOC_ENV, NODE_FLAGS } from './node-settings';
+import { APP_ENV, NODE_FLAGS } from './node-settings';
 
 const dockerfile = readFileSync(join(__dirname, '../../../Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
 
@@ -21,11 +21,12 @@ describe('node settings', () => {
     expect(JSON.parse(cmd.replace(/^CMD\s+/, ''))).toEqual(['node', ...NODE_FLAGS[app], `dist/apps/${app}/src/main.js`]);
   });
 
-  it('sets the malloc variables in the runtime stage every app image starts from', () => {
-    const env = stage('runtime')
+  it.each(APP_NAMES)('sets the variables the launcher sets in the %s image', (app) => {
+    const env = stage(app)
       .filter((l) => /^ENV\s/.test(l))
-      .join(' ');
-    for (const [name, value] of Object.entries(MALLOC_ENV)) expect(env).toMatch(new RegExp(`\\b${name}=${value}\\b`));
+      .flatMap((l) => l.replace(/^ENV\s+/, '').split(/\s+/))
+      .filter((pair) => pair.startsWith('MALLOC_'));
+    expect(Object.fromEntries(env.map((pair) => pair.split('=')))).toEqual(APP_ENV[app]);
   });
 
   it('gives only flags this Node.js accepts', () => {

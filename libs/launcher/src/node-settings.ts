@@ -1,7 +1,7 @@
 import type { AppName } from './app-launcher';
 
 // How each app's Node.js process is started, here (`pnpm start`, tests, benchmarks) and in the
-// images (Dockerfile: each target's CMD and the runtime stage's ENV; the chart and compose use
+// images (Dockerfile: each target's CMD and ENV; the chart and compose use
 // the images' commands). Measured with `pnpm bench app-rss` at KILN_BENCH_SCALE=0.2 (bench/README.md,
 // "Memory at rest, third round"); each figure below is idle RSS saved per app.
 
@@ -33,14 +33,26 @@ export const NODE_FLAGS: Record<AppName, readonly string[]> = {
 };
 
 /**
- * glibc malloc, for every app. MALLOC_ARENA_MAX=2 (as GitLab and Heroku set for Ruby and Node):
- * without it each thread that allocates (V8's compiler and GC helpers, libuv's pool) gets its own
- * arena that keeps what it once held; 10-13 MiB less in the apps that compile Prisma's WebAssembly.
+ * glibc malloc, for the apps that run Prisma's WebAssembly. MALLOC_ARENA_MAX=2 (as GitLab and
+ * Heroku set for Ruby and Node): without it each thread that allocates (V8's compiler and GC
+ * helpers, libuv's pool) gets its own arena that keeps what it once held; 10-13 MiB less.
  * MALLOC_TRIM_THRESHOLD_ at glibc's default value fixes the thresholds: otherwise glibc raises the
  * mmap threshold after the first large free (Prisma's 1.7 MB WebAssembly module) and later large
- * blocks stay in the heap once freed; ~6 MiB less in those apps.
+ * blocks stay in the heap once freed; ~6 MiB less. Not the executor: it compiles no WebAssembly
+ * (1-2 MiB saved) and its log path's CPU per MiB was 29-52 ms with these settings against 34-42
+ * without in log-flood on a loaded host: not worth the doubt.
  */
-export const MALLOC_ENV: Readonly<Record<string, string>> = {
+const COMPACT_MALLOC: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_TRIM_THRESHOLD_: '131072',
+};
+
+/** Environment each app starts with (a variable the caller sets wins). */
+export const APP_ENV: Record<AppName, Readonly<Record<string, string>>> = {
+  gateway: COMPACT_MALLOC,
+  'webhook-receiver': COMPACT_MALLOC,
+  scheduler: COMPACT_MALLOC,
+  'pod-executor': {},
+  'log-archiver': COMPACT_MALLOC,
+  'artifact-service': COMPACT_MALLOC,
 };
