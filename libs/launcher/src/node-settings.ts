@@ -1,9 +1,9 @@
 import type { AppName } from './app-launcher';
 
 // How each app's Node.js process is started, here (`pnpm start`, tests, benchmarks) and in the
-// images (Dockerfile: each target's CMD and ENV; the chart and compose use
-// the images' commands). Measured with `pnpm bench app-rss` at KILN_BENCH_SCALE=0.2 (bench/README.md,
-// "Memory at rest, third round"); each figure below is idle RSS saved per app.
+// images (Dockerfile: each target's CMD and ENV; the chart and compose run the images' commands).
+// The figures below are idle RSS saved per app in `pnpm bench app-rss` at KILN_BENCH_SCALE=0.2 on
+// a 2-core host at load 15-35 (runs vary by ±10 MiB).
 
 /**
  * V8's young generation: by default each semi-space grows to 16 MiB, so 32-48 MiB of every app
