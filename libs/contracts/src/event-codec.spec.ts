@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  decodeEvent,
-  decodeLogChunk,
-  encodeEvent,
-  encodeLogChunk,
-  OutgoingLogChunk,
-  validateOutgoingEvent,
-} from './event-codec';
+import { decodeEvent, decodeLogChunk, encodeEvent, encodeLogChunk } from './event-codec';
 import { LogChunkEvent } from './events/log-chunk.event';
-import { InvalidEventError, validateEvent } from './validate-event';
+import { validateEvent } from './validate-event';
 import { Subjects } from './subjects';
 
 const chunk = (text: string): LogChunkEvent => ({
@@ -60,26 +53,5 @@ describe('event codec', () => {
     expect(JSON.parse(Buffer.from(data).toString())).toEqual(event);
     expect(decodeEvent(Subjects.RunCancel, data)).toEqual(event);
     expect(encodeLogChunk(chunk('a\n'))).toBeInstanceOf(Uint8Array);
-  });
-});
-
-describe('a log chunk published as bytes', () => {
-  const bytesChunk = (pieces: string[], lines: number): OutgoingLogChunk => ({
-    ...chunk(''),
-    text: pieces.map((piece) => Buffer.from(piece)),
-    spans: lines > 0 ? [{ ts: 1_765_000_000_000, stream: 'stdout', lines }] : [],
-  });
-
-  it('goes on the wire as the text its pieces make, read back as that text', () => {
-    const sent = bytesChunk(['grüße\nzwei', '\n', 'drei\n'], 3);
-    validateOutgoingEvent(Subjects.Logs, sent);
-    const read = validateEvent(Subjects.Logs, decodeEvent(Subjects.Logs, encodeEvent(Subjects.Logs, sent)));
-    expect(read).toEqual({ ...sent, text: 'grüße\nzwei\ndrei\n' });
-  });
-
-  it('is refused when its spans do not count its lines or it does not end a line', () => {
-    expect(() => validateOutgoingEvent(Subjects.Logs, bytesChunk(['a\nb\n'], 1))).toThrow(InvalidEventError);
-    expect(() => validateOutgoingEvent(Subjects.Logs, bytesChunk(['a\nb'], 1))).toThrow(InvalidEventError);
-    expect(() => validateOutgoingEvent(Subjects.Logs, bytesChunk([], 0))).not.toThrow();
   });
 });

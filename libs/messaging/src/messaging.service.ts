@@ -1,15 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { NatsConnection } from '@nats-io/nats-core';
-import {
-  decodeEvent,
-  encodeEvent,
-  EventMap,
-  EventSubject,
-  OutgoingEvent,
-  validateEvent,
-  validateOutgoingEvent,
-} from '@kiln/contracts';
+import { decodeEvent, encodeEvent, EventMap, EventSubject, validateEvent } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 import { messagingMetrics } from './messaging.metrics';
 import { ReadStreamOptions, StreamEntry, StreamReader } from './stream.reader';
@@ -42,11 +34,11 @@ export class MessagingService {
    */
   async publish<S extends EventSubject>(
     subject: S,
-    payload: OutgoingEvent<S>,
+    payload: EventMap[S],
     opts: PublishOptions,
   ): Promise<PublishResult> {
     if (!opts.msgId) throw new Error(`publish ${subject}: msgId is required`);
-    validateOutgoingEvent(subject, payload);
+    validateEvent(subject, payload);
     const full = withSuffix(subject, opts.suffix);
     const route = routeOf(subject);
     if (!subjectMatches(route.filter, full)) {

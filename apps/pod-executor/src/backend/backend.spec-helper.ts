@@ -2,7 +2,7 @@ import { Backend, OutputLine, StepExit, StepSpec } from './backend';
 
 /** The output of a step one line each (a backend may hand over several lines read together). */
 export function eachLine(line: OutputLine): OutputLine[] {
-  return String(line.text).split('\n').map((text) => ({ ...line, text }));
+  return line.text.split('\n').map((text) => ({ ...line, text }));
 }
 
 /** Sets up the step's run, starts the step, reads its whole output line by line and waits for its end. */

@@ -115,11 +115,8 @@ export interface StepHandle {
 export interface OutputLine {
   /** `system`: a line from the backend itself (what it did for the step), not the step's output. */
   stream: 'stdout' | 'stderr' | 'system';
-  /**
-   * The line, or the lines joined by `\n` (none ends with it): as text, or as the UTF-8 bytes
-   * read from a pipe, which the executor passes on without decoding them.
-   */
-  text: string | Buffer;
+  /** The line, or the lines joined by `\n` (none ends with it). */
+  text: string;
   /** Milliseconds since the epoch when the line was read. */
   ts: number;
 }

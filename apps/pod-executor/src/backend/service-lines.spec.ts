@@ -50,7 +50,7 @@ describe('withServiceLines', () => {
     const merged = await collect(
       withServiceLines(lines('a', 'b', 'c'), [{ name: 'db', lines: lines('1', '2', '3') }]),
     );
-    const texts = merged.map((item) => String(item.text));
+    const texts = merged.map((item) => item.text);
     expect(texts.filter((text) => !text.startsWith('[db]'))).toEqual(['a', 'b', 'c']);
     expect(texts.filter((text) => text.startsWith('[db]'))).toEqual(['[db] 1', '[db] 2', '[db] 3']);
   });
@@ -65,13 +65,13 @@ describe('withServiceLines', () => {
         { name: 'db', lines: from(timed('up', 10), timed('query', 30)) },
       ]),
     );
-    expect(merged.map((item) => String(item.text))).toEqual(['[db] up', 'step 1', '[db] query', 'step 2']);
+    expect(merged.map((item) => item.text)).toEqual(['[db] up', 'step 1', '[db] query', 'step 2']);
   });
 
   it('ends with the step even while a service still runs, keeping the lines it had written', async () => {
     const service = openSource('listening');
     const merged = await collect(withServiceLines(lines('done'), [{ name: 'cache', lines: service.lines }]));
-    expect(merged.map((item) => String(item.text)).sort()).toEqual(['[cache] listening', 'done']);
+    expect(merged.map((item) => item.text).sort()).toEqual(['[cache] listening', 'done']);
     service.close();
   });
 

@@ -58,8 +58,7 @@ class LineMerge {
     this.ready.delete(pick);
     this.read(pick);
     const prefix = this.sources[pick].prefix;
-    // A service's lines are few: decoding its bytes to prefix each line costs nothing that matters.
-    return prefix ? { ...line, text: prefix + String(line.text).replaceAll('\n', `\n${prefix}`) } : line;
+    return prefix ? { ...line, text: prefix + line.text.replaceAll('\n', `\n${prefix}`) } : line;
   }
 
   /** Waits until a source answers; with `briefly`, for one turn of the event loop at most (false then). */

@@ -1,4 +1,4 @@
-import { LogSpan, LogStream, OutgoingLogChunk } from '@kiln/contracts';
+import { LogChunkEvent, LogSpan, LogStream } from '@kiln/contracts';
 
 export interface StepLogOptions {
   /** Total bytes of log text kept for the step; later lines are dropped after one marker line. */
@@ -21,29 +21,26 @@ export interface StepLogIdentity {
 }
 
 /** Publishes one chunk; resolves once the chunk is stored (JetStream ack). */
-export type ChunkSender = (chunk: OutgoingLogChunk) => Promise<void>;
+export type ChunkSender = (chunk: LogChunkEvent) => Promise<void>;
 
 const MASK = '***';
-const NEWLINE = 0x0a;
-const LINE_END = Buffer.from('\n');
 // Shorter values would mask ordinary words and numbers everywhere.
 const MIN_MASKED_LENGTH = 4;
 
 /**
  * The log of one step attempt on its way out: lines are masked, capped, batched into chunks
  * (every ~50 ms or 64 KiB) numbered from 0 without gaps, and sent in that order. Lines arrive in
- * batches (a backend's read) and stay bytes, one text per chunk: masking, counting and encoding
- * then cost per batch, not per line, which was most of the executor's CPU under a chatty step
- * (bench/README.md, log-flood). A pipe's bytes are never decoded on their way to the wire, unless
- * they hold a secret to mask. Chunks stay near 64 KiB, a pipe read: the readers' texts of larger
- * ones are allocated outside V8's young generation, on fresh pages each time, and copying them
- * cost more than the per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
+ * batches (a backend's read) and stay one text per chunk: masking, counting and encoding then
+ * cost per batch, not per line, which was most of the executor's CPU under a chatty step
+ * (bench/README.md, log-flood). Chunks stay at 64 KiB, a pipe read: larger texts and buffers
+ * are allocated outside V8's young generation, on fresh pages each time, and copying them cost
+ * more than the per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
  * for each acknowledgement before sending the next left the executor idle. `close()` sends the
  * final chunk, waits for every acknowledgement and answers how many chunks there were.
  */
 export class StepLog {
-  /** The UTF-8 bytes of the next chunk's lines, each ended by `\n`, and where they came from. */
-  private pieces: Buffer[] = [];
+  /** The lines of the next chunk, each ended by `\n` (joined at once: a flat string counts faster), and where they came from. */
+  private pieces: string[] = [];
   private spans: LogSpan[] = [];
   private bufferedBytes = 0;
   private totalBytes = 0;
@@ -75,24 +72,21 @@ export class StepLog {
    * promise only when the caller must wait: while `maxInFlight` chunks are being sent
    * (backpressure). Not `async`: most writes need no promise.
    */
-  write(stream: LogStream, text: string | Buffer, ts = Date.now()): Promise<void> | undefined {
+  write(stream: LogStream, text: string, ts = Date.now()): Promise<void> | undefined {
     if (this.truncated) return undefined;
-    const lines = this.mask(text);
-    const bytes = lines.length + 1;
+    const lines = `${this.mask(text)}\n`;
+    const bytes = Buffer.byteLength(lines);
     if (this.totalBytes + bytes > this.options.maxBytes) {
       const fitting = linesWithin(lines, this.options.maxBytes - this.totalBytes);
-      if (fitting) this.append(ts, stream, fitting);
+      if (fitting) this.append(ts, stream, fitting, Buffer.byteLength(fitting));
       this.truncated = true;
-      this.append(ts, 'system', Buffer.from(`[log truncated: limit of ${this.options.maxBytes} bytes reached]`));
+      this.append(ts, 'system', `[log truncated: limit of ${this.options.maxBytes} bytes reached]\n`);
       return this.flush();
     }
     this.totalBytes += bytes;
-    // A chunk stays near chunkBytes: what is buffered goes first when this write would take it
-    // past, unless that is less than half a chunk. A chatty step's read comes as its first line
-    // (ending one begun in the read before) and the rest: sending before the rest would send a
-    // chunk of one line per read.
-    if (this.bufferedBytes >= this.chunkBytes / 2 && this.bufferedBytes + bytes > this.chunkBytes) this.sendBuffered();
-    this.append(ts, stream, lines);
+    // A chunk stays within chunkBytes unless one write alone is larger: what is buffered goes first.
+    if (this.spans.length > 0 && this.bufferedBytes + bytes > this.chunkBytes) this.sendBuffered();
+    this.append(ts, stream, lines, bytes);
     if (this.bufferedBytes >= this.chunkBytes) this.sendBuffered();
     // A failed timed send is not lost: it is kept, and the next write or close() throws it.
     else this.timer ??= setTimeout(() => this.sendBuffered(), this.flushIntervalMs);
@@ -101,7 +95,7 @@ export class StepLog {
 
   /** A line from the executor itself (workspace setup, kill reasons); never dropped by the cap. */
   async system(text: string): Promise<void> {
-    this.append(Date.now(), 'system', this.mask(text));
+    this.append(Date.now(), 'system', `${this.mask(text)}\n`);
     if (this.bufferedBytes >= this.chunkBytes) await this.flush();
   }
 
@@ -116,14 +110,14 @@ export class StepLog {
     return this.seq;
   }
 
-  /** Adds lines joined by `\n` (and ends them), extending the last span when it has the same origin. */
-  private append(ts: number, stream: LogStream, lines: Buffer): void {
+  /** Adds whole lines (each ended by `\n`), extending the last span when it has the same origin. */
+  private append(ts: number, stream: LogStream, lines: string, bytes = Buffer.byteLength(lines)): void {
     const count = lineCount(lines);
     const last = this.spans.at(-1);
     if (last && last.ts === ts && last.stream === stream) last.lines += count;
     else this.spans.push({ ts, stream, lines: count });
-    this.pieces.push(lines, LINE_END);
-    this.bufferedBytes += lines.length + 1;
+    this.pieces.push(lines);
+    this.bufferedBytes += bytes;
   }
 
   /** Sends what is buffered, then answers once there is room for more (throws a failed send's error). */
@@ -141,11 +135,11 @@ export class StepLog {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.failure || (this.spans.length === 0 && !final)) return;
-    const chunk: OutgoingLogChunk = {
+    const chunk: LogChunkEvent = {
       version: 2,
       ...this.step,
       seq: this.seq++,
-      text: this.pieces,
+      text: this.pieces.length === 1 ? this.pieces[0] : this.pieces.join(''),
       spans: this.spans,
       final,
       ...(final && exitCode !== null ? { exitCode } : {}),
@@ -171,27 +165,29 @@ export class StepLog {
     if (this.failure) throw this.failure.error;
   }
 
-  /** The lines as UTF-8 with the secrets in them masked; decoded only when one of them is there. */
-  private mask(text: string | Buffer): Buffer {
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-    if (!this.masks.some((value) => bytes.includes(value))) return bytes;
-    let masked = bytes.toString();
+  private mask(text: string): string {
+    let masked = text;
     for (const value of this.masks) if (masked.includes(value)) masked = masked.split(value).join(MASK);
-    return Buffer.from(masked);
+    return masked;
   }
 }
 
-/** The lines of `lines`, joined by `\n` and not ended by one. */
-function lineCount(lines: Buffer): number {
-  let count = 1;
-  for (let at = lines.indexOf(NEWLINE); at !== -1; at = lines.indexOf(NEWLINE, at + 1)) count++;
+function lineCount(lines: string): number {
+  let count = 0;
+  for (let at = lines.indexOf('\n'); at !== -1; at = lines.indexOf('\n', at + 1)) count++;
   return count;
 }
 
-/** The first whole lines of `lines` (joined by `\n`) that take at most `bytes` bytes once ended; none: undefined. */
-function linesWithin(lines: Buffer, bytes: number): Buffer | undefined {
-  const end = bytes > 0 ? lines.lastIndexOf(NEWLINE, bytes - 1) : -1;
-  return end === -1 ? undefined : lines.subarray(0, end);
+/** The first whole lines of `lines` that take at most `bytes` bytes (the rest would pass the cap). */
+function linesWithin(lines: string, bytes: number): string {
+  let end = 0;
+  let used = 0;
+  for (let next = lines.indexOf('\n'); next !== -1; next = lines.indexOf('\n', end)) {
+    used += Buffer.byteLength(lines.slice(end, next + 1));
+    if (used > bytes) break;
+    end = next + 1;
+  }
+  return lines.slice(0, end);
 }
 
 // Each line of a multi-line secret (a key file) is masked on its own, since logs travel as lines

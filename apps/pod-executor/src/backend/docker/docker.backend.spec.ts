@@ -183,7 +183,7 @@ describe('docker backend (real Docker Engine)', () => {
     const lines: OutputLine[] = [];
     for await (const line of backend.tailLogs(handle)) {
       lines.push(line);
-      if (String(line.text).split('\n').includes('started')) await backend.kill(handle);
+      if (line.text.split('\n').includes('started')) await backend.kill(handle);
     }
     expect(await backend.wait(handle)).toEqual({ exitCode: 137, signal: 'SIGKILL' });
     const left = await docker.listContainers({ all: true, filters: { name: [handle.sandboxName] } });

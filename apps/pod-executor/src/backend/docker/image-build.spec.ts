@@ -85,7 +85,7 @@ describe('build steps on the docker backend (real Docker Engine and registry)', 
     const handle = await backend.startStep(step);
     const lines: string[] = [];
     const reading = (async () => {
-      for await (const line of backend.tailLogs(handle)) lines.push(String(line.text));
+      for await (const line of backend.tailLogs(handle)) lines.push(line.text);
     })();
     await whileRunning?.(handle);
     await reading;

@@ -79,7 +79,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     const handle = await backend.startStep(step);
     expect((await containersOf(step.runId)).length).toBe(2);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(...String(line.text).split('\n'));
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     const exit = await backend.wait(handle);
     expect(exit.exitCode).toBe(0);
     expect(lines).toContain('hello from the service');
@@ -107,7 +107,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(...String(line.text).split('\n'));
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     expect((await backend.wait(handle)).exitCode).toBe(0);
     expect(lines).toEqual(expect.arrayContaining(['db answers', 'cache answers']));
   });
@@ -157,7 +157,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     await backend.setupRun(step);
     const handle = await backend.startStep(step);
     const lines: string[] = [];
-    for await (const line of backend.tailLogs(handle)) lines.push(...String(line.text).split('\n'));
+    for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     expect((await backend.wait(handle)).exitCode).toBe(0);
     expect(lines).toContain('ready');
   });

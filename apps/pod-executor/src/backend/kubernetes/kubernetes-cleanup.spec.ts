@@ -69,7 +69,7 @@ describe('kubernetes backend: cancel, timeout, garbage collection and the orphan
     const handle = await b.startStep(spec);
     const lines: string[] = [];
     const read = (async () => {
-      for await (const line of b.tailLogs(handle)) lines.push(String(line.text));
+      for await (const line of b.tailLogs(handle)) lines.push(line.text);
     })();
     const until = async (text: string) => {
       while (!lines.includes(text)) await sleep(20);

@@ -85,7 +85,7 @@ describe('kubernetes backend: steps that end badly fail with the reason, never a
     const handle = await b.startStep(spec);
     const lines: string[] = [];
     const read = (async () => {
-      for await (const line of b.tailLogs(handle)) lines.push(String(line.text));
+      for await (const line of b.tailLogs(handle)) lines.push(line.text);
     })();
     const until = async (text: string) => {
       while (!lines.includes(text)) await sleep(20);
@@ -270,7 +270,7 @@ describe('kubernetes backend: log stream resumption with whole-second timestamps
     await b.setupRun(spec);
     const handle = await b.startStep(spec);
     const lines: string[] = [];
-    for await (const line of b.tailLogs(handle)) lines.push(String(line.text));
+    for await (const line of b.tailLogs(handle)) lines.push(line.text);
     expect(await b.wait(handle)).toEqual({ exitCode: 0 });
     expect(lines.filter((l) => /^\d+$/.test(l))).toEqual(
       Array.from({ length: 120 }, (_, i) => String(i + 1)),

@@ -91,7 +91,7 @@ describe('kubernetes backend hardening (Pod Security admission on the simulator)
     for await (const line of b.tailLogs(handle)) lines.push(line);
     const exit = await b.wait(handle);
     await b.destroyRun(spec.runId);
-    return { exit, out: lines.map((l) => String(l.text)).filter((t) => !t.startsWith('+ ')) };
+    return { exit, out: lines.map((l) => l.text).filter((t) => !t.startsWith('+ ')) };
   }
 
   it('runs a step at PSA restricted as uid 1000 without capabilities, writing the workspace', async () => {

@@ -96,7 +96,7 @@ describe('kubernetes backend: placement, volumes and the objects it creates', ()
   ): Promise<{ exit: StepExit; lines: string[]; pod: string }> {
     const handle = await b.startStep(spec);
     const lines: string[] = [];
-    for await (const line of b.tailLogs(handle)) lines.push(String(line.text));
+    for await (const line of b.tailLogs(handle)) lines.push(line.text);
     return { exit: await b.wait(handle), lines, pod: handle.sandboxName };
   }
 

@@ -214,7 +214,7 @@ describe('local backend (real bubblewrap)', () => {
     const handle = await backend.startStep(step);
     const lines: string[] = [];
     const tail = (async () => {
-      for await (const line of backend.tailLogs(handle)) lines.push(...String(line.text).split('\n'));
+      for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     })();
     while (!lines.includes('started')) await new Promise((r) => setTimeout(r, 20));
     const killedAt = Date.now();
