@@ -1,7 +1,6 @@
 import { Response } from 'express';
 
 const KEEP_ALIVE_MS = 15_000;
-const NON_ASCII = /[^\t\n\r\x20-\x7e]/;
 
 /** A Server-Sent Events answer: numbered events, keep-alive comments, and a clean end. */
 export class SseWriter {
@@ -46,9 +45,7 @@ export class SseWriter {
       const id = this.nextId++;
       if (id > this.lastEventId) text += `id: ${id}\ndata: ${payload}\n\n`;
     }
-    // Pure ASCII (a chatty log's lines mostly are) is the same bytes in latin1, which is copied
-    // as it is; UTF-8 encoding the events was the largest cost of the gateway's SSE writes.
-    if (text) this.res.write(text, NON_ASCII.test(text) ? 'utf8' : 'latin1');
+    if (text) this.res.write(text);
   }
 
   /** Waits while the client reads slower than the log is replayed (backpressure). */
