@@ -6,6 +6,7 @@ export const WORKSPACE_SUBPATH = 'workspace';
  * The init container's script. Every first-step pod of a run carries it, so it must be idempotent
  * and safe to run twice at once: a lock on the volume serialises concurrent pods, and a marker
  * outside the work tree says the checkout is complete (a half-done one is wiped and redone).
+ * No \`git maintenance\` after a fetch: the volume lives for one run.
  * Quiet on success; on failure git's own message is printed with credentials removed from URLs.
  * Inputs (env): KILN_REPO_URL (from a Secret), KILN_COMMIT_SHA, KILN_GIT_REF; git's hardened
  * environment (GIT_ENV of @kiln/git) is set on the container.
@@ -24,11 +25,11 @@ redact() { sed -E 's#//[^/@[:space:]]*@#//***@#g' "$state/git.err" >&2; }
 git_quiet() { git "$@" 2>"$state/git.err" || { status=$?; redact; return $status; }; }
 wanted="\${KILN_COMMIT_SHA:-$KILN_GIT_REF}"
 git_quiet init -q
-if git_quiet fetch -q --depth 1 -- "$KILN_REPO_URL" "$wanted"; then
+if git_quiet fetch -q --no-auto-maintenance --depth 1 -- "$KILN_REPO_URL" "$wanted"; then
   git_quiet checkout -q --detach FETCH_HEAD
 else
   echo "shallow fetch of $wanted refused; fetching all branches and tags" >&2
-  git_quiet fetch -q -- "$KILN_REPO_URL" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
+  git_quiet fetch -q --no-auto-maintenance -- "$KILN_REPO_URL" '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*'
   if [ -n "\${KILN_COMMIT_SHA:-}" ]; then
     git_quiet checkout -q --detach "$KILN_COMMIT_SHA"
   else
