@@ -2,6 +2,7 @@
 // whole platform (receiver, scheduler fetching .platform.yaml from the commit, executor cloning
 // the workspace and starting the bubblewrap sandbox). The latency is the step's started_at minus
 // the moment the webhook answered at the client; both clocks are this machine's.
+import { cpuOfApps, cpuPerRun } from './support/app-cpu';
 import { commitSeries } from './support/commits';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
@@ -31,13 +32,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const timings: Timing[] = [];
     // Two warm-up runs: the first fetch into the scheduler's git cache and first sandbox are not typical.
     const shas = commitSeries(project.repo, runs + 2);
+    let cpuBefore = cpuOfApps(stack);
     for (const [i, sha] of shas.entries()) {
+      if (i === 2) cpuBefore = cpuOfApps(stack);
       const answer = await project.push(sha);
       const answeredAt = Date.now();
       const timing = await finishedRun(stack.sql, await runOfPush(stack.sql, answer), answeredAt);
       if (i >= 2) timings.push(timing);
       if ((i + 1) % 50 === 0) ctx.log(`push-latency: ${i + 1}/${runs + 2} runs`);
     }
+    const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack), timings.length);
     const total = summarize(timings.map((t) => t.stepStartedAt - t.answeredAt));
     const toRun = summarize(timings.map((t) => t.runCreatedAt - t.answeredAt));
     const toQueued = summarize(timings.map((t) => t.stepQueuedAt - t.runCreatedAt));
@@ -63,6 +67,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         unit: 'ms',
         note: 'dispatch, workspace clone, sandbox start',
       },
+      ...cpu.map((c) => ({ ...c, name: `  CPU per run, ${c.name}` })),
     ];
   } finally {
     await stack.stop();

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { bwrapArgs } from '../apps/pod-executor/src/backend/local/bwrap-command';
 import { writeSandboxEtc } from '../apps/pod-executor/src/backend/local/sandbox-etc';
 import { commitSeries } from './support/commits';
-import { processTreeCpuMs } from './support/proc';
+import { cpuOfApps, cpuPerRun } from './support/app-cpu';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
-import { BenchProject, runOfPush, Stack, startStack } from './support/stack';
+import { BenchProject, runOfPush, startStack } from './support/stack';
 import { round, waitFor } from './support/stats';
 
 const RUNS = 300;
@@ -108,26 +108,6 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   } finally {
     await stack.stop();
   }
-}
-
-/** Apps whose CPU time per run is reported: the steady figure on a shared machine. */
-const MEASURED_APPS = ['webhook-receiver', 'scheduler', 'pod-executor'] as const;
-
-type AppCpu = Map<string, { self: number; children: number }>;
-
-function cpuOfApps(stack: Stack): AppCpu {
-  return new Map(MEASURED_APPS.map((app) => [app, processTreeCpuMs(stack.pid(app)!)]));
-}
-
-/** Each app's own CPU time per run and, apart, that of the processes it started (git, bwrap). */
-function cpuPerRun(before: AppCpu, after: AppCpu, runs: number): BenchResult[] {
-  return MEASURED_APPS.flatMap((app) => {
-    const [b, a] = [before.get(app)!, after.get(app)!];
-    return [
-      { name: app, value: round((a.self - b.self) / runs), unit: 'ms CPU' },
-      { name: `${app}'s child processes`, value: round((a.children - b.children) / runs), unit: 'ms CPU' },
-    ];
-  });
 }
 
 /** Pushes `runs` new commits, as fast as the receiver answers, and waits until every run has ended. */
