@@ -4,11 +4,15 @@ import { Injectable } from '@nestjs/common';
 import { Request } from 'express';
 import { UnauthenticatedError } from '@kiln/errors';
 import { Actor, Scope, SCOPES } from './actor';
+import { stampLastUsed, tokenByHash } from './token-rows';
 
 /** last_used_at is written at most this often per token, so reads stay reads. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Turns the credentials of a request into an Actor, or refuses with the reason. */
+/**
+ * Turns the credentials of a request into an Actor, or refuses with the reason. Every API request
+ * passes here, so it reads through the pg pool (token-rows.ts), not Prisma.
+ */
 @Injectable()
 export class AuthService {
   constructor(private readonly prisma: PrismaService) {}
@@ -20,10 +24,7 @@ export class AuthService {
         'missing API token: send "Authorization: Bearer <token>" or "X-API-Key: <token>"',
       );
     }
-    const token = await this.prisma.apiToken.findUnique({
-      where: { tokenHash: hashToken(presented) },
-      include: { user: true },
-    });
+    const token = await tokenByHash(this.prisma.pool, hashToken(presented));
     const now = new Date();
     if (!token) throw new UnauthenticatedError('invalid API token');
     // Disabling a user revokes their tokens too; the answer names the reason that matters.
@@ -46,14 +47,7 @@ export class AuthService {
 
   private async touch(tokenId: string, lastUsedAt: Date | null, now: Date): Promise<void> {
     if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-    // Conditional, so concurrent requests of one token write once.
-    await this.prisma.apiToken.updateMany({
-      where: {
-        id: tokenId,
-        OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }],
-      },
-      data: { lastUsedAt: now },
-    });
+    await stampLastUsed(this.prisma.pool, tokenId, now, new Date(now.getTime() - LAST_USED_RESOLUTION_MS));
   }
 }
 
