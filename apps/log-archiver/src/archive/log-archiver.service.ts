@@ -92,14 +92,17 @@ export class LogArchiverService {
       const timesFile = join(dir, 'step.log.times');
       const key = stepLogKey(event.runId, step.name, event.attempt);
       const log = await this.storeLog(event, key, timesFile, deliveryCount);
-      await this.storage.put(logTimesKey(key), createReadStream(timesFile), {
-        contentType: LOG_CONTENT_TYPE,
-        size: log.timesBytes,
-      });
       // The same object of the same size is announced once; a rewrite that differs is announced again.
       await this.messaging.publish(
         Subjects.StepLogArchived,
-        { version: 1, runId: event.runId, stepId: event.stepId, attempt: event.attempt, logRef: key, logBytes: log.bytes },
+        {
+          version: 1,
+          runId: event.runId,
+          stepId: event.stepId,
+          attempt: event.attempt,
+          logRef: key,
+          logBytes: log.bytes,
+        },
         { msgId: `log-archived:${event.stepId}:${event.attempt}:${log.bytes}` },
       );
       const outcome = log.missing.length > 0 ? 'incomplete' : 'complete';
@@ -130,7 +133,8 @@ export class LogArchiverService {
    * Stores the log at `key` while its chunks are read: the object store takes the text as it is
    * assembled, so reading the stream and writing the object overlap (a temporary file in between
    * doubled the archive's time, most of it waiting on one or the other). A log with gaps that may
-   * still fill is not stored: its upload is abandoned and the delivery retried.
+   * still fill is not stored: its upload is abandoned and the delivery retried. The times object is
+   * stored before the log's upload ends, so a log object never appears without its times.
    */
   private async storeLog(
     event: StepFinishedEvent,
@@ -153,13 +157,21 @@ export class LogArchiverService {
       if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
         throw new IncompleteLogError(event.stepId, describe(log));
       }
+      await this.storage.put(logTimesKey(key), createReadStream(timesFile), {
+        contentType: LOG_CONTENT_TYPE,
+        size: log.timesBytes,
+      });
       body.end();
       const { size } = await stored;
       return { ...log, bytes: size };
     } catch (error) {
       body.destroy(error instanceof Error ? error : new Error(String(error)));
-      await stored.catch(() => undefined);
-      throw error;
+      // A write that found the upload gone knows only that; the upload's own error says why.
+      const uploadError = await stored.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      throw uploadError !== undefined && !(error instanceof IncompleteLogError) ? uploadError : error;
     }
   }
 

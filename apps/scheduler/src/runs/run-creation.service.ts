@@ -87,15 +87,9 @@ export class RunCreationService {
     const current =
       pipeline.yamlConfig !== null ||
       (request.branch === pipeline.project.defaultBranch && request.event !== 'merge_request');
-    // The pipeline row read above already says whether the schedule changed; sync reads it again
-    // before writing, so only a push that changes it costs the queries.
-    if (
-      loaded.ok &&
-      current &&
-      !request.retryOfId &&
-      (pipeline.scheduleCron ?? undefined) !== loaded.definition.on.schedule
-    )
-      await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
+    // Not decided on the row read above: loading may take seconds (a fetch), and the schedule sweep
+    // may have written the row meanwhile. sync reads it again and writes only a change.
+    if (loaded.ok && current && !request.retryOfId) await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
     if (loaded.ok && request.applyTriggerFilters) {
       const match = request.event === 'merge_request'
         ? matchesMergeRequest(loaded.definition.on, request.mrAction ?? '')
