@@ -110,7 +110,7 @@ describe('GitCacheService', () => {
     ).toEqual(rest.map((_, i) => String(i + 3)));
     expect(packs().length).toBeGreaterThan(1);
 
-    // The 50th commit fetched: the maintenance queued behind that fetch runs before the next read.
+    // The 50th commit fetched: the maintenance runs once its read is done, before the next read.
     expect(await git.readFile(project, repo.url, shas[48], '.platform.yaml')).toBe('49');
     expect(await git.readFile(project, repo.url, first, '.platform.yaml')).toBe('0');
     // Repacked: into one pack, or loose (the cache holds no refs, so git keeps its objects as unreachable).

@@ -49,6 +49,8 @@ export class GitCacheService implements OnModuleDestroy {
   >();
   /** Commits fetched into each cache repository since its last maintenance check (MAINTENANCE_EVERY_COMMITS). */
   private readonly fetchedCommits = new Map<string, number>();
+  /** Cache repositories whose maintenance runs when they are next idle. */
+  private readonly maintenanceDue = new Set<string>();
   private readonly runner: GitRunner;
 
   constructor(
@@ -225,14 +227,17 @@ export class GitCacheService implements OnModuleDestroy {
   }
 
   /**
-   * Counts fetched commits; past MAINTENANCE_EVERY_COMMITS queues git's `maintenance run --auto`
-   * (which packs the loose objects once there are many) behind the repository's other operations,
-   * without making the fetch that crossed the mark wait.
+   * Counts fetched commits; past MAINTENANCE_EVERY_COMMITS git's `maintenance run --auto` (which
+   * packs the loose objects once there are many) becomes due, and runs once the repository has no
+   * operation waiting (see `serialized`): the read that needed the fetched commit goes first.
    */
   private fetched(dir: string, commits: number): void {
     const count = (this.fetchedCommits.get(dir) ?? 0) + commits;
     this.fetchedCommits.set(dir, count % MAINTENANCE_EVERY_COMMITS);
-    if (count < MAINTENANCE_EVERY_COMMITS) return;
+    if (count >= MAINTENANCE_EVERY_COMMITS) this.maintenanceDue.add(dir);
+  }
+
+  private maintain(dir: string): void {
     // Not detached (git's default), so that it runs inside the lock, like every other git here.
     const maintenance = ['-c', 'gc.autoDetach=false', 'maintenance', 'run', '--auto', '--quiet'];
     void this.serialized(dir, () => this.git(dir, maintenance)).catch((error: unknown) =>
@@ -281,7 +286,11 @@ export class GitCacheService implements OnModuleDestroy {
     try {
       return await next;
     } finally {
-      if (this.locks.get(key) === next) this.locks.delete(key);
+      if (this.locks.get(key) === next) {
+        this.locks.delete(key);
+        // Nothing waits for the repository now: the maintenance due delays no read.
+        if (this.maintenanceDue.delete(key)) this.maintain(key);
+      }
     }
   }
 
