@@ -1,5 +1,5 @@
 import { OutputLine } from './backend';
-import { withServiceLines } from './service-lines';
+import { SERVICE_LINES_GRACE_MS, withServiceLines } from './service-lines';
 
 const line = (text: string, stream: OutputLine['stream'] = 'stdout'): OutputLine => ({ stream, text, ts: 0 });
 
@@ -73,6 +73,21 @@ describe('withServiceLines', () => {
     const merged = await collect(withServiceLines(lines('done'), [{ name: 'cache', lines: service.lines }]));
     expect(merged.map((item) => item.text).sort()).toEqual(['[cache] listening', 'done']);
     service.close();
+  });
+
+  it('takes what a service writes just after the step ended, and nothing past the grace', async () => {
+    const late = new Promise<void>((resolve) => setTimeout(resolve, SERVICE_LINES_GRACE_MS / 3));
+    const service = (async function* () {
+      yield line('up');
+      await late;
+      yield line('ping');
+      await new Promise((resolve) => setTimeout(resolve, SERVICE_LINES_GRACE_MS * 2));
+      yield line('shutting down');
+    })();
+    const started = Date.now();
+    const merged = await collect(withServiceLines(lines('done'), [{ name: 'db', lines: service }]));
+    expect(merged.map((item) => item.text).sort()).toEqual(['[db] ping', '[db] up', 'done']);
+    expect(Date.now() - started).toBeLessThan(SERVICE_LINES_GRACE_MS * 2);
   });
 
   it('passes the step through unchanged when a service ended first', async () => {

@@ -7,10 +7,17 @@ export interface ServiceOutput {
 }
 
 /**
+ * How long after the step's output ends its services' lines are still taken: what a service
+ * wrote while the step ran can reach its log stream a little later than the step's own (another
+ * container's stream, a busy engine). Lines after that (a database's shutdown) are not the step's.
+ */
+export const SERVICE_LINES_GRACE_MS = 300;
+
+/**
  * The step's output with its services' lines in between, each prefixed `[<service>] `, oldest
  * first among the lines read. Each source is read one line ahead at most, so a slow log reader
- * still holds every container back. Ends with the step's own output: service lines already read
- * by then are kept, later ones (a database's shutdown) are not part of the step.
+ * still holds every container back. Ends with the step's own output and what its services write
+ * within SERVICE_LINES_GRACE_MS of that.
  */
 export async function* withServiceLines(
   step: AsyncIterable<OutputLine>,
@@ -26,11 +33,12 @@ export async function* withServiceLines(
     else if (merge.stepEnded) break;
     else await merge.next();
   }
-  // What the services wrote until the step ended: the lines read already or within a turn.
+  // What the services wrote until the step ended: the lines read already or arriving within the grace.
+  const until = Date.now() + SERVICE_LINES_GRACE_MS;
   for (;;) {
     const line = merge.oldest();
     if (line) yield line;
-    else if (!(await merge.next(true))) return;
+    else if (!(await merge.next(until - Date.now()))) return;
   }
 }
 
@@ -61,16 +69,21 @@ class LineMerge {
     return prefix ? { ...line, text: prefix + line.text.replaceAll('\n', `\n${prefix}`) } : line;
   }
 
-  /** Waits until a source answers; with `briefly`, for one turn of the event loop at most (false then). */
-  async next(briefly = false): Promise<boolean> {
+  /** Waits until a source answers; with `withinMs`, for that long at most (false then, or when none is left). */
+  async next(withinMs?: number): Promise<boolean> {
     const waits = [...this.reading.values()];
     if (waits.length === 0) return false;
-    if (!briefly) {
+    if (withinMs === undefined) {
       await Promise.race(waits);
       return true;
     }
-    const turn = new Promise<false>((resolve) => setImmediate(resolve, false));
-    return Promise.race([...waits.map((wait) => wait.then(() => true)), turn]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, Math.max(0, withinMs), false)));
+    try {
+      return await Promise.race([...waits.map((wait) => wait.then(() => true)), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private read(index: number): void {

@@ -114,7 +114,8 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
 
   it("keeps each service's output in the step's log, prefixed with its name", async () => {
     const step = spec(
-      ['echo ping | nc 127.0.0.1 8083', 'echo step done'],
+      // The pause: the service's own log stream, not the step's, carries its "ping".
+      ['echo ping | nc 127.0.0.1 8083', 'sleep 1', 'echo step done'],
       [
         {
           name: 'db',
