@@ -172,7 +172,8 @@ describe('kubernetes backend against the API server simulator', () => {
       `for i in $(seq 1 50); do if echo ping | nc ${host} ${port} > answer; then break; fi; sleep 0.1; done; cat answer`;
     const result = await run(
       b,
-      step(runId, 'test', [connect('127.0.0.1', 8080), connect('cache', 8081)], {
+      // The pause: each service's own log stream, not the step's, carries its "ping".
+      step(runId, 'test', [connect('127.0.0.1', 8080), connect('cache', 8081), 'sleep 1'], {
         services: [
           { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo db up', 'echo "$GREETING" | nc -l -p 8080', 'sleep 600'] },
           { name: 'cache', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8081', 'sleep 600'] },

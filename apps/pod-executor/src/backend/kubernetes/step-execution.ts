@@ -7,6 +7,7 @@ import { CHECKOUT_CONTAINER, envSecretName, STEP_CONTAINER } from './names';
 import { containerStatus, podOutcome } from './pod-outcome';
 import { ContainerPhase, followContainerLog } from './pod-log-follower';
 import { PodWatcher } from './pod-watcher';
+import { SERVICE_LINES_GRACE_MS } from '../service-lines';
 
 export interface ExecutionHooks {
   /** The pod was bound to a node (pins the run's ReadWriteOnce volume). */
@@ -214,7 +215,8 @@ export class StepExecution {
     try {
       if (hasCheckout)
         await followContainerLog(this.api, target(CHECKOUT_CONTAINER), sink, this.stopLogs.signal);
-      // Services run on after the step: their logs are followed until the step's is drained.
+      // Services run on after the step: their logs are followed until the step's is drained, and
+      // for SERVICE_LINES_GRACE_MS more (what they wrote while the step ran may arrive later).
       const stopServices = new AbortController();
       const stop = () => stopServices.abort();
       this.stopLogs.signal.addEventListener('abort', stop);
@@ -224,7 +226,9 @@ export class StepExecution {
             this.logger.warn({ pod: this.handle.sandboxName, container, error: (error as Error).message }, 'following a service log failed'),
           ),
       );
-      await followContainerLog(this.api, target(STEP_CONTAINER), sink, this.stopLogs.signal).finally(stop);
+      await followContainerLog(this.api, target(STEP_CONTAINER), sink, this.stopLogs.signal).finally(() =>
+        this.stopLogs.signal.aborted ? stop() : setTimeout(stop, SERVICE_LINES_GRACE_MS),
+      );
       await Promise.all(serviceLogs);
       this.stopLogs.signal.removeEventListener('abort', stop);
     } catch (error) {
