@@ -7,3 +7,4 @@ export * from './migrator';
 export * from './migrations-dir';
 export * from './run-counts';
 export * from './test-summary';
+export * from './pool-transaction';

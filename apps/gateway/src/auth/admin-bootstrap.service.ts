@@ -1,4 +1,4 @@
-import { PrismaService } from '@kiln/db';
+import { inPoolTransaction, PrismaService } from '@kiln/db';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PoolClient } from 'pg';
@@ -38,30 +38,14 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const printed = await this.inTransaction((client) => bootstrap(client, this.config.KILN_ADMIN_TOKEN));
+    const printed = await inPoolTransaction(this.prisma.pool, async (client) => {
+      await client.query('BEGIN');
+      return bootstrap(client, this.config.KILN_ADMIN_TOKEN);
+    });
     if (printed) {
       this.logger.warn('generated the bootstrap admin token; it is printed once on stdout, store it now');
       // A plain line, not a log record: the operator must see it once, and no structured log field holds it.
       process.stdout.write(`Admin token: ${printed}\n`);
-    }
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.prisma.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // A connection whose transaction could not be ended is not given back to the pool.
-      await client.query('ROLLBACK').catch((rollback: unknown) => {
-        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { StepDecidedEvent, StepFinishedEvent, StepLogArchivedEvent, StepStartedEvent } from '@kiln/contracts';
-import { PrismaService, Run, Step } from '@kiln/db';
+import { inPoolTransaction, PrismaService, Run, Step } from '@kiln/db';
 import { applyChanges, Decision, decideGroups, EngineEvent, runContext, stepRules } from '@kiln/engine';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PoolClient } from 'pg';
@@ -145,23 +145,10 @@ export class RunStateService {
   }
 
   /** Locks the run, decides the callers' events on its rows and writes the changes; null: no such run. */
-  private async transaction(runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
-    const client = await this.prisma.pool.connect();
-    let broken: Error | undefined;
-    try {
-      const outcome = await this.decideLocked(client, runId, groups);
-      await client.query('COMMIT');
-      return outcome;
-    } catch (error) {
-      // A connection whose transaction could not be ended is not given back to the pool.
-      await client.query('ROLLBACK').catch((rollback: unknown) => {
-        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private transaction(runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
+    return inPoolTransaction(this.prisma.pool, (client) => this.decideLocked(client, runId, groups));
   }
+
 
   private async decideLocked(client: PoolClient, runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
     const locked = await beginWithRun(client, runId);
