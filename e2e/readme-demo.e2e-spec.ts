@@ -1,8 +1,9 @@
 import { Platform, RunJson, startPlatform } from '@kiln/testing';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DEMO_GATEWAY, DEMO_TOKEN, demoBlock } from './readme-blocks';
 
 const ROOT = resolve(__dirname, '..');
@@ -26,10 +27,14 @@ describe("README's demo, pasted into a shell against a running platform", () => 
     const script = demoBlock(ROOT)
       .replace(DEMO_GATEWAY, platform.apps.url('gateway'))
       .replace(DEMO_TOKEN, platform.adminToken);
-    const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    // Not spawnSync: a blocked event loop would keep this process's idle keep-alive connection to
+    // the gateway past the gateway's keep-alive timeout, and the next request would go out on a
+    // socket the gateway had already closed ("other side closed").
+    const result = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
       env: {
         ...process.env,
         HOME: home,
@@ -39,12 +44,12 @@ describe("README's demo, pasted into a shell against a running platform", () => 
         GIT_COMMITTER_NAME: 'Demo',
         GIT_COMMITTER_EMAIL: 'demo@example.com',
       },
-    });
-    // `kiln run` follows the run on stderr; any failure exits non-zero with its reason there.
-    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({
-      status: 0,
-      stderr: '',
-    });
+    }).then(
+      () => ({ status: 0, stderr: '' }),
+      // `kiln run` follows the run on stderr; any failure exits non-zero with its reason there.
+      (error: { code?: number | string; stderr?: string }) => ({ status: error.code, stderr: error.stderr }),
+    );
+    expect(result).toEqual({ status: 0, stderr: '' });
 
     const projects = await platform.api<{ items: { id: string; name: string }[] }>('GET', '/api/projects');
     const demo = projects.body.items.find((p) => p.name === 'demo');

@@ -11,7 +11,7 @@ import {
   startPlatform,
   TestGitRepo,
 } from '@kiln/testing';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -174,7 +174,7 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
     );
   });
 
-  it('does not start an artifact service without KILN_INTERNAL_TOKEN, naming the variable', () => {
+  it('does not start an artifact service without KILN_INTERNAL_TOKEN, naming the variable', async () => {
     const main = join(__dirname, '../../dist/apps/artifact-service/src/main.js');
     const env = {
       ...process.env,
@@ -182,7 +182,12 @@ describe('hostile tenant: secrets, replays and the internal API', () => {
       KILN_ARTIFACT_PORT: '0',
       KILN_INTERNAL_TOKEN: '',
     };
-    const started = spawnSync(process.execPath, [main], { env, encoding: 'utf8', timeout: 30_000 });
+    // Not spawnSync: a blocked event loop lets idle keep-alive connections of the next tests go stale.
+    const started = await new Promise<{ status: number | null; stderr: string }>((done) => {
+      execFile(process.execPath, [main], { env, encoding: 'utf8', timeout: 30_000 }, (error, _stdout, stderr) =>
+        done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+      );
+    });
 
     expect(started.status).toBe(78);
     expect(started.stderr).toContain('KILN_INTERNAL_TOKEN (unset)');
