@@ -196,6 +196,33 @@ describe('helm 3.17: what the options change', () => {
       );
   });
 
+  it('rolls the apps and the bundled NATS server when a NATS password changes, and only then', () => {
+    const withPasswords = (scheduler: string) =>
+      render('kiln', [MINIMAL_VALUES], {
+        'bundled.nats.enabled': 'true',
+        ...Object.fromEntries(
+          ['gateway', 'webhook-receiver', 'scheduler', 'pod-executor', 'log-archiver'].map((app) => [
+            `nats.auth.passwords.${app}`,
+            app === 'scheduler' ? scheduler : `${app}-password-0123`,
+          ]),
+        ),
+      });
+    const checksums = (objects: K8sObject[]) =>
+      new Map(
+        objects
+          .filter((o) => o.kind === 'StatefulSet' || (o.kind === 'Deployment' && o.metadata.name !== 'kiln-artifact-service'))
+          .map((o) => [o.metadata.name, (podTemplate(o)?.metadata as { annotations?: Record<string, string> })?.annotations?.['checksum/nats-secret']]),
+      );
+    const before = checksums(withPasswords('first-password-0123'));
+    expect([...before.keys()].sort()).toEqual(
+      ['gateway', 'log-archiver', 'nats', 'pod-executor', 'scheduler', 'webhook-receiver'].map((n) => `kiln-${n}`),
+    );
+    for (const [name, sum] of before) expect({ name, sum }).toEqual({ name, sum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(checksums(withPasswords('first-password-0123'))).toEqual(before);
+    const after = checksums(withPasswords('second-password-0123'));
+    for (const [name, sum] of after) expect({ name, changed: sum !== before.get(name) }).toEqual({ name, changed: true });
+  });
+
   it('renders the values of docs/install-kind.md, its placeholders filled, with the names the walk-through uses', () => {
     const doc = readFileSync(join(CHART, '../../../docs/install-kind.md'), 'utf8');
     const block = doc.split('Save as `kind-values.yaml`')[1].split('```yaml\n')[1].split('```')[0];
