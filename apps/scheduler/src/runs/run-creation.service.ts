@@ -1,6 +1,6 @@
 import { RunRequestedEvent, Subjects } from '@kiln/contracts';
-import { Prisma, PrismaService } from '@kiln/db';
-import { DagNode, matchesMergeRequest, matchesPush, topologicalOrder } from '@kiln/definition';
+import { PrismaService } from '@kiln/db';
+import { DagNode, matchesMergeRequest, matchesPush } from '@kiln/definition';
 import { UNFINISHED_RUN_STATUSES } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
@@ -9,25 +9,14 @@ import { RunOutcomeService } from '../outcomes/run-outcome.service';
 import { PipelineScheduleService } from '../schedule/pipeline-schedule.service';
 import { RunStateService } from '../state/run-state.service';
 import { DefinitionLoaderService, LoadedDefinition } from './definition-loader.service';
-import { decodeSnapshot, encodeSnapshot } from './definition-snapshot';
+import { decodeSnapshot } from './definition-snapshot';
+import { newRunRow, newStepRows, ReusedStep, RunOrigin } from './new-run';
 import { reusedStepNames } from './reused-steps';
-import { withRunVariables } from './run-variables';
+import { insertRun, readRunSource } from './run-creation-rows';
 import { storableText } from './unstorable-value';
-
-type Tx = Prisma.TransactionClient;
 
 const UNSTORABLE_REASON =
   'the run request could not be stored: its ref, branch, author or definition holds characters the database refuses, such as a NUL byte';
-
-interface RunOrigin {
-  fromFork: boolean;
-  secretsWithheld?: string;
-}
-
-/** A commit message keeps its lines and tabs; other control characters (NUL, escapes) are dropped. */
-function commitText(message: string | undefined): string | null {
-  return message === undefined ? null : message.replace(/[^\P{Cc}\n\t]/gu, '');
-}
 
 /** GitHub Actions and Woodpecker's rule: a fork's code gets no secrets unless the project says so. */
 function forkWithholding(secretsForForks: boolean): RunOrigin {
@@ -60,24 +49,21 @@ export class RunCreationService {
   ) {}
 
   async handle(request: RunRequestedEvent): Promise<void> {
-    // Both reads at once: a new run waits for one round trip to the database instead of two.
-    const [existing, pipeline] = await Promise.all([
-      this.prisma.run.findUnique({ where: { id: request.runId }, select: { id: true } }),
-      this.prisma.pipeline.findUnique({ where: { id: request.pipelineId }, include: { project: true } }),
-    ]);
-    if (existing) {
+    // Both reads in one statement: a new run waits for one round trip to the database.
+    const { runExists, pipeline } = await readRunSource(this.prisma.pool, request.runId, request.pipelineId);
+    if (runExists) {
       // Redelivered request: the run exists; make sure its ready steps were dispatched.
       await this.state.advance(request.runId);
       return;
     }
-    if (!pipeline || pipeline.projectId !== request.projectId || pipeline.deletedAt) {
+    if (!pipeline || pipeline.projectId !== request.projectId || pipeline.deleted) {
       this.logger.warn({ runId: request.runId, pipelineId: request.pipelineId }, 'run requested for an unknown pipeline');
       return;
     }
     const loaded = request.retryOfId
       ? await this.loadRetried(request.retryOfId)
       : await this.loader.load(
-          { projectId: pipeline.projectId, repoUrl: pipeline.project.repoUrl, yamlConfig: pipeline.yamlConfig, configPath: pipeline.configPath },
+          { projectId: pipeline.projectId, repoUrl: pipeline.repoUrl, yamlConfig: pipeline.yamlConfig, configPath: pipeline.configPath },
           request.gitRef,
           request.commitSha || undefined,
         );
@@ -86,7 +72,7 @@ export class RunCreationService {
     // old snapshot and a merge request's branch may be a fork's: neither may change the schedule.
     const current =
       pipeline.yamlConfig !== null ||
-      (request.branch === pipeline.project.defaultBranch && request.event !== 'merge_request');
+      (request.branch === pipeline.defaultBranch && request.event !== 'merge_request');
     // Not decided on the row read above: loading may take seconds (a fetch), and the schedule sweep
     // may have written the row meanwhile. sync reads it again and writes only a change.
     if (loaded.ok && current && !request.retryOfId) await this.schedules.sync(pipeline.id, loaded.definition.on.schedule);
@@ -100,7 +86,7 @@ export class RunCreationService {
       }
     }
     const fromFork = request.retryOfId ? await this.retriedFromFork(request.retryOfId) : request.fromFork === true;
-    await this.create(request, loaded, fromFork ? forkWithholding(pipeline.project.secretsForForks) : { fromFork });
+    await this.create(request, loaded, fromFork ? forkWithholding(pipeline.secretsForForks) : { fromFork });
     if (!loaded.ok) {
       await this.outcomes.runFinished(request.runId);
       return;
@@ -150,67 +136,9 @@ export class RunCreationService {
   }
 
   private async create(request: RunRequestedEvent, loaded: LoadedDefinition, origin: RunOrigin): Promise<void> {
-    const reused = loaded.ok ? await this.reusedSteps(request, loaded.definition.steps) : new Map();
-    await this.prisma.$transaction(async (tx) => {
-      const number = await this.nextNumber(tx, request.projectId);
-      const now = new Date();
-      await tx.run.create({
-        data: {
-          id: request.runId,
-          projectId: request.projectId,
-          pipelineId: request.pipelineId,
-          number,
-          status: loaded.ok ? 'queued' : 'failed',
-          trigger: request.trigger,
-          triggeredBy: request.triggeredBy,
-          event: request.event,
-          gitRef: request.gitRef,
-          branch: request.branch ?? null,
-          tag: request.tag ?? null,
-          commitSha: loaded.commitSha,
-          commitMessage: commitText(request.commitMessage),
-          commitAuthor: storableText(request.commitAuthor) ?? null,
-          pullRequestUrl: storableText(request.pullRequestUrl) ?? null,
-          definition: loaded.ok ? encodeSnapshot(withRunVariables(loaded.definition, request.variables)) : Prisma.DbNull,
-          error: loaded.ok ? null : loaded.error,
-          retryOfId: request.retryOfId ?? null,
-          deliveryId: request.deliveryId ?? null,
-          fromFork: origin.fromFork,
-          secretsWithheld: origin.secretsWithheld ?? null,
-          finishedAt: loaded.ok ? null : now,
-        },
-      });
-      if (loaded.ok) {
-        await tx.step.createMany({
-          data: topologicalOrder(loaded.definition.steps).map((step, position) => {
-            const previous = reused.get(step.name);
-            return {
-              runId: request.runId,
-              name: step.name,
-              position,
-              image: step.image,
-              commands: step.commands,
-              dependsOn: step.dependsOn,
-              deploy: step.deploy,
-              timeoutMs: step.timeoutMs ?? null,
-              ...(previous
-                ? {
-                    status: 'succeeded' as const,
-                    exitCode: previous.exitCode,
-                    logRef: previous.logRef,
-                    imageDigest: previous.imageDigest,
-                    durationMs: previous.durationMs,
-                    reusedFrom: previous.id,
-                    startedAt: previous.startedAt,
-                    finishedAt: previous.finishedAt,
-                  }
-                : {}),
-            };
-          }),
-        });
-      }
-      await tx.project.update({ where: { id: request.projectId }, data: { lastActivityAt: now } });
-    });
+    const steps = loaded.ok ? newStepRows(loaded.definition, await this.reusedSteps(request, loaded.definition.steps)) : [];
+    const now = new Date();
+    await insertRun(this.prisma.pool, newRunRow(request, loaded, origin, now), steps, now);
     this.logger.log({ runId: request.runId, projectId: request.projectId, ok: loaded.ok }, 'run created');
   }
 
@@ -232,18 +160,11 @@ export class RunCreationService {
   }
 
   /** The retried run's steps whose results the new run keeps, by name. */
-  private async reusedSteps(request: RunRequestedEvent, steps: readonly DagNode[]) {
+  private async reusedSteps(request: RunRequestedEvent, steps: readonly DagNode[]): Promise<Map<string, ReusedStep>> {
     if (!request.retryOfId) return new Map();
     const succeeded = await this.prisma.step.findMany({ where: { runId: request.retryOfId, status: 'succeeded' } });
     const names = reusedStepNames(request, steps, new Set(succeeded.map((s) => s.name)));
     return new Map(succeeded.filter((s) => names.has(s.name)).map((s) => [s.name, s]));
-  }
-
-  // The project row lock serialises number allocation between scheduler replicas.
-  private async nextNumber(tx: Tx, projectId: string): Promise<number> {
-    await tx.$queryRaw`SELECT id FROM projects WHERE id = ${projectId}::uuid FOR UPDATE`;
-    const { _max } = await tx.run.aggregate({ where: { projectId }, _max: { number: true } });
-    return (_max.number ?? 0) + 1;
   }
 
   private async recordFilteredDelivery(request: RunRequestedEvent, reason: string): Promise<void> {

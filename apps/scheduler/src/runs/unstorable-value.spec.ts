@@ -1,6 +1,7 @@
 import { createPrismaClient, Prisma, PrismaClient } from '@kiln/db';
 import { createTestDatabase, TestDatabase } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { isUnstorableValue, storableText } from './unstorable-value';
 
 describe('isUnstorableValue', () => {
@@ -39,6 +40,23 @@ describe('isUnstorableValue', () => {
     expect(clash).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
     expect(isUnstorableValue(clash)).toBe(false);
     expect(isUnstorableValue(new Error('connection reset'))).toBe(false);
+  });
+
+  it('judges errors of statements on the pg pool alike: a refused value, not a clash', async () => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const nul = await refusal(client.query('SELECT $1::text', ['a\u0000b']));
+      const email = `${randomUUID()}@x`;
+      const insert = `INSERT INTO users (id, name, email) VALUES (gen_random_uuid(), 'a', $1)`;
+      await client.query(insert, [email]);
+      const clash = await refusal(client.query(insert, [email]));
+      expect(isUnstorableValue(nul)).toBe(true);
+      expect(clash).toMatchObject({ code: '23505' });
+      expect(isUnstorableValue(clash)).toBe(false);
+    } finally {
+      await client.end();
+    }
   });
 
   it('strips control characters from text it must store', () => {
