@@ -38,14 +38,19 @@ export async function packPaths(
   );
   let errors = '';
   tar.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-1000)));
+  // tar that cannot start (no tar, no free pid or fd) still closes, with a negative code.
+  tar.once('error', (error) => (errors ||= error.message));
   tar.stdout.pipe(out, { end: false });
   // A reader that stops early (a checksum has what it needs) closes the pipe: tar ends on EPIPE.
   out.once('close', () => tar.stdout.destroy());
   tar.once('close', (code) => {
-    void cleanUp().finally(() => {
-      if (code === 0 || out.destroyed) out.end();
-      else out.destroy(new Error(`cannot pack ${present.join(', ')}: ${errors.trim()}`));
-    });
+    // A clean-up that fails (a directory tar could not remove) leaves a copy behind, not a failure.
+    void cleanUp()
+      .catch(() => undefined)
+      .finally(() => {
+        if (code === 0 || out.destroyed) out.end();
+        else out.destroy(new Error(`cannot pack ${present.join(', ')}: ${errors.trim()}`));
+      });
   });
   return out;
 }
@@ -58,6 +63,7 @@ export function unpackInto(dir: string, archive: Readable): Promise<void> {
     });
     let errors = '';
     tar.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-1000)));
+    tar.once('error', reject);
     tar.stdin.on('error', () => undefined);
     archive.once('error', (error) => {
       tar.kill();

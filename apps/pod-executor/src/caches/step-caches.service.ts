@@ -59,12 +59,21 @@ export class StepCachesService {
         const key = await this.render(step, cache.key);
         const restoreKeys = await Promise.all(cache.restoreKeys.map((prefix) => this.render(step, prefix)));
         const found = await this.client.restore(step.projectId, key, restoreKeys);
-        plan.entries.push({ key, paths, hit: found?.key === key });
+        // A hit once restored: an exact key that could not be restored is saved again after the step.
+        const entry = { key, paths, hit: false };
+        plan.entries.push(entry);
         if (!found) {
           plan.lines.push(`cache miss: ${key}`);
           continue;
         }
-        await this.backend.writeWorkspace(step.runId, found.body.pipe(createGunzip()));
+        // pipeline, not pipe: a download cut midway fails gunzip, so the unpacking fails instead of waiting forever.
+        const gunzip = createGunzip();
+        const download = pipeline(found.body, gunzip);
+        await Promise.all([this.backend.writeWorkspace(step.runId, gunzip), download]).catch((error: unknown) => {
+          found.body.destroy();
+          throw error;
+        });
+        entry.hit = found.key === key;
         plan.lines.push(`cache restored from key ${found.key} (${size(found.size)})`);
       } catch (error) {
         this.logger.warn({ runId: step.runId, key: cache.key, error: String(error) }, 'cache not restored');
@@ -103,12 +112,19 @@ export class StepCachesService {
     });
     const tar = await this.backend.readWorkspace!(step.runId, entry.paths);
     const gzip = createGzip();
-    const packing = pipeline(tar, gzip, counted);
-    const answer = await this.client.save(step.projectId, entry.key, counted);
-    // A refused upload stops reading midway: packing then fails, and that is expected.
-    await packing.catch((error: unknown) => {
-      if (answer.kind === 'saved') throw error;
+    // Settled at once into its error (or undefined), so a save that throws first leaves no unhandled rejection.
+    const packing = pipeline(tar, gzip, counted).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const answer = await this.client.save(step.projectId, entry.key, counted).catch(async (error: unknown) => {
+      counted.destroy();
+      await packing;
+      throw error;
     });
+    // A refused upload stops reading midway: packing then fails, and that is expected.
+    const packingError = await packing;
+    if (packingError && answer.kind === 'saved') throw packingError;
     switch (answer.kind) {
       case 'saved':
         return `cache saved to key ${entry.key} (${size(bytes)})`;

@@ -304,13 +304,19 @@ export class StepRunnerService {
     return !first || (first.executorId === this.identity.id && first.startedAt === startedAt);
   }
 
+  /**
+   * Never rejects: timers call it without awaiting (an unhandled rejection would end the process
+   * and every step on it). A kill the backend cannot deliver (the Docker Engine or the API server
+   * unreachable) is logged; the step's wait then ends it when the backend answers again, and the
+   * kill reason is already recorded, so a repeated cancel does not try again.
+   */
   private async kill(step: RunningStep, reason: KillReason, detail: string): Promise<void> {
     if (!this.markKilled(step, reason, detail) || !step.handle) return;
-    this.logger.warn(
-      { runId: step.runId, stepId: step.stepId, attempt: step.attempt, reason },
-      'killing step',
-    );
-    await this.backend.kill(step.handle, reason);
+    const ids = { runId: step.runId, stepId: step.stepId, attempt: step.attempt, reason };
+    this.logger.warn(ids, 'killing step');
+    await this.backend.kill(step.handle, reason).catch((error: unknown) => {
+      this.logger.error({ ...ids, error: error instanceof Error ? error.message : String(error) }, 'the step could not be killed');
+    });
   }
 
   private markKilled(step: RunningStep, reason: KillReason, detail: string): boolean {

@@ -52,10 +52,18 @@ async function importBusybox(docker: Docker, image: string): Promise<void> {
     const tar = spawn('tar', ['-c', '--owner=0', '--group=0', '-C', root, '.'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const progress = await docker.importImage(tar.stdout, { repo, tag });
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(progress, (error: Error | null) => (error ? reject(error) : resolve())),
-    );
+    let tarError: Error | undefined;
+    tar.once('error', (error) => (tarError = error));
+    try {
+      const progress = await docker.importImage(tar.stdout, { repo, tag });
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(progress, (error: Error | null) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      // The engine only unpipes a body it refused: tar would wait on a full pipe forever.
+      tar.kill();
+    }
+    if (tarError) throw new Error(`cannot pack the helper image: ${tarError.message}`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

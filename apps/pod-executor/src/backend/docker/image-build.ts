@@ -131,6 +131,10 @@ export class ImageBuild {
     const { imageRef, dockerfile } = this.request;
     this.say(`building ${imageRef} from ${join(this.request.context, dockerfile)}`);
     const tar = spawn('tar', ['-C', context, '-c', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let tarError: Error | undefined;
+    tar.once('error', (error) => (tarError = error));
+    // The engine only unpipes a context it refused or an aborted build: tar would wait on a full pipe.
+    const stopTar = () => tar.kill();
     const stream = await this.docker.buildImage(tar.stdout, {
       t: imageRef,
       dockerfile,
@@ -141,10 +145,14 @@ export class ImageBuild {
       networkmode: `container:${this.holderId}`,
       abortSignal: this.abort.signal,
       ...(this.credential ? { registryconfig: { [this.credential.server]: this.auth() } } : {}),
+    }).catch((error: unknown) => {
+      stopTar();
+      throw error;
     });
     const failure = await this.follow(stream, (event) => {
       if (event.stream) this.write(this.stdout, event.stream);
-    });
+    }).finally(stopTar);
+    if (tarError) throw new BuildError(`cannot pack the build context: ${tarError.message}`);
     if (failure) throw new BuildError(`the image build failed: ${failure}`);
   }
 

@@ -140,8 +140,14 @@ export class RunWorkspace {
       );
       let errors = '';
       tar.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-1000)));
+      // tar that cannot start (no free pid or fd) still closes, with a negative code.
+      tar.once('error', (error) => (errors ||= error.message));
       const exited = new Promise<number | null>((resolve) => tar.once('close', resolve));
-      await holder.putArchive(tar.stdout, { path: '/' });
+      await holder.putArchive(tar.stdout, { path: '/' }).catch((error: unknown) => {
+        // The engine only unpipes a body it refused: tar would wait on a full pipe forever.
+        tar.kill();
+        throw error;
+      });
       const code = await exited;
       if (code !== 0) throw new WorkspaceSetupError(`cannot pack the checkout: ${errors.trim()}`);
     } finally {
@@ -196,6 +202,7 @@ export function untar(archive: Readable, dir: string): Promise<void> {
     });
     let errors = '';
     tar.stderr.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-1000)));
+    tar.once('error', reject);
     tar.stdin.on('error', () => undefined);
     archive.on('error', (error) => {
       tar.kill();

@@ -126,6 +126,8 @@ export class WorkspaceCollector {
       let remoteErrors = '';
       let status: V1Status | undefined;
       tar.stderr.on('data', (d: Buffer) => (tarErrors = (tarErrors + d.toString()).slice(-2000)));
+      // tar that cannot start (no free pid or fd) still closes, with a negative code.
+      tar.once('error', (error) => (tarErrors ||= error.message));
       tar.stdin.on('error', () => undefined);
       const stderr = new Writable({
         write(chunk: Buffer, _encoding, done) {
