@@ -35,6 +35,9 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const migrations = readMigrations(migrationsDir);
   const client = new Client({ connectionString: databaseUrl });
+  // A connection cut between two statements makes pg emit 'error', which would end the process;
+  // the next statement then fails on the closed connection, and migrate() rejects with that.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

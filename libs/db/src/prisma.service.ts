@@ -16,7 +16,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   readonly pool: Pool;
 
   constructor(@Inject(DB_OPTIONS) private readonly options: DbOptions) {
-    const pool = new Pool({ connectionString: options.url, max: options.poolMax });
+    // TCP keepalive: a database host that vanished without closing its connections (a crashed VM,
+    // a failover behind a virtual IP) fails their queries instead of leaving them waiting forever.
+    const pool = new Pool({ connectionString: options.url, max: options.poolMax, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     // A connection that breaks while idle is dropped by the pool; without a listener it would crash the app.

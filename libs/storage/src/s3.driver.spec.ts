@@ -1,5 +1,6 @@
 import { freePort, RunningS3Server, startS3Server } from '@kiln/testing';
 import { randomBytes } from 'node:crypto';
+import { AddressInfo, createServer } from 'node:net';
 import { S3ObjectStorage } from './s3.driver';
 import {
   configFor,
@@ -68,5 +69,19 @@ describe('s3 driver', () => {
     const closedPort = await freePort();
     const storage = new S3ObjectStorage(configFor(server, { port: closedPort }));
     await expect(storage.ping()).rejects.toThrow();
+  });
+
+  it('gives up on a server that accepts the connection and never answers, and tries again on the next call', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const storage = new S3ObjectStorage(configFor(server, { port, idleTimeoutMs: 300 }));
+      await expect(storage.stat('a')).rejects.toThrow('the S3 server sent nothing for 300 ms');
+      // ensureReady does not keep the failed attempt: a second call asks again (and fails again).
+      await expect(storage.ping()).rejects.toThrow('the S3 server sent nothing for 300 ms');
+    } finally {
+      silent.close();
+    }
   });
 });

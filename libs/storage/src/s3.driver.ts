@@ -1,4 +1,7 @@
 import type { Client } from 'minio';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
 import { assertByteRange } from './byte-range';
 import { attachmentDisposition } from './content-disposition';
 import { digestedChunks, ObjectDigest, splitIntoParts } from './object-body';
@@ -29,6 +32,7 @@ const MIN_PART_SIZE = 5 * MIB;
 const MAX_PART_SIZE = 5 * 1024 * MIB;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 const DELETE_BATCH = 1000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 const codeOf = (error: unknown) => (error as { code?: string }).code ?? '';
 const isMissing = (error: unknown) => ['NoSuchKey', 'NotFound'].includes(codeOf(error));
@@ -63,6 +67,7 @@ export class S3ObjectStorage implements ObjectStorage {
       secretKey: config.secretKey,
       // A known region spares a GetBucketLocation round trip before each first request.
       region: this.region,
+      transportAgent: idleLimitedAgent(config.useSSL, config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
     });
   }
 
@@ -210,4 +215,21 @@ export class S3ObjectStorage implements ObjectStorage {
       throw error;
     }
   }
+}
+
+/**
+ * Keep-alive connections that are cut once they carry no byte for `idleMs`. minio sets no timeout
+ * of its own: a server that stops answering without closing (a frozen host, a dropped route) would
+ * leave a call, and `ensureReady`'s shared promise with it every later call, waiting forever.
+ */
+function idleLimitedAgent(useSSL: boolean, idleMs: number): HttpAgent {
+  const agent = useSSL ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const withConnections = agent as unknown as { createConnection: (...args: unknown[]) => Socket };
+  const create = withConnections.createConnection.bind(agent);
+  withConnections.createConnection = (...args: unknown[]) => {
+    const socket = create(...args);
+    socket.setTimeout(idleMs, () => socket.destroy(new Error(`the S3 server sent nothing for ${idleMs} ms`)));
+    return socket;
+  };
+  return agent;
 }

@@ -18,6 +18,8 @@ export interface S3StorageConfig {
   region?: string;
   /** Bytes per multipart part and the largest single PUT: 5 MiB to 5 GiB, default 8 MiB. */
   partSize?: number;
+  /** A connection to the server that carries no byte for this long is cut (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 export type StorageConfig = FsStorageConfig | S3StorageConfig;

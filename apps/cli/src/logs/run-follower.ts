@@ -40,6 +40,10 @@ export class RunFollower {
   /** Shows the logs and answers the run as last seen (finished, when following). */
   async start(): Promise<Run> {
     const readers = new Map<string, Promise<void>>();
+    // Each reader's failure is kept as it happens (a rejection seen only after the polling loop
+    // would be unhandled, ending the CLI with a stack) and thrown once the others are done.
+    let failure: { error: unknown } | undefined;
+    const kept = (reader: Promise<void>) => reader.catch((error: unknown) => void (failure ??= { error }));
     let current = this.run;
     for (;;) {
       // Steps first seen already finished are shown one after the other in step order, then
@@ -48,20 +52,23 @@ export class RunFollower {
       for (const step of this.selected(current.steps ?? [])) {
         if (!hasLog(step) || readers.has(step.id)) continue;
         if (step.status === 'running') {
-          readers.set(
-            step.id,
-            finished.then(() => this.showStep(step)),
-          );
+          readers.set(step.id, kept(finished.then(() => this.showStep(step))));
         } else {
           finished = finished.then(() => this.showStep(step));
-          readers.set(step.id, finished);
+          readers.set(step.id, kept(finished));
         }
       }
-      if (!this.options.follow || isTerminal(current.status)) break;
+      if (failure || !this.options.follow || isTerminal(current.status)) break;
       await sleep(this.options.pollMs ?? 1000);
-      current = await this.client.get<Run>(runPath(this.project.id, current.id));
+      try {
+        current = await this.client.get<Run>(runPath(this.project.id, current.id));
+      } catch (error) {
+        await Promise.all(readers.values());
+        throw error;
+      }
     }
     await Promise.all(readers.values());
+    if (failure) throw failure.error;
     return this.options.follow ? this.client.get<Run>(runPath(this.project.id, current.id)) : current;
   }
 

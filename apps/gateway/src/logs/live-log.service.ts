@@ -34,6 +34,8 @@ export class LiveLogService {
       }
       const reader = this.feed.open(step.runId, step.id);
       res.on('close', () => reader.close());
+      // A client that left while its access and the step were being read has closed already.
+      if (res.destroyed) reader.close();
       try {
         await this.follow(step, reader, sse);
       } finally {
