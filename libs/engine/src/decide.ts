@@ -101,12 +101,26 @@ function apply(w: Working, event: EngineEvent, now: Date): void {
     case 'fail':
       return terminate(w, 'failed', event.reason, now);
     case 'log-archived': {
-      // The log of an attempt a retry replaced is stored all the same; the row points at the newest.
+      const { set } = logArchivedChange(event);
       const step = current(w, event);
-      if (step) Object.assign(step, { logRef: event.logRef, logBytes: event.logBytes });
+      if (step) Object.assign(step, set);
       return;
     }
   }
+}
+
+/**
+ * What a `log-archived` event changes: its step's log columns while the event's attempt is the
+ * step's current one, whatever the step's or the run's status, and nothing else (no plan, no
+ * effect). The log of an attempt a retry replaced is stored all the same; the row points at the
+ * newest. Since it needs nothing else of the run, the writer applies it as one guarded update.
+ */
+export function logArchivedChange(event: Extract<EngineEvent, { type: 'log-archived' }>): {
+  stepId: string;
+  attempt: number;
+  set: Pick<StepState, 'logRef' | 'logBytes'>;
+} {
+  return { stepId: event.stepId, attempt: event.attempt, set: { logRef: event.logRef, logBytes: event.logBytes } };
 }
 
 /** The step of an event about one attempt, while that attempt is the step's current one. */

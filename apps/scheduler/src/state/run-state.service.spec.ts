@@ -112,6 +112,27 @@ describe('RunStateService (real PostgreSQL)', () => {
     expect(await stepsOf(runId)).toEqual({ test: 'succeeded', lint: 'succeeded', deploy: 'queued' });
   });
 
+  it("points a step at its archived log for the step's current attempt only, in a finished run too", async () => {
+    const { runId, ids } = await runWithSteps('running', ['running', 'running', 'pending']);
+    const other = await runWithSteps('running', ['running', 'running', 'pending']);
+    const archived = (stepId: string, attempt: number, logRef: string, run = runId) =>
+      state.logArchived({ version: 1, runId: run, stepId, attempt, logRef, logBytes: 1234 });
+    const logs = async (id: string) => (await prisma.step.findMany({ where: { runId: id }, orderBy: { position: 'asc' } })).map((s) => [s.name, s.logRef, s.logBytes]);
+
+    await archived(ids.test, 1, 'logs/test-1.log');
+    await archived(ids.lint, 2, 'logs/lint-2.log'); // an attempt the step never had
+    await archived(ids.deploy, 1, 'logs/deploy.log', other.runId); // named with another run
+    await state.cancel(runId, 'alice', 'enough');
+    await archived(ids.lint, 1, 'logs/lint-1.log');
+
+    expect(await logs(runId)).toEqual([
+      ['test', 'logs/test-1.log', 1234n],
+      ['lint', 'logs/lint-1.log', 1234n],
+      ['deploy', null, null],
+    ]);
+    expect((await logs(other.runId)).every(([, ref]) => ref === null)).toBe(true);
+  });
+
   it('answers false for a run that does not exist', async () => {
     expect(await state.apply('00000000-0000-4000-8000-0000000000ff', [{ type: 'advance' }])).toBe(false);
   });
