@@ -190,6 +190,24 @@ describe('docker backend (real Docker Engine)', () => {
     expect(left).toEqual([]);
   });
 
+  it("reports a step's exit code when the engine's wait never answers (an engine restart cuts it)", async () => {
+    const containerClass = Object.getPrototypeOf(docker.getContainer('any')) as { wait: () => Promise<unknown> };
+    const wait = jest.spyOn(containerClass, 'wait').mockReturnValue(new Promise(() => undefined));
+    try {
+      const { exit } = await runStep(spec(['echo done', 'exit 4']));
+      expect(exit).toEqual({ exitCode: 4 });
+      expect(wait).toHaveBeenCalled();
+    } finally {
+      wait.mockRestore();
+    }
+  });
+
+  it('waits for a step that closed its output and runs on', async () => {
+    const { exit, text } = await runStep(spec(['echo closing', 'exec >/dev/null 2>&1', 'sleep 2', 'exit 5']));
+    expect(text).toContain('closing');
+    expect(exit).toEqual({ exitCode: 5 });
+  });
+
   it('records the digest of the image that ran', async () => {
     const step = spec(['true']);
     await backend.setupRun(step);

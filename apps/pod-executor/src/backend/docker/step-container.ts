@@ -1,12 +1,16 @@
 import { parseQuantity } from '@kiln/definition';
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { StepExit, StepSpec, StepStartError } from '../backend';
 import { BASE_ENV, stepScript } from '../local/bwrap-command';
 import { OutputLines } from '../local/output-lines';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone, removeContainer } from './engine';
 import { labels, volumeName } from './names';
+
+/** How often a step whose output ended is asked for its state while the engine's wait has not answered. */
+const EXIT_POLL_MS = 1000;
 
 /** The container create body for one step: its image, the run's volume and namespace, no privileges. */
 export function stepContainerBody(
@@ -96,9 +100,29 @@ export class StepContainer {
     await ignoreGone(() => this.container.kill(), [409]);
   }
 
+  /**
+   * The container's exit code. The engine answers `/wait`'s headers at once and the code when the
+   * container ends; an engine that restarts meanwhile cuts that answer, and dockerode then never
+   * settles. So once the output has ended (the attach stream ends with the container, or with the
+   * engine), the container's state is asked every second as well; an engine that does not answer
+   * fails the inspect, and with it the step.
+   */
+  private async exitCode(): Promise<number> {
+    const waited = (this.container.wait() as Promise<{ StatusCode: number }>).then((r) => r.StatusCode);
+    // Handled here: when the inspection answers first, a later failure of the wait is moot.
+    waited.catch(() => undefined);
+    await Promise.race([waited, this.outputEnded]);
+    for (;;) {
+      const code = await Promise.race([waited, delay(EXIT_POLL_MS).then(() => undefined)]);
+      if (code !== undefined) return code;
+      const { State } = await this.container.inspect();
+      if (!State.Running) return State.ExitCode;
+    }
+  }
+
   private async waitForExit(memoryLimit: string | undefined): Promise<StepExit> {
     try {
-      const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
+      const StatusCode = await this.exitCode();
       await this.outputEnded;
       const info = await this.container.inspect();
       if (info.State.OOMKilled)
