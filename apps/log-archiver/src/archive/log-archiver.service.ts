@@ -1,4 +1,4 @@
-import { logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
@@ -11,7 +11,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
-import { readLogChunk, StoredLogChunk } from './log-chunk.guard';
+import { logChunkProblem } from './log-chunk.guard';
 import { LogChunkReader } from './log-chunk.reader';
 
 /**
@@ -23,11 +23,7 @@ export const GAP_RETRY_DELIVERIES = 4;
 /** The handler tells JetStream it is still working this often, so long archives are not redelivered. */
 const HEARTBEAT_MS = 3_000;
 const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
-/**
- * Text assembled ahead of the object store's writes at most. The chunks' bytes go in as they are
- * stored (no string in between); the body hands them on joined into reads of up to this size, so
- * the store hashes and writes in large pieces (a write per 64 KiB chunk cost more than the join).
- */
+/** Text assembled ahead of the object store's writes at most. */
 const UPLOAD_BUFFER_BYTES = 1024 * 1024;
 
 /** Some chunks `logChunks` promised are not in the stream (yet): the delivery is retried. */
@@ -192,9 +188,8 @@ export class LogArchiverService {
         await write(timesOut, times);
       });
       const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
-      const stream = event.logChunks === 0 ? null : await this.reader.streamWithMessages(subject);
-      if (stream !== null) {
-        for await (const { data, caughtUp } of this.reader.read(stream, subject)) {
+      if (event.logChunks !== 0 && (await this.reader.hasMessages(subject))) {
+        for await (const { data, caughtUp } of this.reader.read(subject)) {
           const chunk = this.toChunk(data, event);
           if (chunk) await assembler.add(chunk);
           if (assembler.complete || caughtUp) break;
@@ -209,20 +204,19 @@ export class LogArchiverService {
     }
   }
 
-  private toChunk(data: Uint8Array, event: StepFinishedEvent): StoredLogChunk | null {
-    const read = readLogChunk(data, event.runId, event.stepId);
-    if ('chunk' in read) return read.chunk;
-    const { problem } = read;
+  private toChunk(data: unknown, event: StepFinishedEvent): LogChunkEvent | null {
+    const problem = logChunkProblem(data, event.runId, event.stepId);
+    if (problem === null) return data as LogChunkEvent;
     // A malformed chunk can never become valid: leave it out; the gap it leaves is marked.
     this.logger.warn({ runId: event.runId, stepId: event.stepId, problem }, 'skipped an unusable log chunk');
     return null;
   }
 }
 
-/** Writes `data`, waiting while `out` is full; throws once `out` was destroyed (a failed upload). */
-async function write(out: Writable, data: Buffer | string): Promise<void> {
+/** Writes `text`, waiting while `out` is full; throws once `out` was destroyed (a failed upload). */
+async function write(out: Writable, text: string): Promise<void> {
   if (out.destroyed) throw stoppedError(out);
-  if (out.write(data)) return;
+  if (out.write(text)) return;
   await new Promise<void>((resolve) => {
     const done = () => {
       out.off('drain', done).off('close', done).off('error', done);

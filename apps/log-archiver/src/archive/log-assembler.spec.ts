@@ -1,11 +1,8 @@
+import { LogChunkEvent } from '@kiln/contracts';
 import { LogTimesDecoder } from '@kiln/storage';
 import { LogAssembler } from './log-assembler';
-import { StoredLogChunk } from './log-chunk.guard';
 
-function chunk(
-  seq: number,
-  opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {},
-): StoredLogChunk {
+function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {}): LogChunkEvent {
   const text = opts.text ?? `line ${seq}`;
   return {
     version: 2,
@@ -14,7 +11,7 @@ function chunk(
     stepName: 'build',
     attempt: opts.attempt ?? 1,
     seq,
-    text: Buffer.from(`${text}\n`),
+    text: `${text}\n`,
     spans: [{ ts: opts.ts ?? 0, stream: 'stdout', lines: text.split('\n').length }],
     final: opts.final ?? false,
   };
@@ -24,7 +21,7 @@ function assembler(attempt: number, expected?: number) {
   let text = '';
   let times = '';
   const log = new LogAssembler(attempt, expected, async (piece, entries) => {
-    text += piece.toString();
+    text += piece;
     times += entries;
   });
   return { log, text: () => text, times: () => new LogTimesDecoder().push(times) };
