@@ -82,7 +82,11 @@ describe('docker backend (real Docker Engine)', () => {
     expect(text).toContain('hello from the repository');
     expect(text).toContain('ci=true');
     expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', text: 'oops' }));
-    expect(lines[0]).toEqual(expect.objectContaining({ stream: 'stdout', text: '+ cat /etc/os-release' }));
+    // Order holds within each stream; stdout and stderr are read as two streams, so a stderr line
+    // may come before stdout lines written earlier (CI saw "oops" first).
+    expect(lines.find((line) => line.stream === 'stdout')).toEqual(
+      expect.objectContaining({ stream: 'stdout', text: '+ cat /etc/os-release' }),
+    );
   });
 
   it('shares the workspace between the steps of a run and reports their exit codes', async () => {
