@@ -335,11 +335,19 @@ describe('Kubernetes API server simulator', () => {
   it('stops a deleted pod with SIGTERM, then SIGKILL after its grace period, before removing it', async () => {
     await core.createNamespacedPod({
       namespace: NS,
-      body: pod('graceful', "trap 'echo got TERM; exit 0' TERM; sleep 30 & wait"),
+      body: pod('graceful', "trap 'echo got TERM; exit 0' TERM; echo trapping; sleep 30 & wait"),
     });
     await core.createNamespacedPod({ namespace: NS, body: pod('stubborn', 'sleep 30') });
     for (const name of ['graceful', 'stubborn'])
       await sim.waitFor('pods', NS, name, () => phase(name) === 'Running');
+    // Running is when the container started, not when its shell has set the trap: a TERM before it
+    // meets a PID 1 without a handler (CI saw 137). Its log says when the trap is set.
+    for (let text = ''; !text.includes('trapping'); await new Promise((resolve) => setTimeout(resolve, 50))) {
+      const res = await fetch(`${sim.url}/api/v1/namespaces/${NS}/pods/graceful/log`, {
+        headers: { authorization: `Bearer ${sim.token}` },
+      });
+      text = await res.text();
+    }
     const statuses: Record<string, unknown> = {};
     const record = (event: StoreEvent) => {
       const state = (event.object.status as { containerStatuses?: { state: { terminated?: unknown } }[] })
