@@ -159,7 +159,6 @@ export class RunStateService {
     return inPoolTransaction(this.prisma.pool, (client) => this.decideLocked(client, runId, groups));
   }
 
-
   private async decideLocked(client: PoolClient, runId: string, groups: EngineEvent[][]): Promise<Outcome | null> {
     const locked = await beginWithRun(client, runId);
     if (!locked) return null;
