@@ -2,6 +2,7 @@ import { ExecutorHeartbeatEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { EventConsumer } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
+import { storeHeartbeat } from './executor-rows';
 
 /** Keeps the `executors` table (GET /api/runners, lost-executor detection) current. */
 @Injectable()
@@ -10,8 +11,8 @@ export class HeartbeatConsumer {
 
   @EventConsumer({ subject: Subjects.ExecutorHeartbeat, durable: 'scheduler-heartbeats', concurrency: 4, maxDeliver: 3 })
   async onHeartbeat(event: ExecutorHeartbeatEvent): Promise<void> {
-    const sentAt = new Date(event.sentAt);
-    const fields = {
+    await storeHeartbeat(this.prisma.pool, {
+      id: event.executorId,
       backend: event.backend,
       hostname: event.hostname,
       capacity: event.capacity,
@@ -19,15 +20,7 @@ export class HeartbeatConsumer {
       runningSteps: event.runningSteps,
       version: event.softwareVersion,
       startedAt: new Date(event.startedAt),
-      lastHeartbeatAt: sentAt,
-    };
-    // An old heartbeat delivered late must not move last_heartbeat_at backwards.
-    const updated = await this.prisma.executor.updateMany({
-      where: { id: event.executorId, lastHeartbeatAt: { lt: sentAt } },
-      data: fields,
+      lastHeartbeatAt: new Date(event.sentAt),
     });
-    if (updated.count === 0) {
-      await this.prisma.executor.upsert({ where: { id: event.executorId }, create: { id: event.executorId, ...fields }, update: {} });
-    }
   }
 }

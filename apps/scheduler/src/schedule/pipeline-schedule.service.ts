@@ -6,6 +6,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { randomUUID } from 'node:crypto';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { DefinitionLoaderService } from '../runs/definition-loader.service';
+import { claimDueSchedule, dueSchedules, markScheduleRead, syncSchedule, unreadSchedules } from './pipeline-schedule-rows';
 
 /** Repository definitions read per tick: each is a fetch of the default branch. */
 const READS_PER_TICK = 10;
@@ -45,12 +46,7 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
 
   /** Keeps a pipeline's cron in step with its definition (called when a run reads it). */
   async sync(pipelineId: string, cron: string | undefined, now = new Date()): Promise<void> {
-    const pipeline = await this.prisma.pipeline.findUnique({ where: { id: pipelineId } });
-    if (!pipeline || (pipeline.scheduleCron ?? undefined) === cron) return;
-    await this.prisma.pipeline.update({
-      where: { id: pipelineId },
-      data: { scheduleCron: cron ?? null, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null },
-    });
+    await syncSchedule(this.prisma.pool, pipelineId, { cron: cron ?? null, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null }, now);
   }
 
   /**
@@ -59,12 +55,7 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
    * unreachable must not cost a fetch every tick): the next run on the default branch reads it.
    */
   async readNewSchedules(now = new Date()): Promise<number> {
-    const unread = await this.prisma.pipeline.findMany({
-      where: { yamlConfig: null, scheduleReadAt: null, deletedAt: null },
-      include: { project: true },
-      orderBy: { updatedAt: 'asc' },
-      take: READS_PER_TICK,
-    });
+    const unread = await unreadSchedules(this.prisma.pool, READS_PER_TICK);
     for (const pipeline of unread) {
       const { project } = pipeline;
       const loaded = await this.loader.load(
@@ -76,32 +67,23 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
       const cron = loaded.ok ? (loaded.definition.on.schedule ?? null) : pipeline.scheduleCron;
       const changed = cron !== pipeline.scheduleCron;
       // Only if nobody changed the pipeline meanwhile: a new source is read on the next tick.
-      await this.prisma.pipeline.updateMany({
-        where: { id: pipeline.id, updatedAt: pipeline.updatedAt },
-        data: {
-          scheduleReadAt: now,
-          ...(changed ? { scheduleCron: cron, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null } : {}),
-        },
-      });
+      await markScheduleRead(
+        this.prisma.pool,
+        pipeline,
+        now,
+        changed ? { cron, nextScheduleAt: cron ? nextScheduleTime(cron, now) : null } : undefined,
+      );
       if (changed) this.logger.log({ pipelineId: pipeline.id, cron }, 'schedule read from the default branch');
     }
     return unread.length;
   }
 
   async fireDue(now = new Date()): Promise<number> {
-    const due = await this.prisma.pipeline.findMany({
-      where: { nextScheduleAt: { lte: now }, scheduleCron: { not: null }, deletedAt: null },
-      include: { project: true },
-      take: 100,
-    });
+    const due = await dueSchedules(this.prisma.pool, now, 100);
     let fired = 0;
     for (const pipeline of due) {
-      const claimed = await this.prisma.pipeline.updateMany({
-        where: { id: pipeline.id, nextScheduleAt: pipeline.nextScheduleAt },
-        data: { nextScheduleAt: nextScheduleTime(pipeline.scheduleCron!, now) },
-      });
-      if (claimed.count === 0) continue;
-      const branch = pipeline.project.defaultBranch;
+      if (!(await claimDueSchedule(this.prisma.pool, pipeline, nextScheduleTime(pipeline.scheduleCron, now), now))) continue;
+      const branch = pipeline.defaultBranch;
       await this.messaging.publish(
         Subjects.RunRequested,
         {
@@ -117,7 +99,7 @@ export class PipelineScheduleService implements OnApplicationBootstrap, OnApplic
           applyTriggerFilters: false,
           requestedAt: now.toISOString(),
         },
-        { msgId: `schedule:${pipeline.id}:${pipeline.nextScheduleAt!.toISOString()}` },
+        { msgId: `schedule:${pipeline.id}:${pipeline.nextScheduleAt.toISOString()}` },
       );
       fired += 1;
       this.logger.log({ pipelineId: pipeline.id, cron: pipeline.scheduleCron }, 'scheduled run requested');

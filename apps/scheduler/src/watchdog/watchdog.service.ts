@@ -1,4 +1,4 @@
-import { Executor, PrismaService, Step } from '@kiln/db';
+import { PrismaService } from '@kiln/db';
 import { formatDuration } from '@kiln/definition';
 import { EngineEvent } from '@kiln/engine';
 import { MessagingService } from '@kiln/messaging';
@@ -6,6 +6,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
 import { admissibleQueuedRuns } from '../state/run-admission';
 import { RunStateService } from '../state/run-state.service';
+import { overdueRuns, RunningStep, runningSteps, StepExecutor, waitingApprovals } from './watchdog-rows';
 
 /** Grace after a step's own timeout before the platform stops waiting for its executor. */
 const REPORT_GRACE_MS = 60_000;
@@ -80,12 +81,12 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
 
   /** An approval step with a `timeout` is rejected once nobody decided within it. */
   private async rejectExpiredApprovals(now: Date): Promise<void> {
-    const waiting = await this.prisma.step.findMany({ where: { status: 'waiting', timeoutMs: { not: null } } });
-    const expired = waiting.filter((step) => step.queuedAt && step.queuedAt.getTime() + (step.timeoutMs ?? 0) <= now.getTime());
+    const waiting = await waitingApprovals(this.prisma.pool);
+    const expired = waiting.filter((step) => step.queuedAt && step.queuedAt.getTime() + step.timeoutMs <= now.getTime());
     await this.applyByRun(
       expired.map((step) => [
         step.runId,
-        { type: 'approval-decided', stepId: step.id, approved: false, decidedBy: 'kiln', comment: `nobody decided within ${formatDuration(step.timeoutMs ?? 0)}` },
+        { type: 'approval-decided', stepId: step.id, approved: false, decidedBy: 'kiln', comment: `nobody decided within ${formatDuration(step.timeoutMs)}` },
       ]),
     );
   }
@@ -107,19 +108,15 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async recoverLostSteps(now: Date): Promise<void> {
-    const running = await this.prisma.step.findMany({ where: { status: 'running' } });
+    const running = await runningSteps(this.prisma.pool);
     const runningKeys = new Set(running.map((s) => `${s.id}:${s.attempt}`));
     for (const key of this.missingSince.keys()) if (!runningKeys.has(key)) this.missingSince.delete(key);
     if (running.length === 0) return;
-    const executorIds = [...new Set(running.map((s) => s.executorId).filter((id): id is string => !!id))];
-    const executors = new Map(
-      (await this.prisma.executor.findMany({ where: { id: { in: executorIds } } })).map((e) => [e.id, e]),
-    );
     const lostBefore = now.getTime() - this.lostAfterMs;
     const events: [string, EngineEvent][] = [];
     for (const step of running) {
       const startedAt = step.startedAt?.getTime() ?? now.getTime();
-      const executor = step.executorId ? executors.get(step.executorId) : undefined;
+      const executor = step.executor ?? undefined;
       const heartbeat = executor?.lastHeartbeatAt.getTime() ?? 0;
       const silent = heartbeat < lostBefore && startedAt < lostBefore && this.hearingSince < lostBefore;
       const forgotten = this.forgotten(step, executor, now);
@@ -141,7 +138,7 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
    * KILN_EXECUTOR_ID, new process), or when its heartbeats have left the step out for longer
    * than a late `kiln.step.finished` could take to arrive (it could not report the end).
    */
-  private forgotten(step: Step, executor: Executor | undefined, now: Date): boolean {
+  private forgotten(step: RunningStep, executor: StepExecutor | undefined, now: Date): boolean {
     const key = `${step.id}:${step.attempt}`;
     const startedAt = step.startedAt?.getTime() ?? now.getTime();
     if (!executor || executor.lastHeartbeatAt.getTime() <= startedAt || executor.runningSteps.includes(key)) {
@@ -157,19 +154,11 @@ export class WatchdogService implements OnApplicationBootstrap, OnApplicationShu
   private async endOverdueRuns(now: Date): Promise<void> {
     // A run waiting for a concurrency slot, or one with a step still running, is not stalled:
     // the admission sweep and the step checks above (lost executor, step timeout) look after those.
-    const overdue = await this.prisma.run.findMany({
-      where: {
-        OR: [
-          { status: { in: ['queued', 'running'] }, startedAt: { lt: new Date(now.getTime() - this.runTimeoutMs) } },
-          {
-            status: 'running',
-            lastProgressAt: { lt: new Date(now.getTime() - this.stallMs) },
-            steps: { none: { status: 'running' } },
-          },
-        ],
-      },
-      select: { id: true, startedAt: true },
-    });
+    const overdue = await overdueRuns(
+      this.prisma.pool,
+      new Date(now.getTime() - this.runTimeoutMs),
+      new Date(now.getTime() - this.stallMs),
+    );
     for (const run of overdue) {
       const timedOut = run.startedAt && run.startedAt.getTime() < now.getTime() - this.runTimeoutMs;
       const reason = timedOut
