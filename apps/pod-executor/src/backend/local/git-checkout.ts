@@ -9,8 +9,8 @@ import {
 } from '@kiln/git';
 import { CANNOT_FETCH_REPOSITORY, repoGuardFrom } from '@kiln/net-guard';
 import { Logger } from '@nestjs/common';
-import { spawn } from 'node:child_process';
 import { WorkspaceSetupError } from '../backend';
+import { spawner } from './spawner';
 
 const CHECKOUT_TIMEOUT_MS = 10 * 60_000;
 /** A workspace is removed with its run: what git writes there need not survive a power cut. */
@@ -72,8 +72,8 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
 
 /**
  * `git init`, a shallow fetch of `$2` from `$1` (with the guard's options, `$3…`) and the checkout,
- * in one shell: one process started from the executor instead of three, since starting a process
- * from a large Node process costs far more than from sh. No template (no sample hooks to write and
+ * in one shell: one process started by the executor's spawner instead of three, since starting a
+ * process from Node costs far more than from sh. No template (no sample hooks to write and
  * delete again), and the fetched objects kept in one pack rather than a file each. A workspace
  * lives for one run: no `git maintenance` after the fetch (a process of its own) and no fsync of
  * the pack and index (THROWAWAY_REPO).
@@ -86,35 +86,22 @@ git "$@" -c transfer.unpackLimit=1 ${THROWAWAY_REPO} fetch -q --no-auto-maintena
 git ${THROWAWAY_REPO} checkout -q --detach FETCH_HEAD`;
 
 /** Runs SHALLOW_CHECKOUT in `dir` in git's hardened environment; on timeout its whole process group is killed. */
-function shallowCheckout(dir: string, repoUrl: string, wanted: string, gitOptions: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sh = spawn('sh', ['-c', SHALLOW_CHECKOUT, 'sh', repoUrl, wanted, ...gitOptions], {
-      cwd: dir,
-      env: gitProcessEnv(),
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    sh.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 2000) stderr += chunk.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-sh.pid!, 'SIGKILL');
-      } catch {
-        // It ended meanwhile.
-      }
-    }, CHECKOUT_TIMEOUT_MS);
-    sh.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    sh.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new GitCommandError(redactUrls(stderr.trim() || `git ended (${signal ?? code})`)));
-    });
+async function shallowCheckout(dir: string, repoUrl: string, wanted: string, gitOptions: string[]): Promise<void> {
+  const sh = await spawner().spawn({
+    file: 'sh',
+    args: ['-c', SHALLOW_CHECKOUT, 'sh', repoUrl, wanted, ...gitOptions],
+    cwd: dir,
+    env: gitProcessEnv(),
+    detached: true,
+    pipes: [2],
   });
+  let stderr = '';
+  sh.output(2).on('data', (chunk: Buffer) => {
+    if (stderr.length < 2000) stderr += chunk.toString('utf8');
+  });
+  const timer = setTimeout(() => sh.kill('SIGKILL', true), CHECKOUT_TIMEOUT_MS);
+  const { code, signal } = await sh.closed.finally(() => clearTimeout(timer));
+  if (code !== 0) throw new GitCommandError(redactUrls(stderr.trim() || `git ended (${signal ?? code})`));
 }
 
 // The guard's settings come from the same environment the executor's config reads, once.

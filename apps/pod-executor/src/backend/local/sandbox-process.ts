@@ -1,16 +1,16 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { Readable } from 'node:stream';
 import { StepExit, StepStartError } from '../backend';
 import { STATUS_FD } from './bwrap-command';
 import { OutputLines } from './output-lines';
+import { SpawnedProcess, spawner } from './spawner';
 
 /**
  * One running bwrap process and the sandbox under it. Killing bwrap alone is not enough: killed
  * while it is still setting up, its child (the PID-namespace init) may not yet be tied to it and
  * would outlive it with the step. So kill() waits for the child's pid, which bwrap reports on
  * STATUS_FD right after creating it, and kills that init too: the kernel then ends every process
- * of the sandbox.
+ * of the sandbox. bwrap is started by the executor's spawner (spawner.ts).
  */
 export class SandboxProcess {
   readonly lines: OutputLines;
@@ -18,29 +18,24 @@ export class SandboxProcess {
   private readonly initPid: Promise<number | undefined>;
   private killed = false;
 
-  private constructor(private readonly child: ChildProcess) {
-    this.lines = new OutputLines({ stdout: child.stdout!, stderr: child.stderr! });
-    this.exit = new Promise((resolve) =>
-      child.once('close', (code, signal) => resolve(describeExit(code, signal, this.killed))),
-    );
-    this.initPid = readInitPid(child.stdio[STATUS_FD] as Readable, child);
+  private constructor(private readonly child: SpawnedProcess) {
+    this.lines = new OutputLines({ stdout: child.output(1), stderr: child.output(2) });
+    this.exit = child.closed.then(({ code, signal }) => describeExit(code, signal, this.killed));
+    this.initPid = readInitPid(child.output(STATUS_FD), child);
   }
 
   static async spawn(bwrapPath: string, args: string[]): Promise<SandboxProcess> {
-    const child = spawn(bwrapPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (error) =>
-        reject(new StepStartError(`cannot start the sandbox: ${error.message}`)),
-      );
-    });
-    return new SandboxProcess(child);
+    try {
+      return new SandboxProcess(await spawner().spawn({ file: bwrapPath, args, pipes: [1, 2, STATUS_FD] }));
+    } catch (error) {
+      throw new StepStartError(`cannot start the sandbox: ${(error as Error).message}`);
+    }
   }
 
   async kill(): Promise<void> {
     this.killed = true;
     const initPid = await this.initPid;
-    if (initPid && this.child.exitCode === null && this.child.signalCode === null) {
+    if (initPid && !this.child.hasEnded) {
       try {
         process.kill(initPid, 'SIGKILL');
       } catch {
@@ -51,7 +46,7 @@ export class SandboxProcess {
   }
 }
 
-function readInitPid(status: Readable, child: ChildProcess): Promise<number | undefined> {
+function readInitPid(status: Readable, child: SpawnedProcess): Promise<number | undefined> {
   return new Promise((resolve) => {
     let text = '';
     status.on('data', (bytes: Buffer) => {
@@ -60,7 +55,7 @@ function readInitPid(status: Readable, child: ChildProcess): Promise<number | un
       if (match) resolve(Number(match[1]));
     });
     // bwrap failed before creating the sandbox: nothing but bwrap to kill.
-    child.once('exit', () => resolve(undefined));
+    void child.exited.then(() => resolve(undefined));
   });
 }
 
