@@ -41,6 +41,8 @@ export interface KubernetesBackendOptions {
   deadlineMarginSeconds: number;
   /** After a step ended, how long its remaining log may take to arrive before the pod is deleted anyway. */
   logDrainTimeoutMs: number;
+  /** Copying files out of a run's volume fails when its exec stream brings nothing for this long. */
+  copyIdleTimeoutMs: number;
   /** User of the helper containers; the workspace volume gets `fsGroup` so steps can write it. */
   helperUser: number;
   fsGroup: number;
@@ -85,6 +87,7 @@ export const KUBERNETES_DEFAULTS: KubernetesBackendOptions = {
   nodeLostTolerationSeconds: 60,
   deadlineMarginSeconds: 300,
   logDrainTimeoutMs: 30_000,
+  copyIdleTimeoutMs: 120_000,
   helperUser: 1000,
   fsGroup: 1000,
   stepRunAsUser: 1000,

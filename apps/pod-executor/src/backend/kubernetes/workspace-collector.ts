@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { apiProblem, deleteIfPresent, KubeApi, readIfPresent } from './kube-api';
 import { KubernetesBackendOptions } from './kubernetes.options';
 import { collectArgv, collectorPodManifest } from './manifests';
@@ -118,56 +118,92 @@ export class WorkspaceCollector {
   }
 
   private copy(podName: string, paths: string[], dir: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const tar = spawn('tar', ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions'], {
-        stdio: ['pipe', 'ignore', 'pipe'],
-      });
-      let tarErrors = '';
-      let remoteErrors = '';
-      let status: V1Status | undefined;
-      tar.stderr.on('data', (d: Buffer) => (tarErrors = (tarErrors + d.toString()).slice(-2000)));
-      // tar that cannot start (no free pid or fd) still closes, with a negative code.
-      tar.once('error', (error) => (tarErrors ||= error.message));
-      tar.stdin.on('error', () => undefined);
-      const stderr = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          remoteErrors = (remoteErrors + chunk.toString()).slice(-2000);
-          done();
-        },
-      });
-      const tarExit = new Promise<number | null>((done) => tar.once('close', done));
-      this.api.exec
-        .exec(
+    return copyOverExec(
+      (stdout, stderr, onStatus) =>
+        this.api.exec.exec(
           this.api.namespace,
           podName,
           COLLECT_CONTAINER,
           collectArgv(paths),
-          tar.stdin,
+          stdout,
           stderr,
           null,
           false,
-          (s) => (status = s),
-        )
-        .then((socket) => {
-          socket.on('close', async () => {
-            tar.stdin.end();
-            const code = await tarExit;
-            if (status?.status !== 'Success') {
-              return reject(
-                new WorkspaceCopyError(
-                  `copying files out of the volume failed: ${status?.message ?? 'the exec stream closed early'} ${remoteErrors.trim()}`.trim(),
-                ),
-              );
-            }
-            if (code !== 0)
-              return reject(new WorkspaceCopyError(`unpacking the workspace failed: ${tarErrors.trim()}`));
-            resolve();
-          });
-        })
-        .catch((error: unknown) => {
-          tar.kill();
-          reject(new WorkspaceCopyError(`cannot exec in the helper pod: ${apiProblem(error).message}`));
-        });
-    });
+          onStatus,
+        ),
+      dir,
+      this.options.copyIdleTimeoutMs,
+    );
   }
+}
+
+/** Opens the exec stream: the remote tar's output into `stdout`, its errors into `stderr`. */
+export type OpenExec = (
+  stdout: Writable,
+  stderr: Writable,
+  onStatus: (status: V1Status) => void,
+) => Promise<{ close(): void; on(event: 'close', listener: () => void): unknown }>;
+
+/**
+ * Unpacks what a remote `tar -c` writes over an exec stream into `dir`. A stream that brings
+ * nothing for `idleMs` (an API server or kubelet that stopped answering without closing) is
+ * closed and the copy fails, so a run's end never waits on it forever.
+ */
+export function copyOverExec(openExec: OpenExec, dir: string, idleMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let tarErrors = '';
+    let remoteErrors = '';
+    let status: V1Status | undefined;
+    let socket: { close(): void } | undefined;
+    let stalled = false;
+    tar.stderr.on('data', (d: Buffer) => (tarErrors = (tarErrors + d.toString()).slice(-2000)));
+    // tar that cannot start (no free pid or fd) still closes, with a negative code.
+    tar.once('error', (error) => (tarErrors ||= error.message));
+    tar.stdin.on('error', () => undefined);
+    const tarExit = new Promise<number | null>((done) => tar.once('close', done));
+    const idle = setTimeout(() => {
+      stalled = true;
+      socket?.close();
+      tar.kill();
+      reject(new WorkspaceCopyError(`copying files out of the volume stalled: nothing came for ${idleMs / 1000} s`));
+    }, idleMs);
+    const stdout = new PassThrough();
+    stdout.on('data', () => idle.refresh());
+    stdout.pipe(tar.stdin);
+    const stderr = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        idle.refresh();
+        remoteErrors = (remoteErrors + chunk.toString()).slice(-2000);
+        done();
+      },
+    });
+    openExec(stdout, stderr, (s) => (status = s))
+      .then((opened) => {
+        socket = opened;
+        if (stalled) return opened.close();
+        opened.on('close', async () => {
+          clearTimeout(idle);
+          stdout.end();
+          const code = await tarExit;
+          if (status?.status !== 'Success') {
+            return reject(
+              new WorkspaceCopyError(
+                `copying files out of the volume failed: ${status?.message ?? 'the exec stream closed early'} ${remoteErrors.trim()}`.trim(),
+              ),
+            );
+          }
+          if (code !== 0)
+            return reject(new WorkspaceCopyError(`unpacking the workspace failed: ${tarErrors.trim()}`));
+          resolve();
+        });
+      })
+      .catch((error: unknown) => {
+        clearTimeout(idle);
+        tar.kill();
+        reject(new WorkspaceCopyError(`cannot exec in the helper pod: ${apiProblem(error).message}`));
+      });
+  });
 }
