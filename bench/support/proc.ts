@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident set size of a process in MiB (VmRSS of /proc/<pid>/status); undefined once it is gone. */
 export function rssMiB(pid: number): number | undefined {
@@ -28,13 +28,34 @@ export function threadCpuMs(tid = process.pid): number {
 }
 
 /**
- * CPU time (user + system, ms) of a process and, apart, of its children it has waited for
- * (cutime + cstime: git, bubblewrap and what they ran), from /proc/<pid>/stat.
+ * CPU time (user + system, ms) of a process and, apart, of the processes it started: those it
+ * has waited for (cutime + cstime: git, bubblewrap and what they ran) and those still running
+ * with what they have waited for (the executor's spawner starts the sandboxes, and is waited for
+ * only when the executor ends), from /proc/<pid>/stat and /proc/<pid>/task/<tid>/children.
  */
 export function processTreeCpuMs(pid: number): { self: number; children: number } {
   const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   const ms = (a: number, b: number) => ((Number(fields[a]) + Number(fields[b])) * 1000) / TICKS_PER_SECOND;
-  return { self: ms(11, 12), children: ms(13, 14) };
+  let children = ms(13, 14);
+  for (const child of liveChildren(pid)) {
+    try {
+      const tree = processTreeCpuMs(child);
+      children += tree.self + tree.children;
+    } catch {
+      // It ended between the listing and the read: its time is in our cutime from now on.
+    }
+  }
+  return { self: ms(11, 12), children };
+}
+
+function liveChildren(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 function statFields(stat: string): string[] {
