@@ -131,6 +131,21 @@ describe('MessagingService', () => {
       await waitFor(async () => (await readerCount()) === 0, 5_000, 'reader consumer removed');
     });
 
+    it('reads every stored message once and in order past a small prefetch, then live ones', async () => {
+      const [runId, stepId] = [randomUUID(), randomUUID()];
+      for (let seq = 0; seq < 25; seq++) await publishChunk(runId, stepId, seq);
+      const seqs: number[] = [];
+      for await (const entry of messaging.readStream(`kiln.logs.${runId}.${stepId}`, { prefetch: 2 })) {
+        seqs.push((entry.data as { seq: number }).seq);
+        if (seqs.length === 25) {
+          expect(entry.pending).toBe(0);
+          await publishChunk(runId, stepId, 25);
+        }
+        if (seqs.length === 26) break;
+      }
+      expect(seqs).toEqual(Array.from({ length: 26 }, (_, seq) => seq));
+    });
+
     it('starts at fromSeq', async () => {
       const [runId, stepId] = [randomUUID(), randomUUID()];
       await publishChunk(runId, stepId, 0);

@@ -9,6 +9,12 @@ export interface ReadStreamOptions {
   fromSeq?: number;
   /** Ends the iteration (and removes the consumer) when aborted, even while waiting for a message. */
   signal?: AbortSignal;
+  /**
+   * Messages requested ahead of the reader (default: the client's 100). The client asks for more
+   * as messages arrive, not as they are read, so a reader slower than the server keeps about this
+   * many payloads waiting, each holding the socket read it came in.
+   */
+  prefetch?: number;
 }
 
 export interface StreamEntry {
@@ -96,7 +102,8 @@ export class StreamReader implements AsyncIterator<StreamEntry> {
     });
     this.consumer = consumer;
     if (this.finished) return;
-    this.messages = await consumer.consume();
+    const { prefetch } = this.opts;
+    this.messages = await consumer.consume(prefetch ? { max_messages: prefetch } : undefined);
     this.iterator = this.messages[Symbol.asyncIterator]();
   }
 
