@@ -1,6 +1,6 @@
 import { parseQuantity } from '@kiln/definition';
 import type Docker from 'dockerode';
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StepExit, StepSpec, StepStartError } from '../backend';
 import { BASE_ENV, stepScript } from '../local/bwrap-command';
@@ -61,9 +61,8 @@ export class StepContainer {
   private constructor(
     private readonly container: Docker.Container,
     output: NodeJS.ReadableStream,
-    docker: Docker,
   ) {
-    ({ lines: this.lines, ended: this.outputEnded } = attachedLines(docker, output));
+    ({ lines: this.lines, ended: this.outputEnded } = attachedLines(output));
   }
 
   static async start(
@@ -79,7 +78,7 @@ export class StepContainer {
     }
     try {
       const output = await container.attach({ stream: true, stdout: true, stderr: true });
-      const step = new StepContainer(container, output, docker);
+      const step = new StepContainer(container, output);
       await container.start();
       // Waited for once started: a wait on a container that has not started answers at once.
       step.exited = step.waitForExit(memoryLimit);
@@ -141,25 +140,17 @@ export class StepContainer {
   }
 }
 
-/** The lines of a container's attached (multiplexed) output; `ended` once the engine closed it. */
-export function attachedLines(
-  docker: Docker,
-  output: NodeJS.ReadableStream,
-): { lines: OutputLines; ended: Promise<void> } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  docker.modem.demuxStream(output, stdout, stderr);
+/**
+ * The lines of a container's attached (multiplexed) output, in the engine's frame order;
+ * `ended` once the engine closed it.
+ */
+export function attachedLines(output: NodeJS.ReadableStream): { lines: OutputLines; ended: Promise<void> } {
   const ended = new Promise<void>((resolve) => {
-    const end = () => {
-      stdout.end();
-      stderr.end();
-      resolve();
-    };
-    output.once('end', end);
-    output.once('close', end);
-    output.once('error', end);
+    output.once('end', resolve);
+    output.once('close', resolve);
+    output.once('error', resolve);
   });
-  return { lines: new OutputLines({ stdout, stderr }), ended };
+  return { lines: OutputLines.multiplexed(output as Readable), ended };
 }
 
 // The engine's start errors are long OCI messages; the common one gets a sentence of its own.

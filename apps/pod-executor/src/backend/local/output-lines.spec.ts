@@ -42,3 +42,66 @@ describe('OutputLines', () => {
     for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(MAX_LINE_CHARS);
   });
 });
+
+/** A Docker Engine attach frame: stream byte, three zero bytes, payload length (uint32 BE), payload. */
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+/** Every line with its stream, after writing `bytes` to a multiplexed source in reads of `readSize`. */
+async function multiplexedLinesOf(bytes: Buffer, readSize: number): Promise<string[]> {
+  const source = new PassThrough();
+  const lines = OutputLines.multiplexed(source);
+  const got: string[] = [];
+  const reading = (async () => {
+    for await (const line of lines) got.push(...line.text.split('\n').map((text) => `${line.stream}:${text}`));
+  })();
+  for (let at = 0; at < bytes.length; at += readSize) {
+    source.write(bytes.subarray(at, at + readSize));
+    await new Promise((r) => setImmediate(r));
+  }
+  source.end();
+  await reading;
+  return got;
+}
+
+describe('OutputLines.multiplexed (a Docker Engine attach stream)', () => {
+  const frames = Buffer.concat([
+    frame(1, 'out one\n'),
+    frame(2, 'err one\n'),
+    frame(1, 'out tw'),
+    frame(2, 'err two\nerr three\n'),
+    frame(1, 'o\nout three'),
+  ]);
+  const expected = ['stdout:out one', 'stderr:err one', 'stderr:err two', 'stderr:err three', 'stdout:out two', 'stdout:out three'];
+
+  it('keeps the order of the frames across stdout and stderr, whatever the reads cut', async () => {
+    for (const readSize of [1, 3, 7, 8, 9, 64, frames.length]) {
+      expect(await multiplexedLinesOf(frames, readSize)).toEqual(expected);
+    }
+  });
+
+  it('takes a stream that is not multiplexed (a TTY) as stdout', async () => {
+    expect(await multiplexedLinesOf(Buffer.from('plain text\nsecond line\n'), 5)).toEqual([
+      'stdout:plain text',
+      'stdout:second line',
+    ]);
+  });
+
+  it('pauses the engine stream while the reader lags, and reads it all once the reader catches up', async () => {
+    const source = new PassThrough();
+    const lines = OutputLines.multiplexed(source);
+    const line = `${'x'.repeat(99)}\n`;
+    for (let i = 0; i < 20_000; i++) source.write(frame(1, line));
+    source.end();
+    await new Promise((r) => setImmediate(r));
+    expect(source.isPaused()).toBe(true);
+    let count = 0;
+    for await (const read of lines) count += read.text.split('\n').length;
+    expect(count).toBe(20_000);
+  });
+});

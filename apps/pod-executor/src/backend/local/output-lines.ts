@@ -21,13 +21,61 @@ export class OutputLines implements AsyncIterable<OutputLine> {
   private queue: OutputLine[] = [];
   private head = 0;
   private queuedChars = 0;
-  private open: number;
   private wake?: () => void;
 
-  constructor(private readonly sources: Record<ProcessStream, Readable>) {
-    const entries = Object.entries(sources) as [ProcessStream, Readable][];
-    this.open = entries.length;
-    for (const [stream, source] of entries) this.follow(stream, source);
+  private readonly sources: Readable[] = [];
+  private open = 0;
+  private readonly partial = { stdout: new PartialLine(), stderr: new PartialLine() };
+
+  constructor(sources: Partial<Record<ProcessStream, Readable>>) {
+    for (const [stream, source] of Object.entries(sources) as [ProcessStream, Readable][]) {
+      this.follow(source, (bytes) => this.accept(stream, bytes), [stream]);
+    }
+  }
+
+  /**
+   * The lines of a Docker Engine attach stream (stdout and stderr multiplexed in frames: a byte
+   * for the stream, three zero bytes, the length as uint32 big-endian, the payload), in the order
+   * of the frames; pausing it when the reader lags holds the engine back too. A stream that is
+   * not multiplexed (a TTY) is taken as stdout.
+   */
+  static multiplexed(source: Readable): OutputLines {
+    const lines = new OutputLines({});
+    const header = Buffer.alloc(8);
+    let headerBytes = 0;
+    let frameLeft = 0;
+    let frameStream: ProcessStream = 'stdout';
+    let raw = false;
+    lines.follow(
+      source,
+      (bytes) => {
+        let offset = 0;
+        while (offset < bytes.length) {
+          if (raw) return lines.accept('stdout', bytes.subarray(offset));
+          if (frameLeft === 0) {
+            const copied = bytes.copy(header, headerBytes, offset, offset + 8 - headerBytes);
+            headerBytes += copied;
+            offset += copied;
+            if (headerBytes < 8) return;
+            headerBytes = 0;
+            if (header[0] > 2 || header[1] !== 0 || header[2] !== 0 || header[3] !== 0) {
+              raw = true;
+              lines.accept('stdout', Buffer.from(header));
+              continue;
+            }
+            frameStream = header[0] === 2 ? 'stderr' : 'stdout';
+            frameLeft = header.readUInt32BE(4);
+            continue;
+          }
+          const take = Math.min(frameLeft, bytes.length - offset);
+          lines.accept(frameStream, bytes.subarray(offset, offset + take));
+          offset += take;
+          frameLeft -= take;
+        }
+      },
+      ['stdout', 'stderr'],
+    );
+    return lines;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<OutputLine> {
@@ -50,27 +98,39 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     }
   }
 
-  private follow(stream: ProcessStream, source: Readable): void {
-    const decoder = new StringDecoder('utf8');
-    let partial = '';
-    source.on('data', (bytes: Buffer) => {
-      const text = partial + decoder.write(bytes);
-      const end = text.lastIndexOf('\n');
-      if (end !== -1) this.push(stream, text.slice(0, end));
-      partial = text.slice(end + 1);
-      while (partial.length > MAX_LINE_CHARS) {
-        this.push(stream, partial.slice(0, MAX_LINE_CHARS));
-        partial = partial.slice(MAX_LINE_CHARS);
+  /** Reads `source` into `take`; when it ends, the partial lines of `streams` are complete. */
+  private follow(source: Readable, take: (bytes: Buffer) => void, streams: ProcessStream[]): void {
+    this.sources.push(source);
+    this.open += 1;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      for (const stream of streams) {
+        const rest = this.partial[stream].end();
+        if (rest) this.push(stream, rest);
       }
-    });
-    // 'close' also follows an 'error' (the pipe broke); what was read is kept either way.
-    source.once('close', () => {
-      const rest = partial + decoder.end();
-      if (rest) this.push(stream, rest);
       this.open -= 1;
       this.notify();
-    });
+    };
+    source.on('data', take);
+    // 'close' also follows an 'error' (the pipe broke); what was read is kept either way.
+    source.once('end', end);
+    source.once('close', end);
     source.on('error', () => undefined);
+  }
+
+  private accept(stream: ProcessStream, bytes: Buffer): void {
+    const partial = this.partial[stream];
+    const text = partial.text + partial.decoder.write(bytes);
+    const end = text.lastIndexOf('\n');
+    if (end !== -1) this.push(stream, text.slice(0, end));
+    let rest = text.slice(end + 1);
+    while (rest.length > MAX_LINE_CHARS) {
+      this.push(stream, rest.slice(0, MAX_LINE_CHARS));
+      rest = rest.slice(MAX_LINE_CHARS);
+    }
+    partial.text = rest;
   }
 
   /** Queues one or more lines (joined by `\n`), each without the `\r` of a CRLF ending. */
@@ -78,17 +138,29 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     const line = text.includes('\r') ? text.replace(/\r(?=\n|$)/g, '') : text;
     this.queue.push({ stream, text: line, ts: Date.now() });
     this.queuedChars += line.length;
-    if (this.queuedChars > HIGH_WATER_CHARS) for (const source of Object.values(this.sources)) source.pause();
+    if (this.queuedChars > HIGH_WATER_CHARS) for (const source of this.sources) source.pause();
     this.notify();
   }
 
   private resume(): void {
-    for (const source of Object.values(this.sources)) if (source.isPaused()) source.resume();
+    for (const source of this.sources) if (source.isPaused()) source.resume();
   }
 
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+  }
+}
+
+/** What a stream has written after its last newline, and the UTF-8 character it may have cut. */
+class PartialLine {
+  readonly decoder = new StringDecoder('utf8');
+  text = '';
+
+  end(): string {
+    const rest = this.text + this.decoder.end();
+    this.text = '';
+    return rest;
   }
 }
