@@ -1,7 +1,9 @@
 import { AuditLog, Prisma, PrismaService } from '@kiln/db';
 import { Injectable } from '@nestjs/common';
+import { PoolClient } from 'pg';
 import { Actor } from '../auth/actor';
 import { afterNumericCursor, NEWEST_FIRST, Page, toPage } from '../common/pagination';
+import { insertAuditRow } from './audit-rows';
 import { AuditQuery } from './audit.dto';
 
 export interface AuditEntry {
@@ -32,6 +34,11 @@ export class AuditService {
         details: entry.details,
       },
     });
+  }
+
+  /** `record` on a pg client, in the transaction a mutation on the pool holds there. */
+  async recordOn(client: PoolClient, actor: Actor, entry: AuditEntry, now = new Date()): Promise<void> {
+    await insertAuditRow(client, actor, entry, now);
   }
 
   async list(query: AuditQuery, projectId?: string): Promise<Page<ReturnType<typeof presentAudit>>> {

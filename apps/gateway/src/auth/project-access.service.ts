@@ -1,6 +1,7 @@
 import { MemberRole, PrismaService, Project } from '@kiln/db';
 import { Injectable } from '@nestjs/common';
 import { ForbiddenError, NotFoundError } from '@kiln/errors';
+import { memberProjectIds, projectForMember } from '../projects/project-rows';
 import { Actor } from './actor';
 
 const RANK: Record<MemberRole, number> = { read: 1, write: 2, admin: 3 };
@@ -20,29 +21,23 @@ export class ProjectAccessService {
   constructor(private readonly prisma: PrismaService) {}
 
   async require(actor: Actor, projectId: string, needed: MemberRole): Promise<ProjectAccess> {
-    const project = await this.prisma.project.findUnique({
-      where: { id: projectId },
-      include: { members: { where: { userId: actor.userId } } },
-    });
-    const role: MemberRole | undefined = actor.isAdmin ? 'admin' : project?.members[0]?.role;
-    if (!project || !role) throw new NotFoundError(`project ${projectId} not found`);
-    const { members: _members, ...row } = project;
+    // On the pg pool: every project request passes here, and through Prisma the first one loaded its
+    // query compiler into the gateway and each compiled the query again (bench/README.md).
+    const found = await projectForMember(this.prisma.pool, projectId, actor.userId);
+    const role: MemberRole | undefined = actor.isAdmin ? 'admin' : (found?.memberRole ?? undefined);
+    if (!found || !role) throw new NotFoundError(`project ${projectId} not found`);
     if (RANK[role] < RANK[needed]) {
       throw new ForbiddenError(`this needs the "${needed}" role on the project; yours is "${role}"`);
     }
     requireScope(actor, needed === 'read' ? 'read' : 'write');
-    return { project: row, role };
+    return { project: found.project, role };
   }
 
   /** Ids of the projects the caller may read; null means every project (platform admin). */
   async readableProjectIds(actor: Actor): Promise<string[] | null> {
     requireScope(actor, 'read');
     if (actor.isAdmin) return null;
-    const rows = await this.prisma.projectMember.findMany({
-      where: { userId: actor.userId },
-      select: { projectId: true },
-    });
-    return rows.map((r) => r.projectId);
+    return memberProjectIds(this.prisma.pool, actor.userId);
   }
 }
 

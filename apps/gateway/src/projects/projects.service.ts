@@ -1,5 +1,5 @@
 import { SecretBox } from '@kiln/crypto';
-import { MemberRole, Prisma, PrismaService, Project } from '@kiln/db';
+import { inPoolTransaction, MemberRole, Prisma, PrismaService, Project } from '@kiln/db';
 import { RepoGuard } from '@kiln/net-guard';
 import { OBJECT_STORAGE, ObjectStorage } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -11,6 +11,7 @@ import { ConflictError, InvalidInputError } from '@kiln/errors';
 import { afterCursor, NEWEST_FIRST, PageQuery, pageSize, toPage } from '../common/pagination';
 import { SECRET_BOX } from '../common/secret-box.provider';
 import { CreateProjectDto, UpdateProjectDto } from './projects.dto';
+import { insertProject, isNameClash, projectIdByName } from './project-rows';
 import { isRepoFullName } from './repo-full-name';
 
 @Injectable()
@@ -33,38 +34,33 @@ export class ProjectsService {
     await this.assertNameFree(dto.name);
     const id = randomUUID();
     const generated = dto.webhook_secret ? undefined : randomBytes(24).toString('base64url');
-    const project = await this.prisma
-      .$transaction(async (tx) => {
-        const row = await tx.project.create({
-          data: {
-            id,
-            name: dto.name,
-            repoUrl: dto.repo_url,
-            repoFullName: fullName,
-            provider: dto.provider,
-            defaultBranch: dto.default_branch ?? 'main',
-            webhookSecretEnc: this.box.encrypt(dto.webhook_secret ?? generated!, id),
-            createdById: actor.userId,
-            members: { create: { userId: actor.userId, role: 'admin' } },
-            pipelines: {
-              create: { name: 'default', description: 'reads .platform.yaml from the pushed commit' },
-            },
-          },
-        });
-        await this.audit.record(
-          actor,
-          {
-            action: 'project.create',
-            targetType: 'project',
-            targetId: id,
-            projectId: id,
-            details: { name: dto.name },
-          },
-          tx,
-        );
-        return row;
-      })
-      .catch(clashToConflict(dto.name));
+    // On the pg pool, like the access checks: a gateway that only creates projects and answers
+    // their requests never loads Prisma's query compiler (bench/README.md, app-rss).
+    const now = new Date();
+    const project = await inPoolTransaction(this.prisma.pool, async (client) => {
+      await client.query('BEGIN');
+      const row = await insertProject(
+        client,
+        {
+          id,
+          name: dto.name,
+          repoUrl: dto.repo_url,
+          repoFullName: fullName,
+          provider: dto.provider,
+          defaultBranch: dto.default_branch ?? 'main',
+          webhookSecretEnc: this.box.encrypt(dto.webhook_secret ?? generated!, id),
+          createdById: actor.userId,
+        },
+        now,
+      );
+      await this.audit.recordOn(
+        client,
+        actor,
+        { action: 'project.create', targetType: 'project', targetId: id, projectId: id, details: { name: dto.name } },
+        now,
+      );
+      return row;
+    }).catch(clashToConflict(dto.name));
     return { ...presentProject(project, 'admin'), ...(generated ? { webhook_secret: generated } : {}) };
   }
 
@@ -170,15 +166,16 @@ export class ProjectsService {
   }
 
   private async assertNameFree(name: string, exceptId?: string): Promise<void> {
-    const clash = await this.prisma.project.findUnique({ where: { name }, select: { id: true } });
-    if (clash && clash.id !== exceptId) throw new ConflictError(`a project named "${name}" already exists`);
+    const clash = await projectIdByName(this.prisma.pool, name);
+    if (clash !== null && clash !== exceptId) throw new ConflictError(`a project named "${name}" already exists`);
   }
 }
 
 /** Two creators racing for one name: the unique index decides, the loser gets the same 409. */
 function clashToConflict(name: string) {
   return (error: unknown): never => {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    // Prisma's code from an update, pg's own error from creation on the pool.
+    if ((error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') || isNameClash(error)) {
       throw new ConflictError(`a project named "${name}" already exists`);
     }
     throw error;
