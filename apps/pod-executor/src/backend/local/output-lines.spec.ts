@@ -1,4 +1,6 @@
 import { PassThrough } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MAX_LINE_CHARS, OutputLines } from './output-lines';
 
 /** Every line the reader gets, as text, after writing `reads` to stdout one by one. */
@@ -32,6 +34,25 @@ describe('OutputLines', () => {
 
   it('drops the carriage return of CRLF endings only', async () => {
     expect(await linesOf([Buffer.from('one\r\ntw\ro\r\nthree\r')])).toEqual(['one', 'tw\ro', 'three']);
+  });
+
+  it('keeps no line it has handed to the reader', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const stdout = new PassThrough();
+    const lines = new OutputLines({ stdout });
+    for (let i = 0; i < 50; i++) {
+      stdout.write(`line ${i}\n`);
+      await new Promise((r) => setImmediate(r));
+    }
+    stdout.end();
+    const read: WeakRef<object>[] = [];
+    const reader = lines[Symbol.asyncIterator]();
+    for (let i = 0; i < 40; i++) read.push(new WeakRef((await reader.next()).value as object));
+    await new Promise((r) => setImmediate(r));
+    gc();
+    // The last one read is still the suspended iterator's own variable.
+    expect(read.slice(0, -1).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
   });
 
   it('cuts an endless line into pieces of whole characters', async () => {

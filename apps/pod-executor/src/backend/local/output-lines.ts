@@ -17,8 +17,10 @@ type ProcessStream = 'stdout' | 'stderr';
  * lags behind, so a chatty step waits instead of filling the executor's memory.
  */
 export class OutputLines implements AsyncIterable<OutputLine> {
-  // A queue read from `head`: Array.shift() on a long backlog would copy it for every line.
-  private queue: OutputLine[] = [];
+  // A queue read from `head`: Array.shift() on a long backlog would copy it for every line. A read
+  // slot is cleared at once: kept until the next compaction, up to 1024 reads of 64 KiB each (a
+  // whole flooding step's log) stayed referenced.
+  private queue: (OutputLine | undefined)[] = [];
   private head = 0;
   private queuedChars = 0;
   private wake?: () => void;
@@ -82,6 +84,7 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     for (;;) {
       const line = this.queue[this.head];
       if (line) {
+        this.queue[this.head] = undefined;
         this.head += 1;
         if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
           this.queue = this.queue.slice(this.head);
