@@ -20,6 +20,8 @@ import { Readable } from 'node:stream';
 const SPAWNER_SOURCE = String.raw`
 const { spawn } = require('node:child_process');
 const { createServer } = require('node:net');
+const { rmSync } = require('node:fs');
+const { dirname } = require('node:path');
 const [socketPath] = process.argv.slice(1);
 const waiting = new Map(); // id -> { request, sockets: Map(fd -> socket) }
 const children = new Map(); // id -> ChildProcess
@@ -97,6 +99,7 @@ process.on('disconnect', () => {
       try { child.kill('SIGKILL'); } catch {}
     }
   }
+  rmSync(dirname(socketPath), { recursive: true, force: true });
   process.exit(0);
 });
 server.listen(socketPath, () => send({ op: 'ready' }));
@@ -187,10 +190,23 @@ export class Spawner {
   private process?: ChildProcess;
   private ready?: Promise<string>;
   private nextId = 1;
+  /** spawn() calls not yet answered: the spawner is kept referenced meanwhile. */
+  private requests = 0;
   private readonly starting = new Map<number, Starting>();
   private readonly running = new Map<number, SpawnedProcess>();
 
   async spawn(request: SpawnRequest): Promise<SpawnedProcess> {
+    this.requests += 1;
+    this.refWhileBusy();
+    try {
+      return await this.request(request);
+    } finally {
+      this.requests -= 1;
+      this.refWhileBusy();
+    }
+  }
+
+  private async request(request: SpawnRequest): Promise<SpawnedProcess> {
     const socketPath = await this.start();
     const id = this.nextId++;
     const outputs = new Map<number, Socket>();
@@ -204,7 +220,6 @@ export class Spawner {
     }
     return new Promise<SpawnedProcess>((resolve, reject) => {
       this.starting.set(id, { resolve, reject, outputs });
-      this.refWhileBusy();
       this.process!.send({ op: 'spawn', id, ...request });
     });
   }
@@ -289,7 +304,7 @@ export class Spawner {
   private refWhileBusy(): void {
     const child = this.process;
     if (!child) return;
-    const busy = this.starting.size + this.running.size > 0;
+    const busy = this.requests + this.running.size > 0;
     if (busy) {
       child.ref();
       child.channel?.ref();
