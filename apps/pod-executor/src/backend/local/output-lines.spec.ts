@@ -55,6 +55,18 @@ describe('OutputLines', () => {
     expect(read.slice(0, -1).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
   });
 
+  it('ends at once for a stream that had already ended, empty, when it was handed over', async () => {
+    const stderr = new PassThrough();
+    stderr.end();
+    stderr.resume();
+    await new Promise((r) => stderr.once('close', r));
+    const stdout = new PassThrough();
+    stdout.end('last words\n');
+    const got: string[] = [];
+    for await (const line of new OutputLines({ stdout, stderr })) got.push(line.text);
+    expect(got).toEqual(['last words']);
+  });
+
   it('cuts an endless line into pieces of whole characters', async () => {
     const line = `a${'é'.repeat(MAX_LINE_CHARS)}`;
     const pieces = await linesOf([Buffer.from(line)]);

@@ -116,11 +116,13 @@ export class OutputLines implements AsyncIterable<OutputLine> {
       this.open -= 1;
       this.notify();
     };
+    source.on('error', () => undefined);
+    // A source handed over later (the spawner's sockets) may have ended already, empty.
+    if (source.readableEnded || source.destroyed) return end();
     source.on('data', take);
     // 'close' also follows an 'error' (the pipe broke); what was read is kept either way.
     source.once('end', end);
     source.once('close', end);
-    source.on('error', () => undefined);
   }
 
   private accept(stream: ProcessStream, bytes: Buffer): void {

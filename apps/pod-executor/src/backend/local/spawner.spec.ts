@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { OutputLines } from './output-lines';
 import { Spawner } from './spawner';
 
 function text(stream: Readable): Promise<string> {
@@ -68,6 +69,14 @@ describe('Spawner', () => {
     const out = await text(child.output(1));
     expect(out.length).toBe(3_000_000);
     expect((await child.closed).code).toBe(0);
+  });
+
+  it('gives outputs that can still be read to their end after the process ended silently', async () => {
+    const child = await spawner.spawn({ file: 'true', args: [], pipes: [1, 2] });
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    const lines = [];
+    for await (const line of new OutputLines({ stdout: child.output(1), stderr: child.output(2) })) lines.push(line);
+    expect(lines).toEqual([]);
   });
 
   it('sends a signal to the process, or to its whole group when it was started detached', async () => {
