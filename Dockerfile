@@ -90,7 +90,7 @@ ENTRYPOINT ["/usr/bin/tini", "--"]
 # Node flags per app as in libs/launcher/src/node-settings.ts (NODE_FLAGS): a 2 MiB young generation
 # (default 16: 13-20 MiB idle RSS saved per app) and Prisma's WebAssembly kept on Liftoff (no
 # TurboFan copy: ~20 MiB in the gateway); the executor keeps a 4 MiB young generation for its log path,
-# and the gateway V8's default one and glibc's dynamic thresholds (its SSE log path, NODE_FLAGS).
+# and the gateway a 4 MiB one and glibc's dynamic thresholds (its SSE log path, NODE_FLAGS).
 # The apps that run Prisma's WebAssembly also get glibc malloc with two arenas instead of one per
 # allocating thread and fixed trim/mmap thresholds, so large freed blocks go back to the system:
 # 16-19 MiB less RSS each (APP_ENV there).
@@ -100,7 +100,7 @@ COPY --from=build /src/apps/web/dist /app/apps/web/dist
 USER 1000:1000
 EXPOSE 8080
 ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--liftoff-only", "dist/apps/gateway/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--liftoff-only", "dist/apps/gateway/src/main.js"]
 
 FROM runtime AS webhook-receiver
 COPY --from=build /out/webhook-receiver /app
