@@ -144,13 +144,16 @@ export class StepContainer {
  * The lines of a container's attached (multiplexed) output, in the engine's frame order;
  * `ended` once the engine closed it.
  */
-export function attachedLines(output: NodeJS.ReadableStream): { lines: OutputLines; ended: Promise<void> } {
+export function attachedLines(
+  output: NodeJS.ReadableStream,
+  overflow: 'pause' | 'drop' = 'pause',
+): { lines: OutputLines; ended: Promise<void> } {
   const ended = new Promise<void>((resolve) => {
     output.once('end', resolve);
     output.once('close', resolve);
     output.once('error', resolve);
   });
-  return { lines: OutputLines.multiplexed(output as Readable), ended };
+  return { lines: OutputLines.multiplexed(output as Readable, overflow), ended };
 }
 
 // The engine's start errors are long OCI messages; the common one gets a sentence of its own.

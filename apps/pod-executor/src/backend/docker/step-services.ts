@@ -44,7 +44,7 @@ export class StepServices {
         const container = await docker.createContainer(body);
         services.ids.push(container.id);
         const output = await container.attach({ stream: true, stdout: true, stderr: true });
-        services.outputs.push({ name: service.name, lines: attachedLines(output).lines });
+        services.outputs.push({ name: service.name, lines: attachedLines(output, 'drop').lines });
         await container.start();
         if (service.waitFor) await waitForPort(docker, holderId, container, service.name, service.waitFor);
       }

@@ -138,3 +138,37 @@ describe('OutputLines.multiplexed (a Docker Engine attach stream)', () => {
     expect(count).toBe(20_000);
   });
 });
+
+describe('OutputLines when the reader lags or leaves', () => {
+  const line = `${'y'.repeat(99)}\n`;
+
+  it('lets paused sources run to their end once the reader gives up', async () => {
+    const stdout = new PassThrough();
+    const lines = new OutputLines({ stdout });
+    for (let i = 0; i < 20_000; i++) stdout.write(line);
+    await new Promise((r) => setImmediate(r));
+    expect(stdout.isPaused()).toBe(true);
+    for await (const _first of lines) break;
+    stdout.end('after the reader left\n');
+    await new Promise((r) => stdout.once('end', r));
+  });
+
+  it("drops lines instead of pausing (overflow 'drop'), and says how many", async () => {
+    const source = new PassThrough();
+    const lines = OutputLines.multiplexed(source, 'drop');
+    for (let i = 0; i < 20_000; i++) source.write(frame(1, line));
+    await new Promise((r) => setImmediate(r));
+    expect(source.isPaused()).toBe(false);
+    source.end(frame(1, 'the last line\n'));
+    const texts: string[] = [];
+    for await (const read of lines) texts.push(...read.text.split('\n'));
+    const notice = texts.find((text) => text.startsWith('['));
+    const dropped = Number(/^\[(\d+) lines dropped/.exec(notice ?? '')?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+    expect(texts.length - 1 + dropped).toBe(20_001);
+  });
+
+  it('keeps a TTY output shorter than a frame header', async () => {
+    expect(await multiplexedLinesOf(Buffer.from('ok\n'), 1)).toEqual(['stdout:ok']);
+  });
+});

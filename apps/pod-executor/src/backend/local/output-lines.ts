@@ -28,8 +28,21 @@ export class OutputLines implements AsyncIterable<OutputLine> {
   private readonly sources: Readable[] = [];
   private open = 0;
   private readonly partial = { stdout: new PartialLine(), stderr: new PartialLine() };
+  /** The reader has stopped: what still comes is read and dropped, so the sources can end. */
+  private abandoned = false;
+  /** Lines dropped while the queue was full (`overflow: 'drop'`), told in the next line queued. */
+  private dropped = 0;
 
-  constructor(sources: Partial<Record<ProcessStream, Readable>>) {
+  /**
+   * `overflow`: what happens while the reader lags more than HIGH_WATER_CHARS behind. 'pause'
+   * (steps) holds the sources back; 'drop' (a service, read only once its step's log is) keeps
+   * them flowing and drops lines, saying how many, since a paused service may block on its own
+   * output before it ever serves.
+   */
+  constructor(
+    sources: Partial<Record<ProcessStream, Readable>>,
+    private readonly overflow: 'pause' | 'drop' = 'pause',
+  ) {
     for (const [stream, source] of Object.entries(sources) as [ProcessStream, Readable][]) {
       this.follow(source, (bytes) => this.accept(stream, bytes), [stream]);
     }
@@ -41,8 +54,8 @@ export class OutputLines implements AsyncIterable<OutputLine> {
    * of the frames; pausing it when the reader lags holds the engine back too. A stream that is
    * not multiplexed (a TTY) is taken as stdout.
    */
-  static multiplexed(source: Readable): OutputLines {
-    const lines = new OutputLines({});
+  static multiplexed(source: Readable, overflow: 'pause' | 'drop' = 'pause'): OutputLines {
+    const lines = new OutputLines({}, overflow);
     const header = Buffer.alloc(8);
     let headerBytes = 0;
     let frameLeft = 0;
@@ -76,11 +89,32 @@ export class OutputLines implements AsyncIterable<OutputLine> {
         }
       },
       ['stdout', 'stderr'],
+      // A TTY's output shorter than a frame header is still text.
+      () => {
+        const start = header.subarray(0, headerBytes);
+        if (!raw && headerBytes > 0 && (start[0] > 2 || start.subarray(1, 4).some((b) => b !== 0))) {
+          lines.accept('stdout', Buffer.from(start));
+        }
+      },
     );
     return lines;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<OutputLine> {
+    try {
+      yield* this.lines();
+    } finally {
+      // Read to the end or given up (the log could not be sent, a duplicate stopped): a paused
+      // source would never end, and a step's end waits for its output to end.
+      this.abandoned = true;
+      this.queue = [];
+      this.head = 0;
+      this.queuedChars = 0;
+      this.resume();
+    }
+  }
+
+  private async *lines(): AsyncGenerator<OutputLine> {
     for (;;) {
       const line = this.queue[this.head];
       if (line) {
@@ -102,18 +136,25 @@ export class OutputLines implements AsyncIterable<OutputLine> {
   }
 
   /** Reads `source` into `take`; when it ends, the partial lines of `streams` are complete. */
-  private follow(source: Readable, take: (bytes: Buffer) => void, streams: ProcessStream[]): void {
+  private follow(
+    source: Readable,
+    take: (bytes: Buffer) => void,
+    streams: ProcessStream[],
+    beforeEnd?: () => void,
+  ): void {
     this.sources.push(source);
     this.open += 1;
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
+      beforeEnd?.();
       for (const stream of streams) {
         const rest = this.partial[stream].end();
         if (rest) this.push(stream, rest);
       }
       this.open -= 1;
+      if (this.open === 0 && this.dropped > 0) this.queueDropNotice(streams[0]);
       this.notify();
     };
     source.on('error', () => undefined);
@@ -140,11 +181,26 @@ export class OutputLines implements AsyncIterable<OutputLine> {
 
   /** Queues one or more lines (joined by `\n`), each without the `\r` of a CRLF ending. */
   private push(stream: ProcessStream, text: string): void {
+    if (this.abandoned) return;
+    if (this.overflow === 'drop' && this.queuedChars > HIGH_WATER_CHARS) {
+      this.dropped += text.split('\n').length;
+      return;
+    }
+    if (this.dropped > 0) this.queueDropNotice(stream);
     const line = text.includes('\r') ? text.replace(/\r(?=\n|$)/g, '') : text;
     this.queue.push({ stream, text: line, ts: Date.now() });
     this.queuedChars += line.length;
-    if (this.queuedChars > HIGH_WATER_CHARS) for (const source of this.sources) source.pause();
+    if (this.overflow === 'pause' && this.queuedChars > HIGH_WATER_CHARS) {
+      for (const source of this.sources) source.pause();
+    }
     this.notify();
+  }
+
+  private queueDropNotice(stream: ProcessStream): void {
+    const text = `[${this.dropped} lines dropped: written faster than the log was read]`;
+    this.dropped = 0;
+    this.queue.push({ stream, text, ts: Date.now() });
+    this.queuedChars += text.length;
   }
 
   private resume(): void {
