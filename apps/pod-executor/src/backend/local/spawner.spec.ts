@@ -113,6 +113,21 @@ describe('Spawner', () => {
     expect(spawner.pid).not.toBe(first);
   });
 
+  it('ends a detached group itself when the spawner is lost (no sandbox to die with it)', async () => {
+    const group = await spawner.spawn({
+      file: 'sh',
+      args: ['-c', 'sleep 60 & echo $!; wait'],
+      detached: true,
+      pipes: [1],
+    });
+    const grandchild = await new Promise<number>((resolve) =>
+      group.output(1).once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
+    process.kill(spawner.pid!, 'SIGKILL');
+    expect(await group.closed).toEqual({ code: null, signal: 'SIGKILL' });
+    await until(() => !alive(group.pid) && !alive(grandchild));
+  });
+
   it('ends what it started when the executor goes away (its channel closes)', async () => {
     const plain = await spawner.spawn({ file: 'sleep', args: ['60'], pipes: [] });
     const group = await spawner.spawn({

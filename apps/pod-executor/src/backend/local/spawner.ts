@@ -79,6 +79,13 @@ const server = createServer((socket) => {
     socket.pause();
     const [id, fd] = head.slice(0, end).split(' ').map(Number);
     entry(id).sockets.set(fd, socket);
+    // The executor gave up on this request (another connection failed): forget it.
+    socket.once('close', () => {
+      const e = waiting.get(id);
+      if (!e) return;
+      waiting.delete(id);
+      for (const other of e.sockets.values()) other.destroy();
+    });
     startIfReady(id);
   };
   socket.on('data', onData);
@@ -102,8 +109,17 @@ process.on('disconnect', () => {
   rmSync(dirname(socketPath), { recursive: true, force: true });
   process.exit(0);
 });
+// Not listening: the executor sees the exit. An accept that failed (no free fd) loses only that
+// connection, whose request the executor then fails.
+server.on('error', (error) => {
+  process.stderr.write('kiln spawner: ' + error.message + '\n');
+  if (!server.listening) process.exit(1);
+});
 server.listen(socketPath, () => send({ op: 'ready' }));
 `;
+
+/** How long a spawn may wait for the spawner's answer. */
+const SPAWN_TIMEOUT_MS = 60_000;
 
 export interface SpawnRequest {
   file: string;
@@ -137,6 +153,8 @@ export class SpawnedProcess {
     private readonly id: number,
     readonly pid: number,
     private readonly outputs: Map<number, Socket>,
+    /** Started in a process group of its own. */
+    readonly detached = false,
   ) {
     this.exited = new Promise((resolve) => (this.endExit = resolve));
     const outputsClosed = [...outputs.values()].map(
@@ -174,6 +192,7 @@ interface Starting {
   resolve: (child: SpawnedProcess) => void;
   reject: (error: Error) => void;
   outputs: Map<number, Socket>;
+  detached: boolean;
 }
 
 interface SpawnerMessage {
@@ -208,25 +227,42 @@ export class Spawner {
 
   private async request(request: SpawnRequest): Promise<SpawnedProcess> {
     const socketPath = await this.start();
+    const child = this.process!;
     const id = this.nextId++;
+    const opened = await Promise.allSettled(
+      request.pipes.map(async (fd) => [fd, await openOutput(socketPath, `${id} ${fd}\n`)] as const),
+    );
     const outputs = new Map<number, Socket>();
-    try {
-      await Promise.all(
-        request.pipes.map(async (fd) => outputs.set(fd, await openOutput(socketPath, `${id} ${fd}\n`))),
-      );
-    } catch (error) {
+    for (const result of opened) if (result.status === 'fulfilled') outputs.set(...result.value);
+    const failed = opened.find((result) => result.status === 'rejected');
+    if (failed || this.process !== child) {
       for (const socket of outputs.values()) socket.destroy();
-      throw new Error(`cannot reach the spawner: ${(error as Error).message}`, { cause: error });
+      const why = failed ? (failed.reason as Error).message : 'the spawner was replaced';
+      throw new Error(`cannot reach the spawner: ${why}`, { cause: failed?.reason });
     }
     return new Promise<SpawnedProcess>((resolve, reject) => {
-      this.starting.set(id, { resolve, reject, outputs });
-      this.process!.send({ op: 'spawn', id, ...request });
+      const fail = (why: string) => {
+        if (!this.starting.has(id)) return;
+        this.starting.delete(id);
+        clearTimeout(timer);
+        for (const socket of outputs.values()) socket.destroy();
+        reject(new Error(`cannot reach the spawner: ${why}`));
+      };
+      // A connection the spawner could not accept (no free fd) would leave the request waiting.
+      const timer = setTimeout(() => fail(`no answer in ${SPAWN_TIMEOUT_MS / 1000} s`), SPAWN_TIMEOUT_MS);
+      this.starting.set(id, {
+        resolve: (spawned) => (clearTimeout(timer), resolve(spawned)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+        outputs,
+        detached: request.detached ?? false,
+      });
+      child.send({ op: 'spawn', id, ...request }, (error) => error && fail(error.message));
     });
   }
 
   /** @internal */
   signal(id: number, signal: NodeJS.Signals, group: boolean): void {
-    if (this.process?.connected) this.process.send({ op: 'kill', id, signal, group });
+    if (this.process?.connected) this.process.send({ op: 'kill', id, signal, group }, () => undefined);
   }
 
   /** The spawner's own pid, while it runs. */
@@ -236,12 +272,12 @@ export class Spawner {
 
   /** Stops the spawner, and with it every process it started. */
   close(): void {
-    this.process?.disconnect();
+    if (this.process?.connected) this.process.disconnect();
   }
 
   private start(): Promise<string> {
     if (this.ready) return this.ready;
-    // A private directory (mkdtemp: mode 0700), so only this host's root can reach the socket.
+    // A private directory (mkdtemp: mode 0700): only this uid (and root) can reach the socket.
     const dir = mkdtempSync(join(tmpdir(), 'kiln-spawner-'));
     const socketPath = join(dir, 's');
     const child = spawn(process.execPath, ['-e', SPAWNER_SOURCE, socketPath], {
@@ -255,12 +291,17 @@ export class Spawner {
         if (message.op === 'ready') resolve(socketPath);
         else this.onMessage(message);
       });
-      child.once('error', reject);
-      child.once('exit', (code, signal) => {
-        reject(new Error(`the spawner ended before it was ready (${signal ?? code})`));
-        this.lost(child, `the spawner ended (${signal ?? code})`);
+      const gone = (reason: string) => {
+        reject(new Error(`the spawner ended before it was ready (${reason})`));
+        this.lost(child, `the spawner ended (${reason})`);
         rmSync(dir, { recursive: true, force: true });
+      };
+      // Not started at all (no free pid or fd): an 'error' and no 'exit'. Later 'error's are
+      // failed sends to a spawner that is going away; its 'exit' follows.
+      child.on('error', (error) => {
+        if (child.pid === undefined) gone(error.message);
       });
+      child.once('exit', (code, signal) => gone(String(signal ?? code)));
     });
     this.ready = ready;
     ready.catch(() => undefined);
@@ -272,7 +313,7 @@ export class Spawner {
     const starting = this.starting.get(message.id);
     if (message.op === 'spawned' && starting) {
       this.starting.delete(message.id);
-      const child = new SpawnedProcess(this, message.id, message.pid!, starting.outputs);
+      const child = new SpawnedProcess(this, message.id, message.pid!, starting.outputs, starting.detached);
       this.running.set(message.id, child);
       starting.resolve(child);
     } else if (message.op === 'error' && starting) {
@@ -296,7 +337,17 @@ export class Spawner {
       starting.reject(new Error(reason));
     }
     this.starting.clear();
-    for (const [, running] of this.running) running.end({ code: null, signal: 'SIGKILL' }, true);
+    for (const [, running] of this.running) {
+      // A sandbox dies with its spawner (--die-with-parent); a detached group would run on.
+      if (running.detached) {
+        try {
+          process.kill(-running.pid, 'SIGKILL');
+        } catch {
+          // It had ended.
+        }
+      }
+      running.end({ code: null, signal: 'SIGKILL' }, true);
+    }
     this.running.clear();
   }
 
