@@ -170,8 +170,14 @@ export function copyOverExec(openExec: OpenExec, dir: string, idleMs: number): P
       tar.kill();
       reject(new WorkspaceCopyError(`copying files out of the volume stalled: nothing came for ${idleMs / 1000} s`));
     }, idleMs);
+    // Refreshed as bytes arrive: the client writes without waiting for tar, so a slow disk is not
+    // taken for a silent stream.
     const stdout = new PassThrough();
-    stdout.on('data', () => idle.refresh());
+    const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean;
+    stdout.write = ((...args: unknown[]) => {
+      idle.refresh();
+      return write(...args);
+    }) as typeof stdout.write;
     stdout.pipe(tar.stdin);
     const stderr = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -207,3 +213,4 @@ export function copyOverExec(openExec: OpenExec, dir: string, idleMs: number): P
       });
   });
 }
+
