@@ -33,6 +33,8 @@ describe('the cron sweep\'s statements on the pg pool (real PostgreSQL)', () => 
       const project = await prisma.project.create({
         data: { name: `p-${randomUUID().slice(0, 8)}`, repoUrl: 'https://example.com/r.git', provider: 'github', defaultBranch: 'trunk' },
       });
+      // Apart by a few milliseconds, so ordering by updated_at has no ties to break.
+      await new Promise((resolve) => setTimeout(resolve, 3));
       return prisma.pipeline.create({ data: { projectId: project.id, name: 'ci', ...fields } });
     };
     return [await one(), await one()];
