@@ -227,7 +227,8 @@ export class Spawner {
 
   private async request(request: SpawnRequest): Promise<SpawnedProcess> {
     const socketPath = await this.start();
-    const child = this.process!;
+    const child = this.process;
+    if (!child) throw new Error('cannot reach the spawner: it has just ended');
     const id = this.nextId++;
     const opened = await Promise.allSettled(
       request.pipes.map(async (fd) => [fd, await openOutput(socketPath, `${id} ${fd}\n`)] as const),
