@@ -10,6 +10,7 @@ export * from './kube-api';
 export * from './platform';
 export * from './recording-server';
 export * from './run-rows';
+export * from './zoned-database';
 export * from './github-headers';
 export * from './docker-engine';
 export * from './registry';

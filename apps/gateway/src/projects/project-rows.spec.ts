@@ -1,31 +1,24 @@
 import { inPoolTransaction, MemberRole, PrismaService } from '@kiln/db';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createZonedDatabase, ZonedDatabase } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { Actor } from '../auth/actor';
 import { AuditService } from '../audit/audit.service';
 import { insertProject, isNameClash, memberProjectIds, NewProjectRow, projectForMember, projectIdByName } from './project-rows';
 
 describe("projects' own SQL (real PostgreSQL)", () => {
-  let db: TestDatabase;
+  let database: ZonedDatabase;
   let prisma: PrismaService;
   // Written and read in a session whose zone is not UTC: a `timestamp` handled carelessly shows it.
   let stJohns: PrismaService;
   let audit: AuditService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ url: db.url });
-    const url = new URL(db.url);
-    url.searchParams.set('options', '-c TimeZone=America/St_Johns');
-    stJohns = new PrismaService({ url: url.toString() });
+    database = await createZonedDatabase();
+    ({ prisma, zoned: stJohns } = database);
     audit = new AuditService(prisma);
   });
 
-  afterAll(async () => {
-    await stJohns?.onModuleDestroy();
-    await prisma?.onModuleDestroy();
-    await db?.drop();
-  });
+  afterAll(() => database?.close());
 
   async function user(): Promise<Actor> {
     const row = await prisma.user.create({ data: { name: 'Ann', email: `${randomUUID()}@example.com` } });

@@ -1,28 +1,21 @@
 import { PrismaService } from '@kiln/db';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createZonedDatabase, ZonedDatabase } from '@kiln/testing';
 import { ExecutorHeartbeatRow, storeHeartbeat } from './executor-rows';
 
 const at = (iso: string) => new Date(iso);
 
 describe('an executor\'s heartbeat on the pg pool (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let database: ZonedDatabase;
   let prisma: PrismaService;
   // Written in a session whose zone is not UTC: a `timestamp` written carelessly shows it.
   let stJohns: PrismaService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ url: db.url });
-    const url = new URL(db.url);
-    url.searchParams.set('options', '-c TimeZone=America/St_Johns');
-    stJohns = new PrismaService({ url: url.toString() });
+    database = await createZonedDatabase();
+    ({ prisma, zoned: stJohns } = database);
   });
 
-  afterAll(async () => {
-    await stJohns?.onModuleDestroy();
-    await prisma?.onModuleDestroy();
-    await db?.drop();
-  });
+  afterAll(() => database?.close());
 
   /** What the heartbeat consumer did through Prisma before: a guarded update, else an insert. */
   async function storeViaPrisma({ id, ...fields }: ExecutorHeartbeatRow): Promise<void> {

@@ -1,7 +1,7 @@
 import { RunRequestedEvent } from '@kiln/contracts';
 import { Prisma, PrismaService } from '@kiln/db';
 import { PipelineDefinition } from '@kiln/definition';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createZonedDatabase, ZonedDatabase } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { LoadedDefinition } from './definition-loader.service';
 import { newRunRow, newStepRows, ReusedStep, RunOrigin } from './new-run';
@@ -67,24 +67,17 @@ async function storedRows(prisma: PrismaService, runId: string) {
 const utcMs = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
 
 describe('run creation on the pg pool (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let database: ZonedDatabase;
   let prisma: PrismaService;
   // Both paths in a session whose zone is not UTC: a `timestamp` written carelessly shows it.
   let stJohns: PrismaService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ url: db.url });
-    const url = new URL(db.url);
-    url.searchParams.set('options', '-c TimeZone=America/St_Johns');
-    stJohns = new PrismaService({ url: url.toString() });
+    database = await createZonedDatabase();
+    ({ prisma, zoned: stJohns } = database);
   });
 
-  afterAll(async () => {
-    await stJohns?.onModuleDestroy();
-    await prisma?.onModuleDestroy();
-    await db?.drop();
-  });
+  afterAll(() => database?.close());
 
   async function pipeline(options: { deleted?: boolean } = {}) {
     const project = await prisma.project.create({

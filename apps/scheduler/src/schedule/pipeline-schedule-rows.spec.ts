@@ -1,31 +1,24 @@
 import { Pipeline, PrismaService } from '@kiln/db';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createZonedDatabase, ZonedDatabase } from '@kiln/testing';
 import { randomUUID } from 'node:crypto';
 import { claimDueSchedule, dueSchedules, markScheduleRead, syncSchedule, unreadSchedules } from './pipeline-schedule-rows';
 
 const at = (iso: string) => new Date(iso);
 
 describe('the cron sweep\'s statements on the pg pool (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let database: ZonedDatabase;
   let prisma: PrismaService;
   // The statements run in a session whose zone is not UTC: a `timestamp` written carelessly shows it.
   let pool: PrismaService['pool'];
   let stJohns: PrismaService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ url: db.url });
-    const url = new URL(db.url);
-    url.searchParams.set('options', '-c TimeZone=America/St_Johns');
-    stJohns = new PrismaService({ url: url.toString() });
+    database = await createZonedDatabase();
+    ({ prisma, zoned: stJohns } = database);
     pool = stJohns.pool;
   });
 
-  afterAll(async () => {
-    await stJohns?.onModuleDestroy();
-    await prisma?.onModuleDestroy();
-    await db?.drop();
-  });
+  afterAll(() => database?.close());
 
   /** Two pipelines alike in their own projects: one for Prisma's statement, one for the pool's. */
   async function twins(fields: Partial<Pipeline> = {}): Promise<[Pipeline, Pipeline]> {

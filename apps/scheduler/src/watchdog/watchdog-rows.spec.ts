@@ -1,30 +1,23 @@
 import { PrismaService, StepStatus } from '@kiln/db';
-import { createRunRows, createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createRunRows, createZonedDatabase, ZonedDatabase } from '@kiln/testing';
 import { overdueRuns, runningSteps, waitingApprovals } from './watchdog-rows';
 
 const at = (iso: string) => new Date(iso);
 const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
 
 describe('the watchdog\'s reads on the pg pool (real PostgreSQL)', () => {
-  let db: TestDatabase;
+  let database: ZonedDatabase;
   let prisma: PrismaService;
   // The reads in a session whose zone is not UTC: a `timestamp` read or compared carelessly shows it.
   let stJohns: PrismaService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ url: db.url });
-    const url = new URL(db.url);
-    url.searchParams.set('options', '-c TimeZone=America/St_Johns');
-    stJohns = new PrismaService({ url: url.toString() });
+    database = await createZonedDatabase();
+    ({ prisma, zoned: stJohns } = database);
     await rows();
   });
 
-  afterAll(async () => {
-    await stJohns?.onModuleDestroy();
-    await prisma?.onModuleDestroy();
-    await db?.drop();
-  });
+  afterAll(() => database?.close());
 
   async function step(runId: string, name: string, status: StepStatus, fields: Record<string, unknown> = {}) {
     return prisma.step.create({ data: { runId, name, position: 0, image: 'alpine:3.20', status, ...fields } });
