@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { OutputLines } from './output-lines';
-import { Spawner } from './spawner';
+import { SpawnedProcess, Spawner } from './spawner';
 
 function text(stream: Readable): Promise<string> {
   return new Promise((resolve) => {
@@ -38,6 +38,20 @@ describe('Spawner', () => {
     spawner = new Spawner();
     dir = mkdtempSync(join(tmpdir(), 'spawner-spec-'));
   });
+
+  /** A detached shell that started a sleeper of its own, and the sleeper's pid (its first line). */
+  async function detachedGroup(): Promise<{ group: SpawnedProcess; grandchild: number }> {
+    const group = await spawner.spawn({
+      file: 'sh',
+      args: ['-c', 'sleep 60 & echo $!; wait'],
+      detached: true,
+      pipes: [1],
+    });
+    const grandchild = await new Promise<number>((resolve) =>
+      group.output(1).once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
+    return { group, grandchild };
+  }
 
   afterEach(() => {
     spawner.close();
@@ -80,16 +94,7 @@ describe('Spawner', () => {
   });
 
   it('sends a signal to the process, or to its whole group when it was started detached', async () => {
-    const child = await spawner.spawn({
-      file: 'sh',
-      args: ['-c', 'sleep 60 & echo $!; wait'],
-      detached: true,
-      pipes: [1],
-    });
-    const firstLine = new Promise<number>((resolve) =>
-      child.output(1).once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
-    );
-    const sleeper = await firstLine;
+    const { group: child, grandchild: sleeper } = await detachedGroup();
     expect(alive(sleeper)).toBe(true);
     child.kill('SIGKILL', true);
     expect(await child.closed).toEqual({ code: null, signal: 'SIGKILL' });
@@ -114,15 +119,7 @@ describe('Spawner', () => {
   });
 
   it('ends a detached group itself when the spawner is lost (no sandbox to die with it)', async () => {
-    const group = await spawner.spawn({
-      file: 'sh',
-      args: ['-c', 'sleep 60 & echo $!; wait'],
-      detached: true,
-      pipes: [1],
-    });
-    const grandchild = await new Promise<number>((resolve) =>
-      group.output(1).once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
-    );
+    const { group, grandchild } = await detachedGroup();
     process.kill(spawner.pid!, 'SIGKILL');
     expect(await group.closed).toEqual({ code: null, signal: 'SIGKILL' });
     await until(() => !alive(group.pid) && !alive(grandchild));
@@ -130,15 +127,7 @@ describe('Spawner', () => {
 
   it('ends what it started when the executor goes away (its channel closes)', async () => {
     const plain = await spawner.spawn({ file: 'sleep', args: ['60'], pipes: [] });
-    const group = await spawner.spawn({
-      file: 'sh',
-      args: ['-c', 'sleep 60 & echo $!; wait'],
-      detached: true,
-      pipes: [1],
-    });
-    const grandchild = await new Promise<number>((resolve) =>
-      group.output(1).once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
-    );
+    const { group, grandchild } = await detachedGroup();
     const spawnerPid = spawner.pid!;
     spawner.close();
     await until(() => !alive(plain.pid) && !alive(group.pid) && !alive(grandchild) && !alive(spawnerPid));
