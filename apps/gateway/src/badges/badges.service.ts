@@ -1,5 +1,6 @@
 import { PrismaService } from '@kiln/db';
 import { Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { Request } from 'express';
 import { AuthService } from '../auth/auth.service';
 import { ProjectAccessService } from '../auth/project-access.service';
@@ -7,8 +8,6 @@ import { NotFoundError } from '@kiln/errors';
 import { NEWEST_FIRST } from '../common/pagination';
 import { badgeSvg } from './badge-svg';
 import { BadgeQuery } from './badges.dto';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The status badge of a project's latest run (of one pipeline, on one branch when asked). */
 @Injectable()
@@ -47,7 +46,7 @@ export class BadgesService {
 
   private async pipeline(projectId: string, ref: string) {
     const pipeline = await this.prisma.pipeline.findFirst({
-      where: { projectId, deletedAt: null, ...(UUID.test(ref) ? { id: ref } : { name: ref }) },
+      where: { projectId, deletedAt: null, ...(isUUID(ref) ? { id: ref } : { name: ref }) },
       select: { id: true, name: true },
     });
     if (!pipeline) throw new NotFoundError(`pipeline ${ref} not found`);

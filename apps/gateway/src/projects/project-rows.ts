@@ -1,4 +1,5 @@
 import { MemberRole, Project, Provider } from '@kiln/db';
+import { isUUID } from 'class-validator';
 import { Pool, PoolClient } from 'pg';
 
 /**
@@ -29,8 +30,6 @@ const PROJECT_COLUMNS = [
   utc('last_activity_at', 'lastActivityAt'),
 ].join(', ');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const PROJECT_FOR_MEMBER = {
   name: 'kiln-projects-for-member',
   text: `SELECT ${PROJECT_COLUMNS},
@@ -45,7 +44,7 @@ export async function projectForMember(
   userId: string,
 ): Promise<{ project: Project; memberRole: MemberRole | null } | null> {
   // Not a UUID: no such project (a cast would fail the statement).
-  if (!UUID.test(projectId)) return null;
+  if (!isUUID(projectId)) return null;
   const { rows } = await pool.query<Project & { memberRole: MemberRole | null }>({ ...PROJECT_FOR_MEMBER, values: [projectId, userId] });
   if (!rows[0]) return null;
   const { memberRole, ...project } = rows[0];
