@@ -52,6 +52,14 @@ describe('step log', () => {
     expect(chunks.map((c) => c.text.length)).toEqual([80, 40, 120, 0]);
   });
 
+  it('sends a flood of 64 KiB reads in chunks of up to 256 KiB by default', async () => {
+    const { log, chunks } = capture({ maxBytes: 10 * 1024 * 1024 });
+    const read = 'x'.repeat(64 * 1024 - 1);
+    for (let i = 0; i < 8; i++) await log.write('stdout', read);
+    await log.close(0);
+    expect(chunks.map((c) => c.text.length)).toEqual([4 * 64 * 1024, 4 * 64 * 1024, 0]);
+  });
+
   it('keeps lines read together as one span of the chunk text, later ones in their own', async () => {
     const { log, chunks, lines } = capture();
     await log.write('stdout', 'one\ntwo\n\nfour', 10);

@@ -7,7 +7,7 @@ export interface StepLogOptions {
   maskValues: string[];
   /** A chunk is sent at most this long after its first line (default 50 ms)... */
   flushIntervalMs?: number;
-  /** ...or once it holds this many bytes of text (default 64 KiB: see StepLog). */
+  /** ...or once it holds this many bytes of text (default 256 KiB: see StepLog). */
   chunkBytes?: number;
   /** Chunks sent and not yet acknowledged at most (default 8); a writer waits beyond that. */
   maxInFlight?: number;
@@ -29,14 +29,15 @@ const MIN_MASKED_LENGTH = 4;
 
 /**
  * The log of one step attempt on its way out: lines are masked, capped, batched into chunks
- * (every ~50 ms or 64 KiB) numbered from 0 without gaps, and sent in that order. Lines arrive in
+ * (every ~50 ms or 256 KiB) numbered from 0 without gaps, and sent in that order. Lines arrive in
  * batches (a backend's read) and stay one text per chunk: masking, counting and encoding then
  * cost per batch, not per line, which was most of the executor's CPU under a chatty step
- * (bench/README.md, log-flood). Chunks stay at 64 KiB, a pipe read: larger texts and buffers
- * are allocated outside V8's young generation, on fresh pages each time, and copying them cost
- * more than the per-chunk work saved. Up to `maxInFlight` sends are outstanding at once: waiting
- * for each acknowledgement before sending the next left the executor idle. `close()` sends the
- * final chunk, waits for every acknowledgement and answers how many chunks there were.
+ * (bench/README.md, log-flood). A chunk holds up to four 64 KiB pipe reads: each publish and
+ * its acknowledgement cost more than joining the reads into one text outside V8's young
+ * generation (log-flood: executor CPU per MiB ~15 % lower than with 64 KiB chunks, issue 20).
+ * Up to `maxInFlight` sends are outstanding at once: waiting for each acknowledgement before
+ * sending the next left the executor idle. `close()` sends the final chunk, waits for every
+ * acknowledgement and answers how many chunks there were.
  */
 export class StepLog {
   /** The lines of the next chunk, each ended by `\n` (joined at once: a flat string counts faster), and where they came from. */
@@ -63,7 +64,7 @@ export class StepLog {
   ) {
     this.masks = maskList(options.maskValues);
     this.flushIntervalMs = options.flushIntervalMs ?? 50;
-    this.chunkBytes = options.chunkBytes ?? 64 * 1024;
+    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
   }
 
