@@ -104,6 +104,16 @@ describe('DeliveryLedgerService', () => {
     expect(await ledger.claim(entry(fresh), null)).toEqual({ replayed: true, delivery: claimed!.delivery });
   });
 
+  it('stores the text of a claim as given, quotes, backslashes, braces and any script included', async () => {
+    const deliveryId = `text-${randomUUID()}`;
+    const reason = 'push to branch "a,b{c}\\d\'e" — 変更 🚀\n\tNULL null';
+    const claimed = await ledger.claim({ ...entry(deliveryId), event: 'push "x"', reason }, null);
+
+    expect(claimed).toMatchObject({ replayed: false, delivery: { deliveryId, event: 'push "x"', reason } });
+    const { rows } = await prisma.pool.query('SELECT reason FROM webhook_deliveries WHERE delivery_id = $1', [deliveryId]);
+    expect(rows).toEqual([{ reason }]);
+  });
+
   describe('a body seen before under another delivery id', () => {
     const projectId = randomUUID();
     const routed = (deliveryId: string, body: string): NewDelivery => ({
