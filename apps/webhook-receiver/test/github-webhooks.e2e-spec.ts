@@ -219,4 +219,14 @@ describe('GitHub deliveries', () => {
     expect(res.body).toMatchObject({ status: 'ignored', reason: 'no project for repository stranger/unknown', delivery_id: null });
     expect(await h.prisma.webhookDelivery.count({ where: { deliveryId: 'delivery-stranger' } })).toBe(0);
   });
+
+  it('answers without an ETag: nobody revalidates the answer to a delivery', async () => {
+    const ping = githubExample('ping', (p) => p.repository?.full_name === 'Octocoders/Hello-World');
+    const project = await h.createProject({ repoUrl: ping.repository.clone_url, repoFullName: ping.repository.full_name });
+
+    const res = await deliver('ping', ping, project.secret, 'delivery-no-etag');
+
+    expect(res.status).toBe(202);
+    expect(res.headers.etag).toBeUndefined();
+  });
 });

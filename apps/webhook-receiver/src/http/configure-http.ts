@@ -15,6 +15,8 @@ import { secretHeadersMiddleware } from './secret-headers.middleware';
 export function configureHttp(app: NestExpressApplication, config: WebhookConfig): void {
   const trustProxy = parseTrustProxy(config.KILN_WEBHOOK_TRUST_PROXY);
   if (trustProxy !== false) app.set('trust proxy', trustProxy);
+  // Nobody revalidates the answer to a POST: Express would hash every answer body for nothing.
+  app.set('etag', false);
   const limit = config.KILN_WEBHOOK_BODY_LIMIT;
   app.use(deliveryTimingMiddleware);
   app.use(secretHeadersMiddleware);
