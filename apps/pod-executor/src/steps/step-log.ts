@@ -40,7 +40,7 @@ const MIN_MASKED_LENGTH = 4;
  * acknowledgement and answers how many chunks there were.
  */
 export class StepLog {
-  /** The lines of the next chunk, each ended by `\n` (joined at once: a flat string counts faster), and where they came from. */
+  /** The lines of the next chunk and their `\n`s (joined at once: a flat string counts faster), and where they came from. */
   private pieces: string[] = [];
   private spans: LogSpan[] = [];
   private bufferedBytes = 0;
@@ -75,13 +75,13 @@ export class StepLog {
    */
   write(stream: LogStream, text: string, ts = Date.now()): Promise<void> | undefined {
     if (this.truncated) return undefined;
-    const lines = `${this.mask(text)}\n`;
-    const bytes = Buffer.byteLength(lines);
+    const lines = this.mask(text);
+    const bytes = Buffer.byteLength(lines) + 1;
     if (this.totalBytes + bytes > this.options.maxBytes) {
-      const fitting = linesWithin(lines, this.options.maxBytes - this.totalBytes);
-      if (fitting) this.append(ts, stream, fitting, Buffer.byteLength(fitting));
+      const fitting = linesWithin(`${lines}\n`, this.options.maxBytes - this.totalBytes);
+      if (fitting) this.append(ts, stream, fitting.slice(0, -1));
       this.truncated = true;
-      this.append(ts, 'system', `[log truncated: limit of ${this.options.maxBytes} bytes reached]\n`);
+      this.append(ts, 'system', `[log truncated: limit of ${this.options.maxBytes} bytes reached]`);
       return this.flush();
     }
     this.totalBytes += bytes;
@@ -96,7 +96,7 @@ export class StepLog {
 
   /** A line from the executor itself (workspace setup, kill reasons); never dropped by the cap. */
   async system(text: string): Promise<void> {
-    this.append(Date.now(), 'system', `${this.mask(text)}\n`);
+    this.append(Date.now(), 'system', this.mask(text));
     if (this.bufferedBytes >= this.chunkBytes) await this.flush();
   }
 
@@ -111,13 +111,16 @@ export class StepLog {
     return this.seq;
   }
 
-  /** Adds whole lines (each ended by `\n`), extending the last span when it has the same origin. */
-  private append(ts: number, stream: LogStream, lines: string, bytes = Buffer.byteLength(lines)): void {
-    const count = lineCount(lines);
+  /**
+   * Adds lines (joined by `\n`), extending the last span when it has the same origin. Their
+   * ending `\n` is a piece of its own: `${lines}\n` would copy a whole read once more.
+   */
+  private append(ts: number, stream: LogStream, lines: string, bytes = Buffer.byteLength(lines) + 1): void {
+    const count = lineCount(lines) + 1;
     const last = this.spans.at(-1);
     if (last && last.ts === ts && last.stream === stream) last.lines += count;
     else this.spans.push({ ts, stream, lines: count });
-    this.pieces.push(lines);
+    this.pieces.push(lines, '\n');
     this.bufferedBytes += bytes;
   }
 
@@ -140,7 +143,7 @@ export class StepLog {
       version: 2,
       ...this.step,
       seq: this.seq++,
-      text: this.pieces.length === 1 ? this.pieces[0] : this.pieces.join(''),
+      text: this.pieces.join(''),
       spans: this.spans,
       final,
       ...(final && exitCode !== null ? { exitCode } : {}),
