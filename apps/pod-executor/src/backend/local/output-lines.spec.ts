@@ -32,6 +32,25 @@ describe('OutputLines', () => {
     ]);
   });
 
+  it('decodes a character cut right before a newline as U+FFFD and keeps its line', async () => {
+    const cut = Buffer.from('ü').subarray(0, 1);
+    expect(await linesOf([Buffer.concat([Buffer.from('ab'), cut]), Buffer.from('\nnext\n')])).toEqual([
+      'ab\uFFFD',
+      'next',
+    ]);
+  });
+
+  it('hands over the line earlier reads began apart from the other lines of a read', async () => {
+    const stdout = new PassThrough();
+    const lines = new OutputLines({ stdout });
+    stdout.write('ab');
+    await new Promise((r) => setImmediate(r));
+    stdout.end('c\nd\ne\nf');
+    const texts: string[] = [];
+    for await (const line of lines) texts.push(line.text);
+    expect(texts).toEqual(['abc', 'd\ne', 'f']);
+  });
+
   it('drops the carriage return of CRLF endings only', async () => {
     expect(await linesOf([Buffer.from('one\r\ntw\ro\r\nthree\r')])).toEqual(['one', 'tw\ro', 'three']);
   });
@@ -91,7 +110,8 @@ async function multiplexedLinesOf(bytes: Buffer, readSize: number): Promise<stri
   const lines = OutputLines.multiplexed(source);
   const got: string[] = [];
   const reading = (async () => {
-    for await (const line of lines) got.push(...line.text.split('\n').map((text) => `${line.stream}:${text}`));
+    for await (const line of lines)
+      got.push(...line.text.split('\n').map((text) => `${line.stream}:${text}`));
   })();
   for (let at = 0; at < bytes.length; at += readSize) {
     source.write(bytes.subarray(at, at + readSize));
@@ -110,7 +130,14 @@ describe('OutputLines.multiplexed (a Docker Engine attach stream)', () => {
     frame(2, 'err two\nerr three\n'),
     frame(1, 'o\nout three'),
   ]);
-  const expected = ['stdout:out one', 'stderr:err one', 'stderr:err two', 'stderr:err three', 'stdout:out two', 'stdout:out three'];
+  const expected = [
+    'stdout:out one',
+    'stderr:err one',
+    'stderr:err two',
+    'stderr:err three',
+    'stdout:out two',
+    'stdout:out three',
+  ];
 
   it('keeps the order of the frames across stdout and stderr, whatever the reads cut', async () => {
     for (const readSize of [1, 3, 7, 8, 9, 64, frames.length]) {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { OutputLine } from '../backend';
 
+const NEWLINE = 0x0a;
 /** A line longer than this is cut into pieces, so one endless line cannot exhaust memory. */
 export const MAX_LINE_CHARS = 16 * 1024;
 /** Unread output above this pauses the step's pipes until the reader catches up. */
@@ -166,12 +167,25 @@ export class OutputLines implements AsyncIterable<OutputLine> {
     source.once('close', end);
   }
 
+  /**
+   * The line that earlier reads began is completed and queued apart from the read's other lines:
+   * one text of both would copy the whole read once more (a flat string out of the two).
+   */
   private accept(stream: ProcessStream, bytes: Buffer): void {
     const partial = this.partial[stream];
-    const text = partial.text + partial.decoder.write(bytes);
-    const end = text.lastIndexOf('\n');
-    if (end !== -1) this.push(stream, text.slice(0, end));
-    let rest = text.slice(end + 1);
+    const last = bytes.lastIndexOf(NEWLINE);
+    let rest: string;
+    if (last === -1) {
+      rest = partial.text + partial.decoder.write(bytes);
+    } else {
+      // Each text decoded up to a newline ends with it (a character cut before it is decoded as
+      // U+FFFD first); slicing it off copies nothing.
+      const first = bytes.indexOf(NEWLINE);
+      this.push(stream, (partial.text + partial.decoder.write(bytes.subarray(0, first + 1))).slice(0, -1));
+      if (last > first)
+        this.push(stream, partial.decoder.write(bytes.subarray(first + 1, last + 1)).slice(0, -1));
+      rest = partial.decoder.write(bytes.subarray(last + 1));
+    }
     while (rest.length > MAX_LINE_CHARS) {
       this.push(stream, rest.slice(0, MAX_LINE_CHARS));
       rest = rest.slice(MAX_LINE_CHARS);
