@@ -175,6 +175,35 @@ describe('deliveries that are refused', () => {
       expect(broken.body.message).toMatch(/^the "payload" field is not valid JSON/);
     });
 
+    it('answers 400 to a NUL character anywhere in the delivery, signed or not, JSON or form', async () => {
+      const project = await h.createProject(HELLO_WORLD);
+      const strangerRepo = JSON.stringify({ ...push, repository: { ...push.repository, full_name: 'a\u0000b/c' } });
+      const signedRef = JSON.stringify({ ...push, ref: 'refs/heads/a\u0000b' });
+      const formRef = `payload=${encodeURIComponent(signedRef)}`;
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+      const answers = await Promise.all([
+        post(githubHeaders('push', strangerRepo, 'irrelevant'), strangerRepo),
+        post(githubHeaders('push', signedRef, project.secret), signedRef),
+        post({ ...githubHeaders('push', formRef, project.secret), ...form }, formRef),
+      ]);
+
+      for (const res of answers) {
+        expect(res.status).toBe(400);
+        expect(res.body.message).toBe('the delivery contains a NUL character (\\u0000), which Kiln cannot store');
+      }
+    });
+
+    it('accepts the text \\u0000 (an escaped backslash before "u0000") in a commit message', async () => {
+      const project = await h.createProject(HELLO_WORLD);
+      const text = JSON.stringify({ ...push, head_commit: { ...push.head_commit, message: 'escape \\u0000 in C' } });
+
+      const res = await post(githubHeaders('push', text, project.secret), text);
+
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe('accepted');
+    });
+
     it('answers 400 to a delivery without an event header', async () => {
       const { 'x-github-event': _, ...headers } = githubHeaders('push', body, 'irrelevant');
 
