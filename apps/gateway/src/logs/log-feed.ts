@@ -11,6 +11,13 @@ export interface FeedItem {
 export type FeedNext = FeedItem | 'idle' | 'closed';
 
 /**
+ * Chunks requested ahead of a log reader. The NATS client's default (100) keeps up to ~6 MiB of
+ * 64 KiB chunks waiting for each follower of a chatty step slower than the stream; 8 as for the
+ * archiver (log-chunk.reader.ts). With one follower in app-rss the gateway's peak did not move.
+ */
+const FEED_PREFETCH = 8;
+
+/**
  * Reads a step's log chunks from KILN_LOGS from the first one, then follows. `next(ms)` answers
  * 'idle' when nothing arrived within `ms`, so callers can check on the step meanwhile.
  */
@@ -57,6 +64,6 @@ export class LogFeed {
 
   open(runId: string, stepId: string): LogFeedReader {
     const subject = `${Subjects.Logs}.${logSubjectSuffix(runId, stepId)}`;
-    return new LogFeedReader(this.messaging.readStream(subject)[Symbol.asyncIterator]());
+    return new LogFeedReader(this.messaging.readStream(subject, { prefetch: FEED_PREFETCH })[Symbol.asyncIterator]());
   }
 }

@@ -12,7 +12,7 @@ function capture() {
     end: () => undefined,
     writableEnded: false,
   };
-  return { res: res as unknown as Response, text: () => Buffer.concat(sent).toString('utf8') };
+  return { res: res as unknown as Response, sent, text: () => Buffer.concat(sent).toString('utf8') };
 }
 
 describe('SseWriter', () => {
@@ -34,5 +34,16 @@ describe('SseWriter', () => {
     sse.dataJson(['"a"', '"b"']);
     sse.end();
     expect(text()).toBe('id: 1\ndata: "b"\n\n');
+  });
+
+  it('writes a big batch in pieces a young GC can free (below V8\'s 128 KiB large objects)', () => {
+    const { res, sent, text } = capture();
+    const sse = new SseWriter(res, -1);
+    const payloads = Array.from({ length: 2000 }, (_, i) => `{"text":"line ${i} ${'x'.repeat(60)}"}`);
+    sse.dataJson(payloads);
+    sse.end();
+    expect(text()).toBe(payloads.map((payload, id) => `id: ${id}\ndata: ${payload}\n\n`).join(''));
+    expect(sent.length).toBeGreaterThan(2);
+    for (const piece of sent) expect(piece.length).toBeLessThan(64 * 1024);
   });
 });

@@ -1,6 +1,13 @@
 import { Response } from 'express';
 
 const KEEP_ALIVE_MS = 15_000;
+/**
+ * Text written at once is kept below V8's large-object size (128 KiB): a larger string (a 64 KiB
+ * log chunk's events are ~140 KB) goes to the large-object space and is promoted to the old
+ * generation if a scavenge finds it still waiting in the socket's buffer, to be freed only by a
+ * full GC. Such strings were most of what grew the gateway's old space while a flood was followed.
+ */
+const WRITE_CHARS = 32 * 1024;
 
 /** A Server-Sent Events answer: numbered events, keep-alive comments, and a clean end. */
 export class SseWriter {
@@ -38,12 +45,20 @@ export class SseWriter {
     this.dataJson(payloads.map((payload) => JSON.stringify(payload)));
   }
 
-  /** Like dataMany, each payload given as its JSON text (a log line's is built without an object). */
+  /**
+   * Like dataMany, each payload given as its JSON text (a log line's is built without an object).
+   * Written in pieces of about WRITE_CHARS.
+   */
   dataJson(payloads: string[]): void {
     let text = '';
     for (const payload of payloads) {
       const id = this.nextId++;
-      if (id > this.lastEventId) text += `id: ${id}\ndata: ${payload}\n\n`;
+      if (id <= this.lastEventId) continue;
+      text += `id: ${id}\ndata: ${payload}\n\n`;
+      if (text.length >= WRITE_CHARS) {
+        this.res.write(text);
+        text = '';
+      }
     }
     if (text) this.res.write(text);
   }
