@@ -100,7 +100,7 @@ COPY --from=build /src/apps/web/dist /app/apps/web/dist
 USER 1000:1000
 EXPOSE 8080
 ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--max-semi-space-size=4", "--liftoff-only", "dist/apps/gateway/src/main.js"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--liftoff-only", "dist/apps/gateway/src/main.js"]
 
 FROM runtime AS webhook-receiver
 COPY --from=build /out/webhook-receiver /app
