@@ -64,6 +64,8 @@ export class LogFeed {
 
   open(runId: string, stepId: string): LogFeedReader {
     const subject = `${Subjects.Logs}.${logSubjectSuffix(runId, stepId)}`;
-    return new LogFeedReader(this.messaging.readStream(subject, { prefetch: FEED_PREFETCH })[Symbol.asyncIterator]());
+    return new LogFeedReader(
+      this.messaging.readStream(subject, { prefetch: FEED_PREFETCH })[Symbol.asyncIterator](),
+    );
   }
 }

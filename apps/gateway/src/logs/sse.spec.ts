@@ -36,7 +36,7 @@ describe('SseWriter', () => {
     expect(text()).toBe('id: 1\ndata: "b"\n\n');
   });
 
-  it('writes a big batch in pieces a young GC can free (below V8\'s 128 KiB large objects)', () => {
+  it("writes a big batch in pieces a young GC can free (below V8's 128 KiB large objects)", () => {
     const { res, sent, text } = capture();
     const sse = new SseWriter(res, -1);
     const payloads = Array.from({ length: 2000 }, (_, i) => `{"text":"line ${i} ${'x'.repeat(60)}"}`);
