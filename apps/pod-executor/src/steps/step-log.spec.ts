@@ -213,6 +213,22 @@ describe('step log', () => {
       expect(await closing).toBe(4);
     });
 
+    it('keeps at most 4 chunks (1 MiB of log) unacknowledged by default', async () => {
+      const sender = pendingSender();
+      const log = new StepLog(identity, { maxBytes: 1e6, maskValues: [], chunkBytes: 1 }, sender.send);
+      for (const text of ['zero', 'one', 'two']) expect(log.write('stdout', text)).toBeUndefined();
+      const waiting = log.write('stdout', 'three');
+      expect(waiting).toBeInstanceOf(Promise);
+      expect(sender.sent).toEqual([0, 1, 2, 3]);
+      await sender.settle(0);
+      await waiting;
+      for (const seq of [1, 2, 3]) await sender.settle(seq);
+      const closing = log.close(0);
+      await new Promise((r) => setImmediate(r));
+      await sender.settle(4);
+      expect(await closing).toBe(5);
+    });
+
     // Chunks in flight when one fails may still be stored after the gap it leaves; the attempt then
     // reports no chunk count and the archiver marks the gap (log-assembler.spec.ts).
     it('sends nothing after a failed chunk but what was in flight; close() reports the failure once all settled', async () => {
