@@ -7,9 +7,11 @@ const IDLE_TIMEOUT_MS = 10_000;
  * Chunks requested ahead of the archiver. With the client's 100 (~7 MiB of 64 KiB chunks) the
  * waiting ones outlived two scavenges and were promoted, and their buffers were only freed by full
  * GCs: 20-57 MiB of array buffers while a 50 MiB log was archived, RSS peak 1.5-1.7× idle in
- * `pnpm bench app-rss`. With 8 they die young: 10 MiB at most, 1.25× idle.
+ * `pnpm bench app-rss`. 8 brought that to 1.25× with 64 KiB chunks; with the executor's chunks of
+ * up to 256 KiB, 8 let 39-40 MiB of array buffers wait for a GC again (peak 1.49-1.51×), 2 leave
+ * 10-19 MiB (1.34×) and archive as fast (log-flood at scale 0.5, two interleaved pairs).
  */
-const PREFETCH_CHUNKS = 8;
+const PREFETCH_CHUNKS = 2;
 
 export interface ReadChunk {
   data: unknown;
