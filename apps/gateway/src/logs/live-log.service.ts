@@ -4,7 +4,6 @@ import { isTerminalStep } from '@kiln/engine';
 import { Injectable } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { ArchivedLogService, LogAnswer } from './archived-log.service';
-import { lineEvents } from './line-events';
 import { LogFeed, LogFeedReader } from './log-feed';
 import { lastEventIdOf, SseWriter } from './sse';
 import { TimedLine, timedText } from './timed-lines';
@@ -101,7 +100,7 @@ export class LiveLogService {
       const verdict = attempt.judge(chunk.attempt, chunk.seq);
       if (verdict === 'skip') continue;
       if (verdict === 'restart') sse.event('attempt', { attempt: chunk.attempt });
-      sse.dataJson(lineEvents(chunk));
+      sse.dataLines(chunk);
       await sse.drained();
       if (chunk.final) return sse.event('end', { exit_code: chunk.exitCode ?? null });
     }

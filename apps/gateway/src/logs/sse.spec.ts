@@ -1,3 +1,4 @@
+import { LogChunkEvent } from '@kiln/contracts';
 import { Response } from 'express';
 import { SseWriter } from './sse';
 
@@ -45,5 +46,53 @@ describe('SseWriter', () => {
     expect(text()).toBe(payloads.map((payload, id) => `id: ${id}\ndata: ${payload}\n\n`).join(''));
     expect(sent.length).toBeGreaterThan(2);
     for (const piece of sent) expect(piece.length).toBeLessThan(64 * 1024);
+  });
+
+  describe('dataLines', () => {
+    const chunk = (text: string): Pick<LogChunkEvent, 'text' | 'spans'> => ({
+      text,
+      spans: [
+        { ts: 1, stream: 'stdout', lines: 1 },
+        { ts: 2, stream: 'stderr', lines: text.split('\n').length - 2 },
+      ],
+    });
+
+    it.each([
+      ['plain text', 'one\ntwo words\nthree\n'],
+      ['quotes and backslashes', 'say "hi"\nC:\\dir\nplain\n'],
+      ['control characters', 'tab\there\nbell\u0007\ncarriage\rreturn\n'],
+      ['non-ASCII and emoji', 'grüße ✓\n\u{1F600} smile\n日本\n'],
+      ['a lone surrogate', 'broken \ud800 half\nnext\nlast\n'],
+    ])('sends each line of %s as a numbered event holding the JSON of the line', (_, text) => {
+      const { res, text: sent } = capture();
+      const sse = new SseWriter(res, 0);
+      sse.dataLines(chunk(text));
+      sse.end();
+      const events = text
+        .split('\n')
+        .slice(0, -1)
+        .map((line, i) => ({
+          id: i,
+          data: { ts: i === 0 ? 1 : 2, stream: i === 0 ? 'stdout' : 'stderr', text: line },
+        }));
+      // Event 0 is skipped: the client had it before reconnecting.
+      expect(sent()).toBe(
+        events
+          .slice(1)
+          .map(({ id, data }) => `id: ${id}\ndata: ${JSON.stringify(data)}\n\n`)
+          .join(''),
+      );
+    });
+
+    it("writes a flood chunk in pieces below V8's large-object size", () => {
+      const { res, sent, text } = capture();
+      const sse = new SseWriter(res, -1);
+      const line = 'a line of a flood, long enough to look like build output';
+      sse.dataLines({ text: `${line}\n`.repeat(4000), spans: [{ ts: 5, stream: 'stdout', lines: 4000 }] });
+      sse.end();
+      expect(sent.length).toBeGreaterThan(2);
+      for (const piece of sent) expect(piece.length).toBeLessThan(64 * 1024);
+      expect(text().split('\n\n').filter(Boolean)).toHaveLength(4000);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { forEachLogLine, LogChunkEvent } from '@kiln/contracts';
 import { Response } from 'express';
 
 const KEEP_ALIVE_MS = 15_000;
@@ -8,6 +9,11 @@ const KEEP_ALIVE_MS = 15_000;
  * full GC. Such strings were most of what grew the gateway's old space while a flood was followed.
  */
 const WRITE_CHARS = 32 * 1024;
+
+/** A character JSON.stringify would escape in a line (control characters, quote, backslash, surrogates). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is looked for
+const NEEDS_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f\ud800-\udfff]/;
+const quoted = (line: string) => `"${line}"`;
 
 /** A Server-Sent Events answer: numbered events, keep-alive comments, and a clean end. */
 export class SseWriter {
@@ -60,6 +66,28 @@ export class SseWriter {
         text = '';
       }
     }
+    if (text) this.res.write(text);
+  }
+
+  /**
+   * A log chunk's lines as consecutive events `{"ts":…,"stream":…,"text":…}`, each written out in
+   * one template with its id: one per line of a flood, so no object and no JSON text of its own
+   * (JSON.stringify per line, then a text per event, were the largest costs of following a chatty
+   * step; bench/README.md, log-flood). When no line of the chunk has a character JSON escapes (one
+   * test of the whole text), a line goes between quotes as it is.
+   */
+  dataLines(chunk: Pick<LogChunkEvent, 'text' | 'spans'>): void {
+    const quote = NEEDS_ESCAPE.test(chunk.text) ? JSON.stringify : quoted;
+    let text = '';
+    forEachLogLine(chunk, (line, ts, stream) => {
+      const id = this.nextId++;
+      if (id <= this.lastEventId) return;
+      text += `id: ${id}\ndata: {"ts":${ts},"stream":"${stream}","text":${quote(line)}}\n\n`;
+      if (text.length >= WRITE_CHARS) {
+        this.res.write(text);
+        text = '';
+      }
+    });
     if (text) this.res.write(text);
   }
 
