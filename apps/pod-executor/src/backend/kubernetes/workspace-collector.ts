@@ -213,4 +213,3 @@ export function copyOverExec(openExec: OpenExec, dir: string, idleMs: number): P
       });
   });
 }
-
