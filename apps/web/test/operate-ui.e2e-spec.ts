@@ -1,6 +1,14 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { Browser, Locator, Page } from 'playwright-core';
-import { buildWebUi, launchChromium, screenshot, startTestPlatform, TestPlatform } from './web.harness';
+import {
+  buildWebUi,
+  launchChromium,
+  screenshot,
+  startTestPlatform,
+  tearDown,
+  TEARDOWN_MS,
+  TestPlatform,
+} from './web.harness';
 
 const GATED = `pipeline:
   steps:
@@ -57,11 +65,7 @@ describe('operating Kiln in the web UI', () => {
     browser = await launchChromium();
   }, 180_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    repo?.remove();
-  });
+  afterAll(() => tearDown({ browser, platform, repo }), TEARDOWN_MS);
 
   it('approves a waiting approval step: the run goes on and the page says who approved', async () => {
     await signIn(platform.adminToken);
@@ -81,7 +85,9 @@ describe('operating Kiln in the web UI', () => {
     await approvals.getByLabel(/^Comment/).fill('staging is broken');
     await approvals.getByRole('button', { name: 'Reject' }).click();
     await shows(page.getByTestId('run-status').getByText('failed'), 60_000);
-    await shows(page.getByTestId('approval-decisions').getByText(/^gate rejected by .+: “staging is broken”$/));
+    await shows(
+      page.getByTestId('approval-decisions').getByText(/^gate rejected by .+: “staging is broken”$/),
+    );
     await screenshot(page, 'operate-approval-rejected');
     const finished = await platform.waitForRun(projectId, run.id);
     expect(finished.steps.find((s) => s.name === 'gate')?.error).toMatch(/: staging is broken$/);
@@ -105,7 +111,9 @@ describe('operating Kiln in the web UI', () => {
     await shows(page.getByTestId('run-status').getByText('succeeded'), 60_000);
     const rerun = await platform.waitForRun(projectId, rerunId);
     expect(rerun.retry_of).toBe(first.id);
-    expect(rerun.steps.find((s) => s.name === 'build')?.reused_from).toBe(first.steps.find((s) => s.name === 'build')?.id);
+    expect(rerun.steps.find((s) => s.name === 'build')?.reused_from).toBe(
+      first.steps.find((s) => s.name === 'build')?.id,
+    );
     expect(rerun.steps.find((s) => s.name === 'check')?.reused_from).toBeNull();
   });
 
@@ -114,7 +122,10 @@ describe('operating Kiln in the web UI', () => {
       name: 'Reader',
       email: 'reader@example.com',
     });
-    await platform.api('POST', `/api/projects/${projectId}/members`, { user_id: reader.body.id, role: 'read' });
+    await platform.api('POST', `/api/projects/${projectId}/members`, {
+      user_id: reader.body.id,
+      role: 'read',
+    });
     await signIn(reader.body.token);
     await openWaitingRun();
     const approvals = page.getByRole('region', { name: 'Approvals' });

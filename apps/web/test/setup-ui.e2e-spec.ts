@@ -1,6 +1,14 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { buildWebUi, launchChromium, screenshot, startTestPlatform, TestPlatform } from './web.harness';
+import {
+  buildWebUi,
+  launchChromium,
+  screenshot,
+  startTestPlatform,
+  tearDown,
+  TEARDOWN_MS,
+  TestPlatform,
+} from './web.harness';
 
 const BROKEN = `pipeline:
   steps:
@@ -51,12 +59,8 @@ describe('setting up and operating Kiln in the web UI', () => {
     await openContext();
   }, 180_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await platform?.stop();
-    repo?.remove();
-  });
+  // Closing the browser closes its contexts.
+  afterAll(() => tearDown({ browser, platform, repo }), TEARDOWN_MS);
 
   it('creates a project, refusing bad fields beside each field, and shows the webhook wiring once', async () => {
     await signIn(platform.adminToken);
@@ -158,9 +162,12 @@ describe('setting up and operating Kiln in the web UI', () => {
     await page.reload();
     await page.getByRole('button', { name: /^test: succeeded/ }).click();
     await showsText(page.getByTestId('log'), 'tests passed with a variable from the form');
-    const times = await page.getByTestId('log').locator('.log-time').evaluateAll((els) =>
-      els.map((el) => ({ time: el.getAttribute('data-time'), iso: el.getAttribute('title') })),
-    );
+    const times = await page
+      .getByTestId('log')
+      .locator('.log-time')
+      .evaluateAll((els) =>
+        els.map((el) => ({ time: el.getAttribute('data-time'), iso: el.getAttribute('title') })),
+      );
     expect(times.length).toBeGreaterThan(0);
     for (const { time, iso } of times) {
       expect(time).toMatch(/^\d{2}:\d{2}:\d{2}$/);

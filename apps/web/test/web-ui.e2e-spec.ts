@@ -1,7 +1,15 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { buildWebUi, launchChromium, screenshot, startTestPlatform, TestPlatform } from './web.harness';
+import {
+  buildWebUi,
+  launchChromium,
+  screenshot,
+  startTestPlatform,
+  tearDown,
+  TEARDOWN_MS,
+  TestPlatform,
+} from './web.harness';
 
 const CI = `pipeline:
   steps:
@@ -115,11 +123,7 @@ describe('the web UI in a real browser', () => {
     await context?.close();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    repo?.remove();
-  });
+  afterAll(() => tearDown({ browser, platform, repo }), TEARDOWN_MS);
 
   it('signs in with a token, refusing a wrong one, and lists the projects', async () => {
     await page.goto(platform.gateway);
@@ -146,7 +150,8 @@ describe('the web UI in a real browser', () => {
     await shows(page.getByRole('heading', { name: 'Log: slow' }), 20_000);
     await showsText(log, 'line 3', 20_000);
     // The step prints a line every 0.5 s: whatever the page showed first, more arrives without a reload.
-    const lastLine = async () => Math.max(0, ...[...(await log.innerText()).matchAll(/line (\d+)/g)].map((m) => Number(m[1])));
+    const lastLine = async () =>
+      Math.max(0, ...[...(await log.innerText()).matchAll(/line (\d+)/g)].map((m) => Number(m[1])));
     const early = await lastLine();
     expect(early).toBeLessThan(30);
     await showsText(log, `line ${early + 1}`, 20_000);
@@ -182,7 +187,12 @@ describe('the web UI in a real browser', () => {
   it("shows the run's commit message, author and pull request in its header", async () => {
     await platform.query(
       'UPDATE runs SET commit_message = $2, commit_author = $3, pull_request_url = $4 WHERE id = $1',
-      [finishedCi.id, 'Fix the widget\n\nThe longer story.', 'Mona Lisa', 'https://github.com/acme/web/pull/7'],
+      [
+        finishedCi.id,
+        'Fix the widget\n\nThe longer story.',
+        'Mona Lisa',
+        'https://github.com/acme/web/pull/7',
+      ],
     );
     await signIn(platform.adminToken);
     await shows(page.getByRole('heading', { name: 'Projects' }));

@@ -1,4 +1,4 @@
-import { Platform, startPlatform } from '@kiln/testing';
+import { Platform, startPlatform, TestGitRepo } from '@kiln/testing';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -49,6 +49,43 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** The bound of each step of `tearDown`, and of the hook that calls it (both steps and some slack). */
+const BROWSER_CLOSE_MS = 20_000;
+const PLATFORM_STOP_MS = 60_000;
+export const TEARDOWN_MS = BROWSER_CLOSE_MS + PLATFORM_STOP_MS + 10_000;
+
+/**
+ * Closes the browser, then stops the platform and removes the repository, each step within a bound
+ * of its own: one that overran or failed is named in the error (a hook's timeout alone does not say
+ * which step hung), and the platform is stopped even when the browser did not close.
+ */
+export async function tearDown(parts: {
+  browser?: Browser;
+  platform?: Platform;
+  repo?: TestGitRepo;
+}): Promise<void> {
+  const problems: string[] = [];
+  const within = async (what: string, ms: number, step: () => Promise<unknown>) => {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>(
+      (resolve) => (timer = setTimeout(() => resolve(`did not finish in ${ms / 1000} s`), ms)),
+    );
+    const done = step().then(
+      () => undefined,
+      (error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    const problem = await Promise.race([done, late]).finally(() => clearTimeout(timer));
+    if (problem) problems.push(`${what} ${problem}`);
+    else if (Date.now() - started > ms / 2)
+      process.stderr.write(`teardown: ${what} took ${Date.now() - started} ms\n`);
+  };
+  await within('closing the browser', BROWSER_CLOSE_MS, async () => parts.browser?.close());
+  await within('stopping the platform', PLATFORM_STOP_MS, async () => parts.platform?.stop());
+  parts.repo?.remove();
+  if (problems.length > 0) throw new Error(`teardown: ${problems.join('; ')}`);
 }
 
 /** Saves the page as a test artifact; `fullPage: false` for pages too tall to render at once (a 2 MB log). */
