@@ -171,9 +171,8 @@ function filterSql(
   if (listing.branch) clauses.push(`branch = ${param(listing.branch)}`);
   if (cursor) {
     const at = param(cursor.createdAt.toISOString().replace('Z', ''));
-    clauses.push(
-      `(created_at < ${at}::timestamp OR (created_at = ${at}::timestamp AND id < ${param(cursor.id)}::uuid))`,
-    );
+    // A row comparison: PostgreSQL starts the index scan at the cursor (issue 20).
+    clauses.push(`(created_at, id) < (${at}::timestamp, ${param(cursor.id)}::uuid)`);
   }
   return { where: clauses.length > 0 ? clauses.join(' AND ') : 'true', params };
 }

