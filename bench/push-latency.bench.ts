@@ -2,7 +2,7 @@
 // whole platform (receiver, scheduler fetching .platform.yaml from the commit, executor cloning
 // the workspace and starting the bubblewrap sandbox). The latency is the step's started_at minus
 // the moment the webhook answered at the client; both clocks are this machine's.
-import { cpuOfApps, cpuPerRun } from './support/app-cpu';
+import { cpuOfApps, cpuPerRun, findServers } from './support/app-cpu';
 import { commitSeries } from './support/commits';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
@@ -29,19 +29,20 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const stack = await startStack({ executor: { KILN_EXECUTOR_CAPACITY: '4' } });
   try {
     const project = await stack.createProject({ '.platform.yaml': DEFINITION, 'README.md': 'bench\n' });
+    const servers = await findServers(stack);
     const timings: Timing[] = [];
     // Two warm-up runs: the first fetch into the scheduler's git cache and first sandbox are not typical.
     const shas = commitSeries(project.repo, runs + 2);
-    let cpuBefore = cpuOfApps(stack);
+    let cpuBefore = cpuOfApps(stack, servers);
     for (const [i, sha] of shas.entries()) {
-      if (i === 2) cpuBefore = cpuOfApps(stack);
+      if (i === 2) cpuBefore = cpuOfApps(stack, servers);
       const answer = await project.push(sha);
       const answeredAt = Date.now();
       const timing = await finishedRun(stack.sql, await runOfPush(stack.sql, answer), answeredAt);
       if (i >= 2) timings.push(timing);
       if ((i + 1) % 50 === 0) ctx.log(`push-latency: ${i + 1}/${runs + 2} runs`);
     }
-    const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack), timings.length);
+    const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack, servers), timings.length);
     const total = summarize(timings.map((t) => t.stepStartedAt - t.answeredAt));
     const toRun = summarize(timings.map((t) => t.runCreatedAt - t.answeredAt));
     const toQueued = summarize(timings.map((t) => t.stepQueuedAt - t.runCreatedAt));

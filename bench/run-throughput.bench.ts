@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { bwrapArgs } from '../apps/pod-executor/src/backend/local/bwrap-command';
 import { writeSandboxEtc } from '../apps/pod-executor/src/backend/local/sandbox-etc';
 import { commitSeries } from './support/commits';
-import { cpuOfApps, cpuPerRun } from './support/app-cpu';
+import { cpuOfApps, cpuPerRun, findServers } from './support/app-cpu';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
 import { BenchProject, runOfPush, startStack } from './support/stack';
@@ -44,6 +44,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const stack = await startStack({ executor: false });
   try {
     const project = await stack.createProject({ '.platform.yaml': DEFINITION });
+    const servers = await findServers(stack);
     let perStepAtOne = 0;
     let atFour = 0;
     for (const concurrency of CONCURRENCY_LEVELS) {
@@ -53,9 +54,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         `run-throughput: direct bubblewrap at ${concurrency}: ${round(direct.get(concurrency)!)} runs/min`,
       );
       await stack.startExecutor({ KILN_EXECUTOR_CAPACITY: String(concurrency) });
-      const cpuBefore = cpuOfApps(stack);
+      const cpuBefore = cpuOfApps(stack, servers);
       const { minutes, failed } = await platformRuns(stack.sql, project, runs);
-      const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack), runs);
+      const cpu = cpuPerRun(cpuBefore, cpuOfApps(stack, servers), runs);
       ctx.log(
         `run-throughput: CPU ms per run at ${concurrency}: ${cpu.map((c) => `${c.name} ${c.value}`).join(', ')}`,
       );
