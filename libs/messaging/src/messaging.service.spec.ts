@@ -170,6 +170,43 @@ describe('MessagingService', () => {
     });
   });
 
+  describe('nextStored', () => {
+    it("reads a subject's messages one request at a time, skipping other subjects, then answers null", async () => {
+      const [runId, stepId] = [randomUUID(), randomUUID()];
+      const subject = `kiln.logs.${runId}.${stepId}`;
+      expect(await messaging.nextStored(subject)).toBeNull();
+      const publish = (r: string, s: string, seq: number) =>
+        messaging.publish('kiln.logs', logChunk(r, s, seq), {
+          msgId: `${r}.${s}.${seq}`,
+          suffix: `${r}.${s}`,
+        });
+      const first = await publish(runId, stepId, 0);
+      await publish(randomUUID(), randomUUID(), 0);
+      const second = await publish(runId, stepId, 1);
+      const read: { seq: number; data: unknown }[] = [];
+      for (
+        let entry = await messaging.nextStored(subject);
+        entry;
+        entry = await messaging.nextStored(subject, entry.seq)
+      )
+        read.push(entry);
+      expect(read).toEqual([
+        { seq: first.seq, data: expect.objectContaining({ stepId, seq: 0 }) },
+        { seq: second.seq, data: expect.objectContaining({ stepId, seq: 1 }) },
+      ]);
+    });
+
+    it('answers a message that cannot be decoded without its data', async () => {
+      const [runId, stepId] = [randomUUID(), randomUUID()];
+      const { js, names } = app.get(MessagingConnection);
+      const ack = await js.publish(names.subject(`kiln.logs.${runId}.${stepId}`), 'not json');
+      expect(await messaging.nextStored(`kiln.logs.${runId}.${stepId}`)).toEqual({
+        seq: ack.seq,
+        data: undefined,
+      });
+    });
+  });
+
   describe('prefix isolation', () => {
     it('keeps messages of two prefixes apart', async () => {
       const otherPrefix = uniqueNatsPrefix();

@@ -5,7 +5,7 @@ import { decodeEvent, encodeEvent, EventMap, EventSubject, validateEvent } from 
 import { MessagingConnection } from './messaging.connection';
 import { messagingMetrics } from './messaging.metrics';
 import { ReadStreamOptions, StreamEntry, StreamReader } from './stream.reader';
-import { routeOf, subjectMatches, withSuffix } from './subject-names';
+import { routeOf, streamStoring, subjectMatches, withSuffix } from './subject-names';
 import { retryTransient } from './transient-error';
 
 export interface PublishOptions {
@@ -99,6 +99,29 @@ export class MessagingService {
    */
   readStream(subject: string, opts: ReadStreamOptions = {}): AsyncIterable<StreamEntry> {
     return { [Symbol.asyncIterator]: () => new StreamReader(this.connection, subject, opts) };
+  }
+
+  /**
+   * The first message stored on `subject` (full, unprefixed, suffix tokens allowed) after stream
+   * sequence `afterSeq`, or null when there is none: one request answered by the stream's leader,
+   * where a consumer costs a create, a pull and a delete. For subjects with a few messages (a
+   * short step's log chunks); `readStream` for long ones. `data` is undefined when the payload
+   * cannot be decoded (logged, as `readStream` skips it).
+   */
+  async nextStored(subject: string, afterSeq = 0): Promise<{ seq: number; data: unknown } | null> {
+    const { jsm, names } = this.connection;
+    const full = names.subject(subject);
+    // MSG.GET has taken next_by_subj since NATS 2.9; the client types it for direct gets only.
+    const query = { seq: afterSeq + 1, next_by_subj: full } as unknown as { seq: number };
+    const msg = await jsm.streams.getMessage(names.stream(streamStoring(subject).name), query);
+    if (!msg) return null;
+    try {
+      return { seq: msg.seq, data: decodeEvent(subject, msg.data) };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ subject: msg.subject, seq: msg.seq, error }, 'a stored message cannot be decoded');
+      return { seq: msg.seq, data: undefined };
+    }
   }
 
   /**

@@ -23,8 +23,6 @@ interface RoleNeeds {
   consumes: string[];
   /** Subjects the app hears as plain NATS subscriptions (broadcasts). */
   hears?: string[];
-  /** Other JetStream API requests, after `$JS.API.`. */
-  api?: string[];
 }
 
 const DEAD = `${DEAD_LETTER_PREFIX}.>`;
@@ -69,8 +67,6 @@ const NEEDS: Record<NatsRole, RoleNeeds> = {
   'log-archiver': {
     publishes: [Subjects.StepLogArchived, DEAD],
     consumes: ['KILN_EVENTS', 'KILN_LOGS'],
-    // Finding the stream of a log subject.
-    api: ['STREAM.NAMES'],
   },
 };
 
@@ -96,7 +92,6 @@ export function natsPermissions(role: NatsRole, prefix = ''): NatsPermissions {
     'INFO',
     ...streams.flatMap((s) => [`STREAM.INFO.${s}`, `STREAM.CREATE.${s}`, `STREAM.UPDATE.${s}`]),
     ...needs.consumes.map((name) => names.stream(name)).flatMap(consumeApi),
-    ...(needs.api ?? []),
   ];
   const consumed = needs.consumes.map((name) => `$JS.ACK.${names.stream(name)}.>`);
   return {
