@@ -3,16 +3,12 @@ import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
 import { logChunkProblem } from './log-chunk.guard';
 import { LogChunkReader } from './log-chunk.reader';
+import { SpillingText, writeText } from './spilling-text';
 
 /**
  * Deliveries of a step.finished whose log has gaps before the gaps are archived as such. The
@@ -25,6 +21,8 @@ const HEARTBEAT_MS = 3_000;
 const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
 /** Text assembled ahead of the object store's writes at most. */
 const UPLOAD_BUFFER_BYTES = 1024 * 1024;
+/** A log's times are kept in memory up to this size (a log of ~400 000 lines), in a file beyond. */
+const TIMES_IN_MEMORY_BYTES = 1024 * 1024;
 
 /** Some chunks `logChunks` promised are not in the stream (yet): the delivery is retried. */
 export class IncompleteLogError extends Error {
@@ -87,11 +85,9 @@ export class LogArchiverService {
 
   private async archiveStep(event: StepFinishedEvent, step: StepRow, deliveryCount: number): Promise<void> {
     const stopTimer = this.metrics.seconds.startTimer();
-    const dir = await mkdtemp(join(tmpdir(), 'kiln-archive-'));
     try {
-      const timesFile = join(dir, 'step.log.times');
       const key = stepLogKey(event.runId, step.name, event.attempt);
-      const log = await this.storeLog(event, key, timesFile, deliveryCount);
+      const log = await this.storeLog(event, key, deliveryCount);
       // The same object of the same size is announced once; a rewrite that differs is announced again.
       await this.messaging.publish(
         Subjects.StepLogArchived,
@@ -125,7 +121,6 @@ export class LogArchiverService {
       );
     } finally {
       stopTimer();
-      await rm(dir, { recursive: true, force: true });
     }
   }
 
@@ -139,9 +134,8 @@ export class LogArchiverService {
   private async storeLog(
     event: StepFinishedEvent,
     key: string,
-    timesFile: string,
     deliveryCount: number,
-  ): Promise<AssembledLog & { bytes: number; timesBytes: number }> {
+  ): Promise<AssembledLog & { bytes: number }> {
     const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER_BYTES });
     // Its errors are the upload's, reported by put(); a write into it after one throws (see write).
     body.on('error', () => undefined);
@@ -152,14 +146,16 @@ export class LogArchiverService {
     });
     // Awaited below; until then a failed upload must not count as an unhandled rejection.
     stored.catch(() => undefined);
+    const times = new SpillingText(TIMES_IN_MEMORY_BYTES);
     try {
-      const log = await this.assemble(event, body, timesFile);
+      const log = await this.assemble(event, body, times);
       if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
         throw new IncompleteLogError(event.stepId, describe(log));
       }
-      await this.storage.put(logTimesKey(key), createReadStream(timesFile), {
+      const timesBody = await times.body();
+      await this.storage.put(logTimesKey(key), timesBody.body, {
         contentType: LOG_CONTENT_TYPE,
-        size: log.timesBytes,
+        size: timesBody.size,
       });
       body.end();
       const { size } = await stored;
@@ -172,36 +168,30 @@ export class LogArchiverService {
         (e: unknown) => e,
       );
       throw uploadError !== undefined && !(error instanceof IncompleteLogError) ? uploadError : error;
+    } finally {
+      await times.dispose();
     }
   }
 
-  /** Reads the attempt's chunks in order, their text into `out` (left open), their times into `timesFile`. */
+  /** Reads the attempt's chunks in order, their text into `out` (left open), their times into `times`. */
   private async assemble(
     event: StepFinishedEvent,
     out: Writable,
-    timesFile: string,
-  ): Promise<AssembledLog & { timesBytes: number }> {
-    const timesOut = createWriteStream(timesFile);
-    try {
-      const assembler = new LogAssembler(event.attempt, event.logChunks, async (text, times) => {
-        await write(out, text);
-        await write(timesOut, times);
-      });
-      const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
-      if (event.logChunks !== 0 && (await this.reader.hasMessages(subject))) {
-        for await (const { data, caughtUp } of this.reader.read(subject)) {
-          const chunk = this.toChunk(data, event);
-          if (chunk) await assembler.add(chunk);
-          if (assembler.complete || caughtUp) break;
-        }
+    times: SpillingText,
+  ): Promise<AssembledLog> {
+    const assembler = new LogAssembler(event.attempt, event.logChunks, async (text, entries) => {
+      await writeText(out, text);
+      await times.write(entries);
+    });
+    const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
+    if (event.logChunks !== 0) {
+      for await (const data of this.reader.read(subject)) {
+        const chunk = this.toChunk(data, event);
+        if (chunk) await assembler.add(chunk);
+        if (assembler.complete) break;
       }
-      const log = await assembler.finish();
-      timesOut.end();
-      await finished(timesOut);
-      return { ...log, timesBytes: timesOut.bytesWritten };
-    } finally {
-      timesOut.destroy();
     }
+    return assembler.finish();
   }
 
   private toChunk(data: unknown, event: StepFinishedEvent): LogChunkEvent | null {
@@ -211,24 +201,6 @@ export class LogArchiverService {
     this.logger.warn({ runId: event.runId, stepId: event.stepId, problem }, 'skipped an unusable log chunk');
     return null;
   }
-}
-
-/** Writes `text`, waiting while `out` is full; throws once `out` was destroyed (a failed upload). */
-async function write(out: Writable, text: string): Promise<void> {
-  if (out.destroyed) throw stoppedError(out);
-  if (out.write(text)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      out.off('drain', done).off('close', done).off('error', done);
-      resolve();
-    };
-    out.once('drain', done).once('close', done).once('error', done);
-  });
-  if (out.destroyed) throw stoppedError(out);
-}
-
-function stoppedError(out: Writable): Error {
-  return out.errored ?? new Error('the log could not be written');
 }
 
 function describe(log: AssembledLog): string {
