@@ -1,8 +1,7 @@
 import { createStorage, ObjectStorage } from '@kiln/storage';
 import { RunningApps, startApps } from '@kiln/testing';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ArchiverFixture,
@@ -56,26 +55,21 @@ describe('log-archiver restarts', () => {
 
   describe('as a process killed with SIGKILL mid-archive', () => {
     let apps: RunningApps | undefined;
-    let appTmp: string;
-
-    beforeAll(() => {
-      appTmp = mkdtempSync(join(tmpdir(), 'kiln-archiver-tmp-'));
-    });
 
     afterAll(async () => {
       await apps?.stop();
-      rmSync(appTmp, { recursive: true, force: true });
     });
 
     it('archives the whole log after the redelivery to a restarted process', async () => {
-      // The archiver's temp files go to its own TMPDIR, so the test can see an archive in progress.
-      apps = await startApps(['log-archiver'], { ...fx.env, TMPDIR: appTmp });
+      apps = await startApps(['log-archiver'], fx.env);
       const step = await createStep(fx.prisma, 'killed');
       const expected = await publishBigLog(fx, step, 2000, 100);
       const published = Date.now();
       await fx.publisher.finished(step, { logChunks: 2000 });
 
-      await waitUntil(() => readdirSync(appTmp).some((name) => name.startsWith('kiln-archive-')), 10_000, 5);
+      // The log is uploaded as it is read: a file in the fs store's staging folder is an archive in progress.
+      const staging = join(fx.dataDir, 'objects', '.kiln-uploads');
+      await waitUntil(() => existsSync(staging) && readdirSync(staging).length > 0, 10_000, 5);
       await apps.kill('log-archiver', 'SIGKILL');
       expect(await archivedLogs(fx.publisher, step.stepId, () => true, 1_000)).toEqual([]);
 
