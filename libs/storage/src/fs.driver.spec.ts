@@ -51,6 +51,18 @@ describe('fs driver', () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  it('refuses such a link placed after earlier uploads, and makes its folders again when removed', async () => {
+    await storage.put('logs/a/x.log', 'one');
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, join(root, 'link'));
+    await expect(storage.put('link/x', 'pwned')).rejects.toBeInstanceOf(InvalidObjectKeyError);
+    expect(readdirSync(outside)).toEqual([]);
+    rmSync(root, { recursive: true, force: true });
+    await storage.put('logs/a/y.log', 'two');
+    expect((await storage.get('logs/a/y.log')).toString()).toBe('two');
+  });
+
   it('never shows a reader a partially written object', async () => {
     await storage.put('obj', 'old content');
     const fresh = new PassThrough();

@@ -42,6 +42,8 @@ const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? '';
 export class FsObjectStorage implements ObjectStorage {
   private readonly root: string;
   private readonly staging: string;
+  /** The root with symbolic links resolved, read once: it is where the operator put it. */
+  private realRoot?: Promise<string>;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -59,11 +61,16 @@ export class FsObjectStorage implements ObjectStorage {
 
   async put(key: string, body: ObjectBody, opts: PutOptions = {}): Promise<PutResult> {
     const target = this.pathOf(key);
-    await this.ensureReady();
     const temp = join(this.staging, randomUUID());
     const digest = new ObjectDigest();
     try {
-      const file = await open(temp, 'wx');
+      // Each file operation is a trip through libuv's thread pool: the staging folder is made
+      // when the first upload (or one after it was removed) does not find it, not before each.
+      const file = await open(temp, 'wx').catch(async (error: unknown) => {
+        if (codeOf(error) !== 'ENOENT') throw error;
+        await this.ensureReady();
+        return open(temp, 'wx');
+      });
       try {
         for await (const chunk of digestedChunks(body, digest)) await writeAll(file, chunk);
         // Flushed before the rename so a crash cannot leave a renamed but empty file.
@@ -167,8 +174,8 @@ export class FsObjectStorage implements ObjectStorage {
   private async moveIntoPlace(key: string, temp: string, target: string): Promise<void> {
     // A concurrent delete may prune the freshly made folder before the rename: make it again.
     for (let attempt = 1; ; attempt++) {
-      await this.assertNoLinkOut(key, dirname(target));
-      await mkdir(dirname(target), { recursive: true });
+      if (!(await this.assertNoLinkOut(key, dirname(target))))
+        await mkdir(dirname(target), { recursive: true });
       try {
         await rename(temp, target);
         return;
@@ -178,13 +185,20 @@ export class FsObjectStorage implements ObjectStorage {
     }
   }
 
-  /** Keys cannot make symbolic links, but one placed in the root by hand must not lead a write out. */
-  private async assertNoLinkOut(key: string, dir: string): Promise<void> {
-    const realRoot = await realpath(this.root);
+  /**
+   * Keys cannot make symbolic links, but one placed in the root by hand must not lead a write out.
+   * Answers whether `dir` itself exists (else it is still to be made).
+   */
+  private async assertNoLinkOut(key: string, dir: string): Promise<boolean> {
+    this.realRoot ??= realpath(this.root).catch((error: unknown) => {
+      this.realRoot = undefined;
+      throw error;
+    });
+    const realRoot = await this.realRoot;
     for (let existing = dir; ; existing = dirname(existing)) {
       try {
         const real = await realpath(existing);
-        if (real === realRoot || real.startsWith(realRoot + sep)) return;
+        if (real === realRoot || real.startsWith(realRoot + sep)) return existing === dir;
         throw new InvalidObjectKeyError(key, 'leads outside the storage root through a symbolic link');
       } catch (error) {
         // Folders still to be made: what matters is where their nearest existing ancestor is.
