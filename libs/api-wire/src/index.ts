@@ -5,6 +5,7 @@
 import { isTerminalRun, isTerminalStep, RUN_STATUSES, RunStatus, StepStatus } from '@kiln/engine';
 
 export { RUN_STATUSES };
+export * from './ids';
 export * from './run-variables';
 export type { RunStatus, StepStatus };
 

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@kiln/errors';
-import { isUuid } from '../common/uuid';
+import { isUuid } from '@kiln/api-wire';
 
 /** `GET /internal/artifacts/:id/download` with `X-Project-Id`, both UUIDs. */
 export function parseDownloadRequest(id: string, projectId: unknown): { id: string; projectId: string } {

@@ -2,7 +2,7 @@ import { NAME_MAX_LENGTH, NAME_PATTERN } from '@kiln/definition';
 import { MAX_KEY_BYTES } from '@kiln/storage';
 import { IncomingHttpHeaders } from 'node:http';
 import { InvalidInputError } from '@kiln/errors';
-import { isUuid } from '../common/uuid';
+import { isUuid } from '@kiln/api-wire';
 
 // Control characters break logs and headers; NUL truncates paths in C libraries.
 const hasControlCharacter = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');

@@ -1,6 +1,6 @@
 import { CACHE_KEY_MAX_LENGTH } from '@kiln/definition';
 import { InvalidInputError } from '@kiln/errors';
-import { isUuid } from '../common/uuid';
+import { isUuid } from '@kiln/api-wire';
 
 /** Rendered keys (renderCacheKey) keep to these characters, which need no escaping anywhere. */
 const KEY = /^[A-Za-z0-9._-]+$/;
@@ -29,7 +29,8 @@ export function parseCacheLookup(projectId: string, key: string, restore: unknow
   const restoreKeys = restore === undefined ? [] : Array.isArray(restore) ? restore : [restore];
   if (restoreKeys.length > MAX_RESTORE_KEYS) problems.push(`at most ${MAX_RESTORE_KEYS} restore keys`);
   for (const prefix of restoreKeys) {
-    if (typeof prefix !== 'string' || !isKey(prefix)) problems.push(`restore key "${String(prefix)}" ${KEY_RULE}`);
+    if (typeof prefix !== 'string' || !isKey(prefix))
+      problems.push(`restore key "${String(prefix)}" ${KEY_RULE}`);
   }
   if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { problems });
   return { projectId: projectId.toLowerCase(), key, restoreKeys: restoreKeys as string[] };

@@ -1,12 +1,8 @@
 import { ServerError, UsageError } from '../errors';
 import { ApiClient } from './api-client';
-import { Pipeline, Project, Run, User } from '@kiln/api-wire';
+import { isUuid, Pipeline, Project, Run, User } from '@kiln/api-wire';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid };
 
 /** `<project>/<pipeline>`, or `<pipeline>` with `--project`. */
 export function splitPipelineRef(ref: string, projectFlag?: string): { project: string; pipeline: string } {

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { InvalidInputError } from '@kiln/errors';
+import { isUuid } from '@kiln/api-wire';
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
@@ -46,24 +47,28 @@ type After<K> = { createdAt?: { lte: Date }; OR?: ({ createdAt: { lt: Date } } |
  * every newer row first: a page at 90 % of 100 000 runs took 18.7 ms that way, 0.1 ms this way.
  */
 export function afterCursor(cursor: string | undefined): After<string> {
-  return after(cursor, UUID, (id) => id);
+  return after(cursor, isUuid, (id) => id);
 }
 
 /** The same for tables keyed by a sequence (audit_log). */
 export function afterNumericCursor(cursor: string | undefined): After<bigint> {
-  return after(cursor, DIGITS, BigInt);
+  return after(cursor, isSequence, BigInt);
 }
 
-function after<K>(cursor: string | undefined, idPattern: RegExp, key: (id: string) => K): After<K> {
+function after<K>(
+  cursor: string | undefined,
+  isId: (id: string) => boolean,
+  key: (id: string) => K,
+): After<K> {
   if (!cursor) return {};
-  const { createdAt, id } = decodeCursor(cursor, idPattern);
+  const { createdAt, id } = decodeCursor(cursor, isId);
   return { createdAt: { lte: createdAt }, OR: [{ createdAt: { lt: createdAt } }, { id: { lt: key(id) } }] };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGITS = /^\d{1,19}$/;
 /** PostgreSQL's bigint; a longer sequence number would be a database error, not an empty page. */
 const MAX_SEQUENCE = 2n ** 63n - 1n;
+const isSequence = (id: string) => DIGITS.test(id) && BigInt(id) <= MAX_SEQUENCE;
 /** Rows are stamped by the database clock: a position outside these years was never handed out. */
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10_000, 0, 1);
@@ -87,7 +92,7 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
 }
 
-export function decodeCursor(text: string, idPattern: RegExp): Cursor {
+export function decodeCursor(text: string, isId: (id: string) => boolean): Cursor {
   try {
     const [at, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
@@ -96,8 +101,7 @@ export function decodeCursor(text: string, idPattern: RegExp): Cursor {
       typeof id === 'string' &&
       createdAt.getTime() >= EARLIEST &&
       createdAt.getTime() < LATEST &&
-      idPattern.test(id) &&
-      (idPattern !== DIGITS || BigInt(id) <= MAX_SEQUENCE)
+      isId(id)
     ) {
       return { createdAt, id };
     }

@@ -1,5 +1,6 @@
 import { Run, Step } from '@kiln/db';
 import { PoolClient, QueryResult } from 'pg';
+import { isUuid } from '@kiln/api-wire';
 
 /**
  * The run and its steps as the writer reads them: hand-written statements through the pg pool
@@ -84,11 +85,9 @@ function beginAndReadText(runId: string): string {
     SELECT ${STEP_COLUMNS} FROM steps WHERE run_id = ${uuidLiteral(runId)} ORDER BY position`;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A run id as a literal for the text of a simple query (which has no parameters); refuses anything but a UUID. */
 export function uuidLiteral(id: string): string {
-  if (!UUID.test(id)) throw new Error(`not a run id: ${JSON.stringify(id)}`);
+  if (!isUuid(id)) throw new Error(`not a run id: ${JSON.stringify(id)}`);
   return `'${id}'::uuid`;
 }
 
@@ -107,8 +106,13 @@ type StepRow = Omit<Step, 'logBytes'> & { logBytes: string | null };
 export async function beginWithRun(client: PoolClient, runId: string): Promise<LockedRun | null> {
   // pg answers a query of several statements with one result each (its typings know only one).
   const results: unknown = await client.query(beginAndReadText(runId));
-  if (!Array.isArray(results) || results.length !== 3) throw new Error('expected the results of BEGIN and two reads');
-  const [, locked, steps] = results as [QueryResult, QueryResult<Run & { projectLimit: number | null }>, QueryResult<StepRow>];
+  if (!Array.isArray(results) || results.length !== 3)
+    throw new Error('expected the results of BEGIN and two reads');
+  const [, locked, steps] = results as [
+    QueryResult,
+    QueryResult<Run & { projectLimit: number | null }>,
+    QueryResult<StepRow>,
+  ];
   if (locked.rows.length === 0) return null;
   const { projectLimit, ...run } = locked.rows[0];
   return { run: { ...run, steps: steps.rows.map(decodeStep) }, projectLimit };

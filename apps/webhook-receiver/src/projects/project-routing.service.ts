@@ -4,8 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { NotFoundError } from '@kiln/errors';
 import { webhookMetrics } from '../metrics/webhook.metrics';
 import { TargetProject } from './webhook-target';
+import { isUuid } from '@kiln/api-wire';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CACHE_SIZE = 1000;
 
 /** The projects a delivery is addressed to, as the database had them at one routing version. */
@@ -79,7 +79,7 @@ export class ProjectRoutingService {
 
   /** The project of one pipeline, with only that pipeline; 404 when it does not exist or was deleted. */
   async byPipeline(pipelineId: string, fresh: boolean): Promise<Routing> {
-    if (!UUID.test(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
+    if (!isUuid(pipelineId)) throw new NotFoundError(`pipeline ${pipelineId} not found`);
     const key = `pipeline\0${pipelineId.toLowerCase()}`;
     const cached = fresh ? undefined : this.cached(key);
     if (cached) return cached;

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '@kiln/api-wire';
 
 /** Labels on every container and volume the docker backend makes; the sweep finds them by these. */
 export const LABEL = {
@@ -26,7 +25,7 @@ export function labels(runId: string, role: Role | 'workspace', executorId: stri
 }
 
 function checkedRunId(runId: string): string {
-  if (!UUID.test(runId)) throw new Error(`"${runId}" is not a run id`);
+  if (!isUuid(runId)) throw new Error(`"${runId}" is not a run id`);
   return runId.toLowerCase();
 }
 

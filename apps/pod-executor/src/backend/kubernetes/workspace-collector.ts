@@ -11,8 +11,8 @@ import { collectArgv, collectorPodManifest } from './manifests';
 import { COLLECT_CONTAINER, OWNER_DATA, ownerName } from './names';
 import { containerStatus } from './pod-outcome';
 import { PodWatcher } from './pod-watcher';
+import { isUuid } from '@kiln/api-wire';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Pulling the helper image and starting it may take this long. */
 const START_TIMEOUT_MS = 5 * 60_000;
 
@@ -36,7 +36,7 @@ export class WorkspaceCollector {
   ) {}
 
   dir(runId: string): string {
-    if (!UUID.test(runId)) throw new Error(`"${runId}" is not a run id`);
+    if (!isUuid(runId)) throw new Error(`"${runId}" is not a run id`);
     return join(this.options.collectDir, runId);
   }
 
@@ -168,7 +168,11 @@ export function copyOverExec(openExec: OpenExec, dir: string, idleMs: number): P
       stalled = true;
       socket?.close();
       tar.kill();
-      reject(new WorkspaceCopyError(`copying files out of the volume stalled: nothing came for ${idleMs / 1000} s`));
+      reject(
+        new WorkspaceCopyError(
+          `copying files out of the volume stalled: nothing came for ${idleMs / 1000} s`,
+        ),
+      );
     }, idleMs);
     // Refreshed as bytes arrive: the client writes without waiting for tar, so a slow disk is not
     // taken for a silent stream.

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkoutCommit, CheckoutTarget } from './git-checkout';
+import { isUuid } from '@kiln/api-wire';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STAGING_PREFIX = '.staging-';
 
 /**
@@ -21,7 +21,7 @@ export class Workspaces {
   }
 
   dir(runId: string): string {
-    if (!UUID.test(runId)) throw new Error(`"${runId}" is not a run id`);
+    if (!isUuid(runId)) throw new Error(`"${runId}" is not a run id`);
     return join(this.root, runId);
   }
 
