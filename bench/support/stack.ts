@@ -224,28 +224,38 @@ async function deleteStreams(url: string, prefix: string): Promise<void> {
 }
 
 /**
- * The run a push started. The receiver names a run only for inline pipelines; a pipeline read from
- * the repository (the benchmarks' `.platform.yaml`) is `pending_filter` in the answer until the
- * scheduler has read the commit, so its run is found by the delivery it came from.
+ * What a push started: a run the receiver names (inline pipelines), or the delivery whose run the
+ * scheduler creates once it has read the commit (a pipeline read from the repository, the
+ * benchmarks' `.platform.yaml`, is `pending_filter` in the answer).
  */
+export function pushTarget(answer: { status: number; body: Record<string, unknown> }): {
+  runId?: string;
+  deliveryId?: string;
+} {
+  if (answer.status !== 202)
+    throw new Error(`push not accepted: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (typeof answer.body.run_id === 'string') return { runId: answer.body.run_id };
+  const recordId = answer.body.delivery_record_id;
+  if (typeof recordId !== 'string')
+    throw new Error(`push answered no delivery: ${JSON.stringify(answer.body)}`);
+  return { deliveryId: recordId };
+}
+
+/** The run a push started, found by its delivery when the answer does not name it. */
 export async function runOfPush(
   sql: Client,
   answer: { status: number; body: Record<string, unknown> },
   timeoutMs = 60_000,
 ): Promise<string> {
-  if (answer.status !== 202)
-    throw new Error(`push not accepted: ${answer.status} ${JSON.stringify(answer.body)}`);
-  if (typeof answer.body.run_id === 'string') return answer.body.run_id;
-  const recordId = answer.body.delivery_record_id;
-  if (typeof recordId !== 'string')
-    throw new Error(`push answered no delivery: ${JSON.stringify(answer.body)}`);
+  const { runId, deliveryId } = pushTarget(answer);
+  if (runId) return runId;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { rows } = await sql.query<{ id: string }>('SELECT id FROM runs WHERE delivery_id = $1 LIMIT 1', [
-      recordId,
+      deliveryId,
     ]);
     if (rows[0]) return rows[0].id;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`delivery ${recordId} started no run within ${timeoutMs} ms`);
+  throw new Error(`delivery ${deliveryId} started no run within ${timeoutMs} ms`);
 }
