@@ -6,5 +6,6 @@ export * from './prisma-client.factory';
 export * from './migrator';
 export * from './migrations-dir';
 export * from './run-counts';
+export * from './run-rows';
 export * from './test-summary';
 export * from './pool-transaction';

@@ -5,10 +5,10 @@ import { Actor } from '../auth/actor';
 import { ProjectAccessService } from '../auth/project-access.service';
 import { NotFoundError } from '@kiln/errors';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
-import { afterCursor, NEWEST_FIRST, pageSize, toPage } from '../common/pagination';
+import { pageSize, toPage } from '../common/pagination';
 import { approvalDecisions } from './approval-decisions';
 import { presentRun, RunWithSteps, STEPS_IN_ORDER } from './run.presenter';
-import { runFilters } from './run-filters';
+import { runPage, RunScope } from './run-page-rows';
 import { AllRunsQuery, RunsQuery } from './runs.dto';
 
 /** Reading runs: per project, across the caller's projects, one with its steps. */
@@ -26,10 +26,8 @@ export class RunsService {
   }
 
   async listAll(actor: Actor, query: AllRunsQuery) {
-    const readable = await this.access.readableProjectIds(actor);
-    const scope = readable === null ? {} : { projectId: { in: readable } };
     // A project_id the caller cannot read simply yields nothing, like any other filter.
-    return this.page({ AND: [scope, query.project_id ? { projectId: query.project_id } : {}] }, query);
+    return this.page({ projectIds: await this.access.readableProjectIds(actor) }, query);
   }
 
   async get(actor: Actor, projectId: string, runId: string) {
@@ -59,7 +57,10 @@ export class RunsService {
       where: { id: run.projectId },
       select: { concurrencyLimit: true },
     });
-    const limits = { maxActive: this.config.KILN_MAX_ACTIVE_RUNS, projectLimit: project?.concurrencyLimit ?? null };
+    const limits = {
+      maxActive: this.config.KILN_MAX_ACTIVE_RUNS,
+      projectLimit: project?.concurrencyLimit ?? null,
+    };
     return queuePosition(await competition(countRuns(this.prisma), run, limits));
   }
 
@@ -69,14 +70,8 @@ export class RunsService {
     return run;
   }
 
-  private async page(where: object, query: RunsQuery) {
+  private async page(scope: RunScope, query: AllRunsQuery) {
     const limit = pageSize(query);
-    const rows = await this.prisma.run.findMany({
-      where: { AND: [where, runFilters(query), afterCursor(query.cursor)] },
-      include: STEPS_IN_ORDER,
-      orderBy: NEWEST_FIRST,
-      take: limit + 1,
-    });
-    return toPage(rows, limit, presentRun);
+    return toPage(await runPage(this.prisma.pool, scope, query, limit), limit, presentRun);
   }
 }
