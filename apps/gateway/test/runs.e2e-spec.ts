@@ -425,6 +425,9 @@ describe('reading runs', () => {
       ['limit=0', 'limit'],
       ['limit=abc', 'limit'],
       ['created_from=yesterday', 'created_from'],
+      // Instants before year 1 (ISO 8601 has a year 0), which PostgreSQL cannot hold.
+      ['created_from=0000-06-01', 'created_from'],
+      ['created_to=0001-01-01T00:30:00%2B01:00', 'created_to'],
       ['pipeline_id=1', 'pipeline_id'],
     ]) {
       const res = await gw.http().get(`/api/projects/${projectId}/runs?${query}`).set(bearer(owner.token));
