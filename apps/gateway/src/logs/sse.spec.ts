@@ -18,21 +18,23 @@ function capture() {
 
 describe('SseWriter', () => {
   it.each([
-    ['ASCII', ['{"text":"plain"}', '{"text":"tab\\there"}']],
-    ['non-ASCII', ['{"text":"grüße ✓"}', '{"text":"\u{1F600}"}']],
-    ['control characters', ['{"text":"bell\u0007"}', '{"text":"del\u007f"}']],
+    ['ASCII', [{ text: 'plain' }, { text: 'tab\there' }]],
+    ['non-ASCII', [{ text: 'grüße ✓' }, { text: '\u{1F600}' }]],
+    ['control characters', [{ text: 'bell\u0007' }, { text: 'del\u007f' }]],
   ])('sends numbered events of %s text as UTF-8', (_, payloads) => {
     const { res, text } = capture();
     const sse = new SseWriter(res, -1);
-    sse.dataJson(payloads);
+    sse.dataMany(payloads);
     sse.end();
-    expect(text()).toBe(payloads.map((payload, id) => `id: ${id}\ndata: ${payload}\n\n`).join(''));
+    expect(text()).toBe(
+      payloads.map((payload, id) => `id: ${id}\ndata: ${JSON.stringify(payload)}\n\n`).join(''),
+    );
   });
 
   it('skips the events a reconnecting client already had', () => {
     const { res, text } = capture();
     const sse = new SseWriter(res, 0);
-    sse.dataJson(['"a"', '"b"']);
+    sse.dataMany(['a', 'b']);
     sse.end();
     expect(text()).toBe('id: 1\ndata: "b"\n\n');
   });
@@ -40,10 +42,12 @@ describe('SseWriter', () => {
   it("writes a big batch in pieces a young GC can free (below V8's 128 KiB large objects)", () => {
     const { res, sent, text } = capture();
     const sse = new SseWriter(res, -1);
-    const payloads = Array.from({ length: 2000 }, (_, i) => `{"text":"line ${i} ${'x'.repeat(60)}"}`);
-    sse.dataJson(payloads);
+    const payloads = Array.from({ length: 2000 }, (_, i) => ({ text: `line ${i} ${'x'.repeat(60)}` }));
+    sse.dataMany(payloads);
     sse.end();
-    expect(text()).toBe(payloads.map((payload, id) => `id: ${id}\ndata: ${payload}\n\n`).join(''));
+    expect(text()).toBe(
+      payloads.map((payload, id) => `id: ${id}\ndata: ${JSON.stringify(payload)}\n\n`).join(''),
+    );
     expect(sent.length).toBeGreaterThan(2);
     for (const piece of sent) expect(piece.length).toBeLessThan(64 * 1024);
   });

@@ -4,9 +4,10 @@ import { Response } from 'express';
 const KEEP_ALIVE_MS = 15_000;
 /**
  * Text written at once is kept below V8's large-object size (128 KiB): a larger string (a log
- * chunk's events are ~2.2 times its text, ~140 KB for 64 KiB) goes to the large-object space and is promoted to the old
- * generation if a scavenge finds it still waiting in the socket's buffer, to be freed only by a
- * full GC. Such strings were most of what grew the gateway's old space while a flood was followed.
+ * chunk's events are ~2.2 times its text, ~140 KB for 64 KiB) goes to the large-object space and
+ * is promoted to the old generation if a scavenge finds it still waiting in the socket's buffer,
+ * to be freed only by a full GC. Such strings were most of what grew the gateway's old space while
+ * a flood was followed.
  */
 const WRITE_CHARS = 32 * 1024;
 
@@ -44,20 +45,16 @@ export class SseWriter {
   }
 
   /**
-   * Consecutive `data:` events in one write: a log chunk holds hundreds of lines, and a write per
-   * line (each its own HTTP chunk) was a third of the gateway's CPU while following a chatty step.
+   * Consecutive `data:` events, written in pieces of about WRITE_CHARS rather than one per event:
+   * a log chunk holds hundreds of lines, and a write per line (each its own HTTP chunk) was a third
+   * of the gateway's CPU while following a chatty step.
    */
   dataMany(payloads: unknown[]): void {
-    this.dataJson(payloads.map((payload) => JSON.stringify(payload)));
-  }
-
-  /** Like dataMany, each payload given as its JSON text; written in pieces of about WRITE_CHARS. */
-  dataJson(payloads: string[]): void {
     let text = '';
     for (const payload of payloads) {
       const id = this.nextId++;
       if (id <= this.lastEventId) continue;
-      text += `id: ${id}\ndata: ${payload}\n\n`;
+      text += `id: ${id}\ndata: ${JSON.stringify(payload)}\n\n`;
       if (text.length >= WRITE_CHARS) {
         this.res.write(text);
         text = '';
