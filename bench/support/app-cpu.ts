@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { processTreeCpuMs } from './proc';
+import { processCpuMs, processTreeCpuMs } from './proc';
 import { BenchResult } from './result';
 import { round } from './stats';
 import { Stack } from './stack';
@@ -33,7 +33,7 @@ export function cpuOfApps(stack: Stack, servers?: Servers): AppCpu {
     cpu.set('postgresql (all its processes)', { self: tree.self + tree.children, children: 0 });
   }
   if (servers && servers.nats.length > 0) {
-    const self = servers.nats.reduce((sum, pid) => sum + (tryCpu(pid) ?? 0), 0);
+    const self = servers.nats.reduce((sum, pid) => sum + cpuOrNothing(pid), 0);
     cpu.set('nats-server', { self, children: 0 });
   }
   return cpu;
@@ -52,12 +52,12 @@ export function cpuPerRun(before: AppCpu, after: AppCpu, runs: number): BenchRes
   });
 }
 
-function tryCpu(pid: number): number | undefined {
+/** A process's CPU time so far; 0 once it has ended (counted as nothing from then on). */
+function cpuOrNothing(pid: number): number {
   try {
-    return processTreeCpuMs(pid).self;
+    return processCpuMs(pid);
   } catch {
-    // It ended: counted as nothing from here on.
-    return undefined;
+    return 0;
   }
 }
 
