@@ -77,8 +77,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       20,
     );
     const path = `/api/projects/${project.id}/runs/${runId}/steps/${stepId}/logs`;
-    const cpu = (app: 'gateway' | 'pod-executor') => processCpuMs(stack.pid(app)!);
-    const cpuBefore = { gateway: cpu('gateway'), executor: cpu('pod-executor') };
+    const cpu = (app: 'gateway' | 'pod-executor' | 'log-archiver') => processCpuMs(stack.pid(app)!);
+    const cpuBefore = {
+      gateway: cpu('gateway'),
+      executor: cpu('pod-executor'),
+      archiver: cpu('log-archiver'),
+    };
     const tail = await follow(`${stack.url('gateway')}${path}`, stack.adminToken);
     if (tail.error) throw new Error(`SSE client failed: ${tail.error}`);
     const liveMiB = tail.bytes / MiB;
@@ -88,6 +92,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     };
     ctx.log(`log-flood: SSE client got ${tail.lines} lines`);
     const archive = await archived(stack, stepId);
+    const archiverCpuPerMiB = (cpu('log-archiver') - cpuBefore.archiver) / (archive.bytes / MiB);
     const copy = catThroughput(join(stack.dataDir, 'objects', archive.key));
     const sortedLatency = tail.latencies.sort();
     const sortedLag = tail.executorLags.sort();
@@ -135,6 +140,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         value: round(archiveMiBs),
         unit: 'MiB/s',
         baseline: { name: 'cat of the archived bytes', value: round(copy) },
+      },
+      {
+        name: 'archiver CPU per MiB archived',
+        value: round(archiverCpuPerMiB),
+        unit: 'ms',
+        note: "process CPU time from the step's start to its log archived (it waits while the step runs)",
       },
       { name: 'archived log size', value: round(archive.bytes / MiB), unit: 'MiB' },
     ];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decodeEvent, decodeLogChunk, encodeEvent, encodeLogChunk } from './event-codec';
+import { decodeEvent, decodeLogChunk, decodeLogChunkBytes, encodeEvent, encodeLogChunk } from './event-codec';
 import { LogChunkEvent } from './events/log-chunk.event';
 import { validateEvent } from './validate-event';
 import { Subjects } from './subjects';
@@ -45,6 +45,14 @@ describe('event codec', () => {
   it('keeps the text of the chunk, not a text field of its JSON line', () => {
     const data = Buffer.concat([Buffer.from('{"text":"forged\\n","seq":1}\n'), Buffer.from('real\n')]);
     expect(decodeLogChunk(data)).toEqual({ seq: 1, text: 'real\n' });
+  });
+
+  it('can leave the text as a view of its bytes', () => {
+    const data = Buffer.concat([Buffer.from('{"text":"forged\\n","seq":1}\n'), Buffer.from('grüße ✓\n')]);
+    const chunk = decodeLogChunkBytes(data);
+    expect(chunk).toEqual({ seq: 1, text: Buffer.from('grüße ✓\n') });
+    expect(chunk.text.buffer).toBe(data.buffer);
+    expect(() => decodeLogChunkBytes(Buffer.from('[1]\ntext\n'))).toThrow(/not a JSON object/);
   });
 
   it('encodes other events as JSON', () => {

@@ -1,6 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { decodeLogChunk, InvalidEventError, RunCancelEvent } from '@kiln/contracts';
+import { decodeLogChunk, decodeLogChunkBytes, InvalidEventError, RunCancelEvent } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 import { MessagingService } from './messaging.service';
 import {
@@ -156,6 +156,25 @@ describe('MessagingService', () => {
       }
     });
 
+    it("passes each payload through the reader's decode, skipping one it throws on", async () => {
+      const [runId, stepId] = [randomUUID(), randomUUID()];
+      const first = await publishChunk(runId, stepId, 0);
+      await publishChunk(runId, stepId, 1);
+      const third = await publishChunk(runId, stepId, 2);
+      const decode = (data: Uint8Array) => {
+        const chunk = decodeLogChunkBytes(data);
+        if (chunk.seq === 1) throw new SyntaxError('refused');
+        return chunk;
+      };
+      const read: { seq: number; data: unknown }[] = [];
+      for await (const entry of messaging.readStream(`kiln.logs.${runId}.${stepId}`, { decode })) {
+        read.push(entry);
+        if (entry.pending === 0) break;
+      }
+      expect(read.map((entry) => entry.seq)).toEqual([first.seq, third.seq]);
+      expect((read[1].data as { text: unknown }).text).toBeInstanceOf(Buffer);
+    });
+
     it('ends while waiting for a live message when aborted, and removes its consumer', async () => {
       const controller = new AbortController();
       const reader = messaging.readStream(`kiln.logs.${randomUUID()}.${randomUUID()}`, {
@@ -194,6 +213,17 @@ describe('MessagingService', () => {
         { seq: first.seq, data: expect.objectContaining({ stepId, seq: 0 }) },
         { seq: second.seq, data: expect.objectContaining({ stepId, seq: 1 }) },
       ]);
+    });
+
+    it('passes the payload through the given decode', async () => {
+      const [runId, stepId] = [randomUUID(), randomUUID()];
+      const subject = `kiln.logs.${runId}.${stepId}`;
+      await messaging.publish('kiln.logs', logChunk(runId, stepId, 0), {
+        msgId: randomUUID(),
+        suffix: `${runId}.${stepId}`,
+      });
+      const entry = await messaging.nextStored(subject, 0, decodeLogChunkBytes);
+      expect((entry?.data as { text: unknown }).text).toEqual(Buffer.from(logChunk(runId, stepId, 0).text));
     });
 
     it('answers a message that cannot be decoded without its data', async () => {

@@ -106,9 +106,13 @@ export class MessagingService {
    * sequence `afterSeq`, or null when there is none: one request answered by the stream's leader,
    * where a consumer costs a create, a pull and a delete. For subjects with a few messages (a
    * short step's log chunks); `readStream` for long ones. `data` is undefined when the payload
-   * cannot be decoded (logged, as `readStream` skips it).
+   * cannot be decoded (logged, as `readStream` skips it); `decode` as `readStream`'s.
    */
-  async nextStored(subject: string, afterSeq = 0): Promise<{ seq: number; data: unknown } | null> {
+  async nextStored(
+    subject: string,
+    afterSeq = 0,
+    decode: (data: Uint8Array) => unknown = (data) => decodeEvent(subject, data),
+  ): Promise<{ seq: number; data: unknown } | null> {
     const { jsm, names } = this.connection;
     const full = names.subject(subject);
     // MSG.GET has taken next_by_subj since NATS 2.9; the client types it for direct gets only.
@@ -116,7 +120,7 @@ export class MessagingService {
     const msg = await jsm.streams.getMessage(names.stream(streamStoring(subject).name), query);
     if (!msg) return null;
     try {
-      return { seq: msg.seq, data: decodeEvent(subject, msg.data) };
+      return { seq: msg.seq, data: decode(msg.data) };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.logger.warn({ subject: msg.subject, seq: msg.seq, error }, 'a stored message cannot be decoded');

@@ -15,11 +15,13 @@ export interface ReadStreamOptions {
    * many payloads waiting, each holding the socket read it came in.
    */
   prefetch?: number;
+  /** Turns a payload into `data` (default: `decodeEvent` for the subject); a throw skips the message. */
+  decode?: (data: Uint8Array) => unknown;
 }
 
 export interface StreamEntry {
   seq: number;
-  /** The decoded payload (`decodeEvent`), unvalidated. */
+  /** The decoded payload (`decodeEvent` unless the reader's `decode`), unvalidated. */
   data: unknown;
   /** Messages already stored after this one: 0 means the reader has caught up. */
   pending: number;
@@ -109,7 +111,8 @@ export class StreamReader implements AsyncIterator<StreamEntry> {
 
   private toEntry(msg: JsMsg): StreamEntry | null {
     try {
-      return { seq: msg.seq, data: decodeEvent(this.subject, msg.data), pending: msg.info.pending };
+      const data = this.opts.decode ? this.opts.decode(msg.data) : decodeEvent(this.subject, msg.data);
+      return { seq: msg.seq, data, pending: msg.info.pending };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.logger.warn(

@@ -1,14 +1,14 @@
-import { LogChunkEvent, logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import { logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { PassThrough, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
-import { logChunkProblem } from './log-chunk.guard';
+import { logChunkProblem, StoredLogChunk } from './log-chunk.guard';
 import { LogChunkReader } from './log-chunk.reader';
-import { SpillingText, writeText } from './spilling-text';
+import { SpillingText } from './spilling-text';
 
 /**
  * Deliveries of a step.finished whose log has gaps before the gaps are archived as such. The
@@ -19,8 +19,13 @@ export const GAP_RETRY_DELIVERIES = 4;
 /** The handler tells JetStream it is still working this often, so long archives are not redelivered. */
 const HEARTBEAT_MS = 3_000;
 const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
-/** Text assembled ahead of the object store's writes at most. */
-const UPLOAD_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Pieces of text (one a chunk, up to 256 KiB) assembled ahead of the object store's writes at most.
+ * Pieces are passed on as they are: a byte stream in between (a PassThrough) copied them into one
+ * Buffer per read, and that allocation, with NATS's and the sockets', set off a full GC about every
+ * 100 ms while a long log was archived (bench/README.md, round seven).
+ */
+const PIECES_AHEAD = 4;
 /** A log's times are kept in memory up to this size (a log of ~400 000 lines), in a file beyond. */
 const TIMES_IN_MEMORY_BYTES = 1024 * 1024;
 
@@ -132,62 +137,55 @@ export class LogArchiverService {
   }
 
   /**
-   * Stores the log at `key` while its chunks are read: the object store takes the text as it is
-   * assembled, so reading the stream and writing the object overlap (a temporary file in between
-   * doubled the archive's time, most of it waiting on one or the other). A log with gaps that may
-   * still fill is not stored: its upload is abandoned and the delivery retried. The times object is
-   * stored before the log's upload ends, so a log object never appears without its times.
+   * Stores the log at `key` while its chunks are read: the object store pulls the text as it is
+   * assembled, a few pieces ahead, so reading the stream and writing the object overlap (a
+   * temporary file in between doubled the archive's time, most of it waiting on one or the other).
+   * A log with gaps that may still fill is not stored: its upload fails with IncompleteLogError and
+   * the delivery is retried. The times object is stored before the log's upload ends, so a log
+   * object never appears without its times.
    */
   private async storeLog(
     event: StepFinishedEvent,
     key: string,
     deliveryCount: number,
   ): Promise<AssembledLog & { bytes: number }> {
-    const body = new PassThrough({ highWaterMark: UPLOAD_BUFFER_BYTES });
-    // Its errors are the upload's, reported by put(); a write into it after one throws (see write).
-    body.on('error', () => undefined);
-    // A failed upload stops the reading: a write waiting for room gets its error.
-    const stored = this.storage.put(key, body, { contentType: LOG_CONTENT_TYPE }).catch((error: unknown) => {
-      body.destroy(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    });
-    // Awaited below; until then a failed upload must not count as an unhandled rejection.
-    stored.catch(() => undefined);
     const times = new SpillingText(TIMES_IN_MEMORY_BYTES);
     try {
-      const log = await this.assemble(event, body, times);
-      if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
-        throw new IncompleteLogError(event.stepId, describe(log));
-      }
-      const timesBody = await times.body();
-      await this.storage.put(logTimesKey(key), timesBody.body, {
-        contentType: LOG_CONTENT_TYPE,
-        size: timesBody.size,
+      const assembled: { log?: AssembledLog } = {};
+      const text = this.logText(event, times, async (log) => {
+        if (log.missing.length > 0 && event.logChunks !== undefined && deliveryCount < GAP_RETRY_DELIVERIES) {
+          throw new IncompleteLogError(event.stepId, describe(log));
+        }
+        const timesBody = await times.body();
+        await this.storage.put(logTimesKey(key), timesBody.body, {
+          contentType: LOG_CONTENT_TYPE,
+          size: timesBody.size,
+        });
+        assembled.log = log;
       });
-      body.end();
-      const { size } = await stored;
-      return { ...log, bytes: size };
-    } catch (error) {
-      body.destroy(error instanceof Error ? error : new Error(String(error)));
-      // A write that found the upload gone knows only that; the upload's own error says why.
-      const uploadError = await stored.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      throw uploadError !== undefined && !(error instanceof IncompleteLogError) ? uploadError : error;
+      // Each piece stays the Buffer it arrived in: a byte stream would copy pieces together.
+      const body = Readable.from(text, { objectMode: true, highWaterMark: PIECES_AHEAD });
+      const { size } = await this.storage.put(key, body, { contentType: LOG_CONTENT_TYPE });
+      if (!assembled.log)
+        throw new Error(`the log of step ${event.stepId} was stored before it was assembled`);
+      return { ...assembled.log, bytes: size };
     } finally {
       await times.dispose();
     }
   }
 
-  /** Reads the attempt's chunks in order, their text into `out` (left open), their times into `times`. */
-  private async assemble(
+  /**
+   * The attempt's text, read from its chunks in order, piece by piece; their times go to `times`.
+   * `beforeEnd` gets the assembled log after the last piece and before the text ends.
+   */
+  private async *logText(
     event: StepFinishedEvent,
-    out: Writable,
     times: SpillingText,
-  ): Promise<AssembledLog> {
+    beforeEnd: (log: AssembledLog) => Promise<void>,
+  ): AsyncGenerator<Buffer> {
+    const pieces: Buffer[] = [];
     const assembler = new LogAssembler(event.attempt, event.logChunks, async (text, entries) => {
-      await writeText(out, text);
+      pieces.push(text);
       await times.write(entries);
     });
     const subject = `${Subjects.Logs}.${logSubjectSuffix(event.runId, event.stepId)}`;
@@ -195,15 +193,18 @@ export class LogArchiverService {
       for await (const data of this.reader.read(subject)) {
         const chunk = this.toChunk(data, event);
         if (chunk) await assembler.add(chunk);
+        yield* pieces.splice(0);
         if (assembler.complete) break;
       }
     }
-    return assembler.finish();
+    const log = await assembler.finish();
+    yield* pieces.splice(0);
+    await beforeEnd(log);
   }
 
-  private toChunk(data: unknown, event: StepFinishedEvent): LogChunkEvent | null {
+  private toChunk(data: unknown, event: StepFinishedEvent): StoredLogChunk | null {
     const problem = logChunkProblem(data, event.runId, event.stepId);
-    if (problem === null) return data as LogChunkEvent;
+    if (problem === null) return data as StoredLogChunk;
     // A malformed chunk can never become valid: leave it out; the gap it leaves is marked.
     this.logger.warn({ runId: event.runId, stepId: event.stepId, problem }, 'skipped an unusable log chunk');
     return null;

@@ -1,8 +1,11 @@
-import { LogChunkEvent } from '@kiln/contracts';
 import { LogTimesDecoder } from '@kiln/storage';
 import { LogAssembler } from './log-assembler';
+import { StoredLogChunk } from './log-chunk.guard';
 
-function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {}): LogChunkEvent {
+function chunk(
+  seq: number,
+  opts: { attempt?: number; final?: boolean; text?: string; ts?: number } = {},
+): StoredLogChunk {
   const text = opts.text ?? `line ${seq}`;
   return {
     version: 2,
@@ -11,7 +14,7 @@ function chunk(seq: number, opts: { attempt?: number; final?: boolean; text?: st
     stepName: 'build',
     attempt: opts.attempt ?? 1,
     seq,
-    text: `${text}\n`,
+    text: Buffer.from(`${text}\n`),
     spans: [{ ts: opts.ts ?? 0, stream: 'stdout', lines: text.split('\n').length }],
     final: opts.final ?? false,
   };
@@ -21,7 +24,7 @@ function assembler(attempt: number, expected?: number) {
   let text = '';
   let times = '';
   const log = new LogAssembler(attempt, expected, async (piece, entries) => {
-    text += piece;
+    text += piece.toString('utf8');
     times += entries;
   });
   return { log, text: () => text, times: () => new LogTimesDecoder().push(times) };

@@ -1,5 +1,5 @@
-import { LogChunkEvent } from '@kiln/contracts';
 import { LogTimesEncoder } from '@kiln/storage';
+import { StoredLogChunk } from './log-chunk.guard';
 
 /** Chunks `from`..`to` (inclusive) of the attempt never arrived. */
 export interface MissingRange {
@@ -13,19 +13,19 @@ export interface AssembledLog {
   missing: MissingRange[];
 }
 
-export function missingMarker({ from, to }: MissingRange): string {
-  return `[log incomplete: chunks ${from}..${to} missing]\n`;
+export function missingMarker({ from, to }: MissingRange): Buffer {
+  return Buffer.from(`[log incomplete: chunks ${from}..${to} missing]\n`);
 }
 
 /**
- * Puts one step attempt's chunks back in `seq` order as text, one `\n`-terminated line per log
+ * Puts one step attempt's chunks back in `seq` order as UTF-8 text, one `\n`-terminated line per log
  * line, and the lines' times as the entries of the log's times object (`LogTimesEncoder`).
  * Chunks of other attempts and repeated `seq`s are dropped; a chunk that arrives ahead of a
  * missing one waits in memory (in the normal, in-order case nothing waits).
  */
 export class LogAssembler {
   private nextSeq = 0;
-  private readonly waiting = new Map<number, LogChunkEvent>();
+  private readonly waiting = new Map<number, StoredLogChunk>();
   private finalSeq?: number;
   private chunks = 0;
   private lines = 0;
@@ -38,7 +38,7 @@ export class LogAssembler {
   constructor(
     private readonly attempt: number,
     private readonly expectedChunks: number | undefined,
-    private readonly write: (text: string, times: string) => Promise<void>,
+    private readonly write: (text: Buffer, times: string) => Promise<void>,
   ) {}
 
   /** Chunks the log should have, when known. */
@@ -51,7 +51,7 @@ export class LogAssembler {
     return total !== undefined && this.nextSeq >= total;
   }
 
-  async add(chunk: LogChunkEvent): Promise<void> {
+  async add(chunk: StoredLogChunk): Promise<void> {
     if (chunk.attempt !== this.attempt) return;
     if (chunk.seq < this.nextSeq || this.waiting.has(chunk.seq)) return;
     if (this.expectedChunks !== undefined && chunk.seq >= this.expectedChunks) return;
@@ -92,7 +92,7 @@ export class LogAssembler {
     return { chunks: this.chunks, lines: this.lines, missing };
   }
 
-  private async emit(chunk: LogChunkEvent): Promise<void> {
+  private async emit(chunk: StoredLogChunk): Promise<void> {
     this.chunks++;
     if (chunk.text.length === 0) return;
     let times = '';

@@ -9,7 +9,7 @@ const good = {
   stepName: 'build',
   attempt: 1,
   seq: 0,
-  text: 'hello\n',
+  text: Buffer.from('hello\n'),
   spans: [{ ts: 1, stream: 'stdout', lines: 1 }],
   final: false,
 };
@@ -19,6 +19,14 @@ describe('logChunkProblem', () => {
     expect(logChunkProblem(good, runId, stepId)).toBeNull();
   });
 
+  it('counts the lines of a text of many-byte characters by its newline bytes', () => {
+    const text = Buffer.from('grüße ✓ 🦀\nzweite Zeile\n');
+    expect(
+      logChunkProblem({ ...good, text, spans: [{ ts: 1, stream: 'stdout', lines: 2 }] }, runId, stepId),
+    ).toBeNull();
+    expect(logChunkProblem({ ...good, text }, runId, stepId)).toBe('spans do not count the lines of text');
+  });
+
   it.each([
     ['not an object', 'text', 'not a log chunk'],
     ['another version', { ...good, version: 1 }, 'unknown version 1'],
@@ -26,15 +34,24 @@ describe('logChunkProblem', () => {
     ['attempt 0', { ...good, attempt: 0 }, 'attempt is not a whole number ≥ 1'],
     ['a fractional seq', { ...good, seq: 1.5 }, 'seq is not a whole number ≥ 0'],
     ['final missing', { ...good, final: undefined }, 'final is not a boolean'],
-    ['text missing', { ...good, text: undefined }, 'text is not a string'],
+    ['text missing', { ...good, text: undefined }, 'text is missing'],
+    ['text as a string', { ...good, text: 'hello\n' }, 'text is missing'],
     ['spans not a list', { ...good, spans: 'x' }, 'spans is not a list of spans'],
     [
       'a span without a count',
       { ...good, spans: [{ ts: 1, stream: 'stdout' }] },
       'spans is not a list of spans',
     ],
-    ['spans counting other lines', { ...good, text: 'a\nb\n' }, 'spans do not count the lines of text'],
-    ['a last line without its newline', { ...good, text: 'hello' }, 'spans do not count the lines of text'],
+    [
+      'spans counting other lines',
+      { ...good, text: Buffer.from('a\nb\n') },
+      'spans do not count the lines of text',
+    ],
+    [
+      'a last line without its newline',
+      { ...good, text: Buffer.from('hello') },
+      'spans do not count the lines of text',
+    ],
   ])('refuses %s', (_case, data, problem) => {
     expect(logChunkProblem(data, runId, stepId)).toBe(problem);
   });

@@ -1,20 +1,28 @@
-import { LogChunkEvent, spansCoverText } from '@kiln/contracts';
+import { LogChunkEvent } from '@kiln/contracts';
+
+/** A log chunk as the archiver reads it (`decodeLogChunkBytes`): its text stays bytes. */
+export type StoredLogChunk = Omit<LogChunkEvent, 'text'> & { text: Buffer };
+
+const NEWLINE = 0x0a;
 
 /**
- * Checks a stored log chunk for what archiving relies on and answers why it is unusable, or
- * null. Hand-written rather than `validateEvent`, to name the problem in the archiver's words.
+ * Checks a stored log chunk (`decodeLogChunkBytes`) for what archiving relies on and answers why
+ * it is unusable, or null. Hand-written rather than `validateEvent`, to name the problem in the
+ * archiver's words.
  */
 export function logChunkProblem(data: unknown, runId: string, stepId: string): string | null {
   if (typeof data !== 'object' || data === null) return 'not a log chunk';
-  const chunk = data as Partial<Record<keyof LogChunkEvent, unknown>>;
+  const chunk = data as Partial<Record<keyof StoredLogChunk, unknown>>;
   if (chunk.version !== 2) return `unknown version ${JSON.stringify(chunk.version)}`;
   if (chunk.runId !== runId || chunk.stepId !== stepId) return 'belongs to another step';
   if (!isInt(chunk.attempt, 1)) return 'attempt is not a whole number ≥ 1';
   if (!isInt(chunk.seq, 0)) return 'seq is not a whole number ≥ 0';
   if (typeof chunk.final !== 'boolean') return 'final is not a boolean';
-  if (typeof chunk.text !== 'string') return 'text is not a string';
+  if (!Buffer.isBuffer(chunk.text)) return 'text is missing';
   if (!Array.isArray(chunk.spans) || !chunk.spans.every(isSpan)) return 'spans is not a list of spans';
-  if (!spansCoverText(chunk.spans, chunk.text)) return 'spans do not count the lines of text';
+  if (!spansCoverBytes(chunk.spans as { lines: number }[], chunk.text)) {
+    return 'spans do not count the lines of text';
+  }
   return null;
 }
 
@@ -26,4 +34,12 @@ function isSpan(span: unknown): boolean {
   if (typeof span !== 'object' || span === null) return false;
   const { ts, lines } = span as Record<string, unknown>;
   return isInt(ts, -Infinity) && isInt(lines, 1);
+}
+
+/** `spansCoverText` for UTF-8 bytes: a newline byte is never part of another character's bytes. */
+function spansCoverBytes(spans: { lines: number }[], text: Buffer): boolean {
+  if (text.length > 0 && text[text.length - 1] !== NEWLINE) return false;
+  let lines = 0;
+  for (let at = text.indexOf(NEWLINE); at !== -1; at = text.indexOf(NEWLINE, at + 1)) lines++;
+  return lines === spans.reduce((sum, span) => sum + span.lines, 0);
 }

@@ -1,3 +1,4 @@
+import { decodeLogChunkBytes } from '@kiln/contracts';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable } from '@nestjs/common';
 
@@ -26,20 +27,21 @@ export class LogChunkReader {
   constructor(private readonly messaging: MessagingService) {}
 
   /**
-   * The payload of every message on `subject` in stream order (undefined for one that cannot be
-   * decoded), ending once the stream has nothing more on it. The first few are read one request
-   * each; a longer log goes on through a consumer, which a silent stream cannot stall either.
+   * The payload of every message on `subject` in stream order (`decodeLogChunkBytes`: the text
+   * stays bytes; undefined for one that cannot be decoded), ending once the stream has nothing
+   * more on it. The first few are read one request each; a longer log goes on through a consumer,
+   * which a silent stream cannot stall either.
    */
   async *read(subject: string): AsyncGenerator<unknown> {
     let after = 0;
     for (let read = 0; read < DIRECT_READS; read++) {
-      const entry = await this.messaging.nextStored(subject, after);
+      const entry = await this.messaging.nextStored(subject, after, decodeLogChunkBytes);
       if (!entry) return;
       yield entry.data;
       after = entry.seq;
     }
     // The consumer starts at a message known to be there, so it reports when it has caught up.
-    const next = await this.messaging.nextStored(subject, after);
+    const next = await this.messaging.nextStored(subject, after, decodeLogChunkBytes);
     if (next) yield* this.consume(subject, next.seq);
   }
 
@@ -51,6 +53,7 @@ export class LogChunkReader {
         fromSeq,
         signal: idle.signal,
         prefetch: PREFETCH_CHUNKS,
+        decode: decodeLogChunkBytes,
       })) {
         clearTimeout(timer);
         yield entry.data;

@@ -58,7 +58,7 @@ export class SpillingText {
 }
 
 /** Writes `text`, waiting while `out` is full; throws once `out` was destroyed (a failed upload, a full disk). */
-export async function writeText(out: Writable, text: string): Promise<void> {
+async function writeText(out: Writable, text: string): Promise<void> {
   if (out.destroyed) throw stoppedError(out);
   if (out.write(text)) return;
   await new Promise<void>((resolve) => {
