@@ -55,6 +55,18 @@ describe('log-archiver', () => {
     expect([...times].sort()).toEqual(times);
   });
 
+  it('stores bytes of a chunk that are not UTF-8 as they read: U+FFFD for each bad sequence', async () => {
+    const step = await createStep(fx.prisma, 'bytes');
+    await fx.publisher.rawChunk(step, 0, 3, Buffer.from([0x6f, 0x6b, 0x0a, 0xff, 0x0a, 0xc3, 0x21, 0x0a]));
+    await fx.publisher.finished(step, { logChunks: 1 });
+
+    const { logRef, logBytes } = await waitForLogRef(fx.publisher, step.stepId);
+
+    const archived = await storage.get(logRef);
+    expect(archived).toEqual(Buffer.from('ok\n\ufffd\n\ufffd!\n'));
+    expect(logBytes).toBe(BigInt(archived.length));
+  });
+
   it('writes each line once when chunks were published twice', async () => {
     const step = await createStep(fx.prisma, 'test');
     await fx.publisher.chunk(step, 0, ['a']);
@@ -87,8 +99,16 @@ describe('log-archiver', () => {
     await eventually(async () => (await storage.stat(first)) !== null);
     expect((await storage.get(first)).toString()).toBe('attempt 1: start\nattempt 1: boom\n');
     // Announced as attempt 1's: the scheduler keeps log_ref on the step's current attempt.
-    const announced = await archivedLogs(fx.publisher, step.stepId, (e) => e.some((a) => a.attempt === 1), 20_000);
-    expect(announced.map((a) => [a.attempt, a.logRef])).toEqual([[2, logRef], [1, first]]);
+    const announced = await archivedLogs(
+      fx.publisher,
+      step.stepId,
+      (e) => e.some((a) => a.attempt === 1),
+      20_000,
+    );
+    expect(announced.map((a) => [a.attempt, a.logRef])).toEqual([
+      [2, logRef],
+      [1, first],
+    ]);
     expect((await storage.get(logRef)).toString()).toBe('attempt 2: start\nattempt 2: ok\n');
   });
 

@@ -7,7 +7,7 @@ import {
   Subjects,
 } from '@kiln/contracts';
 import { createPrismaClient, PrismaClient } from '@kiln/db';
-import { MessagingModule, MessagingService } from '@kiln/messaging';
+import { MessagingConnection, MessagingModule, MessagingService } from '@kiln/messaging';
 import { startService } from '@kiln/observability';
 import { createRunRows, createTestDatabase, TestDatabase, uniqueNatsPrefix } from '@kiln/testing';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
@@ -107,6 +107,25 @@ export class Publisher {
     await this.messaging.publish(Subjects.Logs, chunk, {
       msgId: `log:${step.stepId}:${attempt}:${seq}${opts.msgKey ?? ''}`,
       suffix: logSubjectSuffix(step.runId, step.stepId),
+    });
+  }
+
+  /** A chunk whose text is `text` as it is (bytes an executor, which encodes strings, never sends). */
+  async rawChunk(step: StepIds, seq: number, lines: number, text: Buffer): Promise<void> {
+    const fields = {
+      version: 2,
+      runId: step.runId,
+      stepId: step.stepId,
+      stepName: step.name,
+      attempt: 1,
+      seq,
+      spans: [{ ts: Date.now(), stream: 'stdout', lines }],
+      final: true,
+    };
+    const { js, names } = this.context.get(MessagingConnection);
+    const subject = names.subject(`${Subjects.Logs}.${logSubjectSuffix(step.runId, step.stepId)}`);
+    await js.publish(subject, Buffer.concat([Buffer.from(`${JSON.stringify(fields)}\n`), text]), {
+      msgID: `log:${step.stepId}:1:${seq}`,
     });
   }
 

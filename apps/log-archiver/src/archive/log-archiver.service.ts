@@ -3,6 +3,7 @@ import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
@@ -204,7 +205,12 @@ export class LogArchiverService {
 
   private toChunk(data: unknown, event: StepFinishedEvent): StoredLogChunk | null {
     const problem = logChunkProblem(data, event.runId, event.stepId);
-    if (problem === null) return data as StoredLogChunk;
+    if (problem === null) {
+      const chunk = data as StoredLogChunk;
+      // The log is served as UTF-8: bytes that are not (never from the executor, which encodes
+      // strings) are stored as decoding them would show them, U+FFFD for each bad sequence.
+      return isUtf8(chunk.text) ? chunk : { ...chunk, text: Buffer.from(chunk.text.toString('utf8')) };
+    }
     // A malformed chunk can never become valid: leave it out; the gap it leaves is marked.
     this.logger.warn({ runId: event.runId, stepId: event.stepId, problem }, 'skipped an unusable log chunk');
     return null;
