@@ -45,6 +45,8 @@ ENV CI=true
 RUN npm install -g "pnpm@${PNPM_VERSION}" && npm cache clean --force
 WORKDIR /src
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# pnpm applies these to dependencies at install (patchedDependencies in pnpm-workspace.yaml).
+COPY patches patches
 COPY tools/prisma-diff/package.json tools/prisma-diff/
 
 # ---- build: all dependencies, the Prisma client, compiled apps and libs, the web UI ---------
