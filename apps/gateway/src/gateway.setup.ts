@@ -1,7 +1,8 @@
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { NextFunction, Request, Response } from 'express';
+import { INestApplication } from '@nestjs/common';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
+import { Express, NextFunction, Request, Response } from 'express';
 import { bodyParserErrors, errorBody } from '@kiln/errors';
+import { applyApiDocs } from './common/api-docs';
 import { ForbiddenKeyError } from './common/api-errors';
 import { GatewayConfig } from './config';
 import { serveWebUi } from './web-ui';
@@ -17,11 +18,46 @@ export function configureGateway(app: NestExpressApplication, config: GatewayCon
   app.useBodyParser('json', { limit: config.KILN_GATEWAY_BODY_LIMIT, reviver: refuseProtoKeys });
   app.use(bodyParserErrors(config.KILN_GATEWAY_BODY_LIMIT, 'KILN_GATEWAY_BODY_LIMIT'));
   app.setGlobalPrefix('api', { exclude: ROOT_ROUTES });
-  // Built at the first request for it, not at start: the document is held for good once built.
+  serveApiDocs(app);
+  serveWebUi(app, config);
+}
+
+/** The OpenAPI document (`/api/docs-json`, `/api/docs-yaml`) and its UI (`/api/docs`). */
+const API_DOCS_PATH = /^\/api\/docs(?:-json|-yaml|\/|$)/;
+
+/**
+ * Serves the API's documentation from an application of its own, made at the first request for
+ * it: @nestjs/swagger loads then, not at start (see common/api-docs.ts), and the document is
+ * built once and kept.
+ */
+function serveApiDocs(app: NestExpressApplication): void {
+  let docs: Promise<Express> | undefined;
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!API_DOCS_PATH.test(req.path)) return next();
+    docs ??= apiDocs(app);
+    docs.then(
+      (handler) => handler(req, res, next),
+      (error: unknown) => {
+        docs = undefined;
+        next(error);
+      },
+    );
+  });
+}
+
+async function apiDocs(app: NestExpressApplication): Promise<Express> {
+  const swagger = await import('@nestjs/swagger');
+  applyApiDocs(swagger);
+  const adapter = new ExpressAdapter();
+  // Of the application it is given, SwaggerModule.setup uses its HTTP adapter and static assets.
+  const host = {
+    getHttpAdapter: () => adapter,
+    useStaticAssets: (path: string, options: { prefix?: string }) => adapter.useStaticAssets(path, options),
+  };
   const document = () =>
-    SwaggerModule.createDocument(
+    swagger.SwaggerModule.createDocument(
       app,
-      new DocumentBuilder()
+      new swagger.DocumentBuilder()
         .setTitle('Kiln API')
         .setDescription(
           'Tenant REST API of Kiln. JSON is snake_case; errors are {statusCode, error, message, details?}.',
@@ -31,11 +67,11 @@ export function configureGateway(app: NestExpressApplication, config: GatewayCon
         .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
         .build(),
     );
-  SwaggerModule.setup('api/docs', app, document, {
+  swagger.SwaggerModule.setup('api/docs', host as unknown as INestApplication, document, {
     jsonDocumentUrl: 'api/docs-json',
     yamlDocumentUrl: 'api/docs-yaml',
   });
-  serveWebUi(app, config);
+  return adapter.getInstance<Express>();
 }
 
 /** A body the API cannot read is refused up front (415) instead of being silently ignored. */

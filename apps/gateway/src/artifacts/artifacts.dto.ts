@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/api-docs';
 
 export class ArtifactJson {
   @ApiProperty({ format: 'uuid' }) id!: string;

@@ -1,5 +1,5 @@
 import { applyDecorators, Controller, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiSecurity, ApiTags } from '../common/api-docs';
 import { AuthGuard } from './auth.guard';
 import { TokenRateLimitGuard } from './rate-limit.guard';
 

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Param, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiTags } from '../common/api-docs';
 import { Request } from 'express';
 import { IdParams } from '../common/params';
 import { BadgeQuery } from './badges.dto';

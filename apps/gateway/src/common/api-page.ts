@@ -1,5 +1,5 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, getSchemaPath } from './api-docs';
 
 /** Documents a list answer, `{items: [item], next_cursor}` (SPEC §6), so clients can be checked against it. */
 export function ApiPageResponse(item: Type<unknown>) {

@@ -1,5 +1,5 @@
 import { registryHostProblem } from '@kiln/definition';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './api-docs';
 import { IsUUID, Matches, MaxLength, ValidateBy } from 'class-validator';
 
 // Route parameters as DTOs: a malformed id is a 400 naming the parameter, never a database error.

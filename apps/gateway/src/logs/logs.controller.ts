@@ -1,5 +1,5 @@
 import { Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces } from '../common/api-docs';
 import { Request, Response } from 'express';
 import { Actor, CurrentActor } from '../auth/actor';
 import { ApiController } from '../auth/api-controller.decorator';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/api-docs';
 import { IsIn, IsUUID } from 'class-validator';
 
 export const ROLES = ['read', 'write', 'admin'] as const;

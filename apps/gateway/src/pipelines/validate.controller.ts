@@ -1,5 +1,5 @@
 import { Body, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '../common/api-docs';
 import { ApiController } from '../auth/api-controller.decorator';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';
 import { lintDefinition } from './definition-check';

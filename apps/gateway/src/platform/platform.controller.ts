@@ -1,5 +1,5 @@
 import { Get, Inject, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty } from '../common/api-docs';
 import { Request } from 'express';
 import { ApiController } from '../auth/api-controller.decorator';
 import { GATEWAY_CONFIG, GatewayConfig } from '../config';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../common/api-docs';
 import { IsString, Length } from 'class-validator';
 
 export class PutRegistryCredentialDto {

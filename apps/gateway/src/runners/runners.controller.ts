@@ -1,5 +1,5 @@
 import { Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional } from '../common/api-docs';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { Actor, CurrentActor } from '../auth/actor';

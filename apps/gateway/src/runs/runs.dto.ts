@@ -1,7 +1,7 @@
 import { runVariablesProblems } from '@kiln/api-wire';
 import { INJECTED_VARIABLES } from '@kiln/definition';
 import { RUN_STATUSES } from '@kiln/engine';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../common/api-docs';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
