@@ -93,17 +93,7 @@ export class Publisher {
   /** `msgKey` distinguishes deliberate re-publications, which the stream would otherwise drop. */
   async chunk(step: StepIds, seq: number, lines: string[], opts: ChunkOptions = {}): Promise<void> {
     const attempt = opts.attempt ?? 1;
-    const chunk: LogChunkEvent = {
-      version: 2,
-      runId: step.runId,
-      stepId: step.stepId,
-      stepName: step.name,
-      attempt,
-      seq,
-      text: lines.map((text) => `${text}\n`).join(''),
-      spans: lines.length > 0 ? [{ ts: Date.now(), stream: 'stdout', lines: lines.length }] : [],
-      final: opts.final ?? false,
-    };
+    const chunk = logChunk(step, { attempt, seq, lines, final: opts.final ?? false });
     await this.messaging.publish(Subjects.Logs, chunk, {
       msgId: `log:${step.stepId}:${attempt}:${seq}${opts.msgKey ?? ''}`,
       suffix: logSubjectSuffix(step.runId, step.stepId),
@@ -112,16 +102,12 @@ export class Publisher {
 
   /** A chunk whose text is `text` as it is (bytes an executor, which encodes strings, never sends). */
   async rawChunk(step: StepIds, seq: number, lines: number, text: Buffer): Promise<void> {
-    const fields = {
-      version: 2,
-      runId: step.runId,
-      stepId: step.stepId,
-      stepName: step.name,
+    const { text: _none, ...fields } = logChunk(step, {
       attempt: 1,
       seq,
-      spans: [{ ts: Date.now(), stream: 'stdout', lines }],
+      lines: Array(lines).fill(''),
       final: true,
-    };
+    });
     const { js, names } = this.context.get(MessagingConnection);
     const subject = names.subject(`${Subjects.Logs}.${logSubjectSuffix(step.runId, step.stepId)}`);
     await js.publish(subject, Buffer.concat([Buffer.from(`${JSON.stringify(fields)}\n`), text]), {
@@ -258,18 +244,8 @@ export async function publishBigLog(
     const sends: Promise<unknown>[] = [];
     for (let seq = batch; seq < Math.min(batch + 100, chunks); seq++) {
       const chunkLines = Array.from({ length: perChunk }, (_, i) => `${seq}:${i} ${'y'.repeat(100)}`);
-      text += chunkLines.map((l) => `${l}\n`).join('');
-      const chunk: LogChunkEvent = {
-        version: 2,
-        runId: step.runId,
-        stepId: step.stepId,
-        stepName: step.name,
-        attempt: 1,
-        seq,
-        text: chunkLines.map((l) => `${l}\n`).join(''),
-        spans: [{ ts: Date.now(), stream: 'stdout', lines: perChunk }],
-        final: seq === chunks - 1,
-      };
+      const chunk = logChunk(step, { attempt: 1, seq, lines: chunkLines, final: seq === chunks - 1 });
+      text += chunk.text;
       sends.push(
         fx.publisher.messaging.js.publish(subject, encodeLogChunk(chunk), {
           msgID: `big:${step.stepId}:${seq}`,
@@ -279,4 +255,22 @@ export async function publishBigLog(
     await Promise.all(sends);
   }
   return text;
+}
+
+/** A log chunk of `step` holding `lines`, read now, from stdout. */
+function logChunk(
+  step: StepIds,
+  { attempt, seq, lines, final }: { attempt: number; seq: number; lines: string[]; final: boolean },
+): LogChunkEvent {
+  return {
+    version: 2,
+    runId: step.runId,
+    stepId: step.stepId,
+    stepName: step.name,
+    attempt,
+    seq,
+    text: lines.map((line) => `${line}\n`).join(''),
+    spans: lines.length > 0 ? [{ ts: Date.now(), stream: 'stdout', lines: lines.length }] : [],
+    final,
+  };
 }
