@@ -2,6 +2,7 @@ import { createGitRepo, TestGitRepo } from '@kiln/testing';
 import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
   buildWebUi,
+  focusedId,
   launchChromium,
   screenshot,
   startTestPlatform,
@@ -71,7 +72,7 @@ describe('setting up and operating Kiln in the web UI', () => {
     await showsText(page.locator('#project-name-problem'), 'name must be at most 63 lowercase letters');
     await showsText(page.locator('#project-repo_url-problem'), 'repo_url must not be empty');
     expect(await name.getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('project-name');
+    expect(await focusedId(page, 'project-name')).toBe('project-name');
     await screenshot(page, 'setup-project-errors');
 
     await name.fill('shop');
@@ -135,7 +136,7 @@ describe('setting up and operating Kiln in the web UI', () => {
     await variables.fill('1GREETING=hi');
     await page.getByRole('button', { name: 'Start run' }).click();
     await showsText(page.locator('#start-variables-problem'), '"1GREETING" is not a valid variable name');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('start-variables');
+    expect(await focusedId(page, 'start-variables')).toBe('start-variables');
     await screenshot(page, 'setup-run-variable-error');
     await variables.fill('GREETING=a variable from the form');
     await page.getByRole('button', { name: 'Start run' }).click();

@@ -92,3 +92,14 @@ export async function tearDown(parts: {
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? true });
 }
+
+/**
+ * The id of the focused element once it is `id`, or whatever has the focus after 5 s: a form
+ * focuses its first bad field on the next animation frame, after its problems are shown.
+ */
+export async function focusedId(page: Page, id: string): Promise<string | undefined> {
+  await page
+    .waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 5_000 })
+    .catch(() => undefined);
+  return page.evaluate(() => document.activeElement?.id);
+}
