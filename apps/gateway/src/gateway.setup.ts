@@ -34,14 +34,10 @@ function serveApiDocs(app: NestExpressApplication): void {
   let docs: Promise<Express> | undefined;
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!API_DOCS_PATH.test(req.path)) return next();
+    // Made once: the decorators' applications are used up by the first attempt, so one that
+    // failed would leave a later document incomplete; its error answers every request instead.
     docs ??= apiDocs(app);
-    docs.then(
-      (handler) => handler(req, res, next),
-      (error: unknown) => {
-        docs = undefined;
-        next(error);
-      },
-    );
+    docs.then((handler) => handler(req, res, next), next);
   });
 }
 
