@@ -28,7 +28,6 @@ export interface ArchiverApp {
 export interface ArchiverFixture {
   db: TestDatabase;
   prisma: PrismaClient;
-  prefix: string;
   dataDir: string;
   /** Environment of an archiver on this fixture (storage: fs under dataDir unless overridden). */
   env: Record<string, string>;
@@ -56,7 +55,6 @@ export async function createArchiverFixture(
   return {
     db,
     prisma,
-    prefix,
     dataDir,
     env,
     publisher,
@@ -108,11 +106,15 @@ export class Publisher {
       lines: Array(lines).fill(''),
       final: true,
     });
+    const data = Buffer.concat([Buffer.from(`${JSON.stringify(fields)}\n`), text]);
+    await this.logBytes(step, data, `log:${step.stepId}:1:${seq}`);
+  }
+
+  /** A log chunk's bytes, published on the step's log subject as they are. */
+  logBytes(step: StepIds, data: Uint8Array, msgID: string): Promise<unknown> {
     const { js, names } = this.context.get(MessagingConnection);
     const subject = names.subject(`${Subjects.Logs}.${logSubjectSuffix(step.runId, step.stepId)}`);
-    await js.publish(subject, Buffer.concat([Buffer.from(`${JSON.stringify(fields)}\n`), text]), {
-      msgID: `log:${step.stepId}:1:${seq}`,
-    });
+    return js.publish(subject, data, { msgID });
   }
 
   async finished(
@@ -238,7 +240,6 @@ export async function publishBigLog(
   chunks: number,
   perChunk: number,
 ): Promise<string> {
-  const subject = `${fx.prefix}${Subjects.Logs}.${logSubjectSuffix(step.runId, step.stepId)}`;
   let text = '';
   for (let batch = 0; batch < chunks; batch += 100) {
     const sends: Promise<unknown>[] = [];
@@ -246,11 +247,7 @@ export async function publishBigLog(
       const chunkLines = Array.from({ length: perChunk }, (_, i) => `${seq}:${i} ${'y'.repeat(100)}`);
       const chunk = logChunk(step, { attempt: 1, seq, lines: chunkLines, final: seq === chunks - 1 });
       text += chunk.text;
-      sends.push(
-        fx.publisher.messaging.js.publish(subject, encodeLogChunk(chunk), {
-          msgID: `big:${step.stepId}:${seq}`,
-        }),
-      );
+      sends.push(fx.publisher.logBytes(step, encodeLogChunk(chunk), `big:${step.stepId}:${seq}`));
     }
     await Promise.all(sends);
   }
