@@ -1,4 +1,5 @@
 import { createGitRepo, TestGitRepo } from '@kiln/testing';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +30,19 @@ describe('checkoutCommit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('checks out a commit of a repository inside the roots', async () => {
-    const sha = repo.commit({ 'README.md': 'hello' });
+  it('checks out a commit of a repository inside the roots, a clean work tree at a detached HEAD', async () => {
+    const sha = repo.commit({ 'README.md': 'hello', 'src/main.sh': 'echo hi' });
+    repo.commit({ 'README.md': 'later' });
     await checkoutCommit(dir, { repoUrl: repo.url, commitSha: sha, gitRef: 'main' });
-    expect(existsSync(join(dir, 'README.md'))).toBe(true);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('hello');
+    expect(readFileSync(join(dir, 'src/main.sh'), 'utf8')).toBe('echo hi');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+    expect(git('rev-parse', 'HEAD')).toBe(sha);
+    // Detached, and nothing changed or untracked: only the header lines.
+    const status = git('status', '--porcelain=v2', '--branch', '--untracked-files=all').split('\n');
+    expect(status).toContain('# branch.head (detached)');
+    expect(status.filter((line) => !line.startsWith('#'))).toEqual([]);
+    expect(git('rev-parse', '--is-shallow-repository')).toBe('true');
   });
 
   it('checks out a short sha, which git cannot fetch by itself, from the fetched branches', async () => {
