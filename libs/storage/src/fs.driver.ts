@@ -27,6 +27,7 @@ import {
   ObjectStorage,
   PutOptions,
   PutResult,
+  PutSize,
 } from './object-storage';
 import { InvalidObjectKeyError, ObjectNotFoundError, ObjectSizeMismatchError } from './storage.errors';
 
@@ -59,10 +60,12 @@ export class FsObjectStorage implements ObjectStorage {
     await access(this.staging, constants.W_OK);
   }
 
-  async put(key: string, body: ObjectBody, opts: PutOptions = {}): Promise<PutResult> {
+  put(key: string, body: ObjectBody, opts: PutOptions & { sha256: false }): Promise<PutSize>;
+  put(key: string, body: ObjectBody, opts?: PutOptions): Promise<PutResult>;
+  async put(key: string, body: ObjectBody, opts: PutOptions = {}): Promise<PutResult | PutSize> {
     const target = this.pathOf(key);
     const temp = join(this.staging, randomUUID());
-    const digest = new ObjectDigest();
+    const digest = new ObjectDigest(opts.sha256 !== false);
     try {
       // Each file operation is a trip through libuv's thread pool: the staging folder is made
       // when the first upload (or one after it was removed) does not find it, not before each.

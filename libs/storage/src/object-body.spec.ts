@@ -29,6 +29,13 @@ describe('splitting a body into parts', () => {
     expect((await parts([], 4)).out).toEqual([{ data: '', last: true }]);
   });
 
+  it('counts without hashing when told not to hash', async () => {
+    const digest = new ObjectDigest(false);
+    for await (const chunk of digestedChunks(Readable.from(['hello ', 'world']), digest))
+      expect(chunk).toBeInstanceOf(Buffer);
+    expect(digest.result()).toEqual({ size: 11 });
+  });
+
   it('digests every byte that passed', async () => {
     const { result } = await parts(['hello ', 'world'], 4);
     expect(result).toEqual({ size: 11, sha256: createHash('sha256').update('hello world').digest('hex') });

@@ -1,22 +1,26 @@
 import { createHash } from 'node:crypto';
-import { ObjectBody, PutResult } from './object-storage';
+import { ObjectBody, PutResult, PutSize } from './object-storage';
 
-/** Counts and hashes the bytes of a body as they pass. */
+/** Counts the bytes of a body as they pass, and hashes them unless told not to. */
 export class ObjectDigest {
-  private readonly hash = createHash('sha256');
+  private readonly hash;
   private bytes = 0;
+
+  constructor(hashing = true) {
+    this.hash = hashing ? createHash('sha256') : undefined;
+  }
 
   get size(): number {
     return this.bytes;
   }
 
   update(chunk: Buffer): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.bytes += chunk.length;
   }
 
-  result(): PutResult {
-    return { size: this.bytes, sha256: this.hash.digest('hex') };
+  result(): PutResult | PutSize {
+    return this.hash ? { size: this.bytes, sha256: this.hash.digest('hex') } : { size: this.bytes };
   }
 }
 

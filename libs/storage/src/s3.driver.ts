@@ -14,6 +14,7 @@ import {
   ObjectStorage,
   PutOptions,
   PutResult,
+  PutSize,
 } from './object-storage';
 import { uploadMultipart } from './s3-multipart';
 import { S3StorageConfig } from './storage.config';
@@ -88,10 +89,12 @@ export class S3ObjectStorage implements ObjectStorage {
     }
   }
 
-  async put(key: string, body: ObjectBody, opts: PutOptions = {}): Promise<PutResult> {
+  put(key: string, body: ObjectBody, opts: PutOptions & { sha256: false }): Promise<PutSize>;
+  put(key: string, body: ObjectBody, opts?: PutOptions): Promise<PutResult>;
+  async put(key: string, body: ObjectBody, opts: PutOptions = {}): Promise<PutResult | PutSize> {
     assertObjectKey(key);
     await this.ensureReady();
-    const digest = new ObjectDigest();
+    const digest = new ObjectDigest(opts.sha256 !== false);
     const checkSize = () => {
       if (opts.size !== undefined && opts.size !== digest.size) {
         throw new ObjectSizeMismatchError(key, opts.size, digest.size);

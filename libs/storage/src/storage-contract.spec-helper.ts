@@ -112,6 +112,16 @@ export function describeStorageContract(name: string, setUp: () => Promise<Contr
       expect((await storage.get(`${p}s.bin`)).equals(bytes)).toBe(true);
     });
 
+    it('stores a stream without hashing it when asked, and still checks its size', async () => {
+      const { stream, bytes } = randomStream(300_000);
+      const put = storage.put(`${p}n.bin`, stream, { size: 300_000, sha256: false });
+      await expect(put).resolves.toEqual({ size: 300_000 });
+      expect((await storage.get(`${p}n.bin`)).equals(bytes)).toBe(true);
+      const short = storage.put(`${p}short.bin`, 'abc', { size: 4, sha256: false });
+      await expect(short).rejects.toBeInstanceOf(ObjectSizeMismatchError);
+      expect(await storage.stat(`${p}short.bin`)).toBeNull();
+    });
+
     it('stores a 20 MB stream (several parts on S3) and reads it back intact', async () => {
       const { stream, sha256: expected } = randomStream(20 * 1024 * 1024);
       const result = await storage.put(`${p}big.bin`, stream, { size: 20 * 1024 * 1024 });
