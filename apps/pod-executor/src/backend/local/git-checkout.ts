@@ -49,10 +49,10 @@ export async function checkoutCommit(dir: string, target: CheckoutTarget): Promi
   const options = { cwd: dir, timeoutMs: CHECKOUT_TIMEOUT_MS };
   const fetch = (...refspecs: string[]) => git.remote(target.repoUrl, ['fetch', '-q', ...refspecs], options);
   try {
-    // Only a whole sha can be fetched alone; a short one or a ref takes every branch and tag.
+    // Only a whole sha can be fetched alone. A short one, a ref, or a sha the server refused (no
+    // allow-reachable-sha1-in-want) takes every branch and tag.
     const sha = target.commitSha;
     if (FULL_SHA.test(sha) && (await shallowCheckout(dir, target.repoUrl, sha, gitOptions))) return;
-    // Servers without allow-reachable-sha1-in-want refuse a bare sha as well.
     await git.run(['init', '-q', '--template='], options);
     await fetch(
       '--no-auto-maintenance',
