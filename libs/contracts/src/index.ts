@@ -14,5 +14,6 @@ export * from './events/step-finished.event';
 export * from './events/step-decided.event';
 export * from './events/step-log-archived.event';
 export * from './events/log-chunk.event';
+export * from './events/stored-log-chunk';
 export * from './events/executor-heartbeat.event';
 export * from './events/deployment-updated.event';

@@ -1,9 +1,16 @@
-import { LogChunkEvent, logSubjectSuffix, Subjects, validateEvent } from '@kiln/contracts';
+import {
+  decodeLogChunkBytes,
+  logSubjectSuffix,
+  StoredLogChunk,
+  storedLogChunkProblem,
+  Subjects,
+} from '@kiln/contracts';
 import { MessagingService } from '@kiln/messaging';
 import { Injectable, Logger } from '@nestjs/common';
 
 export interface FeedItem {
-  chunk: LogChunkEvent;
+  /** Its text stays the bytes it arrived in: decoded a piece at a time (`forEachLogLine`). */
+  chunk: StoredLogChunk;
   /** Messages of this subject still in the stream after this one (0 = caught up). */
   pending: number;
 }
@@ -26,7 +33,11 @@ export class LogFeedReader {
   private pendingNext?: Promise<IteratorResult<{ data: unknown; pending: number }>>;
   private closed = false;
 
-  constructor(private readonly iterator: AsyncIterator<{ data: unknown; pending: number }>) {}
+  constructor(
+    private readonly iterator: AsyncIterator<{ data: unknown; pending: number }>,
+    private readonly runId: string,
+    private readonly stepId: string,
+  ) {}
 
   async next(idleMs: number): Promise<FeedNext> {
     while (!this.closed) {
@@ -37,12 +48,11 @@ export class LogFeedReader {
       if (result === 'idle') return 'idle';
       this.pendingNext = undefined;
       if (result.done) return 'closed';
-      try {
-        return { chunk: validateEvent(Subjects.Logs, result.value.data), pending: result.value.pending };
-      } catch (error) {
-        // One malformed chunk must not end everyone's log view; the archiver reports it too.
-        this.logger.warn({ error: String(error) }, 'skipped an invalid log chunk');
-      }
+      const problem = storedLogChunkProblem(result.value.data, this.runId, this.stepId);
+      if (problem === null)
+        return { chunk: result.value.data as StoredLogChunk, pending: result.value.pending };
+      // One malformed chunk must not end everyone's log view; the archiver reports it too.
+      this.logger.warn({ error: problem }, 'skipped an invalid log chunk');
     }
     return 'closed';
   }
@@ -64,8 +74,10 @@ export class LogFeed {
 
   open(runId: string, stepId: string): LogFeedReader {
     const subject = `${Subjects.Logs}.${logSubjectSuffix(runId, stepId)}`;
-    return new LogFeedReader(
-      this.messaging.readStream(subject, { prefetch: FEED_PREFETCH })[Symbol.asyncIterator](),
-    );
+    const chunks = this.messaging.readStream(subject, {
+      prefetch: FEED_PREFETCH,
+      decode: decodeLogChunkBytes,
+    });
+    return new LogFeedReader(chunks[Symbol.asyncIterator](), runId, stepId);
   }
 }

@@ -1,4 +1,4 @@
-import { LogChunkEvent } from '@kiln/contracts';
+import { StoredLogChunk } from '@kiln/contracts';
 import { Response } from 'express';
 import { SseWriter } from './sse';
 
@@ -53,8 +53,8 @@ describe('SseWriter', () => {
   });
 
   describe('dataLines', () => {
-    const chunk = (text: string): Pick<LogChunkEvent, 'text' | 'spans'> => ({
-      text,
+    const chunk = (text: string): Pick<StoredLogChunk, 'text' | 'spans'> => ({
+      text: Buffer.from(text),
       spans: [
         { ts: 1, stream: 'stdout', lines: 1 },
         { ts: 2, stream: 'stderr', lines: text.split('\n').length - 2 },
@@ -66,13 +66,15 @@ describe('SseWriter', () => {
       ['quotes and backslashes', 'say "hi"\nC:\\dir\nplain\n'],
       ['control characters', 'tab\there\nbell\u0007\ncarriage\rreturn\n'],
       ['non-ASCII and emoji', 'grüße ✓\n\u{1F600} smile\n日本\n'],
+      // UTF-8 cannot carry a lone surrogate: its bytes (from the executor) hold U+FFFD instead.
       ['a lone surrogate', 'broken \ud800 half\nnext\nlast\n'],
     ])('sends each line of %s as a numbered event holding the JSON of the line', (_, text) => {
       const { res, text: sent } = capture();
       const sse = new SseWriter(res, 0);
       sse.dataLines(chunk(text));
       sse.end();
-      const events = text
+      const events = Buffer.from(text)
+        .toString('utf8')
         .split('\n')
         .slice(0, -1)
         .map((line, i) => ({
@@ -88,11 +90,34 @@ describe('SseWriter', () => {
       );
     });
 
+    it('escapes the lines of each decoded piece of a long chunk that needs it', () => {
+      const { res, text: sent } = capture();
+      const sse = new SseWriter(res, -1);
+      const lines = Array.from(
+        { length: 3000 },
+        (_, i) => `plain line ${i} of a long chunk, nothing to escape`,
+      );
+      lines.push('say "hi" \\ then a tab\there', 'plain again');
+      sse.dataLines({
+        text: Buffer.from(lines.map((l) => `${l}\n`).join('')),
+        spans: [{ ts: 7, stream: 'stdout', lines: lines.length }],
+      });
+      sse.end();
+      const data = sent()
+        .split('\n\n')
+        .filter(Boolean)
+        .map((event) => JSON.parse(event.split('\ndata: ')[1]) as { text: string });
+      expect(data.map((d) => d.text)).toEqual(lines);
+    });
+
     it("writes a flood chunk in pieces below V8's large-object size", () => {
       const { res, sent, text } = capture();
       const sse = new SseWriter(res, -1);
       const line = 'a line of a flood, long enough to look like build output';
-      sse.dataLines({ text: `${line}\n`.repeat(4000), spans: [{ ts: 5, stream: 'stdout', lines: 4000 }] });
+      sse.dataLines({
+        text: Buffer.from(`${line}\n`.repeat(4000)),
+        spans: [{ ts: 5, stream: 'stdout', lines: 4000 }],
+      });
       sse.end();
       expect(sent.length).toBeGreaterThan(2);
       for (const piece of sent) expect(piece.length).toBeLessThan(64 * 1024);

@@ -1,4 +1,4 @@
-import { forEachLogLine, LogChunkEvent } from '@kiln/contracts';
+import { forEachLogLine, StoredLogChunk } from '@kiln/contracts';
 import { Response } from 'express';
 
 const KEEP_ALIVE_MS = 15_000;
@@ -67,13 +67,18 @@ export class SseWriter {
    * A log chunk's lines as consecutive events `{"ts":…,"stream":…,"text":…}`, each written out in
    * one template with its id: one per line of a flood, so no object and no JSON text of its own
    * (JSON.stringify per line, then a text per event, were the largest costs of following a chatty
-   * step; bench/README.md, log-flood). When no line of the chunk has a character JSON escapes (one
-   * test of the whole text), a line goes between quotes as it is.
+   * step; bench/README.md, log-flood). When no line of a decoded piece of the chunk has a character
+   * JSON escapes (one test of the piece), a line goes between quotes as it is.
    */
-  dataLines(chunk: Pick<LogChunkEvent, 'text' | 'spans'>): void {
-    const quote = NEEDS_ESCAPE.test(chunk.text) ? JSON.stringify : quoted;
+  dataLines(chunk: Pick<StoredLogChunk, 'text' | 'spans'>): void {
+    let quote = quoted;
+    let tested: string | undefined;
     let text = '';
-    forEachLogLine(chunk, (line, ts, stream) => {
+    forEachLogLine(chunk, (line, ts, stream, piece) => {
+      if (piece !== tested) {
+        tested = piece;
+        quote = NEEDS_ESCAPE.test(piece) ? JSON.stringify : quoted;
+      }
       const id = this.nextId++;
       if (id <= this.lastEventId) return;
       text += `id: ${id}\ndata: {"ts":${ts},"stream":"${stream}","text":${quote(line)}}\n\n`;

@@ -1,4 +1,10 @@
-import { logSubjectSuffix, StepFinishedEvent, Subjects } from '@kiln/contracts';
+import {
+  logSubjectSuffix,
+  StepFinishedEvent,
+  StoredLogChunk,
+  storedLogChunkProblem,
+  Subjects,
+} from '@kiln/contracts';
 import { PrismaService } from '@kiln/db';
 import { MessageContext, MessagingService } from '@kiln/messaging';
 import { logTimesKey, OBJECT_STORAGE, ObjectStorage, stepLogKey } from '@kiln/storage';
@@ -7,7 +13,6 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { ArchiverMetrics } from './archiver-metrics';
 import { AssembledLog, LogAssembler } from './log-assembler';
-import { logChunkProblem, StoredLogChunk } from './log-chunk.guard';
 import { LogChunkReader } from './log-chunk.reader';
 import { SpillingText } from './spilling-text';
 
@@ -206,7 +211,7 @@ export class LogArchiverService {
   }
 
   private toChunk(data: unknown, event: StepFinishedEvent): StoredLogChunk | null {
-    const problem = logChunkProblem(data, event.runId, event.stepId);
+    const problem = storedLogChunkProblem(data, event.runId, event.stepId);
     if (problem === null) {
       const chunk = data as StoredLogChunk;
       // The log is served as UTF-8: bytes that are not (never from the executor, which encodes

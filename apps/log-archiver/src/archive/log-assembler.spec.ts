@@ -1,6 +1,6 @@
+import { StoredLogChunk } from '@kiln/contracts';
 import { LogTimesDecoder } from '@kiln/storage';
 import { LogAssembler } from './log-assembler';
-import { StoredLogChunk } from './log-chunk.guard';
 
 function chunk(
   seq: number,

@@ -1,5 +1,5 @@
+import { StoredLogChunk } from '@kiln/contracts';
 import { LogTimesEncoder } from '@kiln/storage';
-import { StoredLogChunk } from './log-chunk.guard';
 
 /** Chunks `from`..`to` (inclusive) of the attempt never arrived. */
 export interface MissingRange {

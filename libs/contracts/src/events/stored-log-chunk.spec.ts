@@ -1,4 +1,4 @@
-import { logChunkProblem } from './log-chunk.guard';
+import { storedLogChunkProblem } from './stored-log-chunk';
 
 const runId = '00000000-0000-4000-8000-000000000001';
 const stepId = '00000000-0000-4000-8000-000000000002';
@@ -14,23 +14,27 @@ const good = {
   final: false,
 };
 
-describe('logChunkProblem', () => {
+describe('storedLogChunkProblem', () => {
   it('accepts a well-formed chunk of the step', () => {
-    expect(logChunkProblem(good, runId, stepId)).toBeNull();
+    expect(storedLogChunkProblem(good, runId, stepId)).toBeNull();
   });
 
   it('counts the lines of a text of many-byte characters by its newline bytes', () => {
     const text = Buffer.from('grüße ✓ 🦀\nzweite Zeile\n');
     expect(
-      logChunkProblem({ ...good, text, spans: [{ ts: 1, stream: 'stdout', lines: 2 }] }, runId, stepId),
+      storedLogChunkProblem({ ...good, text, spans: [{ ts: 1, stream: 'stdout', lines: 2 }] }, runId, stepId),
     ).toBeNull();
-    expect(logChunkProblem({ ...good, text }, runId, stepId)).toBe('spans do not count the lines of text');
+    expect(storedLogChunkProblem({ ...good, text }, runId, stepId)).toBe(
+      'spans do not count the lines of text',
+    );
   });
 
   it.each([
     ['not an object', 'text', 'not a log chunk'],
     ['another version', { ...good, version: 1 }, 'unknown version 1'],
     ['another step', { ...good, stepId: runId }, 'belongs to another step'],
+    ['no step name', { ...good, stepName: 7 }, 'stepName is not a string'],
+    ['a fractional exit code', { ...good, exitCode: 0.5 }, 'exitCode is not a whole number'],
     ['attempt 0', { ...good, attempt: 0 }, 'attempt is not a whole number ≥ 1'],
     ['a fractional seq', { ...good, seq: 1.5 }, 'seq is not a whole number ≥ 0'],
     ['final missing', { ...good, final: undefined }, 'final is not a boolean'],
@@ -40,6 +44,11 @@ describe('logChunkProblem', () => {
     [
       'a span without a count',
       { ...good, spans: [{ ts: 1, stream: 'stdout' }] },
+      'spans is not a list of spans',
+    ],
+    [
+      'a span of an unknown stream',
+      { ...good, spans: [{ ts: 1, stream: 'stdout", "x": "', lines: 1 }] },
       'spans is not a list of spans',
     ],
     [
@@ -53,6 +62,6 @@ describe('logChunkProblem', () => {
       'spans do not count the lines of text',
     ],
   ])('refuses %s', (_case, data, problem) => {
-    expect(logChunkProblem(data, runId, stepId)).toBe(problem);
+    expect(storedLogChunkProblem(data, runId, stepId)).toBe(problem);
   });
 });
