@@ -15,8 +15,10 @@ const good = {
 };
 
 describe('storedLogChunkProblem', () => {
-  it('accepts a well-formed chunk of the step', () => {
+  it('accepts a well-formed chunk of the step, with or without an exit code', () => {
     expect(storedLogChunkProblem(good, runId, stepId)).toBeNull();
+    expect(storedLogChunkProblem({ ...good, final: true, exitCode: 3 }, runId, stepId)).toBeNull();
+    expect(storedLogChunkProblem({ ...good, final: true, exitCode: null }, runId, stepId)).toBeNull();
   });
 
   it('counts the lines of a text of many-byte characters by its newline bytes', () => {

@@ -19,8 +19,8 @@ export function storedLogChunkProblem(data: unknown, runId: string, stepId: stri
   if (!isInt(chunk.attempt, 1)) return 'attempt is not a whole number ≥ 1';
   if (!isInt(chunk.seq, 0)) return 'seq is not a whole number ≥ 0';
   if (typeof chunk.final !== 'boolean') return 'final is not a boolean';
-  if (chunk.exitCode !== undefined && !isInt(chunk.exitCode, -Infinity))
-    return 'exitCode is not a whole number';
+  // Absent or null (as `@IsOptional` lets through): the step ended without an exit code.
+  if (chunk.exitCode != null && !isInt(chunk.exitCode, -Infinity)) return 'exitCode is not a whole number';
   if (!Buffer.isBuffer(chunk.text)) return 'text is missing';
   if (!Array.isArray(chunk.spans) || !chunk.spans.every(isSpan)) return 'spans is not a list of spans';
   if (!spansCoverBytes(chunk.spans as { lines: number }[], chunk.text)) {
