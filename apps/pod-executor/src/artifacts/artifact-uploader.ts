@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -72,9 +72,11 @@ export async function uploadArtifactFile(
   });
   try {
     // The service may answer (and close) before reading the whole body, e.g. a 413: its answer wins.
-    const sent = pipeline(createReadStream('', { fd: handle.fd, autoClose: false }), request).catch(
-      () => undefined,
-    );
+    // The body is read through the FileHandle, whose close() below waits for a read still in flight:
+    // a stream on its bare fd let close() free the number under that read, and a socket opened
+    // meanwhile could get it, which made libuv abort the whole executor (seen with the
+    // artifact-service down; this file's spec).
+    const sent = pipeline(handle.createReadStream({ autoClose: false }), request).catch(() => undefined);
     const [response] = await Promise.all([answer, sent]);
     const body = await readBody(response);
     if (response.statusCode === 201) return 'stored';
