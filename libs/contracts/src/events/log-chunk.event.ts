@@ -56,19 +56,35 @@ export class LogChunkEvent {
   @IsOptional() @IsInt() exitCode?: number;
 }
 
-/** Whether `text` is whole lines (each ended by `\n`) and `spans` count exactly those lines. */
+/**
+ * Whether `text` — a string, or its UTF-8 bytes as a reader of `decodeLogChunkBytes` has it — is
+ * whole lines (each ended by `\n`) and `spans` count exactly those lines. A newline byte is never
+ * part of another character's bytes, so bytes are counted as they are.
+ */
 export function spansCoverText(spans: unknown, text: unknown): boolean {
-  if (typeof text !== 'string' || !Array.isArray(spans)) return false;
-  if (text.length > 0 && !text.endsWith('\n')) return false;
+  if ((typeof text !== 'string' && !Buffer.isBuffer(text)) || !Array.isArray(spans)) return false;
   let counted = 0;
   for (const span of spans) {
     const lines = (span as { lines?: unknown } | null)?.lines;
     if (typeof lines !== 'number') return false;
     counted += lines;
   }
+  return wholeLines(text) === counted;
+}
+
+/** How many lines `text` holds, each ended by `\n`; undefined when its last line has none. */
+function wholeLines(text: string | Buffer): number | undefined {
+  const next =
+    typeof text === 'string'
+      ? (from: number) => text.indexOf('\n', from)
+      : (from: number) => text.indexOf(NEWLINE, from);
   let lines = 0;
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
-  return lines === counted;
+  let last = -1;
+  for (let at = next(0); at !== -1; at = next(at + 1)) {
+    lines++;
+    last = at;
+  }
+  return text.length === 0 || last === text.length - 1 ? lines : undefined;
 }
 
 /**

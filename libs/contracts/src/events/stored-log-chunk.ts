@@ -1,9 +1,7 @@
-import { LOG_STREAMS, LogChunkEvent } from './log-chunk.event';
+import { LOG_STREAMS, LogChunkEvent, spansCoverText } from './log-chunk.event';
 
 /** A log chunk as `decodeLogChunkBytes` reads it: its text stays the bytes it arrived in. */
 export type StoredLogChunk = Omit<LogChunkEvent, 'text'> & { text: Buffer };
-
-const NEWLINE = 0x0a;
 
 /**
  * Checks a log chunk read as bytes (`decodeLogChunkBytes`) for what its readers (the log archiver,
@@ -23,7 +21,7 @@ export function storedLogChunkProblem(data: unknown, runId: string, stepId: stri
   if (chunk.exitCode != null && !isInt(chunk.exitCode, -Infinity)) return 'exitCode is not a whole number';
   if (!Buffer.isBuffer(chunk.text)) return 'text is missing';
   if (!Array.isArray(chunk.spans) || !chunk.spans.every(isSpan)) return 'spans is not a list of spans';
-  if (!spansCoverBytes(chunk.spans as { lines: number }[], chunk.text)) {
+  if (!spansCoverText(chunk.spans, chunk.text)) {
     return 'spans do not count the lines of text';
   }
   return null;
@@ -37,12 +35,4 @@ function isSpan(span: unknown): boolean {
   if (typeof span !== 'object' || span === null) return false;
   const { ts, stream, lines } = span as Record<string, unknown>;
   return isInt(ts, -Infinity) && LOG_STREAMS.includes(stream as never) && isInt(lines, 1);
-}
-
-/** `spansCoverText` for UTF-8 bytes: a newline byte is never part of another character's bytes. */
-function spansCoverBytes(spans: { lines: number }[], text: Buffer): boolean {
-  if (text.length > 0 && text[text.length - 1] !== NEWLINE) return false;
-  let lines = 0;
-  for (let at = text.indexOf(NEWLINE); at !== -1; at = text.indexOf(NEWLINE, at + 1)) lines++;
-  return lines === spans.reduce((sum, span) => sum + span.lines, 0);
 }
