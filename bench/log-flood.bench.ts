@@ -6,9 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { AppCpu, cpuOfApps, findServers } from './support/app-cpu';
 import { processCpuMs } from './support/proc';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
@@ -44,6 +45,8 @@ interface TailReport {
   firstAt: number;
   lastAt: number;
   expected: number | null;
+  /** CPU time of this process (the client; the main thread only waits) while the events were read. */
+  cpuMs: number;
   error?: string;
 }
 
@@ -78,18 +81,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     );
     const path = `/api/projects/${project.id}/runs/${runId}/steps/${stepId}/logs`;
     const cpu = (app: 'gateway' | 'pod-executor' | 'log-archiver') => processCpuMs(stack.pid(app)!);
+    const servers = await findServers(stack);
     const cpuBefore = {
       gateway: cpu('gateway'),
-      executor: cpu('pod-executor'),
       archiver: cpu('log-archiver'),
+      apps: cpuOfApps(stack, servers),
     };
     const tail = await follow(`${stack.url('gateway')}${path}`, stack.adminToken);
     if (tail.error) throw new Error(`SSE client failed: ${tail.error}`);
     const liveMiB = tail.bytes / MiB;
-    const cpuPerMiB = {
-      gateway: (cpu('gateway') - cpuBefore.gateway) / liveMiB,
-      executor: (cpu('pod-executor') - cpuBefore.executor) / liveMiB,
-    };
+    const live = livePathCpu(cpuBefore, { gateway: cpu('gateway'), apps: cpuOfApps(stack, servers) });
+    const cpuPerMiB = (ms: number) => round(ms / liveMiB);
+    const livePathPerMiB = (Object.values(live).reduce((sum, ms) => sum + ms, 0) + tail.cpuMs) / liveMiB;
     ctx.log(`log-flood: SSE client got ${tail.lines} lines`);
     const archive = await archived(stack, stepId);
     const archiverCpuPerMiB = (cpu('log-archiver') - cpuBefore.archiver) / (archive.bytes / MiB);
@@ -124,11 +127,30 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       },
       {
         name: 'executor CPU per MiB of log',
-        value: round(cpuPerMiB.executor),
+        value: cpuPerMiB(live.executor),
         unit: 'ms',
         note: 'process CPU time while the step ran: steady on a busy machine',
       },
-      { name: 'gateway CPU per MiB followed over SSE', value: round(cpuPerMiB.gateway), unit: 'ms' },
+      { name: 'gateway CPU per MiB followed over SSE', value: cpuPerMiB(live.gateway), unit: 'ms' },
+      { name: '  nats-server CPU per MiB', value: cpuPerMiB(live.nats), unit: 'ms' },
+      {
+        name: "  the step's processes (generator, sandbox) CPU per MiB",
+        value: cpuPerMiB(live.step),
+        unit: 'ms',
+      },
+      {
+        name: "  the benchmark's SSE client CPU per MiB",
+        value: cpuPerMiB(tail.cpuMs),
+        unit: 'ms',
+        note: 'this process while the worker read the events',
+      },
+      {
+        name: 'live throughput these cores allow at that CPU per MiB',
+        value: round((availableParallelism() * 1000) / livePathPerMiB),
+        unit: 'MiB/s',
+        baseline: { name: 'same generator through a plain pipe', value: round(pipe.mibPerSecond) },
+        note: `upper bound: ${availableParallelism()} cores ÷ ${round(livePathPerMiB)} ms of CPU per MiB, every process above`,
+      },
       {
         name: 'log lines received live',
         value: tail.lines,
@@ -152,6 +174,30 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   } finally {
     await stack.stop();
   }
+}
+
+interface LivePathReading {
+  gateway: number;
+  apps: AppCpu;
+}
+
+/**
+ * CPU time (ms) each platform process on the live path used while the log was followed: the
+ * executor, the step's own processes (under the executor's spawner), nats-server and the gateway.
+ * With the client's, their sum per MiB bounds the live throughput these cores can carry.
+ */
+function livePathCpu(
+  before: LivePathReading,
+  after: LivePathReading,
+): { executor: number; step: number; nats: number; gateway: number } {
+  const delta = (name: string, part: 'self' | 'children') =>
+    (after.apps.get(name)?.[part] ?? 0) - (before.apps.get(name)?.[part] ?? 0);
+  return {
+    executor: delta('pod-executor', 'self'),
+    step: delta('pod-executor', 'children'),
+    nats: delta('nats-server', 'self'),
+    gateway: after.gateway - before.gateway,
+  };
 }
 
 /** Waits for the step to end and its log to be archived; the archiver's own timer gives the duration. */
@@ -225,6 +271,7 @@ function tailWorker(url: string, token: string): Promise<TailReport> {
     firstAt: 0,
     lastAt: 0,
     expected: null,
+    cpuMs: 0,
   };
   const grow = () => {
     capacity *= 2;
@@ -252,10 +299,12 @@ function tailWorker(url: string, token: string): Promise<TailReport> {
     report.firstAt ||= now;
     report.lastAt = now;
   };
+  const cpuBefore = process.cpuUsage();
   return new Promise((resolve) => {
     const finish = (error?: string) =>
       resolve({
         ...report,
+        cpuMs: cpuMsSince(cpuBefore),
         latencies: latencies.slice(0, report.lines),
         executorLags: lags.slice(0, report.lines),
         ...(error ? { error } : {}),
@@ -289,6 +338,11 @@ function tailWorker(url: string, token: string): Promise<TailReport> {
     req.on('error', (error) => finish(error.message));
     req.end();
   });
+}
+
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
 }
 
 if (!isMainThread && parentPort) {
