@@ -17,6 +17,7 @@ import { loadConfig } from '../apps/webhook-receiver/src/config';
 import { configureHttp, webhookErrorFilter } from '../apps/webhook-receiver/src/http/configure-http';
 import { startWebhookReceiver } from '../apps/webhook-receiver/src/start';
 import { threadCpuMs } from './support/proc';
+import { deleteStreams } from './support/stack';
 import { BenchContext, BenchResult, scaled } from './support/result';
 import { runStandalone } from './support/standalone';
 import { percentile } from './support/stats';
@@ -147,6 +148,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       KILN_WEBHOOK_PORT: '0',
       KILN_DB_POOL_MAX: process.env.KILN_DB_POOL_MAX ?? '10',
     });
+    stops.push(() => deleteStreams(config.NATS_URL, config.KILN_NATS_PREFIX));
     const secret = `whsec-${randomUUID()}`;
     const prisma = createPrismaClient(db.url);
     const projectId = randomUUID();

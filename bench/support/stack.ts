@@ -209,8 +209,12 @@ export async function startStack(
   return stack;
 }
 
-/** Removes the stack's streams (a 200 MB log stays on the server's disk otherwise). */
-async function deleteStreams(url: string, prefix: string): Promise<void> {
+/**
+ * Removes the streams of a NATS prefix: a 200 MB log stays on the server's disk otherwise, and each
+ * KILN_LOGS stream reserves its 8 GiB limit of the server's JetStream storage, so a few left behind
+ * make the next stack's streams fail with "insufficient storage resources available".
+ */
+export async function deleteStreams(url: string, prefix: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
