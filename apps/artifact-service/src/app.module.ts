@@ -23,7 +23,11 @@ export class AppModule {
           logLevel: config.KILN_LOG_LEVEL,
           readiness: { database: PrismaService, storage: OBJECT_STORAGE },
         }),
-        DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
+        DbModule.forRoot({
+          url: config.DATABASE_URL,
+          poolMax: config.KILN_DB_POOL_MAX,
+          statementTimeoutMs: config.KILN_DB_STATEMENT_TIMEOUT_MS,
+        }),
         StorageModule.forRoot(storageSettings(config)),
         ArtifactsModule,
         CachesModule,

@@ -36,7 +36,11 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
+        DbModule.forRoot({
+          url: config.DATABASE_URL,
+          poolMax: config.KILN_DB_POOL_MAX,
+          statementTimeoutMs: config.KILN_DB_STATEMENT_TIMEOUT_MS,
+        }),
         MessagingModule.forRoot({
           url: config.NATS_URL,
           user: config.KILN_NATS_USER,

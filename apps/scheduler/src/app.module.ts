@@ -17,7 +17,11 @@ export class AppModule {
           logLevel: config.KILN_LOG_LEVEL,
           readiness: { database: PrismaService, nats: MessagingService },
         }),
-        DbModule.forRoot({ url: config.DATABASE_URL, poolMax: config.KILN_DB_POOL_MAX }),
+        DbModule.forRoot({
+          url: config.DATABASE_URL,
+          poolMax: config.KILN_DB_POOL_MAX,
+          statementTimeoutMs: config.KILN_DB_STATEMENT_TIMEOUT_MS,
+        }),
         MessagingModule.forRoot({
           url: config.NATS_URL,
           user: config.KILN_NATS_USER,

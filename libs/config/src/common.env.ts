@@ -26,6 +26,9 @@ export class DatabaseEnv {
 
   @IsInt() @Min(1) @Max(200) KILN_DB_POOL_MAX: number = 10;
 
+  /** PostgreSQL cancels a statement that runs, and ends a transaction left idle, longer than this (ms; 0: never). */
+  @IsInt() @Min(0) @Max(3_600_000) KILN_DB_STATEMENT_TIMEOUT_MS: number = 60_000;
+
   /** Apply pending migrations at start-up (production may run `prisma migrate deploy` instead). */
   @EnvBoolean() KILN_MIGRATE_ON_START: boolean = true;
 }

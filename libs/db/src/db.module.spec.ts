@@ -46,6 +46,33 @@ describe('DbModule', () => {
     await app.close();
   });
 
+  it('has PostgreSQL end a statement or an idle transaction that outlasts statementTimeoutMs', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DbModule.forRoot({ url: db.url, poolMax: 2, migrate: true, statementTimeoutMs: 300 })],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    const prisma = app.get(PrismaService);
+    try {
+      await expect(prisma.pool.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+      await expect(prisma.$queryRaw`SELECT pg_sleep(5)`).rejects.toThrow(/statement timeout/);
+      // The connections stay usable.
+      expect((await prisma.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(await prisma.user.count()).toBe(0);
+
+      // A transaction left idle is ended, with its locks: another session can take them.
+      const client = await prisma.pool.connect();
+      const cut = new Promise<Error>((resolve) => client.once('error', resolve));
+      await client.query('BEGIN; SELECT pg_advisory_xact_lock(42)');
+      await expect(cut).resolves.toMatchObject({ message: expect.stringMatching(/idle-in-transaction/) });
+      client.release(true);
+      expect((await prisma.pool.query('SELECT pg_try_advisory_xact_lock(42) AS got')).rows).toEqual([
+        { got: true },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('does not start when its database does not exist', async () => {
     const missing = new URL(db.url);
     missing.pathname = `/${missing.pathname.slice(1)}_missing`;
