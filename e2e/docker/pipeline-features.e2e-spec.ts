@@ -11,9 +11,11 @@ import {
 import { randomUUID } from 'node:crypto';
 
 const IMAGE = 'kiln-test/busybox:1';
+/** A project secret the service's environment names: the step gets it back from the service, masked. */
+const SERVICE_TOKEN = `svc-${randomUUID()}`;
 
 /**
- * One pipeline using matrix, services (with wait_for), a cache, retry and an approval, run twice on
+ * One pipeline using matrix, services (with wait_for and a secret), a cache, retry and an approval, run twice on
  * the whole platform with the docker backend: approved through the API the first time, rejected
  * the second; the second run restores what the first cached.
  */
@@ -30,6 +32,8 @@ describe('matrix, services, caches, retries and approvals on the running platfor
     repo = createGitRepo();
     repo.commit({ 'lock.txt': 'dependencies v1\n' });
     projectId = (await platform.createProject({ name: `features-${randomUUID().slice(0, 8)}`, repo })).id;
+    const put = await platform.api('PUT', `/api/projects/${projectId}/secrets/SERVICE_TOKEN`, { value: SERVICE_TOKEN });
+    expect(put.status).toBeLessThan(300);
     pipelineId = await platform.createPipeline(projectId, {
       name: 'features',
       yaml_config: `
@@ -46,7 +50,8 @@ pipeline:
       services:
         - name: echo
           image: ${IMAGE}
-          commands: ['echo service up', 'sleep 1', 'while true; do echo pong | nc -l -p 8080; done']
+          environment: { REPLY: "pong-\${{ secrets.SERVICE_TOKEN }}" }
+          commands: ['echo service up', 'sleep 1', 'while true; do echo "$REPLY" | nc -l -p 8080; done']
           wait_for: { port: 8080, timeout: 30s }
       commands:
         - 'echo "matrix FLAVOUR=$FLAVOUR"'
@@ -107,6 +112,8 @@ pipeline:
       expect(last).toContain(`matrix FLAVOUR=${flavour}`);
       expect(last).toContain('service says pong');
       expect(last).toContain('by name it says pong');
+      expect(last).toContain('service says pong-***');
+      expect(last).not.toContain(SERVICE_TOKEN);
       expect(last).toMatch(/^\[echo\] service up$/m);
       expect(last.indexOf('[echo] service up')).toBeLessThan(last.indexOf('matrix FLAVOUR'));
       expect(last).toMatch(/^\[echo\] ping$/m);

@@ -16,8 +16,8 @@ export {
   normalizeMergeRequestAction,
 } from './triggers/mr-actions';
 export { findSecretReferences } from './env/secret-references';
-export { resolveStepEnvironment } from './env/step-environment';
-export type { ResolvedEnvironment } from './env/step-environment';
+export { resolveServiceEnvironment, resolveStepEnvironment } from './env/step-environment';
+export type { ResolvedEnvironment, ResolvedServiceEnvironment } from './env/step-environment';
 export { INJECTED_VARIABLES, injectedEnvironment } from './env/injected-variables';
 export type { InjectedVariable, InjectionContext } from './env/injected-variables';
 export { parseDuration, formatDuration } from './values/duration';

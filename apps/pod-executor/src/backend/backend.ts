@@ -96,6 +96,8 @@ export interface StepSpec extends RunSpec {
     name: string;
     image: string;
     environment: Record<string, string>;
+    /** Variables whose values came from project secrets (sealed in the dispatch), beside `environment`. */
+    secretEnvironment?: Record<string, string>;
     commands?: string[];
     waitFor?: { port: number; timeoutMs: number };
   }[];

@@ -366,7 +366,14 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
     ...(dispatch.user ? { user: dispatch.user } : {}),
     ...(dispatch.nodeSelector ? { nodeSelector: { ...dispatch.nodeSelector } } : {}),
     ...(dispatch.tolerations ? { tolerations: dispatch.tolerations.map((t) => ({ ...t })) } : {}),
-    ...(dispatch.services ? { services: dispatch.services.map((service) => ({ ...service })) } : {}),
+    ...(dispatch.services
+      ? {
+          services: dispatch.services.map((service) => {
+            const secretEnvironment = secrets.serviceEnv?.[service.name];
+            return { ...service, ...(secretEnvironment ? { secretEnvironment: { ...secretEnvironment } } : {}) };
+          }),
+        }
+      : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };
 }

@@ -155,4 +155,41 @@ describe('step dispatch with registry credentials (real PostgreSQL)', () => {
     expect(openStepSecrets(executorBox, uses, uses.sealed!).env).toEqual({ TOKEN: 's3cret-value' });
     expect(JSON.stringify(published)).not.toContain('s3cret-value');
   });
+
+  it("expands its services' variables, seals those holding a secret and names a secret a service lacks", async () => {
+    const { run, steps } = await queuedRun(
+      null,
+      `pipeline:
+  steps:
+    - name: with-db
+      image: alpine
+      commands: ["true"]
+      services:
+        - name: db
+          image: postgres:16
+          environment: { POSTGRES_USER: "kiln-$RUN_NUMBER", POSTGRES_PASSWORD: "\${{ secrets.DB_PASSWORD }}" }
+        - { name: cache, image: redis:7, environment: { MODE: plain } }
+    - name: lacks
+      image: alpine
+      commands: ["true"]
+      services: [{ name: db, image: postgres:16, environment: { POSTGRES_PASSWORD: "\${{ secrets.GONE }}" } }]
+`,
+    );
+    await prisma.secret.create({
+      data: { projectId: run.projectId, name: 'DB_PASSWORD', valueEnc: box.encrypt('pg-s3cret', run.projectId) },
+    });
+    const undeliverable = await dispatcher.dispatch(run, steps);
+    expect(undeliverable.map((u) => [u.step.id, u.error])).toEqual([
+      [steps[1].id, 'missing project secrets: GONE'],
+    ]);
+    const withDb = dispatchOf('with-db');
+    expect(withDb.services).toEqual([
+      { name: 'db', image: 'postgres:16', environment: { POSTGRES_USER: `kiln-${run.number}` } },
+      { name: 'cache', image: 'redis:7', environment: { MODE: 'plain' } },
+    ]);
+    const opened = openStepSecrets(executorBox, withDb, withDb.sealed!);
+    expect(opened.serviceEnv).toEqual({ db: { POSTGRES_PASSWORD: 'pg-s3cret' } });
+    expect(opened.maskValues).toContain('pg-s3cret');
+    expect(JSON.stringify(published)).not.toContain('pg-s3cret');
+  });
 });

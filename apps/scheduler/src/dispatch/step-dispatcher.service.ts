@@ -1,7 +1,7 @@
 import { sealStepSecrets, StepServiceRequest, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Run, Step } from '@kiln/db';
-import { resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
+import { resolveServiceEnvironment, resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -98,7 +98,13 @@ export class StepDispatcherService {
         : registryCredentialsFor(imageRef ?? step.image, project.registryCredentials, (enc) =>
             this.box.decrypt(enc, run.projectId),
           );
-      const { env, missingSecrets } = resolveStepEnvironment(stepDefinition, injected, secrets);
+      const { env, missingSecrets: stepMissing } = resolveStepEnvironment(stepDefinition, injected, secrets);
+      // A service's variables are expanded as the step's are; those holding a secret are sealed too.
+      const services = (stepDefinition.services ?? []).map((service) => ({
+        service,
+        ...resolveServiceEnvironment(service, injected, secrets),
+      }));
+      const missingSecrets = [...new Set([...stepMissing, ...services.flatMap((s) => s.missingSecrets)])];
       if (missingSecrets.length > 0) {
         const error = run.secretsWithheld
           ? `secrets withheld (${missingSecrets.join(', ')}): ${run.secretsWithheld}`
@@ -107,16 +113,28 @@ export class StepDispatcherService {
         continue;
       }
       const { plain, secret } = splitSecretVariables(stepDefinition, injected, secrets, env);
+      const serviceEnv = Object.fromEntries(
+        services.filter((s) => Object.keys(s.secret).length > 0).map((s) => [s.service.name, s.secret]),
+      );
+      const hasServiceSecrets = Object.keys(serviceEnv).length > 0;
       // Short values would mask ordinary text everywhere; secrets shorter than 4 are not masked.
       const maskValues = [...Object.values(secrets), ...registryCredentials.map((c) => c.password)].filter(
         (v) => v.length >= 4,
       );
       const sealed =
-        Object.keys(secret).length > 0 || maskValues.length > 0 || registryCredentials.length > 0
+        Object.keys(secret).length > 0 ||
+        hasServiceSecrets ||
+        maskValues.length > 0 ||
+        registryCredentials.length > 0
           ? sealStepSecrets(
               this.executorBox,
               { runId, stepId: step.id, attempt: step.attempt },
-              { env: secret, maskValues, ...(registryCredentials.length > 0 ? { registryCredentials } : {}) },
+              {
+                env: secret,
+                ...(hasServiceSecrets ? { serviceEnv } : {}),
+                maskValues,
+                ...(registryCredentials.length > 0 ? { registryCredentials } : {}),
+              },
             )
           : undefined;
       await this.messaging.publish(
@@ -148,8 +166,8 @@ export class StepDispatcherService {
           ...(stepDefinition.tolerations?.length
             ? { tolerations: stepDefinition.tolerations.map((t) => ({ ...t })) }
             : {}),
-          ...(stepDefinition.services?.length
-            ? { services: stepDefinition.services.map(serviceRequest) }
+          ...(services.length > 0
+            ? { services: services.map(({ service, plain }) => serviceRequest({ ...service, environment: plain })) }
             : {}),
           ...(stepDefinition.cache?.length ? { cache: stepDefinition.cache.map((c) => ({ ...c })) } : {}),
           deploy: step.deploy && !run.secretsWithheld,

@@ -32,9 +32,21 @@ describe('sealed step secrets', () => {
     expect(() => openStepSecrets(box, { ...step, attempt: 2 }, sealed)).toThrow(SealedSecretsError);
   });
 
+  it("opens the secret variables of the step's services", () => {
+    const withServices: StepSecrets = { ...secrets, serviceEnv: { db: { POSTGRES_PASSWORD: 'pg-s3cret' } } };
+    const sealed = sealStepSecrets(box, step, withServices);
+    expect(sealed).not.toContain('pg-s3cret');
+    expect(openStepSecrets(box, step, sealed)).toEqual(withServices);
+  });
+
   it('refuses a sealed payload that is not a StepSecrets', () => {
     const context = `kiln.step.dispatched:${step.runId}:${step.stepId}:${step.attempt}`;
-    const sealed = box.encrypt(JSON.stringify({ env: { A: 1 }, maskValues: [] }), context);
-    expect(() => openStepSecrets(box, step, sealed)).toThrow(/malformed/);
+    const seal = (payload: object) => box.encrypt(JSON.stringify(payload), context);
+    expect(() => openStepSecrets(box, step, seal({ env: { A: 1 }, maskValues: [] }))).toThrow(/malformed/);
+    for (const serviceEnv of [{ db: { A: 1 } }, { db: null }, { db: 'A=1' }, ['A']]) {
+      expect(() => openStepSecrets(box, step, seal({ env: {}, serviceEnv, maskValues: [] }))).toThrow(
+        /malformed/,
+      );
+    }
   });
 });

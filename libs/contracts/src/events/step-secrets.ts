@@ -9,6 +9,8 @@ import { RegistryCredential } from './step-dispatched.event';
  */
 export class StepSecrets {
   @IsObject() env!: Record<string, string>;
+  /** Variables of the step's services whose values came from project secrets, by service name. */
+  @IsOptional() @IsObject() serviceEnv?: Record<string, Record<string, string>>;
   @IsArray() @IsString({ each: true }) maskValues!: string[];
   @IsOptional()
   @ValidateNested({ each: true })
@@ -51,7 +53,9 @@ export function openStepSecrets(cipher: SealCipher, step: SealedStep, sealed: st
   }
   const secrets = plainToInstance(StepSecrets, JSON.parse(plain) as object);
   const problems = validateSync(secrets, { forbidUnknownValues: true });
-  const badValue = Object.values(secrets.env ?? {}).some((v) => typeof v !== 'string');
+  const badValue = [secrets.env ?? {}, ...Object.values(secrets.serviceEnv ?? {})].some(
+    (env) => typeof env !== 'object' || env === null || Object.values(env).some((v) => typeof v !== 'string'),
+  );
   if (problems.length > 0 || badValue)
     throw new SealedSecretsError("the step's sealed secrets are malformed");
   return secrets;

@@ -1,4 +1,10 @@
-import { findSecretReferences, injectedEnvironment, parseDefinition, resolveStepEnvironment } from '../index';
+import {
+  findSecretReferences,
+  injectedEnvironment,
+  parseDefinition,
+  resolveServiceEnvironment,
+  resolveStepEnvironment,
+} from '../index';
 import { yaml } from '../yaml-lines.spec-helper';
 
 const injected = injectedEnvironment({
@@ -26,10 +32,16 @@ describe('findSecretReferences', () => {
         '      image: x',
         '      commands: [make]',
         '      environment: { C: "${{ secrets.DEPLOY_KEY }}", D: plain }',
+        '      services: [{ name: db, image: postgres, environment: { PASSWORD: "${{ secrets.DB_PASSWORD }}" } }]',
       ),
     );
     if (!result.ok) throw new Error(result.errors[0].message);
-    expect(findSecretReferences(result.definition)).toEqual(['NPM_TOKEN', 'API_KEY', 'DEPLOY_KEY']);
+    expect(findSecretReferences(result.definition)).toEqual([
+      'NPM_TOKEN',
+      'API_KEY',
+      'DEPLOY_KEY',
+      'DB_PASSWORD',
+    ]);
   });
 });
 
@@ -101,5 +113,41 @@ describe('resolveStepEnvironment', () => {
     );
     expect(Object.getOwnPropertyDescriptor(env, '__proto__')?.value).toBe('x');
     expect(Object.getPrototypeOf(env)).toBe(Object.prototype);
+  });
+});
+
+describe('resolveServiceEnvironment', () => {
+  const injected = { COMMIT_SHA: 'abc123', CI: 'true' };
+
+  it("expands a service's own variables, apart by whether a value holds a secret", () => {
+    const service = {
+      environment: {
+        POSTGRES_USER: 'kiln',
+        POSTGRES_PASSWORD: '${{ secrets.DB_PASSWORD }}',
+        DSN: 'postgres://kiln:${{secrets.DB_PASSWORD}}@localhost/$COMMIT_SHA',
+        LABEL: 'build-${COMMIT_SHA}-$UNKNOWN-$$HOME',
+      },
+    };
+    const result = resolveServiceEnvironment(service, injected, { DB_PASSWORD: 'pg-$CI' });
+    expect(result).toEqual({
+      plain: { POSTGRES_USER: 'kiln', LABEL: 'build-abc123-$UNKNOWN-$HOME' },
+      secret: { POSTGRES_PASSWORD: 'pg-$CI', DSN: 'postgres://kiln:pg-$CI@localhost/abc123' },
+      missingSecrets: [],
+    });
+  });
+
+  it('adds none of the injected variables and reports missing secrets', () => {
+    const result = resolveServiceEnvironment({ environment: { A: '${{ secrets.GONE }}' } }, injected, {});
+    expect(result).toEqual({ plain: {}, secret: { A: '' }, missingSecrets: ['GONE'] });
+  });
+
+  it('keeps a variable named __proto__ as an ordinary variable', () => {
+    const { plain } = resolveServiceEnvironment(
+      { environment: Object.fromEntries([['__proto__', 'x']]) },
+      {},
+      {},
+    );
+    expect(Object.getOwnPropertyDescriptor(plain, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
   });
 });

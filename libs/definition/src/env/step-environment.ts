@@ -1,4 +1,4 @@
-import { StepDefinition } from '../definition.model';
+import { StepDefinition, StepService } from '../definition.model';
 
 export interface ResolvedEnvironment {
   /** The complete container environment: the step's variables, then the injected ones on top. */
@@ -27,24 +27,71 @@ export function resolveStepEnvironment(
   injected: Record<string, string>,
   secrets: Record<string, string>,
 ): ResolvedEnvironment {
-  const missing = new Set<string>();
-  const used = new Set<string>();
   const base: Record<string, string> = { ...injected, STEP_NAME: step.name };
-  const expand = (value: string): string =>
-    value.replace(TOKEN, (token: string, secret?: string, braced?: string, bare?: string) => {
+  const expander = new Expander(base, secrets);
+  const own = Object.entries(step.environment).map(
+    ([name, value]) => [name, expander.expand(value).value] as const,
+  );
+  const env = Object.fromEntries([...own, ...Object.entries(base)]);
+  return { env, missingSecrets: [...expander.missing], usedSecrets: [...expander.used] };
+}
+
+export interface ResolvedServiceEnvironment {
+  /** The service's variables whose values hold nothing of a secret. */
+  plain: Record<string, string>;
+  /** The service's variables whose values came, whole or in part, from project secrets. */
+  secret: Record<string, string>;
+  /** Referenced secrets the project does not have; the step must not start while this is non-empty. */
+  missingSecrets: string[];
+}
+
+/**
+ * Expands a service's `environment` as `resolveStepEnvironment` expands a step's (`${{ secrets.NAME }}`,
+ * `$VAR` and `${VAR}` of the injected variables, `$$`), split by whether a value holds a secret. The
+ * service's environment is only its own variables: the injected ones are not added to it.
+ */
+export function resolveServiceEnvironment(
+  service: Pick<StepService, 'environment'>,
+  injected: Record<string, string>,
+  secrets: Record<string, string>,
+): ResolvedServiceEnvironment {
+  const expander = new Expander(injected, secrets);
+  const expanded = Object.entries(service.environment).map(([name, written]) => ({
+    name,
+    ...expander.expand(written),
+  }));
+  // fromEntries, not assignment: a variable named __proto__ stays a variable.
+  const pick = (fromSecret: boolean) =>
+    Object.fromEntries(expanded.filter((v) => v.fromSecret === fromSecret).map((v) => [v.name, v.value]));
+  return { plain: pick(false), secret: pick(true), missingSecrets: [...expander.missing] };
+}
+
+/** One pass over a value: substituted text is never expanded again, so a secret holding `$X` stays literal. */
+class Expander {
+  readonly missing = new Set<string>();
+  readonly used = new Set<string>();
+
+  constructor(
+    private readonly variables: Record<string, string>,
+    private readonly secrets: Record<string, string>,
+  ) {}
+
+  expand(written: string): { value: string; fromSecret: boolean } {
+    let fromSecret = false;
+    const value = written.replace(TOKEN, (token: string, secret?: string, braced?: string, bare?: string) => {
       if (token === '$$') return '$';
       if (secret !== undefined) {
-        if (!Object.hasOwn(secrets, secret)) {
-          missing.add(secret);
+        fromSecret = true;
+        if (!Object.hasOwn(this.secrets, secret)) {
+          this.missing.add(secret);
           return '';
         }
-        used.add(secret);
-        return secrets[secret];
+        this.used.add(secret);
+        return this.secrets[secret];
       }
       const name = (braced ?? bare) as string;
-      return Object.hasOwn(base, name) ? base[name] : token;
+      return Object.hasOwn(this.variables, name) ? this.variables[name] : token;
     });
-  const own = Object.entries(step.environment).map(([name, value]) => [name, expand(value)] as const);
-  const env = Object.fromEntries([...own, ...Object.entries(base)]);
-  return { env, missingSecrets: [...missing], usedSecrets: [...used] };
+    return { value, fromSecret };
+  }
 }

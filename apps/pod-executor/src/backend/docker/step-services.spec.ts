@@ -60,7 +60,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
   const containersOf = (runId: string) =>
     docker.listContainers({ all: true, filters: { label: [`${LABEL.run}=${runId}`, `${LABEL.role}=step`] } });
 
-  it('starts the services before the step, reachable on 127.0.0.1 with their environment, and removes them after it', async () => {
+  it('starts the services before the step, reachable on 127.0.0.1 with their environment (secret variables too), and removes them after it', async () => {
     const step = spec(
       [
         'for i in $(seq 1 50); do if echo ping | nc 127.0.0.1 8080 > answer; then break; fi; sleep 0.1; done',
@@ -71,7 +71,8 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
           name: 'echo',
           image: SERVICE_IMAGE,
           environment: { GREETING: 'hello from the service' },
-          commands: ['echo "$GREETING" | nc -l -p 8080'],
+          secretEnvironment: { PASSWORD: 'pg-s3cret' },
+          commands: ['echo "$GREETING, $PASSWORD" | nc -l -p 8080'],
         },
       ],
     );
@@ -82,7 +83,7 @@ describe('docker backend: a step with services (real Docker Engine)', () => {
     for await (const line of backend.tailLogs(handle)) lines.push(...line.text.split('\n'));
     const exit = await backend.wait(handle);
     expect(exit.exitCode).toBe(0);
-    expect(lines).toContain('hello from the service');
+    expect(lines).toContain('hello from the service, pg-s3cret');
     expect(await containersOf(step.runId)).toEqual([]);
   });
 

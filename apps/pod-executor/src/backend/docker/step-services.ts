@@ -115,7 +115,9 @@ function serviceBody(
     name,
     Image: service.image,
     ...(service.commands ? { Entrypoint: ['/bin/sh', '-c'], Cmd: [service.commands.join('\n')] } : {}),
-    Env: Object.entries(service.environment).map(([key, value]) => `${key}=${value}`),
+    Env: Object.entries({ ...service.environment, ...service.secretEnvironment }).map(
+      ([key, value]) => `${key}=${value}`,
+    ),
     Labels: labels(step.runId, 'step', options.executorId),
     HostConfig: {
       NetworkMode: `container:${holderId}`,

@@ -177,18 +177,28 @@ describe('kubernetes backend against the API server simulator', () => {
       // own input before reading it, so whether it prints it is a race of nc's, not of Kiln's.)
       step(runId, 'test', [connect('127.0.0.1', 8080), connect('cache', 8081), 'sleep 1'], {
         services: [
-          { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, commands: ['echo db up', 'echo "$GREETING" | nc -l -p 8080', 'echo db served', 'sleep 600'] },
+          { name: 'db', image: KUBE_STEP_TEST_IMAGE, environment: { GREETING: 'hello from the service' }, secretEnvironment: { PASSWORD: 'pg-s3cret' }, commands: ['echo db up', 'echo "$GREETING, $PASSWORD" | nc -l -p 8080', 'echo db served', 'sleep 600'] },
           { name: 'cache', image: KUBE_STEP_TEST_IMAGE, environment: {}, commands: ['echo cache answers | nc -l -p 8081', 'echo cache served', 'sleep 600'] },
         ],
       }),
     );
     expect(result.exit).toEqual({ exitCode: 0 });
     expect(texts(result.lines)).toEqual(
-      expect.arrayContaining(['hello from the service', 'cache answers', '[db] db up', '[db] db served', '[cache] cache served']),
+      expect.arrayContaining(['hello from the service, pg-s3cret', 'cache answers', '[db] db up', '[db] db served', '[cache] cache served']),
     );
     const created = sim.created.find((c) => c.resource === 'pods' && c.body.metadata.name === result.handle.sandboxName);
-    const spec = created!.body.spec as { containers: { name: string }[]; hostAliases: unknown };
+    const spec = created!.body.spec as { containers: { name: string; env?: unknown[] }[]; hostAliases: unknown };
     expect(spec.containers.map((c) => c.name)).toEqual(['service-0-db', 'service-1-cache', 'step']);
+    // The secret variable is a reference into a Secret of the services, never a value in the pod.
+    const servicesSecret = `${result.handle.sandboxName}-services`;
+    expect(spec.containers[0].env).toEqual([
+      { name: 'GREETING', value: 'hello from the service' },
+      { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: servicesSecret, key: '0.PASSWORD' } } },
+    ]);
+    expect(JSON.stringify(created!.body)).not.toContain('pg-s3cret');
+    const secret = sim.created.find((c) => c.resource === 'secrets' && c.body.metadata.name === servicesSecret);
+    expect(secret?.body.data).toEqual({ '0.PASSWORD': Buffer.from('pg-s3cret').toString('base64') });
+    expect(sim.get('secrets', NAMESPACE, servicesSecret)).toBeUndefined();
     expect(spec.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['db', 'cache'] }]);
     expect(sim.get('pods', NAMESPACE, result.handle.sandboxName)).toBeUndefined();
     await b.destroyRun(runId);

@@ -4,7 +4,13 @@ import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStart
 import { environmentProblems, sandboxName } from '../local/bwrap-command';
 import { apiProblem, deleteIfPresent, isConflict, KubeApi, loadKubeConfig } from './kube-api';
 import { KubernetesBackendOptions } from './kubernetes.options';
-import { envSecretManifest, registrySecretManifest, stepLabels, stepPodManifest } from './manifests';
+import {
+  envSecretManifest,
+  registrySecretManifest,
+  servicesSecretManifest,
+  stepLabels,
+  stepPodManifest,
+} from './manifests';
 import { LABEL, serviceContainerName } from './names';
 import { orphanedRuns } from './orphan-sweep';
 import { RunPlacement, RunResources } from './run-resources';
@@ -134,6 +140,7 @@ export class KubernetesBackend implements Backend {
   private async createPod(step: StepSpec, podName: string, placement: RunPlacement): Promise<V1Pod> {
     const namespace = this.options.namespace;
     const secret = envSecretManifest(placement.owner, step, podName);
+    const servicesSecret = servicesSecretManifest(placement.owner, step, podName);
     const registry = registrySecretManifest(placement.owner, step);
     const manifest = stepPodManifest(
       step,
@@ -144,6 +151,7 @@ export class KubernetesBackend implements Backend {
       // The run's steps share one registry Secret; each writes the credentials its dispatch carries.
       if (registry) await this.createOrReplace(registry);
       await this.createOrReplace(secret);
+      if (servicesSecret) await this.createOrReplace(servicesSecret);
       return await this.api.core
         .createNamespacedPod({ namespace, body: manifest })
         .catch(async (error: unknown) => {
@@ -160,9 +168,12 @@ export class KubernetesBackend implements Backend {
           return existing;
         });
     } catch (error) {
-      await deleteIfPresent(() =>
-        this.api.core.deleteNamespacedSecret({ name: secret.metadata!.name!, namespace }),
-      ).catch(() => undefined);
+      for (const created of [secret, servicesSecret]) {
+        if (!created) continue;
+        await deleteIfPresent(() =>
+          this.api.core.deleteNamespacedSecret({ name: created.metadata!.name!, namespace }),
+        ).catch(() => undefined);
+      }
       if (error instanceof StepStartError) throw error;
       const problem = apiProblem(error);
       if (problem.code && REFUSALS.has(problem.code))

@@ -32,6 +32,7 @@ import {
   ownerName,
   registrySecretName,
   serviceContainerName,
+  servicesSecretName,
   STEP_CONTAINER,
   WORKSPACE_VOLUME,
 } from './names';
@@ -124,6 +125,38 @@ export function envSecretManifest(owner: RunOwner, step: StepSpec, podName: stri
 }
 
 /**
+ * The variables of the step's services that came from project secrets, each under the key
+ * `<service index>.<name>` for its container's `secretKeyRef` (the step's own env Secret goes
+ * whole into the step's container, which must not get them); undefined when no service has one.
+ */
+export function servicesSecretManifest(
+  owner: RunOwner,
+  step: StepSpec,
+  podName: string,
+): V1Secret | undefined {
+  const data = Object.fromEntries(
+    (step.services ?? []).flatMap((service, index) =>
+      Object.entries(service.secretEnvironment ?? {}).map(([name, value]) => [
+        `${index}.${name}`,
+        base64(value),
+      ]),
+    ),
+  );
+  if (Object.keys(data).length === 0) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: servicesSecretName(podName),
+      labels: stepLabels(step),
+      ownerReferences: [ownerReference(owner)],
+    },
+    data,
+  };
+}
+
+/**
  * The project's registry credentials as a pull secret of the run, so step images (and kaniko's
  * pushes) can use private registries; none when the dispatch carries no credentials.
  */
@@ -210,7 +243,7 @@ export function stepPodManifest(
       terminationGracePeriodSeconds: options.killGracePeriodSeconds,
       initContainers: at.checkout ? [checkoutContainer(at.owner.runId, options)] : undefined,
       // Services first: the kubelet starts a pod's containers in order.
-      containers: [...serviceContainers(step, options), container],
+      containers: [...serviceContainers(step, at.podName, options), container],
       ...(step.services?.length
         ? { hostAliases: [{ ip: '127.0.0.1', hostnames: step.services.map((service) => service.name) }] }
         : {}),
@@ -224,12 +257,22 @@ export function stepPodManifest(
  * the step's outcome is its own container's, and the pod is deleted once it is known. Same
  * security context as the step; the executor's default resources; no workspace.
  */
-function serviceContainers(step: StepSpec, options: KubernetesBackendOptions): V1Container[] {
+function serviceContainers(
+  step: StepSpec,
+  podName: string,
+  options: KubernetesBackendOptions,
+): V1Container[] {
   return (step.services ?? []).map((service, index) => ({
     name: serviceContainerName(index, service.name),
     image: service.image,
     ...(service.commands ? { command: ['sh', '-c', service.commands.join('\n')] } : {}),
-    env: Object.entries(service.environment).map(([name, value]) => ({ name, value })),
+    env: [
+      ...Object.entries(service.environment).map(([name, value]) => ({ name, value })),
+      ...Object.keys(service.secretEnvironment ?? {}).map((name) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: servicesSecretName(podName), key: `${index}.${name}` } },
+      })),
+    ],
     resources: resources(undefined, options),
     securityContext: stepSecurity(step, options),
   }));

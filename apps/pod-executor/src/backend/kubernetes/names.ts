@@ -50,6 +50,7 @@ export const claimName = (runId: string) => `kiln-ws-${runId}`;
 export const checkoutSecretName = (runId: string) => `kiln-run-${runId}-checkout`;
 export const registrySecretName = (runId: string) => `kiln-run-${runId}-registry`;
 export const envSecretName = (podName: string) => `${podName}-env`;
+export const servicesSecretName = (podName: string) => `${podName}-services`;
 
 /** Selects every object of one run. */
 export const runSelector = (runId: string) => `${LABEL.managedBy}=${MANAGED_BY},${LABEL.run}=${runId}`;

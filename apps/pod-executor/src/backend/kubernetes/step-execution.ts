@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { OutputLine, StepExit, StepHandle } from '../backend';
 import { deleteIfPresent, KubeApi } from './kube-api';
 import { LineQueue } from './line-queue';
-import { CHECKOUT_CONTAINER, envSecretName, STEP_CONTAINER } from './names';
+import { CHECKOUT_CONTAINER, envSecretName, servicesSecretName, STEP_CONTAINER } from './names';
 import { containerStatus, podOutcome } from './pod-outcome';
 import { ContainerPhase, followContainerLog } from './pod-log-follower';
 import { PodWatcher } from './pod-watcher';
@@ -116,14 +116,17 @@ export class StepExecution {
     clearTimeout(this.scheduleTimer);
     this.watcher.stop();
     await this.deletePod(0);
-    await deleteIfPresent(() =>
-      this.api.core.deleteNamespacedSecret({
-        name: envSecretName(this.handle.sandboxName),
-        namespace: this.api.namespace,
-      }),
-    ).catch((error: Error) =>
-      this.logger.warn({ pod: this.handle.sandboxName, error: error.message }, 'step secret not deleted'),
-    );
+    // The services' Secret exists only when a service has a secret variable: absent, nothing to do.
+    for (const name of [envSecretName, servicesSecretName].map((of) => of(this.handle.sandboxName))) {
+      await deleteIfPresent(() =>
+        this.api.core.deleteNamespacedSecret({ name, namespace: this.api.namespace }),
+      ).catch((error: Error) =>
+        this.logger.warn(
+          { pod: this.handle.sandboxName, secret: name, error: error.message },
+          'step secret not deleted',
+        ),
+      );
+    }
     return exit;
   }
 
