@@ -47,6 +47,7 @@ export class AppModule {
           pass: config.KILN_NATS_PASSWORD,
           name: 'gateway',
           prefix: config.KILN_NATS_PREFIX,
+          logStreamMaxBytes: config.KILN_LOG_STREAM_MAX_BYTES,
         }),
         StorageModule.forRoot(storageSettings(config)),
         // After the modules its readiness probes come from, so it finds them constructed.

@@ -29,6 +29,7 @@ export class AppModule {
           pass: config.KILN_NATS_PASSWORD,
           name: 'log-archiver',
           prefix: config.KILN_NATS_PREFIX,
+          logStreamMaxBytes: config.KILN_LOG_STREAM_MAX_BYTES,
         }),
         StorageModule.forRoot(storageSettings(config)),
         ArchiveModule,

@@ -26,6 +26,7 @@ export class AppModule {
           pass: config.KILN_NATS_PASSWORD,
           name: 'pod-executor',
           prefix: config.KILN_NATS_PREFIX,
+          logStreamMaxBytes: config.KILN_LOG_STREAM_MAX_BYTES,
         }),
         StepsModule,
         HeartbeatModule,

@@ -28,6 +28,7 @@ export class AppModule {
           pass: config.KILN_NATS_PASSWORD,
           name: 'scheduler',
           prefix: config.KILN_NATS_PREFIX,
+          logStreamMaxBytes: config.KILN_LOG_STREAM_MAX_BYTES,
         }),
         SchedulerModule,
       ],

@@ -30,6 +30,7 @@ export class AppModule {
           pass: config.KILN_NATS_PASSWORD,
           name: 'webhook-receiver',
           prefix: config.KILN_NATS_PREFIX,
+          logStreamMaxBytes: config.KILN_LOG_STREAM_MAX_BYTES,
           publishRetryMs: config.KILN_WEBHOOK_PUBLISH_TIMEOUT_MS,
         }),
         WebhooksModule,

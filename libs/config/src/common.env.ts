@@ -17,6 +17,12 @@ export class CommonEnv {
   KILN_NATS_PREFIX: string = '';
 
   @IsIn(LOG_LEVELS) KILN_LOG_LEVEL: string = 'info';
+
+  /**
+   * The KILN_LOGS stream's size (bytes; default 8 GiB), which JetStream reserves of its storage:
+   * the same on every app. Logs wait there until archived; past it the oldest chunks are dropped.
+   */
+  @IsInt() @Min(64 * 1024 * 1024) KILN_LOG_STREAM_MAX_BYTES: number = 8 * 1024 * 1024 * 1024;
 }
 
 /** Apps that own tables read these. */

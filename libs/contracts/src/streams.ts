@@ -6,13 +6,20 @@ export interface StreamDefinition {
   /** `workqueue` removes a message once acked; `limits` keeps it until max age/bytes. */
   retention: 'limits' | 'workqueue';
   maxAgeMs: number;
-  maxBytes?: number;
+  /**
+   * Most bytes the stream keeps; JetStream reserves that much of its storage for it when the stream
+   * is created. `logStreamMaxBytes`: the installation's setting (KILN_LOG_STREAM_MAX_BYTES).
+   */
+  maxBytes?: number | 'logStreamMaxBytes';
   /** Window in which a repeated `Nats-Msg-Id` is dropped as a duplicate. */
   duplicateWindowMs: number;
 }
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
+
+/** KILN_LOGS's size when the installation sets none: 8 GiB. */
+export const DEFAULT_LOG_STREAM_MAX_BYTES = 8 * 1024 * 1024 * 1024;
 
 /** The JetStream streams; each app provisions them idempotently at start. */
 export const STREAMS: StreamDefinition[] = [
@@ -45,7 +52,7 @@ export const STREAMS: StreamDefinition[] = [
     subjects: [`${Subjects.Logs}.>`],
     retention: 'limits',
     maxAgeMs: 3 * DAY,
-    maxBytes: 8 * 1024 * 1024 * 1024,
+    maxBytes: 'logStreamMaxBytes',
     duplicateWindowMs: 10 * MINUTE,
   },
   {

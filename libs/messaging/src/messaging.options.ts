@@ -14,6 +14,8 @@ export interface MessagingModuleOptions {
   prefix?: string;
   /** Create or update the streams of `STREAMS` at start (default true). */
   provisionStreams?: boolean;
+  /** The KILN_LOGS stream's size (KILN_LOG_STREAM_MAX_BYTES; default DEFAULT_LOG_STREAM_MAX_BYTES). */
+  logStreamMaxBytes?: number;
   /** How long start-up keeps trying to reach the server before failing (default 30 s). */
   connectTimeoutMs?: number;
   /** Total time `publish` retries transient errors such as a restarting server (default 10 s). */

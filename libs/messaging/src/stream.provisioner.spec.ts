@@ -1,6 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { nanos } from '@nats-io/nats-core';
-import { STREAMS } from '@kiln/contracts';
+import { DEFAULT_LOG_STREAM_MAX_BYTES, STREAMS } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 import { MessagingService } from './messaging.service';
 import {
@@ -35,7 +35,8 @@ describe('stream provisioning', () => {
       expect(config.retention).toBe(definition.retention === 'workqueue' ? 'workqueue' : 'limits');
       expect(config.subjects).toEqual(definition.subjects.map((s) => `${prefix}${s}`));
       expect(config.max_age).toBe(nanos(definition.maxAgeMs));
-      expect(config.max_bytes).toBe(definition.maxBytes ?? -1);
+      const maxBytes = definition.maxBytes === 'logStreamMaxBytes' ? DEFAULT_LOG_STREAM_MAX_BYTES : definition.maxBytes;
+      expect(config.max_bytes).toBe(maxBytes ?? -1);
       expect(config.duplicate_window).toBe(nanos(definition.duplicateWindowMs));
     }
   });
@@ -73,6 +74,34 @@ describe('stream provisioning', () => {
     const info = await jsm.streams.info(name);
     expect(info.config.max_age).toBe(nanos(STREAMS[0].maxAgeMs));
     expect(info.state.messages).toBe(1);
+  });
+
+  it("sizes KILN_LOGS by the installation's setting, and resizes it when the setting changes", async () => {
+    const fresh = uniqueNatsPrefix();
+    try {
+      const small = await startMessagingApp({ prefix: fresh, logStreamMaxBytes: 128 * 1024 * 1024 });
+      apps.push(small);
+      const { jsm, names } = small.get(MessagingConnection);
+      const logs = names.stream('KILN_LOGS');
+      expect((await jsm.streams.info(logs)).config.max_bytes).toBe(128 * 1024 * 1024);
+      apps.push(await startMessagingApp({ prefix: fresh, logStreamMaxBytes: 256 * 1024 * 1024 }));
+      expect((await jsm.streams.info(logs)).config.max_bytes).toBe(256 * 1024 * 1024);
+    } finally {
+      await deletePrefixedStreams(fresh);
+    }
+  });
+
+  it('names the setting to lower when the server cannot reserve the log stream', async () => {
+    const fresh = uniqueNatsPrefix();
+    try {
+      // Far past any test server's JetStream storage (by default 75 % of its disk's free space).
+      const start = startMessagingApp({ prefix: fresh, logStreamMaxBytes: 2 ** 52 });
+      await expect(start).rejects.toThrow(
+        /NATS cannot reserve \d+\.\d\d GiB of JetStream storage for stream \w+KILN_LOGS .*KILN_LOG_STREAM_MAX_BYTES/,
+      );
+    } finally {
+      await deletePrefixedStreams(fresh);
+    }
   });
 
   it('leaves streams alone when provisioning is off', async () => {

@@ -7,7 +7,7 @@ import {
   StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { STREAMS, StreamDefinition } from '@kiln/contracts';
+import { DEFAULT_LOG_STREAM_MAX_BYTES, STREAMS, StreamDefinition } from '@kiln/contracts';
 import { MessagingConnection } from './messaging.connection';
 
 /** JetStream's "stream name already in use": another replica created it a moment ago. */
@@ -15,6 +15,8 @@ const STREAM_NAME_IN_USE = 10058;
 const SUBJECTS_OVERLAP = 10065;
 /** What a create that raced another replica's create may answer. */
 const RACE_CODES = [STREAM_NAME_IN_USE, SUBJECTS_OVERLAP];
+/** JetStream's "insufficient storage resources available": the server cannot reserve max_bytes. */
+const INSUFFICIENT_STORAGE = 10047;
 
 type WantedStream = Pick<
   StreamConfig,
@@ -53,6 +55,7 @@ export class StreamProvisioner implements OnModuleInit {
           this.logger.log({ stream: wanted.name }, 'created stream');
           return;
         } catch (err) {
+          if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE) throw tooLarge(wanted, err);
           if (!(err instanceof JetStreamApiError && RACE_CODES.includes(err.code))) throw err;
           lost = err;
           await new Promise((resolve) => setTimeout(resolve, 50 * (round + 1)));
@@ -64,6 +67,7 @@ export class StreamProvisioner implements OnModuleInit {
       try {
         await this.connection.jsm.streams.update(wanted.name, wanted);
       } catch (err) {
+        if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE) throw tooLarge(wanted, err);
         const reason = err instanceof Error ? err.message : String(err);
         throw new Error(
           `stream ${wanted.name} differs in ${drift.join(', ')} and the server refused the update: ${reason}`,
@@ -86,7 +90,10 @@ export class StreamProvisioner implements OnModuleInit {
       retention: definition.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
       storage: StorageType.File,
       max_age: nanos(definition.maxAgeMs),
-      max_bytes: definition.maxBytes ?? -1,
+      max_bytes:
+        definition.maxBytes === 'logStreamMaxBytes'
+          ? (this.connection.options.logStreamMaxBytes ?? DEFAULT_LOG_STREAM_MAX_BYTES)
+          : (definition.maxBytes ?? -1),
       duplicate_window: nanos(definition.duplicateWindowMs),
     };
   }
@@ -99,6 +106,17 @@ export class StreamProvisioner implements OnModuleInit {
       throw err;
     }
   }
+}
+
+/** The server cannot reserve the stream's size: says which setting to lower, or which storage to grow. */
+function tooLarge(wanted: WantedStream, cause: JetStreamApiError): Error {
+  const gib = (wanted.max_bytes / 1024 ** 3).toFixed(2);
+  return new Error(
+    `NATS cannot reserve ${gib} GiB of JetStream storage for stream ${wanted.name} (${cause.message}): ` +
+      'give the server more (its max_file_store, by default 75 % of the free space of its store directory) ' +
+      'or lower KILN_LOG_STREAM_MAX_BYTES on every app',
+    { cause },
+  );
 }
 
 function differences(actual: StreamConfig, wanted: WantedStream): string[] {
