@@ -211,7 +211,7 @@ export async function startStack(
 
 /**
  * Removes the streams of a NATS prefix: a 200 MB log stays on the server's disk otherwise, and each
- * KILN_LOGS stream reserves its 8 GiB limit of the server's JetStream storage, so a few left behind
+ * KILN_LOGS stream reserves its size (KILN_LOG_STREAM_MAX_BYTES) of the server's JetStream storage, so a few left behind
  * make the next stack's streams fail with "insufficient storage resources available".
  */
 export async function deleteStreams(url: string, prefix: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { DEFAULT_LOG_STREAM_MAX_BYTES } from '@kiln/contracts';
 import { EnvBoolean } from './load-config';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -19,10 +20,10 @@ export class CommonEnv {
   @IsIn(LOG_LEVELS) KILN_LOG_LEVEL: string = 'info';
 
   /**
-   * The KILN_LOGS stream's size (bytes; default 8 GiB), which JetStream reserves of its storage:
+   * The KILN_LOGS stream's size (bytes; default 1 GiB), which JetStream reserves of its storage:
    * the same on every app. Logs wait there until archived; past it the oldest chunks are dropped.
    */
-  @IsInt() @Min(64 * 1024 * 1024) KILN_LOG_STREAM_MAX_BYTES: number = 8 * 1024 * 1024 * 1024;
+  @IsInt() @Min(64 * 1024 * 1024) KILN_LOG_STREAM_MAX_BYTES: number = DEFAULT_LOG_STREAM_MAX_BYTES;
 }
 
 /** Apps that own tables read these. */

@@ -18,8 +18,12 @@ export interface StreamDefinition {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-/** KILN_LOGS's size when the installation sets none: 8 GiB. */
-export const DEFAULT_LOG_STREAM_MAX_BYTES = 8 * 1024 * 1024 * 1024;
+/**
+ * KILN_LOGS's size when the installation sets none: 1 GiB. Logs wait there only until archived
+ * (seconds), and a NATS server with its default storage (75 % of its disk's free space) can
+ * reserve it with ~1.4 GB free.
+ */
+export const DEFAULT_LOG_STREAM_MAX_BYTES = 1024 * 1024 * 1024;
 
 /** The JetStream streams; each app provisions them idempotently at start. */
 export const STREAMS: StreamDefinition[] = [

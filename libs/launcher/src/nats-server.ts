@@ -50,7 +50,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 }
 
 function spawnServer(port: number, storeDir: string, extra = ''): Promise<ChildProcess> {
-  // Streams reserve their max_bytes (KILN_LOGS: 8 GiB) against the server's storage limit,
+  // Streams reserve their max_bytes (KILN_LOGS: KILN_LOG_STREAM_MAX_BYTES) against the server's storage limit,
   // which defaults to a share of the free disk; tests create many prefixed streams, so the
   // limit is raised far above what they ever write.
   const config = join(storeDir, 'nats-server.conf');
