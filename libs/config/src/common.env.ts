@@ -20,10 +20,10 @@ export class CommonEnv {
   @IsIn(LOG_LEVELS) KILN_LOG_LEVEL: string = 'info';
 
   /**
-   * The KILN_LOGS stream's size (bytes; default 1 GiB), which JetStream reserves of its storage:
+   * The KILN_LOGS stream's size (bytes; default 8 GiB), which JetStream reserves of its storage:
    * the same on every app. Logs wait there until archived; past it the oldest chunks are dropped.
    */
-  @IsInt() @Min(64 * 1024 * 1024) KILN_LOG_STREAM_MAX_BYTES: number = DEFAULT_LOG_STREAM_MAX_BYTES;
+  @IsInt() @Min(64 * 1024 * 1024) @Max(2 ** 43) KILN_LOG_STREAM_MAX_BYTES: number = DEFAULT_LOG_STREAM_MAX_BYTES;
 }
 
 /** Apps that own tables read these. */

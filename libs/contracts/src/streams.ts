@@ -19,11 +19,12 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
 /**
- * KILN_LOGS's size when the installation sets none: 1 GiB. Logs wait there only until archived
- * (seconds), and a NATS server with its default storage (75 % of its disk's free space) can
- * reserve it with ~1.4 GB free.
+ * KILN_LOGS's size when the installation sets none: 8 GiB. A step's log is archived only once the
+ * step has ended, so its first chunks must outlast every log byte the platform writes while it
+ * runs (and an archiver outage); a NATS server with its default storage (75 % of its disk's free
+ * space) reserves it with ~11 GB free, and an app says so when it cannot.
  */
-export const DEFAULT_LOG_STREAM_MAX_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_LOG_STREAM_MAX_BYTES = 8 * 1024 * 1024 * 1024;
 
 /** The JetStream streams; each app provisions them idempotently at start. */
 export const STREAMS: StreamDefinition[] = [

@@ -18,19 +18,31 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   constructor(@Inject(DB_OPTIONS) private readonly options: DbOptions) {
     // TCP keepalive: a database host that vanished without closing its connections (a crashed VM,
     // a failover behind a virtual IP) fails their queries instead of leaving them waiting forever.
-    // The server-side timeouts keep a runaway statement, or a transaction its client stopped
-    // driving, from holding a connection and its locks: PostgreSQL ends them and says why.
-    const timeout = options.statementTimeoutMs || undefined;
     const pool = new Pool({
       connectionString: options.url,
       max: options.poolMax,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
-      statement_timeout: timeout,
-      idle_in_transaction_session_timeout: timeout,
     });
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
+    // Server-side timeouts keep a runaway statement, or a transaction its client stopped driving,
+    // from holding a connection and its locks: PostgreSQL ends them and says why. Set on each new
+    // connection before its first query (pg queues them in order), not as startup parameters,
+    // which PgBouncer refuses unless told to ignore them.
+    const timeout = options.statementTimeoutMs;
+    if (timeout) {
+      pool.on('connect', (client) => {
+        client
+          .query(`SET statement_timeout = ${timeout}; SET idle_in_transaction_session_timeout = ${timeout}`)
+          .catch((error: Error) =>
+            this.logger.warn(
+              { error: error.message },
+              'the statement timeout could not be set on a connection',
+            ),
+          );
+      });
+    }
     // A connection that breaks while idle is dropped by the pool; without a listener it would crash the app.
     pool.on('error', (error) =>
       this.logger.warn({ error: error.message }, 'an idle database connection failed'),

@@ -265,4 +265,15 @@ describe('parseDefinition: valid definitions', () => {
       ],
     });
   });
+
+  it("does not warn about a service's variable named like one Kiln injects: a service gets only its own", () => {
+    const result = parseDefinition(
+      yaml(
+        'pipeline:',
+        '  steps:',
+        ...step('a', ['services: [{ name: db, image: postgres, environment: { COMMIT_SHA: abc } }]']),
+      ),
+    );
+    expect(result).toMatchObject({ ok: true, warnings: [] });
+  });
 });

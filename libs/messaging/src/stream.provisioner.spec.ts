@@ -35,7 +35,8 @@ describe('stream provisioning', () => {
       expect(config.retention).toBe(definition.retention === 'workqueue' ? 'workqueue' : 'limits');
       expect(config.subjects).toEqual(definition.subjects.map((s) => `${prefix}${s}`));
       expect(config.max_age).toBe(nanos(definition.maxAgeMs));
-      const maxBytes = definition.maxBytes === 'logStreamMaxBytes' ? DEFAULT_LOG_STREAM_MAX_BYTES : definition.maxBytes;
+      const maxBytes =
+        definition.maxBytes === 'logStreamMaxBytes' ? DEFAULT_LOG_STREAM_MAX_BYTES : definition.maxBytes;
       expect(config.max_bytes).toBe(maxBytes ?? -1);
       expect(config.duplicate_window).toBe(nanos(definition.duplicateWindowMs));
     }
@@ -76,7 +77,7 @@ describe('stream provisioning', () => {
     expect(info.state.messages).toBe(1);
   });
 
-  it("sizes KILN_LOGS by the installation's setting, and resizes it when the setting changes", async () => {
+  it("sizes KILN_LOGS by the installation's setting, grows it with the setting and never shrinks it", async () => {
     const fresh = uniqueNatsPrefix();
     try {
       const small = await startMessagingApp({ prefix: fresh, logStreamMaxBytes: 128 * 1024 * 1024 });
@@ -85,6 +86,9 @@ describe('stream provisioning', () => {
       const logs = names.stream('KILN_LOGS');
       expect((await jsm.streams.info(logs)).config.max_bytes).toBe(128 * 1024 * 1024);
       apps.push(await startMessagingApp({ prefix: fresh, logStreamMaxBytes: 256 * 1024 * 1024 }));
+      expect((await jsm.streams.info(logs)).config.max_bytes).toBe(256 * 1024 * 1024);
+      // An app with the smaller setting (an old replica, one not fed the same config) keeps it.
+      apps.push(await startMessagingApp({ prefix: fresh, logStreamMaxBytes: 128 * 1024 * 1024 }));
       expect((await jsm.streams.info(logs)).config.max_bytes).toBe(256 * 1024 * 1024);
     } finally {
       await deletePrefixedStreams(fresh);

@@ -55,19 +55,28 @@ export class StreamProvisioner implements OnModuleInit {
           this.logger.log({ stream: wanted.name }, 'created stream');
           return;
         } catch (err) {
-          if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE) throw tooLarge(wanted, err);
+          if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE)
+            throw tooLarge(wanted, err);
           if (!(err instanceof JetStreamApiError && RACE_CODES.includes(err.code))) throw err;
           lost = err;
           await new Promise((resolve) => setTimeout(resolve, 50 * (round + 1)));
           continue;
         }
       }
-      const drift = differences(existing.config, wanted);
+      const kept = keepLargerSize(existing.config, wanted);
+      if (kept !== wanted.max_bytes) {
+        this.logger.warn(
+          { stream: wanted.name, maxBytes: existing.config.max_bytes, configured: wanted.max_bytes },
+          'stream is larger than configured: kept (shrinking drops its oldest messages; do it by hand)',
+        );
+      }
+      const drift = differences(existing.config, { ...wanted, max_bytes: kept });
       if (drift.length === 0) return;
       try {
-        await this.connection.jsm.streams.update(wanted.name, wanted);
+        await this.connection.jsm.streams.update(wanted.name, { ...wanted, max_bytes: kept });
       } catch (err) {
-        if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE) throw tooLarge(wanted, err);
+        if (err instanceof JetStreamApiError && err.code === INSUFFICIENT_STORAGE)
+          throw tooLarge(wanted, err);
         const reason = err instanceof Error ? err.message : String(err);
         throw new Error(
           `stream ${wanted.name} differs in ${drift.join(', ')} and the server refused the update: ${reason}`,
@@ -110,13 +119,24 @@ export class StreamProvisioner implements OnModuleInit {
 
 /** The server cannot reserve the stream's size: says which setting to lower, or which storage to grow. */
 function tooLarge(wanted: WantedStream, cause: JetStreamApiError): Error {
-  const gib = (wanted.max_bytes / 1024 ** 3).toFixed(2);
+  const size = wanted.max_bytes > 0 ? `${(wanted.max_bytes / 1024 ** 3).toFixed(2)} GiB of ` : '';
   return new Error(
-    `NATS cannot reserve ${gib} GiB of JetStream storage for stream ${wanted.name} (${cause.message}): ` +
+    `NATS cannot reserve ${size}JetStream storage for stream ${wanted.name} (${cause.message}): ` +
       'give the server more (its max_file_store, by default 75 % of the free space of its store directory) ' +
       'or lower KILN_LOG_STREAM_MAX_BYTES on every app',
     { cause },
   );
+}
+
+/**
+ * The size to keep: never below what the stream already has. Apps that disagree (one not fed the
+ * same setting, an old replica mid-rollout) would otherwise shrink and grow it in turn, and each
+ * shrink drops the oldest messages, logs not yet archived among them.
+ */
+function keepLargerSize(actual: StreamConfig, wanted: WantedStream): number {
+  if (actual.max_bytes === -1 || wanted.max_bytes === -1)
+    return wanted.max_bytes === -1 ? -1 : actual.max_bytes;
+  return Math.max(actual.max_bytes, wanted.max_bytes);
 }
 
 function differences(actual: StreamConfig, wanted: WantedStream): string[] {

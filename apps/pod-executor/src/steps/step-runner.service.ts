@@ -369,7 +369,8 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
     ...(dispatch.services
       ? {
           services: dispatch.services.map((service) => {
-            const secretEnvironment = secrets.serviceEnv?.[service.name];
+            const serviceEnv = secrets.serviceEnv ?? {};
+            const secretEnvironment = Object.hasOwn(serviceEnv, service.name) ? serviceEnv[service.name] : undefined;
             return { ...service, ...(secretEnvironment ? { secretEnvironment: { ...secretEnvironment } } : {}) };
           }),
         }

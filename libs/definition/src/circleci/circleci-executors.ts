@@ -220,7 +220,9 @@ function readService(
   return {
     name,
     image,
-    environment: environment ? readEnvironmentList(environment, childPath(path, 'environment'), reader) : {},
+    environment: environment
+      ? readEnvironmentList(environment, childPath(path, 'environment'), reader, 'service')
+      : {},
     ...(commands?.length && { commands: [commands.map(shellQuote).join(' ')] }),
   };
 }
@@ -230,9 +232,10 @@ export function readEnvironmentList(
   node: YamlNode,
   path: string,
   reader: FieldReader,
+  of: 'step' | 'service' = 'step',
 ): Record<string, string> {
   if (isNullNode(node)) return {};
-  if (node.kind !== 'sequence') return readEnvironment(node, path, reader);
+  if (node.kind !== 'sequence') return readEnvironment(node, path, reader, of);
   const entries: YamlMapping = { ...node, kind: 'mapping', entries: [] };
   node.items.forEach((item, i) => {
     if (item.kind === 'mapping') entries.entries.push(...item.entries);
@@ -241,7 +244,7 @@ export function readEnvironmentList(
       entries.entries.push({ key, keyNode: item, value: { ...item, text: rest.join('='), plain: false } });
     } else reader.problems.error(childPath(path, i), item, 'must be NAME=value or a NAME: value mapping');
   });
-  return readEnvironment(entries, path, reader);
+  return readEnvironment(entries, path, reader, of);
 }
 
 function readResourceClass(

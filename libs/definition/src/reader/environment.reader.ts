@@ -5,8 +5,16 @@ import { ENV_NAME_PATTERN } from '../values/names';
 import { scalarType, YamlNode } from '../yaml/yaml-node';
 import { FieldReader } from './field.reader';
 
-/** Reads an `environment` mapping of NAME -> scalar; numbers and booleans are kept as written. */
-export function readEnvironment(node: YamlNode, path: string, reader: FieldReader): Record<string, string> {
+/**
+ * Reads an `environment` mapping of NAME -> scalar; numbers and booleans are kept as written. A
+ * step's (`of` 'step') gets a warning for a variable Kiln sets itself; a service gets only its own.
+ */
+export function readEnvironment(
+  node: YamlNode,
+  path: string,
+  reader: FieldReader,
+  of: 'step' | 'service' = 'step',
+): Record<string, string> {
   const mapping = reader.mapping(node, path, 'a mapping of variable names to values');
   const entries: Array<[string, string]> = [];
   for (const { key, keyNode, value } of mapping?.entries ?? []) {
@@ -28,7 +36,8 @@ export function readEnvironment(node: YamlNode, path: string, reader: FieldReade
       continue;
     }
     for (const problem of expressionProblems(value.text)) reader.problems.error(valuePath, value, problem);
-    if ((INJECTED_VARIABLES as readonly string[]).includes(key) && !(key === 'CI' && value.text === 'true')) {
+    const injected = (INJECTED_VARIABLES as readonly string[]).includes(key);
+    if (of === 'step' && injected && !(key === 'CI' && value.text === 'true')) {
       reader.problems.warn(
         valuePath,
         keyNode,

@@ -143,7 +143,7 @@ function readService(node: YamlNode, path: string, reader: FieldReader): StepSer
   if (image && /\s/.test(image) && imageNode)
     reader.problems.error(childPath(path, 'image'), imageNode, `"${image}" is not an image reference (it contains whitespace)`);
   const environmentNode = valueOf(mapping, 'environment');
-  const environment = environmentNode ? readEnvironment(environmentNode, childPath(path, 'environment'), reader) : {};
+  const environment = environmentNode ? readEnvironment(environmentNode, childPath(path, 'environment'), reader, 'service') : {};
   const commandsNode = valueOf(mapping, 'commands');
   const commands = commandsNode ? reader.stringList(commandsNode, childPath(path, 'commands'))?.map((c) => c.value) : undefined;
   const waitNode = valueOf(mapping, 'wait_for');

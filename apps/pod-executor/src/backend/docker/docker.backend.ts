@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
-import { environmentProblems, sandboxName } from '../local/bwrap-command';
+import { sandboxName, stepEnvironmentProblems } from '../local/bwrap-command';
 import { withServiceLines } from '../service-lines';
 import { DockerBackendOptions } from './docker.options';
 import { engineMessage, ignoreGone } from './engine';
@@ -65,7 +65,7 @@ export class DockerBackend implements Backend {
   }
 
   async startStep(step: StepSpec): Promise<StepHandle> {
-    const problems = environmentProblems(step.env);
+    const problems = stepEnvironmentProblems(step);
     if (problems.length > 0) throw new StepStartError(problems.join('; '));
     this.starting.set(step.runId, (this.starting.get(step.runId) ?? 0) + 1);
     try {

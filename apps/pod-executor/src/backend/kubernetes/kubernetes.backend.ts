@@ -1,7 +1,7 @@
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { Logger } from '@nestjs/common';
 import { Backend, OutputLine, RunSpec, StepExit, StepHandle, StepSpec, StepStartError } from '../backend';
-import { environmentProblems, sandboxName } from '../local/bwrap-command';
+import { sandboxName, stepEnvironmentProblems } from '../local/bwrap-command';
 import { apiProblem, deleteIfPresent, isConflict, KubeApi, loadKubeConfig } from './kube-api';
 import { KubernetesBackendOptions } from './kubernetes.options';
 import {
@@ -57,7 +57,7 @@ export class KubernetesBackend implements Backend {
   }
 
   async startStep(step: StepSpec): Promise<StepHandle> {
-    const problems = environmentProblems(step.env);
+    const problems = stepEnvironmentProblems(step);
     if (problems.length > 0) throw new StepStartError(problems.join('; '));
     if (!step.image?.trim()) throw new StepStartError('the step names no image');
     const refused = placementProblems(step, this.options);

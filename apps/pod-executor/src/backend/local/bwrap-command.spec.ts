@@ -1,4 +1,5 @@
-import { bwrapArgs, HOST_ETC_FILES, sandboxName, stepScript } from './bwrap-command';
+import type { StepSpec } from '../backend';
+import { bwrapArgs, HOST_ETC_FILES, sandboxName, stepEnvironmentProblems, stepScript } from './bwrap-command';
 
 describe('bubblewrap command', () => {
   const base = {
@@ -81,5 +82,27 @@ describe('bubblewrap command', () => {
       'kiln-0f1e2d3c-unit-tests-node-20-1',
     );
     expect(sandboxName('0f1e2d3c-aaaa', 'x'.repeat(100), 1)).toHaveLength(63);
+  });
+});
+
+describe('stepEnvironmentProblems', () => {
+  it("names what a process environment cannot carry, in the step's variables and each service's", () => {
+    const step: Pick<StepSpec, 'env' | 'services'> = {
+      env: { OK: 'yes', 'BAD-NAME': 'x' },
+      services: [
+        {
+          name: 'db',
+          image: 'postgres',
+          environment: { USER: 'kiln' },
+          secretEnvironment: { PASSWORD: 'a\0b' },
+        },
+        { name: 'cache', image: 'redis', environment: { MODE: 'plain' } },
+      ],
+    };
+    expect(stepEnvironmentProblems(step)).toEqual([
+      'invalid environment variable name "BAD-NAME"',
+      'service db: environment variable PASSWORD contains a NUL byte',
+    ]);
+    expect(stepEnvironmentProblems({ env: { OK: 'yes' } })).toEqual([]);
   });
 });

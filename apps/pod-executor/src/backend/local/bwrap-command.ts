@@ -1,3 +1,4 @@
+import type { StepSpec } from '../backend';
 import { GENERATED_ETC_FILES, SandboxUser } from './sandbox-etc';
 
 export interface SandboxSpec {
@@ -30,6 +31,18 @@ export function environmentProblems(env: Record<string, string>): string[] {
     if (value.includes('\0')) return [`environment variable ${name} contains a NUL byte`];
     return [];
   });
+}
+
+/** `environmentProblems` of a step's environment and of each of its services' (secret variables too). */
+export function stepEnvironmentProblems(step: Pick<StepSpec, 'env' | 'services'>): string[] {
+  return [
+    ...environmentProblems(step.env),
+    ...(step.services ?? []).flatMap((service) =>
+      environmentProblems({ ...service.environment, ...service.secretEnvironment }).map(
+        (problem) => `service ${service.name}: ${problem}`,
+      ),
+    ),
+  ];
 }
 
 /** bwrap writes `{"child-pid": N}` here: the sandbox's PID-namespace init, killed to end the sandbox. */
