@@ -5,6 +5,7 @@ import {
   SealedSecretsError,
   StepDispatchedEvent,
   StepSecrets,
+  StepServiceRequest,
   Subjects,
 } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
@@ -344,6 +345,16 @@ function ignoredPlacement(spec: StepSpec, backend: string): string | undefined {
   return `${asked.join(' and ')} ignored: the ${backend} backend runs every step on this executor's host`;
 }
 
+/** A service of the dispatch with its sealed variables (`StepSecrets.serviceEnv`) beside its plain ones. */
+function withSecretEnvironment(
+  service: StepServiceRequest,
+  secrets: StepSecrets,
+): NonNullable<StepSpec['services']>[number] {
+  const serviceEnv = secrets.serviceEnv ?? {};
+  if (!Object.hasOwn(serviceEnv, service.name)) return { ...service };
+  return { ...service, secretEnvironment: { ...serviceEnv[service.name] } };
+}
+
 function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSpec {
   const registryCredentials = secrets.registryCredentials ?? dispatch.registryCredentials;
   return {
@@ -367,13 +378,7 @@ function toStepSpec(dispatch: StepDispatchedEvent, secrets: StepSecrets): StepSp
     ...(dispatch.nodeSelector ? { nodeSelector: { ...dispatch.nodeSelector } } : {}),
     ...(dispatch.tolerations ? { tolerations: dispatch.tolerations.map((t) => ({ ...t })) } : {}),
     ...(dispatch.services
-      ? {
-          services: dispatch.services.map((service) => {
-            const serviceEnv = secrets.serviceEnv ?? {};
-            const secretEnvironment = Object.hasOwn(serviceEnv, service.name) ? serviceEnv[service.name] : undefined;
-            return { ...service, ...(secretEnvironment ? { secretEnvironment: { ...secretEnvironment } } : {}) };
-          }),
-        }
+      ? { services: dispatch.services.map((service) => withSecretEnvironment(service, secrets)) }
       : {}),
     ...(registryCredentials ? { registryCredentials } : {}),
   };

@@ -1,7 +1,7 @@
 import { sealStepSecrets, StepServiceRequest, Subjects } from '@kiln/contracts';
 import { SecretBox } from '@kiln/crypto';
 import { PrismaService, Run, Step } from '@kiln/db';
-import { resolveServiceEnvironment, resolveStepEnvironment, StepDefinition, StepService } from '@kiln/definition';
+import { resolveServiceEnvironment, resolveStepEnvironment, StepService } from '@kiln/definition';
 import { MessagingService } from '@kiln/messaging';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { durationMs, SCHEDULER_CONFIG, SchedulerConfig } from '../config';
@@ -98,7 +98,11 @@ export class StepDispatcherService {
         : registryCredentialsFor(imageRef ?? step.image, project.registryCredentials, (enc) =>
             this.box.decrypt(enc, run.projectId),
           );
-      const { env, missingSecrets: stepMissing } = resolveStepEnvironment(stepDefinition, injected, secrets);
+      const {
+        env,
+        missingSecrets: stepMissing,
+        secretVariables,
+      } = resolveStepEnvironment(stepDefinition, injected, secrets);
       // A service's variables are expanded as the step's are; those holding a secret are sealed too.
       const services = (stepDefinition.services ?? []).map((service) => ({
         service,
@@ -112,7 +116,7 @@ export class StepDispatcherService {
         undeliverable.push({ step, error });
         continue;
       }
-      const { plain, secret } = splitSecretVariables(stepDefinition, injected, secrets, env);
+      const { plain, secret } = splitVariables(env, new Set(secretVariables));
       const serviceEnv = Object.fromEntries(
         services.filter((s) => Object.keys(s.secret).length > 0).map((s) => [s.service.name, s.secret]),
       );
@@ -207,24 +211,14 @@ function serviceRequest({ name, image, environment, commands, waitFor }: StepSer
 }
 
 /**
- * Splits a step's environment into variables whose value came from a project secret (sealed for
- * the executor) and the rest (sent in the clear).
+ * Splits a step's environment into the variables whose value came from a project secret (sealed
+ * for the executor) and the rest (sent in the clear).
  */
-function splitSecretVariables(
-  step: Pick<StepDefinition, 'name' | 'environment'>,
-  injected: Record<string, string>,
-  secrets: Record<string, string>,
+function splitVariables(
   env: Record<string, string>,
+  secretNames: ReadonlySet<string>,
 ): { plain: Record<string, string>; secret: Record<string, string> } {
-  const usesSecret = (name: string) =>
-    resolveStepEnvironment(
-      { name: step.name, environment: { [name]: step.environment[name] } },
-      injected,
-      secrets,
-    ).usedSecrets.length > 0;
-  const secretNames = new Set(Object.keys(step.environment).filter(usesSecret));
-  const plain: Record<string, string> = {};
-  const secret: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) (secretNames.has(name) ? secret : plain)[name] = value;
-  return { plain, secret };
+  const part = (secret: boolean) =>
+    Object.fromEntries(Object.entries(env).filter(([name]) => secretNames.has(name) === secret));
+  return { plain: part(false), secret: part(true) };
 }

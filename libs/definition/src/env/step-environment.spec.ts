@@ -56,7 +56,7 @@ describe('resolveStepEnvironment', () => {
         WHO: '$STEP_NAME',
       },
     };
-    const { env, missingSecrets, usedSecrets } = resolveStepEnvironment(step, injected, {
+    const { env, missingSecrets, usedSecrets, secretVariables } = resolveStepEnvironment(step, injected, {
       NPM_TOKEN: 's3cr3t',
     });
     expect(env).toEqual({
@@ -69,6 +69,7 @@ describe('resolveStepEnvironment', () => {
     });
     expect(missingSecrets).toEqual([]);
     expect(usedSecrets).toEqual(['NPM_TOKEN']);
+    expect(secretVariables).toEqual(['TOKEN', 'AUTH']);
   });
 
   it('leaves unknown variables for the reader and unescapes $$', () => {

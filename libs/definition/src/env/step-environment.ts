@@ -7,6 +7,8 @@ export interface ResolvedEnvironment {
   missingSecrets: string[];
   /** Secrets whose values ended up in `env`, so their values can be masked in logs. */
   usedSecrets: string[];
+  /** The step's own variables whose values came, whole or in part, from secrets (to seal). */
+  secretVariables: string[];
 }
 
 const TOKEN =
@@ -29,11 +31,14 @@ export function resolveStepEnvironment(
 ): ResolvedEnvironment {
   const base: Record<string, string> = { ...injected, STEP_NAME: step.name };
   const expander = new Expander(base, secrets);
-  const own = Object.entries(step.environment).map(
-    ([name, value]) => [name, expander.expand(value).value] as const,
-  );
-  const env = Object.fromEntries([...own, ...Object.entries(base)]);
-  return { env, missingSecrets: [...expander.missing], usedSecrets: [...expander.used] };
+  const own = Object.entries(step.environment).map(([name, value]) => ({ name, ...expander.expand(value) }));
+  const env = Object.fromEntries([...own.map((v) => [v.name, v.value]), ...Object.entries(base)]);
+  return {
+    env,
+    missingSecrets: [...expander.missing],
+    usedSecrets: [...expander.used],
+    secretVariables: own.filter((v) => v.fromSecret).map((v) => v.name),
+  };
 }
 
 export interface ResolvedServiceEnvironment {
